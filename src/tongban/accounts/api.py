@@ -1,0 +1,44 @@
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from . import services
+
+router = Router(tags=["auth"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: str
+
+
+class MeOut(Schema):
+    username: str
+    real_name: str
+    role: str
+    department: str | None = None
+
+
+@router.post("/token", response=TokenOut, auth=None, summary="Issue a bearer token")
+def issue_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
+    """Exchange username and password for a bearer token (send as ``Authorization: Bearer …``)."""
+    issued = services.token_issue(request=request, username=payload.username,
+                                  password=payload.password)
+    if issued is None:
+        raise HttpError(401, _("用户名或密码错误"))
+    token, record = issued
+    return TokenOut(token=token, expires_at=record.expires_at.astimezone().isoformat())
+
+
+@router.get("/me", response=MeOut, summary="The authenticated account")
+def me(request: HttpRequest) -> MeOut:
+    user = request.user
+    return MeOut(username=user.username, real_name=user.real_name, role=user.role,  # type: ignore[union-attr]
+                 department=user.department.name if user.department else None)  # type: ignore[union-attr]

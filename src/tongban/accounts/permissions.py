@@ -1,0 +1,50 @@
+"""What each role may do. Services call these; views and endpoints only gate entry.
+
+One function per kind of action (CKAN's auth functions): each answers for a concrete user and
+object, so the admin, the pages and the API enforce the same rule.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .models import Role
+
+if TYPE_CHECKING:
+    from tongban.organizations.models import Department
+
+
+def _role(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return getattr(user, "role", None)
+
+
+def is_bureau_admin(user: Any) -> bool:
+    return _role(user) == Role.ADMIN or bool(getattr(user, "is_superuser", False))
+
+
+def can_import_catalog(user: Any) -> bool:
+    """Only the government services bureau loads whole workbooks."""
+    return is_bureau_admin(user)
+
+
+def can_edit_item(user: Any, department: Department) -> bool:
+    """Draft and submit versions: the bureau, or officers and heads of the implementing body."""
+    if is_bureau_admin(user):
+        return True
+    return _role(user) in {Role.OFFICER, Role.HEAD} and user.department_id == department.pk
+
+
+def can_publish_item(user: Any) -> bool:
+    """Review, publish and cancel: the bureau only (the catalog is its list)."""
+    return is_bureau_admin(user)
+
+
+def can_manage_organizations(user: Any) -> bool:
+    return is_bureau_admin(user)
+
+
+def can_view_quality_report(user: Any) -> bool:
+    """The catalog quality report is published; anyone may read it."""
+    return True

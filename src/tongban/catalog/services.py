@@ -1,0 +1,332 @@
+"""Writes to the catalog. Every door (admin, API, pages, workbook, commands) calls these.
+
+Versions follow one state machine (``TRANSITIONS``); a published version is frozen, an edit
+makes a new draft, publication supersedes the previous published version, and every change is
+audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts import permissions
+from tongban.audit.services import audit_record
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.organizations.models import Department
+
+from . import search
+from .models import Item, ItemVersion, Material, VersionStatus
+from .rules import ItemData, MaterialData, check_item
+
+S = VersionStatus
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.UNDER_REVIEW},
+    S.UNDER_REVIEW: {S.DRAFT, S.PUBLISHED},
+    S.PUBLISHED: {S.SUPERSEDED, S.CANCELLED},
+    S.SUPERSEDED: set(),
+    S.CANCELLED: set(),
+}
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise AccessDenied(_("您无权执行此操作"))
+
+
+def _move(version: ItemVersion, to: str) -> None:
+    if to not in TRANSITIONS[version.status]:
+        raise RuleViolation([Problem(field="status", message=_(
+            "版本状态“%(from)s”不能变为“%(to)s”") % {
+            "from": S(version.status).label, "to": S(to).label})])
+    version.status = to
+
+
+# --- content: the comparable form of a version ------------------------------------------------
+
+def material_values(material: MaterialData) -> dict[str, Any]:
+    return {k: getattr(material, k) for k in MaterialData.__dataclass_fields__}
+
+
+def data_content(data: ItemData) -> dict[str, Any]:
+    """What an ItemData would store, in a form comparable with :func:`version_content`."""
+    values = data.version_values()
+    values["receiving_unit"] = data.receiving_unit.pk if data.receiving_unit else None
+    values["materials"] = [material_values(m) for m in data.materials]
+    return values
+
+
+def version_content(version: ItemVersion) -> dict[str, Any]:
+    values = {name: getattr(version, name) for name in ItemData.VERSION_FIELDS}
+    values["receiving_unit"] = version.receiving_unit_id
+    values["materials"] = [
+        {k: getattr(m, k) for k in MaterialData.__dataclass_fields__}
+        for m in version.materials.all()
+    ]
+    return values
+
+
+def version_to_data(version: ItemVersion) -> ItemData:
+    """The editable content of a stored version (used to start a new draft from it)."""
+    item = version.item
+    values = {name: getattr(version, name) for name in ItemData.VERSION_FIELDS}
+    return ItemData(
+        implementation_code=item.implementation_code, basic_code=item.basic_code,
+        department=item.department,
+        materials=[MaterialData(**{k: getattr(m, k) for k in MaterialData.__dataclass_fields__})
+                   for m in version.materials.all()],
+        **values,
+    )
+
+
+def _validate(data: ItemData) -> None:
+    problems = check_item(data)
+    if problems:
+        raise RuleViolation(problems)
+
+
+def _write_version(item: Item, data: ItemData, *, actor: Any, status: str,
+                   change_note: str = "") -> ItemVersion:
+    number = (item.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    user = actor if getattr(actor, "pk", None) else None
+    version = ItemVersion.objects.create(
+        item=item, number=number, status=status, created_by=user,
+        change_note=change_note, **data.version_values(),
+    )
+    Material.objects.bulk_create([
+        Material(version=version, position=i, **material_values(m))
+        for i, m in enumerate(data.materials, start=1)
+    ])
+    return version
+
+
+def _publish(version: ItemVersion, *, actor: Any) -> None:
+    """Make ``version`` the public one; the previous published version is superseded."""
+    item = version.item
+    ItemVersion.objects.filter(item=item, status=S.PUBLISHED).exclude(pk=version.pk).update(
+        status=S.SUPERSEDED)
+    version.status = S.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = actor if getattr(actor, "pk", None) else None
+    version.save(update_fields=["status", "published_at", "published_by"])
+    item.current = version
+    item.save(update_fields=["current"])
+
+
+# --- the editing path: draft → under review → published -------------------------------------
+
+@transaction.atomic
+def item_save_draft(*, actor: Any, data: ItemData, change_note: str = "") -> ItemVersion:
+    """Create or update the draft version of the item ``data.implementation_code``.
+
+    A new code creates the item. If the item has a draft, it is overwritten; otherwise a new
+    draft is made (published versions are never edited).
+    """
+    if data.department is None:
+        raise RuleViolation([Problem(field="department", message=_("实施主体不存在"))])
+    _require(permissions.can_edit_item(actor, data.department))
+    _validate(data)
+    item, created = Item.objects.select_for_update().get_or_create(
+        implementation_code=data.implementation_code,
+        defaults={"basic_code": data.basic_code, "department": data.department},
+    )
+    draft = item.versions.filter(status__in=[S.DRAFT, S.UNDER_REVIEW]).first()
+    if draft is not None and draft.status == S.UNDER_REVIEW:
+        raise RuleViolation([Problem(field="status", message=_(
+            "该事项有一个审核中的版本，请先审核或退回后再修改"))])
+    if draft is not None:
+        for name, value in data.version_values().items():
+            setattr(draft, name, value)
+        draft.change_note = change_note
+        draft.save()
+        draft.materials.all().delete()
+        Material.objects.bulk_create([
+            Material(version=draft, position=i, **material_values(m))
+            for i, m in enumerate(data.materials, start=1)
+        ])
+    else:
+        draft = _write_version(item, data, actor=actor, status=S.DRAFT, change_note=change_note)
+    audit_record(actor=actor, action="catalog.draft_saved", object_type="item",
+                 object_id=item.implementation_code,
+                 detail={"version": draft.number, "created": created, "note": change_note})
+    return draft
+
+
+@transaction.atomic
+def version_submit(*, actor: Any, version: ItemVersion) -> ItemVersion:
+    version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    _require(permissions.can_edit_item(actor, version.item.department))
+    _move(version, S.UNDER_REVIEW)
+    version.save(update_fields=["status"])
+    audit_record(actor=actor, action="catalog.submitted", object_type="item",
+                 object_id=version.item.implementation_code, detail={"version": version.number})
+    return version
+
+
+@transaction.atomic
+def version_review(*, actor: Any, version: ItemVersion, approve: bool, note: str = "") -> ItemVersion:
+    """The bureau publishes a version under review, or returns it to draft with a note."""
+    version = ItemVersion.objects.select_for_update().get(pk=version.pk)
+    _require(permissions.can_publish_item(actor))
+    if approve:
+        if version.status != S.UNDER_REVIEW:
+            _move(version, S.PUBLISHED)  # raises with the state names
+        # Re-check: rules may have tightened since the draft was saved.
+        _validate(version_to_data(version))
+        version.review_note = note
+        version.save(update_fields=["review_note"])
+        _publish(version, actor=actor)
+        search.reindex_items([version.item_id])
+    else:
+        if not note.strip():
+            raise RuleViolation([Problem(field="note", message=_("退回时须填写审核意见"))])
+        _move(version, S.DRAFT)
+        version.review_note = note
+        version.save(update_fields=["status", "review_note"])
+    audit_record(actor=actor, action="catalog.published" if approve else "catalog.returned",
+                 object_type="item", object_id=version.item.implementation_code,
+                 detail={"version": version.number, "note": note})
+    return version
+
+
+@transaction.atomic
+def item_cancel(*, actor: Any, item: Item, reason: str) -> Item:
+    """Cancel (取消) an item: its published version leaves the public lists for good."""
+    _require(permissions.can_publish_item(actor))
+    if not reason.strip():
+        raise RuleViolation([Problem(field="reason", message=_("取消事项须说明理由"))])
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    version = item.versions.filter(status=S.PUBLISHED).first()
+    if version is None:
+        raise RuleViolation([Problem(field="status", message=_("该事项没有已发布的版本"))])
+    _move(version, S.CANCELLED)
+    version.review_note = reason
+    version.save(update_fields=["status", "review_note"])
+    search.reindex_items([item.pk])
+    audit_record(actor=actor, action="catalog.cancelled", object_type="item",
+                 object_id=item.implementation_code,
+                 detail={"version": version.number, "reason": reason})
+    return item
+
+
+# --- the bulk path: a whole workbook from the bureau -----------------------------------------
+
+@dataclass
+class DepartmentData:
+    name: str
+    uscc: str
+    division_code: str
+    level: str
+    parent_name: str
+    consultation_phone: str
+    complaint_phone: str
+    address: str
+
+
+@dataclass
+class ApplyResult:
+    departments_created: int = 0
+    departments_updated: int = 0
+    items_created: int = 0
+    items_updated: int = 0
+    items_unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.departments_created or self.departments_updated
+                    or self.items_created or self.items_updated)
+
+
+def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> ApplyResult:
+    """Upsert validated items by 实施编码, publishing a new version where content changed.
+
+    Must be called inside the importer's transaction after departments were written; items
+    whose content equals their published version are left alone, so re-importing a file
+    changes nothing.
+    """
+    _require(permissions.can_import_catalog(actor))
+    result = ApplyResult()
+    items = list(items)
+    existing = {
+        i.implementation_code: i
+        for i in Item.objects.filter(implementation_code__in=[d.implementation_code for d in items])
+        .select_related("current").prefetch_related("current__materials")
+    }
+    touched: list[int] = []
+    for data in items:
+        item = existing.get(data.implementation_code)
+        if item is None:
+            assert data.department is not None  # checked by check_item before we get here
+            item = Item.objects.create(implementation_code=data.implementation_code,
+                                       basic_code=data.basic_code, department=data.department)
+            result.items_created += 1
+        elif (item.current is not None and item.current.status == S.PUBLISHED
+              and version_content(item.current) == data_content(data)):
+            result.items_unchanged += 1
+            continue
+        else:
+            result.items_updated += 1
+        # Written as a draft first: the database allows one published version per item,
+        # and _publish supersedes the old one before it publishes this one.
+        version = _write_version(item, data, actor=actor, status=S.DRAFT,
+                                 change_note=str(_("目录导入：%(source)s") % {"source": source}))
+        _publish(version, actor=actor)
+        touched.append(item.pk)
+    search.reindex_items(touched)
+    if result.items_created or result.items_updated:
+        audit_record(actor=actor, action="catalog.imported", object_type="catalog",
+                     object_id=source, detail={
+                         "created": result.items_created, "updated": result.items_updated,
+                         "unchanged": result.items_unchanged})
+    return result
+
+
+def department_values(data: DepartmentData, division_id: int, parent_id: int | None) -> dict[str, Any]:
+    return {
+        "name": data.name, "division_id": division_id, "level": data.level,
+        "parent_id": parent_id, "consultation_phone": data.consultation_phone,
+        "complaint_phone": data.complaint_phone, "address": data.address,
+    }
+
+
+def departments_apply(*, actor: Any, departments: list[DepartmentData],
+                      division_ids: dict[str, int], result: ApplyResult) -> dict[str, Department]:
+    """Upsert departments by 统一社会信用代码; returns every department by name.
+
+    Two passes: new departments are created first, so that a parent named later in the sheet
+    exists when the second pass links parents and updates changed fields.
+    """
+    _require(permissions.can_import_catalog(actor))
+    by_uscc = {d.uscc: d for d in Department.objects.filter(uscc__in=[x.uscc for x in departments])}
+    created: set[str] = set()
+    for data in departments:
+        if data.uscc not in by_uscc:
+            by_uscc[data.uscc] = Department.objects.create(
+                uscc=data.uscc, **department_values(data, division_ids[data.division_code], None))
+            created.add(data.uscc)
+            result.departments_created += 1
+            audit_record(actor=actor, action="department.created", object_type="department",
+                         object_id=data.uscc, detail={"name": data.name})
+    by_name: dict[str, Department] = {d.name: d for d in Department.objects.all()}
+    for data in departments:
+        dept = by_uscc[data.uscc]
+        parent = by_name[data.parent_name] if data.parent_name else None
+        values = department_values(data, division_ids[data.division_code],
+                                   parent.pk if parent else None)
+        changed = {k: v for k, v in values.items() if getattr(dept, k) != v}
+        if not changed:
+            continue
+        for k, v in changed.items():
+            setattr(dept, k, v)
+        dept.save(update_fields=list(changed))
+        if data.uscc not in created:
+            result.departments_updated += 1
+            audit_record(actor=actor, action="department.updated", object_type="department",
+                         object_id=data.uscc, detail={"fields": sorted(changed)})
+    return {d.name: d for d in by_uscc.values()} | by_name

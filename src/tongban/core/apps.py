@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Framework glue only: access declarations, error shapes, health check, site context."""
+
+    name = "tongban.core"
+    label = "core"

@@ -1,0 +1,53 @@
+"""Validation errors that say what and where, in Chinese with English available.
+
+Services raise :class:`RuleViolation` with a list of :class:`Problem`. Each problem names the
+field (and, for workbooks, the sheet, row and column) and carries a lazily translated message,
+so the same error reads in Chinese by default and in English when the user asked for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.encoding import force_str
+
+
+@dataclass
+class Problem:
+    field: str
+    message: Any  # a lazy translation string or plain str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"field": self.field, "message": force_str(self.message)}
+        if self.sheet is not None:
+            data.update({"sheet": self.sheet, "row": self.row, "column": self.column})
+        return data
+
+    def __str__(self) -> str:
+        where = ""
+        if self.sheet is not None:
+            where = f"[{self.sheet} 第{self.row}行 {self.column}] "
+        elif self.field:
+            where = f"[{self.field}] "
+        return f"{where}{force_str(self.message)}"
+
+
+@dataclass
+class RuleViolation(Exception):
+    """Raised by a service when input breaks a rule; nothing has been saved."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [p.as_dict() for p in self.problems]
+
+
+class AccessDenied(Exception):
+    """Raised by a service when the acting user may not do this."""

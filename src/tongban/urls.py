@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api import api
+from tongban.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("tongban.accounts.urls")),
+    path("", include("tongban.catalog.urls")),
+]
