@@ -14,6 +14,27 @@ if TYPE_CHECKING:
     from tongban.organizations.models import Department
 
 
+class SystemActor:
+    """The actor of management commands run on the server (e.g. ``tongban import_catalog``).
+
+    Whoever has a shell on the server already holds the bureau's powers; the audit log records
+    such actions as "system".
+    """
+
+    pk = None
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    role = Role.ADMIN
+    department_id = None
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM = SystemActor()
+
+
 def _role(user: Any) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
