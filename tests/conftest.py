@@ -5,11 +5,19 @@ Tests run on SQLite by default and on PostgreSQL when TONGBAN_DATABASE_URL point
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.utils import timezone
+from stdnum.cn import uscc as stdnum_uscc
 
-from tongban.accounts.models import Role, User
+from tongban.accounts.models import ApiToken, Role, User
+from tongban.organizations.models import Department, Division, Hall
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_WORKBOOK = REPO / "src" / "tongban" / "catalog" / "data" / "demo-catalog.xlsx"
@@ -30,3 +38,57 @@ def admin_user(db: None) -> User:
 @pytest.fixture
 def citizen(db: None) -> User:
     return make_user("citizen", Role.CITIZEN, id_number="620102199001011233")
+
+
+# --- organisations (added for the accounts, organizations and demo tests) -------------------
+
+def make_uscc(serial: int, *, division_code: str = "620100", kind: str = "11") -> str:
+    """A valid 统一社会信用代码 (GB 32100 check character) built from a small serial number."""
+    body = f"{kind}{division_code}MB{serial:07d}"
+    return body + stdnum_uscc.calc_check_digit(body + "0")
+
+
+def make_department(name: str, *, serial: int, division_code: str = "620100",
+                    level: str = "city", **extra: Any) -> Department:
+    """A department stored directly (tests of the services build theirs through the services)."""
+    return Department.objects.create(
+        name=name, uscc=make_uscc(serial, division_code=division_code[:6]),
+        division=Division.objects.get(code=division_code), level=level, **extra)
+
+
+@pytest.fixture
+def city_department(db: None) -> Department:
+    """兰州市市场监督管理局, a city-level department."""
+    return make_department("兰州市市场监督管理局", serial=1,
+                           consultation_phone="0931-8619275", complaint_phone="0931-8702163")
+
+
+@pytest.fixture
+def city_hall(db: None) -> Hall:
+    """兰州市政务服务中心, the city's hall, with no windows or office periods yet."""
+    return Hall.objects.create(name="兰州市政务服务中心", division=Division.objects.get(code="620100"))
+
+
+@pytest.fixture
+def issue_token(db: None) -> Callable[[User], str]:
+    """A function issuing a bearer token for a user directly (without the login endpoint)."""
+
+    def issue(user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=user, digest=hashlib.sha256(token.encode()).hexdigest(),
+                                expires_at=timezone.now() + timedelta(hours=1))
+        return token
+
+    return issue
+
+
+@pytest.fixture
+def bureau_admin(db: None) -> User:
+    """The bureau administrator as ``user_create`` makes one: allowed into the admin site."""
+    return make_user("bureau-admin", Role.ADMIN, real_name="吴刚", is_staff=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests create many users and need no protection from it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

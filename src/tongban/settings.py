@@ -110,6 +110,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Admin permissions follow the account's role (no groups to keep in step).
+    "tongban.accounts.backends.RolePermissionBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -124,6 +126,12 @@ LOGIN_REDIRECT_URL = "/"
 AXES_FAILURE_LIMIT = int(os.environ.get("TONGBAN_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Log attempts with the lockout parameters only, and no start-up banner on every command.
+AXES_VERBOSE = False
+# The same lockout guards the login page and POST /api/v1/auth/token; this answers both in Chinese
+# (JSON for the API).
+AXES_LOCKOUT_CALLABLE = "tongban.core.lockout.lockout_response"
 # Lifetime of an API bearer token, in hours.
 API_TOKEN_TTL_HOURS = int(os.environ.get("TONGBAN_API_TOKEN_TTL_HOURS", "24"))
 
@@ -138,6 +146,7 @@ USE_TZ = True
 # --- static and uploads ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
@@ -160,6 +169,14 @@ CATALOG_TARGETS = {
     "zero_visit_share": float(os.environ.get("TONGBAN_TARGET_ZERO_VISIT", "0.20")),
     "time_reduction": float(os.environ.get("TONGBAN_TARGET_TIME_REDUCTION", "0.50")),
 }
+
+# --- tongban serve (granian) ----------------------------------------------------------------
+SERVE_HOST = os.environ.get("TONGBAN_HOST", "127.0.0.1")
+SERVE_PORT = int(os.environ.get("TONGBAN_PORT", "8000"))
+# 0 means one worker process per CPU core.
+SERVE_WORKERS = int(os.environ.get("TONGBAN_WORKERS", "0"))
+# Request threads per worker (each may hold a database connection); 0 means 2 × cores + 1.
+SERVE_THREADS = int(os.environ.get("TONGBAN_THREADS", "0"))
 
 SITE_NAME = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
 

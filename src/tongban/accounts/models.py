@@ -54,6 +54,9 @@ class User(AbstractUser):
                 fields=["id_number"], condition=~models.Q(id_number=""),
                 name="user_id_number_unique",
             ),
+            models.UniqueConstraint(
+                fields=["uscc"], condition=~models.Q(uscc=""), name="user_uscc_unique",
+            ),
         ]
 
     def __str__(self) -> str:

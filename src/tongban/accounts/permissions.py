@@ -45,6 +45,26 @@ def is_bureau_admin(user: Any) -> bool:
     return _role(user) == Role.ADMIN or bool(getattr(user, "is_superuser", False))
 
 
+def can_create_account(user: Any, role: str) -> bool:
+    """Staff accounts: the bureau only. Citizens and enterprises may also register themselves."""
+    if is_bureau_admin(user):
+        return True
+    return user is None and role in {Role.CITIZEN, Role.ENTERPRISE}
+
+
+def can_update_account(user: Any, account: Any, *, permission_changes: bool) -> bool:
+    """The bureau changes any account; a citizen or enterprise its own details, not its role."""
+    if is_bureau_admin(user):
+        return True
+    return (not permission_changes and _role(user) in {Role.CITIZEN, Role.ENTERPRISE}
+            and user.pk == account.pk)
+
+
+def can_manage_staff(user: Any) -> bool:
+    """List and edit staff accounts (the accounts admin and the staff page)."""
+    return is_bureau_admin(user)
+
+
 def can_import_catalog(user: Any) -> bool:
     """Only the government services bureau loads whole workbooks."""
     return is_bureau_admin(user)

@@ -1,21 +1,39 @@
-"""Accounts: API tokens and account creation."""
+"""Accounts: creating and changing accounts (with their role and workplace) and API tokens.
+
+Who may do what is decided in ``permissions.py``; these functions check it, validate the
+identifiers (身份证号 with ``stdnum.cn.ric``, 统一社会信用代码 with ``stdnum.cn.uscc``, mobile
+numbers), write, and audit in one transaction. The admin, pages, API and ``load_demo`` all come
+through here.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric as stdnum_ric
+from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.organizations.models import Department, Hall
 
-from .models import ApiToken, User
+from . import permissions
+from .models import DEPARTMENT_ROLES, HALL_ROLES, PUBLIC_ROLES, STAFF_ROLES, ApiToken, Role, User
 
 
 def _digest(token: str) -> str:
@@ -51,4 +69,192 @@ def token_authenticate(token: str) -> Any:
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     user: User = record.user
+    return user
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Changing these changes what the account may do: only the bureau changes them, and each change
+# is audited with its old and new value.
+PERMISSION_FIELDS = ("role", "department", "hall", "is_active")
+
+
+def normalize_phone(value: str) -> str:
+    """Drop spaces, hyphens and a +86 country prefix: ``+86 138-1234-5678`` → ``13812345678``."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits
+
+
+@dataclass
+class UserFields:
+    """What a form, the API or a loader supplies for one account (everything but the password)."""
+
+    username: str
+    role: str
+    real_name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    uscc: str = ""
+    legal_representative: str = ""
+    email: str = ""
+    department: Department | None = None
+    hall: Hall | None = None
+    is_active: bool = True
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "username": self.username.strip(), "role": self.role,
+            "real_name": self.real_name.strip(),
+            "id_number": stdnum_ric.compact(self.id_number or "").upper(),
+            "phone": normalize_phone(self.phone),
+            "uscc": stdnum_uscc.compact(self.uscc or "").upper(),
+            "legal_representative": self.legal_representative.strip(),
+            "email": self.email.strip(), "department": self.department, "hall": self.hall,
+            "is_active": self.is_active,
+        }
+
+
+def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]:
+    """Every rule an account must satisfy; ``user`` is the stored account when editing."""
+    problems: list[Problem] = []
+    v = fields.values()
+    others = User.objects.exclude(pk=user.pk) if user is not None else User.objects.all()
+
+    if not v["username"]:
+        problems.append(Problem("username", _("用户名不能为空")))
+    else:
+        try:
+            UnicodeUsernameValidator()(v["username"])
+        except ValidationError:
+            problems.append(Problem("username", _("用户名只能包含字母、数字和 @/./+/-/_")))
+        else:
+            if others.filter(username__iexact=v["username"]).exists():
+                problems.append(Problem("username", _("用户名“%(name)s”已被使用") % {"name": v["username"]}))
+
+    if v["role"] not in Role.values:
+        problems.append(Problem("role", _("角色无效")))
+        return problems
+    role = Role(v["role"])
+    if not v["real_name"]:
+        label = _("单位名称") if role == Role.ENTERPRISE else _("姓名")
+        problems.append(Problem("real_name", _("%(label)s不能为空") % {"label": label}))
+
+    if v["id_number"]:
+        try:
+            stdnum_ric.validate(v["id_number"])
+        except StdnumError:
+            problems.append(Problem("id_number", _(
+                "公民身份号码“%(value)s”无效（须为18位，出生日期和校验码正确）") % {"value": v["id_number"]}))
+        else:
+            if others.filter(id_number=v["id_number"]).exists():
+                problems.append(Problem("id_number", _("该公民身份号码已注册账户")))
+    elif role == Role.CITIZEN:
+        problems.append(Problem("id_number", _("自然人账户须填写公民身份号码")))
+
+    if v["phone"] and not MOBILE_RE.match(v["phone"]):
+        problems.append(Problem("phone", _("手机号码“%(value)s”无效（须为11位，以1开头）")
+                                % {"value": fields.phone}))
+
+    if role == Role.ENTERPRISE:
+        if not v["uscc"]:
+            problems.append(Problem("uscc", _("法人账户须填写统一社会信用代码")))
+        if not v["legal_representative"]:
+            problems.append(Problem("legal_representative", _("法人账户须填写法定代表人")))
+    if v["uscc"]:
+        try:
+            stdnum_uscc.validate(v["uscc"])
+        except StdnumError:
+            problems.append(Problem("uscc", _("统一社会信用代码“%(value)s”无效（须为18位且校验码正确）")
+                                    % {"value": v["uscc"]}))
+        else:
+            if others.filter(uscc=v["uscc"]).exists():
+                problems.append(Problem("uscc", _("该统一社会信用代码已注册账户")))
+
+    # Where each role works: officers, heads and data officers in a department; clerks and
+    # proxy agents in a hall; citizens and enterprises nowhere.
+    if role in DEPARTMENT_ROLES and v["department"] is None:
+        problems.append(Problem("department", _("“%(role)s”须归属一个部门") % {"role": role.label}))
+    if role in HALL_ROLES and v["hall"] is None:
+        problems.append(Problem("hall", _("“%(role)s”须归属一个大厅或便民服务中心") % {"role": role.label}))
+    if v["hall"] is not None and role not in HALL_ROLES:
+        problems.append(Problem("hall", _("只有窗口工作人员和代办员归属大厅")))
+    if v["department"] is not None and (role in HALL_ROLES or role in PUBLIC_ROLES):
+        problems.append(Problem("department", _("“%(role)s”不归属部门") % {"role": role.label}))
+    return problems
+
+
+def _raise(problems: list[Problem]) -> None:
+    if problems:
+        raise RuleViolation(problems)
+
+
+def _password_problems(password: str, user: User) -> list[Problem]:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        return [Problem("password", message) for message in exc.messages]
+    return []
+
+
+@transaction.atomic
+def user_create(*, actor: Any, fields: UserFields, password: str) -> User:
+    """Create an account. Staff accounts only by the bureau; public ones also by self-registration.
+
+    ``actor`` is None when a citizen or enterprise registers themselves.
+    """
+    if not permissions.can_create_account(actor, fields.role):
+        raise AccessDenied(_("只有政务服务管理局管理员可以创建工作人员账户"))
+    problems = user_check(fields)
+    values = fields.values()
+    candidate = User(**values)
+    problems += _password_problems(password, candidate)
+    _raise(problems)
+    candidate.is_staff = values["role"] in STAFF_ROLES  # may enter the admin; each page checks the role
+    candidate.set_password(password)
+    candidate.save()
+    audit_record(actor=actor, action="user.created", object_type="user", object_id=candidate.pk, detail={
+        "username": candidate.username, "role": candidate.role,
+        "department": candidate.department_id, "hall": candidate.hall_id})
+    return candidate
+
+
+def _comparable(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
+
+
+@transaction.atomic
+def user_update(*, actor: Any, user: User, fields: UserFields) -> User:
+    """Change an account. Role, workplace and active status: the bureau only, audited with old/new."""
+    values = fields.values()
+    changed = [name for name, value in values.items()
+               if _comparable(getattr(user, name)) != _comparable(value)]
+    permission_changes = [name for name in changed if name in PERMISSION_FIELDS]
+    if not permissions.can_update_account(actor, user, permission_changes=bool(permission_changes)):
+        raise AccessDenied(_("您无权修改此账户"))
+    if not changed:
+        return user
+    _raise(user_check(fields, user=user))
+    before = {name: _comparable(getattr(user, name)) for name in permission_changes}
+    for name in changed:
+        setattr(user, name, values[name])
+    update_fields = list(changed)
+    if "role" in changed:
+        user.is_staff = user.role in STAFF_ROLES
+        update_fields.append("is_staff")
+    user.save(update_fields=update_fields)
+    if permission_changes:
+        audit_record(actor=actor, action="user.permissions_changed", object_type="user",
+                     object_id=user.pk, detail={
+                         name: {"from": before[name], "to": _comparable(getattr(user, name))}
+                         for name in permission_changes})
+    other = sorted(set(changed) - set(permission_changes))
+    if other:
+        # Only field names: the audit log must not copy personal data.
+        audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
+                     detail={"fields": other})
     return user

@@ -6,4 +6,6 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("me/", views.me, name="me"),
+    path("staff/", views.staff, name="staff"),
 ]

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from . import selectors
-from .models import Department
+from .models import Department, Hall
 
 router = Router(tags=["organizations"])
 
@@ -55,3 +55,53 @@ def list_departments(request: HttpRequest, division: str | None = None,
             summary="One department")
 def get_department(request: HttpRequest, department_id: int) -> DepartmentOut:
     return _department_out(get_object_or_404(selectors.department_list(), pk=department_id))
+
+
+class OfficePeriodOut(Schema):
+    starts: str
+    ends: str
+    season_from: str
+    season_to: str
+
+
+class WindowOut(Schema):
+    number: str
+    name: str
+    is_comprehensive: bool
+    departments: list[str]
+
+
+class HallOut(Schema):
+    id: int
+    name: str
+    division_code: str
+    division_name: str
+    department: str | None
+    address: str
+    phone: str
+    office_periods: list[OfficePeriodOut]
+    windows: list[WindowOut]
+
+
+def _hall_out(h: Hall) -> HallOut:
+    return HallOut(
+        id=h.pk, name=h.name, division_code=h.division.code, division_name=h.division.name,
+        department=h.department.name if h.department else None, address=h.address, phone=h.phone,
+        office_periods=[OfficePeriodOut(starts=f"{p.starts:%H:%M}", ends=f"{p.ends:%H:%M}",
+                                        season_from=p.season_from, season_to=p.season_to)
+                        for p in h.office_periods.all()],
+        windows=[WindowOut(number=w.number, name=w.name, is_comprehensive=w.is_comprehensive,
+                           departments=[d.name for d in w.departments.all()])
+                 for w in h.windows.all()],
+    )
+
+
+@router.get("/halls", response=list[HallOut], auth=None, summary="Service halls")
+def list_halls(request: HttpRequest, division: str | None = None) -> list[HallOut]:
+    """Halls with windows and office periods, optionally of one division (and those below it)."""
+    return [_hall_out(h) for h in selectors.hall_list(division=division)]
+
+
+@router.get("/halls/{int:hall_id}", response=HallOut, auth=None, summary="One service hall")
+def get_hall(request: HttpRequest, hall_id: int) -> HallOut:
+    return _hall_out(get_object_or_404(selectors.hall_list(), pk=hall_id))

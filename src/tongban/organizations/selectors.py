@@ -1,10 +1,10 @@
-"""Reads of divisions and departments."""
+"""Reads of divisions, departments and service halls."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from .models import Department, Division
+from .models import Department, Division, Hall, Window
 
 
 def division_list() -> QuerySet[Division]:
@@ -27,4 +27,13 @@ def department_list(*, division: str | None = None, level: str | None = None) ->
         qs = qs.filter(division_id__in=division_and_descendants(division))
     if level:
         qs = qs.filter(Q(level=level))
+    return qs.order_by("division__code", "name")
+
+
+def hall_list(*, division: str | None = None) -> QuerySet[Hall]:
+    """Halls with their windows (and each window's departments) and office periods."""
+    qs = Hall.objects.select_related("division", "department").prefetch_related(
+        "office_periods", Prefetch("windows", queryset=Window.objects.prefetch_related("departments")))
+    if division:
+        qs = qs.filter(division_id__in=division_and_descendants(division))
     return qs.order_by("division__code", "name")

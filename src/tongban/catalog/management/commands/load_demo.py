@@ -1,0 +1,205 @@
+"""``tongban load_demo``: the demo city — catalog, halls with windows, one account per role.
+
+For trying the platform out on a development machine only: it refuses to run unless
+``TONGBAN_DEBUG`` is on, because every demo account shares one published password. Running it
+again changes nothing: the catalog import skips unchanged items, halls and windows are saved
+through services that write only differences, and existing accounts are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tongban.accounts import services as account_services
+from tongban.accounts.models import Role, User
+from tongban.accounts.permissions import SYSTEM
+from tongban.organizations import services as org_services
+from tongban.organizations.models import Department, Division, Hall, Window
+
+DEMO_PASSWORD = "tongban-demo"
+DEMO_WORKBOOK = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.xlsx"
+OFFICE_PERIODS = [
+    org_services.PeriodFields(time(9, 0), time(12, 0)),
+    org_services.PeriodFields(time(13, 30), time(17, 30)),
+]
+CITY_HALL = "兰州市政务服务中心"
+STREET_HALL = "城关区皋兰路街道便民服务中心"
+MARKET_BUREAU = "兰州市市场监督管理局"
+
+
+@dataclass
+class DemoWindow:
+    number: str
+    name: str
+    departments: tuple[str, ...] = ()  # none: a comprehensive window (综合窗口)
+
+
+@dataclass
+class DemoHall:
+    name: str
+    division_code: str
+    department: str  # managing department; its address and phone are the hall's
+    windows: list[DemoWindow]
+
+
+def _district_windows(district: str) -> list[DemoWindow]:
+    return [
+        DemoWindow("1", "综合受理窗口"), DemoWindow("2", "综合受理窗口"),
+        DemoWindow("3", "市场监管窗口", (f"{district}市场监督管理局",)),
+        DemoWindow("4", "民政窗口", (f"{district}民政局",)),
+        DemoWindow("5", "人社窗口", (f"{district}人力资源和社会保障局",)),
+    ]
+
+
+def _street_windows(centre: str) -> list[DemoWindow]:
+    return [DemoWindow("1", "综合受理窗口"), DemoWindow("2", "代办服务窗口", (centre,))]
+
+
+HALLS = [
+    DemoHall(CITY_HALL, "620100", "兰州市政务服务管理局", [
+        DemoWindow("1", "综合受理窗口"), DemoWindow("2", "综合受理窗口"),
+        DemoWindow("3", "综合受理窗口"),
+        DemoWindow("4", "企业开办窗口", (MARKET_BUREAU, "兰州市税务局")),
+        DemoWindow("5", "公安户政窗口", ("兰州市公安局",)),
+        DemoWindow("6", "社保医保窗口", ("兰州市人力资源和社会保障局", "兰州市医疗保障局")),
+        DemoWindow("7", "公积金窗口", ("兰州市住房公积金管理中心",)),
+        DemoWindow("8", "不动产登记窗口", ("兰州市自然资源局",)),
+        DemoWindow("9", "综合出件窗口"),
+    ]),
+    DemoHall("城关区政务服务中心", "620102", "城关区政务服务中心", _district_windows("城关区")),
+    DemoHall("七里河区政务服务中心", "620103", "七里河区政务服务中心", _district_windows("七里河区")),
+    DemoHall("安宁区政务服务中心", "620105", "安宁区政务服务中心", _district_windows("安宁区")),
+    *[DemoHall(name, code, name, _street_windows(name)) for name, code in (
+        (STREET_HALL, "620102001000"),
+        ("城关区东岗西路街道便民服务中心", "620102004000"),
+        ("七里河区西园街道便民服务中心", "620103001000"),
+        ("七里河区敦煌路街道便民服务中心", "620103003000"),
+        ("安宁区培黎街道便民服务中心", "620105001000"),
+        ("安宁区刘家堡街道便民服务中心", "620105005000"),
+    )],
+]
+
+
+@dataclass
+class DemoAccount:
+    username: str
+    role: str
+    real_name: str
+    department: str = ""
+    hall: str = ""
+    id_number: str = ""
+    phone: str = ""
+    uscc: str = ""
+    legal_representative: str = ""
+
+
+ACCOUNTS = [
+    DemoAccount("citizen", Role.CITIZEN, "张明", id_number="620102199001011233", phone="13812345678"),
+    DemoAccount("enterprise", Role.ENTERPRISE, "兰州示例餐饮有限公司", uscc="91620102MA7123456T",
+                legal_representative="李华", phone="13912345678"),
+    DemoAccount("clerk", Role.CLERK, "王芳", hall=CITY_HALL),
+    DemoAccount("officer", Role.OFFICER, "赵强", department=MARKET_BUREAU),
+    DemoAccount("head", Role.HEAD, "刘洋", department=MARKET_BUREAU),
+    DemoAccount("proxy", Role.PROXY_AGENT, "陈静", hall=STREET_HALL),
+    DemoAccount("supervisor", Role.SUPERVISOR, "周敏", department="兰州市政务服务管理局"),
+    DemoAccount("data", Role.DATA_OFFICER, "孙磊", department="兰州市大数据管理局"),
+    DemoAccount("admin", Role.ADMIN, "吴刚", department="兰州市政务服务管理局"),
+]
+
+
+def _department(name: str) -> Department:
+    try:
+        return Department.objects.get(name=name)
+    except Department.DoesNotExist:
+        raise CommandError(_("演示目录中缺少部门“%(name)s”") % {"name": name}) from None
+
+
+def load_halls() -> None:
+    """Create or bring up to date the demo halls, their office periods and windows."""
+    for demo in HALLS:
+        manager = _department(demo.department)
+        hall = org_services.hall_save(
+            actor=SYSTEM, hall=Hall.objects.filter(name=demo.name).first(),
+            fields=org_services.HallFields(
+                name=demo.name, division=Division.objects.get(code=demo.division_code),
+                department=manager, address=manager.address, phone=manager.consultation_phone,
+                office_periods=OFFICE_PERIODS))
+        for w in demo.windows:
+            org_services.window_save(
+                actor=SYSTEM, window=Window.objects.filter(hall=hall, number=w.number).first(),
+                fields=org_services.WindowFields(
+                    hall=hall, number=w.number, name=w.name, is_comprehensive=not w.departments,
+                    departments=[_department(name) for name in w.departments]))
+
+
+def load_accounts() -> None:
+    """Create the demo accounts that do not exist yet (existing ones are left as they are)."""
+    for demo in ACCOUNTS:
+        if User.objects.filter(username=demo.username).exists():
+            continue
+        account_services.user_create(actor=SYSTEM, password=DEMO_PASSWORD, fields=account_services.UserFields(
+            username=demo.username, role=demo.role, real_name=demo.real_name,
+            department=_department(demo.department) if demo.department else None,
+            hall=Hall.objects.get(name=demo.hall) if demo.hall else None,
+            id_number=demo.id_number, phone=demo.phone, uscc=demo.uscc,
+            legal_representative=demo.legal_representative))
+
+
+def accounts_table() -> list[tuple[str, str, str, str]]:
+    """(username, password, role, workplace) of each demo account, as stored."""
+    rows = []
+    users = {u.username: u for u in User.objects.filter(username__in=[a.username for a in ACCOUNTS])
+             .select_related("department", "hall")}
+    for demo in ACCOUNTS:
+        user = users.get(demo.username)
+        if user is None:
+            continue
+        place = user.department.name if user.department else (user.hall.name if user.hall else "")
+        rows.append((user.username, DEMO_PASSWORD, str(Role(user.role).label), place))
+    return rows
+
+
+class Command(BaseCommand):
+    help = "载入演示数据：事项目录、大厅和窗口、每个角色一个演示账户（仅限调试模式）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--workbook", default=str(DEMO_WORKBOOK),
+                            help="演示目录工作簿（默认为随软件发布的 demo-catalog.xlsx）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError(_(
+                "load_demo 只能在调试模式下运行（演示账户共用公开的密码）。"
+                "请设置环境变量 TONGBAN_DEBUG=1 后重试。"))
+        call_command("import_catalog", options["workbook"], stdout=self.stdout, stderr=self.stderr)
+        with transaction.atomic():
+            load_halls()
+            load_accounts()
+        self.print_accounts()
+
+    def print_accounts(self) -> None:
+        rows = accounts_table()
+        header = (_("用户名"), _("密码"), _("角色"), _("所属部门或大厅"))
+        widths = [max(_display_width(r[i]) for r in [header, *rows]) for i in range(4)]
+
+        def line(cells: tuple[str, ...]) -> str:
+            return "  ".join(c + " " * (w - _display_width(c)) for c, w in zip(cells, widths, strict=True))
+
+        self.stdout.write(_("演示账户（仅供试用）："))
+        self.stdout.write(line(header).rstrip())
+        for row in rows:
+            self.stdout.write(line(row).rstrip())
+
+
+def _display_width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)

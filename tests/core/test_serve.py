@@ -1,0 +1,87 @@
+"""``tongban serve``: granian in WSGI mode, answering on the configured host and port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from pytest_django.fixtures import Settings
+
+from tongban.core.management.commands.serve import default_threads, default_workers, granian_command
+
+
+def test_command_runs_granian_wsgi_on_the_project_application() -> None:
+    assert granian_command(host="0.0.0.0", port=9000, workers=3, threads=8) == [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "9000",
+        "--workers", "3", "--blocking-threads", "8", "--backpressure", "8", "--no-ws",
+        "tongban.wsgi:application"]
+
+
+def test_one_worker_per_core_unless_configured(settings: Settings) -> None:
+    settings.SERVE_WORKERS = 0
+    assert default_workers() == (os.cpu_count() or 1)
+    settings.SERVE_WORKERS = 3
+    assert default_workers() == 3
+
+
+def test_threads_default_to_twice_the_cores_plus_one(settings: Settings) -> None:
+    settings.SERVE_THREADS = 0
+    assert default_threads() == 2 * (os.cpu_count() or 1) + 1
+    settings.SERVE_THREADS = 8
+    assert default_threads() == 8
+
+
+def test_workers_and_threads_must_be_positive() -> None:
+    with pytest.raises(CommandError, match="--workers 须为正整数"):
+        call_command("serve", "--workers", "-1")
+    with pytest.raises(CommandError, match="--threads 须为正整数"):
+        call_command("serve", "--threads", "0")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_healthz_and_static_files(tmp_path: Path) -> None:
+    tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
+    assert tongban is not None
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TONGBAN_DATABASE_URL"}
+    env.update(TONGBAN_DEBUG="1", TONGBAN_DATA_DIR=str(tmp_path), TONGBAN_PORT=str(port))
+    subprocess.run([tongban, "collectstatic", "--noinput", "-v0"], env=env, check=True, timeout=120)
+    server = subprocess.Popen([tongban, "serve", "--workers", "1"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        body = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    body = response.read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert body == b'{"status": "ok", "database": "ok"}'
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css", timeout=5) as response:
+            assert response.status == 200
+            assert b"body" in response.read()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()

@@ -1,0 +1,123 @@
+"""Every URL declares who may use it (architecture.md, convention 11).
+
+Pages: each view must carry ``access`` from ``tongban.core.access`` (``@public``,
+``@require_login`` or ``@require_roles``). The Django admin is left out: it checks staff status
+and model permissions itself. API: every django-ninja operation must either run an auth
+callback (the default bearer/session auth) or be declared public with an explicit ``auth=None``,
+and public operations may only read, except the few listed below.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from ninja.constants import NOT_SET
+from ninja.operation import PathView
+
+from tongban.core.access import ACCESS_ATTR
+
+# Public operations that are not reads, each with the reason.
+PUBLIC_WRITES = {
+    ("POST", "/api/v1/auth/token"),  # exchanging a password for a token happens before any auth
+}
+# Views of the API framework itself: the OpenAPI document, its browsable docs and the root.
+NINJA_FRAMEWORK_VIEWS = {"openapi-json", "openapi-view", "api-root"}
+
+
+def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), namespace, entry
+
+
+def all_urls() -> list[tuple[str, str, URLPattern]]:
+    return list(walk(get_resolver().url_patterns))
+
+
+def path_view(callback: Any) -> PathView | None:
+    """The django-ninja PathView behind an API URL (its view closes over the PathView)."""
+    if not inspect.isfunction(callback):
+        return None
+    for value in inspect.getclosurevars(callback).nonlocals.values():
+        if isinstance(value, PathView):
+            return value
+    return None
+
+
+def test_the_url_map_is_not_empty() -> None:
+    routes = {route for route, _ns, _p in all_urls()}
+    assert {"healthz", "accounts/login/", "api/v1/auth/token"} <= routes
+
+
+def test_every_page_declares_access() -> None:
+    undeclared = []
+    for route, namespace, pattern in all_urls():
+        if namespace in {"admin", "api"}:
+            continue
+        if getattr(pattern.callback, ACCESS_ATTR, None) is None:
+            undeclared.append(f"/{route} → {pattern.lookup_str}")
+    assert undeclared == [], "views without @public/@require_login/@require_roles:\n" + "\n".join(undeclared)
+
+
+def api_operations() -> Iterator[tuple[str, str, Any]]:
+    for route, namespace, pattern in all_urls():
+        if namespace != "api":
+            continue
+        view = path_view(pattern.callback)
+        if view is None:
+            assert pattern.name in NINJA_FRAMEWORK_VIEWS, f"unknown API view /{route}"
+            continue
+        for operation in view.operations:
+            for method in operation.methods:
+                yield method, "/" + route, operation
+
+
+def test_api_has_operations() -> None:
+    assert ("POST", "/api/v1/auth/token") in {(m, r) for m, r, _op in api_operations()}
+
+
+def test_every_api_operation_declares_auth() -> None:
+    problems = []
+    for method, route, operation in api_operations():
+        if operation.auth_callbacks:
+            continue  # the default (bearer or session) or an explicit auth
+        if operation.auth_param is NOT_SET:
+            problems.append(f"{method} {route}: no auth and not declared public (auth=None)")
+        elif operation.auth_param is None and method != "GET" and (method, route) not in PUBLIC_WRITES:
+            problems.append(f"{method} {route}: public (auth=None) but not a read")
+    assert problems == []
+
+
+def test_api_default_auth_is_bearer_or_session() -> None:
+    me = next(op for m, r, op in api_operations() if (m, r) == ("GET", "/api/v1/auth/me"))
+    assert [type(cb).__name__ for cb in me.auth_callbacks] == ["BearerAuth", "SessionAuth"]
+
+
+def login_only_routes() -> list[str]:
+    """Routes without parameters whose view needs a login (or a role)."""
+    routes = []
+    for route, namespace, pattern in all_urls():
+        access = getattr(pattern.callback, ACCESS_ATTR, "")
+        if namespace not in {"admin", "api"} and access != "public" and not pattern.pattern.converters:
+            routes.append("/" + route)
+    return routes
+
+
+def test_there_are_restricted_pages() -> None:
+    assert "/accounts/staff/" in login_only_routes()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", login_only_routes())
+def test_anonymous_is_sent_to_login(client: Client, route: str) -> None:
+    response = client.get(route)
+    assert response.status_code == 302, route
+    assert response["Location"].startswith("/accounts/login/?next=")
