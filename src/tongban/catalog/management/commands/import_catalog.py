@@ -1,0 +1,54 @@
+"""``tongban import_catalog FILE.xlsx [--dry-run]``: load a catalog workbook on the server.
+
+Runs as the system actor (whoever has a shell on the server holds the bureau's powers). A
+workbook with any fault is rejected whole: every fault is printed and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from tongban.accounts.permissions import SYSTEM
+from tongban.catalog.workbook import (
+    WorkbookRejected,
+    catalog_import_workbook,
+    problem_line,
+    report_lines,
+)
+
+
+class Command(BaseCommand):
+    help = "导入事项目录工作簿（工作表：部门、事项、材料）；有任何错误则整个文件不导入"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="目录工作簿（.xlsx）")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="只校验并报告将会发生的变化，不保存")
+        parser.add_argument("--language", choices=[code for code, _name in settings.LANGUAGES],
+                            default="zh-hans", help="输出语言（默认 zh-hans）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override(options["language"]):
+            self._import(Path(options["file"]), dry_run=options["dry_run"])
+
+    def _import(self, path: Path, *, dry_run: bool) -> None:
+        if not path.is_file():
+            raise CommandError(_("文件不存在：%(path)s") % {"path": path})
+        try:
+            report = catalog_import_workbook(actor=SYSTEM, source=path, name=path.name,
+                                             dry_run=dry_run)
+        except WorkbookRejected as rejected:
+            for problem in rejected.problems:
+                self.stderr.write(problem_line(problem))
+            if rejected.unlisted:
+                self.stderr.write(_("……另有 %(n)s 个错误未列出") % {"n": rejected.unlisted})
+            raise CommandError(_("“%(name)s”有 %(n)s 个错误，整个文件未导入，数据库未作任何改动") % {
+                "name": path.name, "n": rejected.total}) from None
+        for line in report_lines(report):
+            self.stdout.write(line)
