@@ -59,11 +59,13 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _register() -> None:
     from tongban.accounts.api import router as accounts_router
     from tongban.catalog.api import router as catalog_router
+    from tongban.clock.api import router as clock_router
     from tongban.organizations.api import router as organizations_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", organizations_router)
     api.add_router("/", catalog_router)
+    api.add_router("/calendar", clock_router)
 
 
 _register()

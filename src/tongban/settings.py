@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "tongban.organizations",
     "tongban.accounts",
     "tongban.catalog",
+    "tongban.clock",
+    "tongban.workflows",
+    "tongban.cases",
+    "tongban.notifications",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tongban.core.context_processors.site",
+                "tongban.clock.context_processors.calendar_warning",
             ],
         },
     },
@@ -164,6 +169,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- catalog targets (published by provinces; per-place settings) ---------------------------
 # Share of items that need at most one visit / no visit, and the average committed/legal ratio.
+# --- the clock (domain.md §3); per-hall office periods override the default ----------------
+# Office periods of working days as "HH:MM-HH:MM" pairs separated by commas.
+CLOCK_DEFAULT_OFFICE_PERIODS = [
+    tuple(p.strip().split("-", 1))
+    for p in os.environ.get("TONGBAN_OFFICE_PERIODS", "09:00-12:00,13:30-17:30").split(",")
+    if p.strip()
+]
+# 当日办结: an application accepted later than this many minutes before close is due next day.
+CLOCK_SAME_DAY_CUTOFF_MINUTES = int(os.environ.get("TONGBAN_SAME_DAY_CUTOFF_MINUTES", "120"))
+# Yellow warning when the remaining business time is at most this many working days.
+CLOCK_WARNING_WORKING_DAYS = float(os.environ.get("TONGBAN_WARNING_WORKING_DAYS", "1"))
+
+# --- cases and notifications --------------------------------------------------------------
+# Largest material file an applicant may upload, in bytes.
+CASE_UPLOAD_MAX_BYTES = int(os.environ.get("TONGBAN_CASE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+EMAIL_BACKEND = os.environ.get(
+    "TONGBAN_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("TONGBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TONGBAN_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "noreply@tongban.local")
+SMS_BACKEND = os.environ.get("TONGBAN_SMS_BACKEND", "tongban.notifications.sms.LogSmsBackend")
+
 CATALOG_TARGETS = {
     "max_one_visit_share": float(os.environ.get("TONGBAN_TARGET_MAX_ONE_VISIT", "0.85")),
     "zero_visit_share": float(os.environ.get("TONGBAN_TARGET_ZERO_VISIT", "0.20")),

@@ -1,0 +1,76 @@
+"""Who may do what to a case. The case services call these; pages and the API only gate entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tongban.accounts import permissions
+
+from .models import Case
+
+STAFF_ALL_CASES = {"supervisor", "admin"}
+
+
+def _role(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return getattr(user, "role", None)
+
+
+def is_applicant_side(user: Any, case: Case) -> bool:
+    return _role(user) is not None and user.pk is not None and user.pk in (
+        case.applicant_id, case.agent_id)
+
+
+def _hall_department(user: Any) -> int | None:
+    hall = getattr(user, "hall", None)
+    return hall.department_id if hall is not None else None
+
+
+def is_department_staff(user: Any, case: Case) -> bool:
+    return _role(user) in {"officer", "head"} and user.department_id == case.department_id
+
+
+def is_receiving_agent(user: Any, case: Case) -> bool:
+    """A proxy agent of the street/town centre that receives this 代办服务 case."""
+    return (_role(user) == "proxy_agent" and case.receiving_unit_id is not None
+            and _hall_department(user) == case.receiving_unit_id)
+
+
+def can_view(user: Any, case: Case) -> bool:
+    role = _role(user)
+    if role is None:
+        return False
+    if is_applicant_side(user, case) or role in STAFF_ALL_CASES or permissions.is_bureau_admin(user):
+        return True
+    if is_department_staff(user, case) or is_receiving_agent(user, case):
+        return True
+    # Clerks see cases of their hall (the comprehensive window accepts any department's items).
+    return role == "clerk" and user.hall_id is not None and user.hall_id == case.hall_id
+
+
+def can_receive(user: Any, case: Case) -> bool:
+    """Pre-review, accept, refuse or request a supplement at intake."""
+    role = _role(user)
+    if role == "clerk" and user.hall_id is not None:
+        return True  # 无差别受理: any department's item at the comprehensive window
+    return is_department_staff(user, case) or is_receiving_agent(user, case)
+
+
+def can_approve_extension(user: Any, case: Case) -> bool:
+    return _role(user) == "head" and user.department_id == case.department_id
+
+
+def can_terminate(user: Any, case: Case) -> bool:
+    return (_role(user) == "head" and user.department_id == case.department_id) or \
+        permissions.is_bureau_admin(user)
+
+
+def can_deliver(user: Any, case: Case) -> bool:
+    role = _role(user)
+    return (role == "clerk" and user.hall_id is not None) or is_department_staff(user, case) \
+        or is_receiving_agent(user, case)
+
+
+def can_record_visit(user: Any, case: Case) -> bool:
+    return can_deliver(user, case)

@@ -1,0 +1,725 @@
+"""Case services: every transition of a case, with its permission check, history event, audit
+record and deadline, in one transaction.
+
+The state machine is ``TRANSITIONS``: action → (states it may start from, state it leads to).
+Concurrency: each service locks the case row and, when the caller passes the version it saw
+(``expected_version``), refuses with :class:`CaseConflict` if someone acted first; the status
+check after the lock makes the second of two simultaneous actions fail cleanly either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.audit.services import audit_record
+from tongban.catalog.models import Commitment, Item, Material, VersionStatus
+from tongban.clock import selectors as clock
+from tongban.clock.deadline import SHANGHAI, Stop, compute_deadline
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.workflows import services as workflows
+from tongban.workflows.definition import END
+from tongban.workflows.models import StepTask, TaskStatus
+
+from . import policies
+from .models import (
+    ApplicantKind,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseMaterial,
+    Channel,
+    ClockStop,
+    Delivery,
+    Extension,
+    Notice,
+    Status,
+    Visit,
+)
+
+S = Status
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "submit": (frozenset({S.DRAFT}), S.SUBMITTED),
+    "pre_review": (frozenset({S.SUBMITTED}), S.PRE_REVIEW),
+    "request_supplement": (frozenset({S.SUBMITTED, S.PRE_REVIEW, S.ACCEPTED}), S.SUPPLEMENT),
+    # Back to where it was: submitted before acceptance, accepted after.
+    "supply": (frozenset({S.SUPPLEMENT}), None),
+    "accept": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
+    "refuse": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.REFUSED),
+    "step": (frozenset({S.ACCEPTED}), S.ACCEPTED),
+    "suspend": (frozenset({S.ACCEPTED}), S.SUSPENDED),
+    "resume": (frozenset({S.SUSPENDED}), S.ACCEPTED),
+    "request_extension": (frozenset({S.ACCEPTED, S.SUSPENDED}), None),
+    "extend": (frozenset({S.ACCEPTED, S.SUSPENDED}), None),
+    "approve": (frozenset({S.ACCEPTED}), S.APPROVED),
+    "deny": (frozenset({S.ACCEPTED}), S.DENIED),
+    "deliver": (frozenset({S.APPROVED, S.DENIED}), S.DELIVERED),
+    "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.PRE_REVIEW, S.SUPPLEMENT, S.ACCEPTED,
+                            S.SUSPENDED}), S.WITHDRAWN),
+    "terminate": (frozenset({S.SUPPLEMENT, S.ACCEPTED, S.SUSPENDED}), S.TERMINATED),
+    "record_visit": (frozenset(set(S) - {S.DRAFT}), None),
+}
+FINAL = frozenset({S.DELIVERED, S.REFUSED, S.WITHDRAWN, S.TERMINATED})
+
+
+class CaseConflict(RuleViolation):
+    """Someone else acted on the case first; reload and try again."""
+
+
+def _conflict(message: Any) -> CaseConflict:
+    return CaseConflict([Problem("version", message)])
+
+
+def _deny() -> AccessDenied:
+    return AccessDenied(_("您无权对该办件执行此操作"))
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+# --- the core of every transition -------------------------------------------------------------
+
+def _lock(case: Case | int, expected_version: int | None) -> Case:
+    pk = case if isinstance(case, int) else case.pk
+    locked = (Case.objects.select_for_update()
+              .select_related("item_version", "department", "workflow", "hall")
+              .get(pk=pk))
+    if expected_version is not None and locked.version != expected_version:
+        raise _conflict(_("该办件已被他人处理（版本%(now)s，您看到的是版本%(seen)s），请刷新后重试") % {
+            "now": locked.version, "seen": expected_version})
+    return locked
+
+
+def _check(case: Case, action: str) -> None:
+    allowed, _to = TRANSITIONS[action]
+    if case.status not in allowed:
+        raise _conflict(_("办件当前状态为“%(status)s”，不能执行“%(action)s”") % {
+            "status": S(case.status).label, "action": ACTION_LABELS.get(action, action)})
+
+
+def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str = "",
+           data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> CaseEvent:
+    seq = (case.events.aggregate(n=Max("seq"))["n"] or 0) + 1
+    user = actor if getattr(actor, "pk", None) else None
+    event = CaseEvent.objects.create(
+        case=case, seq=seq, at=at or _now(), actor=user, actor_name=str(actor) if actor else "",
+        action=action, from_status=from_status, to_status=case.status, reason=reason,
+        data=data or {})
+    audit_record(actor=actor, action=f"case.{action}", object_type="case",
+                 object_id=case.number or case.pk,
+                 detail={"from": from_status, "to": case.status, "event": seq})
+    return event
+
+
+def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason: str = "",
+          data: dict[str, Any] | None = None, fields: Sequence[str] = (),
+          at: dt.datetime | None = None) -> CaseEvent:
+    """Apply ``action``: status change, version bump, history event and audit, together."""
+    _check(case, action)
+    before = case.status
+    target = to or TRANSITIONS[action][1] or before
+    case.status = target
+    case.version = F("version") + 1  # resolved by the refresh below
+    case.save(update_fields=["status", "version", *fields])
+    case.refresh_from_db(fields=["version"])
+    return _event(case, actor=actor, action=action, from_status=before, reason=reason,
+                  data=data, at=at)
+
+
+ACTION_LABELS = {
+    "submit": _("提交"), "pre_review": _("预审"), "request_supplement": _("一次性告知补正"),
+    "supply": _("补正材料"), "accept": _("受理"), "refuse": _("不予受理"), "step": _("办理"),
+    "suspend": _("特别程序"), "resume": _("恢复计时"), "request_extension": _("申请延期"),
+    "extend": _("批准延期"), "approve": _("准予办理"), "deny": _("不予办理"),
+    "deliver": _("送达"), "withdraw": _("撤回"), "terminate": _("终止"),
+    "record_visit": _("登记跑动"),
+}
+
+
+def _require_reason(reason: str, field: str = "reason") -> None:
+    if not reason.strip():
+        raise RuleViolation([Problem(field, _("须填写理由"))])
+
+
+def refresh_due(case: Case, *, now: dt.datetime | None = None) -> None:
+    """Recompute the due instant from acceptance, clock stops and approved extensions."""
+    if case.accepted_at is None:
+        return
+    version = case.item_version
+    stops = [Stop(s.started_at, s.ended_at or (now or _now()))
+             for s in case.clock_stops.all()]
+    result = compute_deadline(
+        start=case.accepted_at, category=version.commitment, limit=version.committed_limit,
+        unit=version.committed_limit_unit, stops=stops,
+        extension_working_days=case.extension_working_days, calendar=clock.work_calendar(),
+        hours=clock.office_hours(case.hall_id), same_day_cutoff=clock.same_day_cutoff())
+    case.due_at, case.due_provisional = result.due, result.provisional
+
+
+def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notice:
+    prefix = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
+              "extension": "YQ", "decision": "JD"}[kind]
+    count = case.notices.filter(kind=kind).count() + 1
+    return Notice.objects.create(
+        case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=_now(),
+        issued_by=actor if getattr(actor, "pk", None) else None, body=body)
+
+
+def _after_commit(event: CaseEvent) -> None:
+    """Work after the transition commits: notifications to applicant and handlers."""
+    from tongban.notifications.services import notify_case_event
+
+    event_id = event.pk
+    transaction.on_commit(lambda: notify_case_event(event_id))
+
+
+# --- creating and submitting ------------------------------------------------------------------
+
+@dataclass
+class ApplicantData:
+    kind: str
+    name: str
+    id_number: str
+    phone: str = ""
+
+
+@dataclass
+class AgentData:
+    name: str
+    id_number: str
+    authorization: str
+    user: Any = None
+
+
+def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Problem]:
+    from stdnum.cn import ric, uscc
+
+    problems: list[Problem] = []
+    if applicant.kind not in ApplicantKind.values:
+        problems.append(Problem("applicant.kind", _("申请人类型须为自然人或法人")))
+    if not applicant.name.strip():
+        problems.append(Problem("applicant.name", _("申请人姓名/名称不能为空")))
+    validator = ric if applicant.kind == ApplicantKind.NATURAL else uscc
+    if not validator.is_valid(applicant.id_number or ""):
+        problems.append(Problem("applicant.id_number", _(
+            "公民身份号码无效" if applicant.kind == ApplicantKind.NATURAL else "统一社会信用代码无效")))
+    if agent is not None:
+        if not agent.name.strip():
+            problems.append(Problem("agent.name", _("代理人姓名不能为空")))
+        if not ric.is_valid(agent.id_number or ""):
+            problems.append(Problem("agent.id_number", _("代理人公民身份号码无效")))
+        if not agent.authorization.strip():
+            problems.append(Problem("agent.authorization", _("代理办理须提供授权委托说明")))
+    return problems
+
+
+def _next_number(case: Case, at: dt.datetime) -> str:
+    """<division code><yyyymmdd><6-digit daily sequence>, e.g. 62010020261126000042."""
+    day = at.astimezone(SHANGHAI).date()
+    code = case.department.division.code[:6]
+    counter, _created = CaseCounter.objects.select_for_update().get_or_create(
+        day=day, division_code=code)
+    CaseCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+    counter.refresh_from_db(fields=["value"])
+    return f"{code}{day:%Y%m%d}{counter.value:06d}"
+
+
+@transaction.atomic
+def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantData,
+                form_data: dict[str, Any], agent: AgentData | None = None,
+                hall: Any = None, idempotency_key: str = "") -> Case:
+    """Start a draft application for the item's current published version.
+
+    Online, the actor is the applicant (or their agent); at a window, a clerk creates it for a
+    walk-in. The form data is checked against the item version's form definition.
+    """
+    from .forms import form_validate
+
+    if idempotency_key:
+        existing = Case.objects.filter(applicant=actor if _is_public(actor) else None,
+                                       idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    version = item.current
+    if version is None or version.status != VersionStatus.PUBLISHED:
+        raise RuleViolation([Problem("item", _("该事项未发布或已取消，不能申请"))])
+    if channel not in Channel.values:
+        raise RuleViolation([Problem("channel", _("申请渠道无效"))])
+    if not getattr(actor, "is_authenticated", False):
+        raise _deny()
+    problems = _check_party(applicant, agent)
+    clean, form_problems = form_validate(version=version, data=form_data)
+    problems.extend(form_problems)
+    if problems:
+        raise RuleViolation(problems)
+    public = _is_public(actor)
+    if not public and getattr(actor, "role", None) not in {"clerk", "officer", "head",
+                                                           "proxy_agent"}:
+        raise _deny()
+    case = Case(
+        item=item, item_version=version, department=item.department,
+        receiving_unit=version.receiving_unit if version.commitment == Commitment.PROXY else None,
+        hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
+        channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
+        applicant_id_number=applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
+        form_data=clean, idempotency_key=idempotency_key if public else "",
+    )
+    if public:
+        if agent is not None:
+            case.agent = actor
+        else:
+            case.applicant = actor
+    if agent is not None:
+        case.agent_name, case.agent_id_number = agent.name.strip(), agent.id_number.strip().upper()
+        case.authorization = agent.authorization
+        if agent.user is not None:
+            case.agent = agent.user
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # the same idempotency key raced in from a second request
+        return Case.objects.get(applicant=actor, idempotency_key=idempotency_key)
+    _event(case, actor=actor, action="create", from_status="", data={"channel": channel})
+    return case
+
+
+def _is_public(user: Any) -> bool:
+    return getattr(user, "role", None) in {"citizen", "enterprise"}
+
+
+def missing_materials(case: Case) -> list[Material]:
+    """Required materials of the pinned version neither supplied nor promised (容缺)."""
+    have = set(case.materials.filter(superseded=False).values_list("material_id", flat=True))
+    return [m for m in case.item_version.materials.all()
+            if m.necessity in (Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)
+            and m.pk not in have]
+
+
+@transaction.atomic
+def case_submit(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+    """The applicant submits the draft; it gets its case number."""
+    case = _lock(case, expected_version)
+    if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):
+        raise _deny()
+    if case.status != S.DRAFT:
+        if case.status == S.SUBMITTED and case.submitted_at is not None:
+            return case  # a repeated submission (same request retried): same answer
+        _check(case, "submit")
+    at = _now()
+    case.number = _next_number(case, at)
+    case.submitted_at = at
+    event = _move(case, "submit", actor=actor, fields=["number", "submitted_at"], at=at)
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_pre_review(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+    case = _lock(case, expected_version)
+    if not policies.can_receive(actor, case):
+        raise _deny()
+    _move(case, "pre_review", actor=actor)
+    return case
+
+
+# --- materials --------------------------------------------------------------------------------
+
+@transaction.atomic
+def case_material_promise(*, actor: Any, case: Case, material: Material, promise: str,
+                          promised_by: dt.date) -> CaseMaterial:
+    """容缺: the applicant promises in writing to supply a deferrable material later."""
+    case = _lock(case, None)
+    if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):
+        raise _deny()
+    if material.version_id != case.item_version_id or not material.deferrable:
+        raise RuleViolation([Problem("material", _("该材料不允许容缺后补"))])
+    if not promise.strip():
+        raise RuleViolation([Problem("promise", _("容缺须有书面承诺"))])
+    if case.status in FINAL:
+        raise _conflict(_("办件已办结，不能再提交材料"))
+    return CaseMaterial.objects.create(
+        case=case, material=material, name=material.name, state=CaseMaterial.State.PROMISED,
+        promise=promise, promised_by=promised_by,
+        uploaded_by=actor if getattr(actor, "pk", None) else None)
+
+
+# --- intake: supplement, accept, refuse -------------------------------------------------------
+
+@dataclass
+class SupplementItem:
+    name: str
+    reason: str
+    material_id: int | None = None
+
+
+@transaction.atomic
+def case_request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
+                            note: str = "", expected_version: int | None = None,
+                            task: StepTask | None = None) -> Notice:
+    """一次性告知: list every missing or faulty material at once in one notice.
+
+    Before acceptance the clock has not started; after acceptance the time until the applicant
+    supplies counts as a clock stop.
+    """
+    case = _lock(case, expected_version)
+    if task is not None:
+        _check_task(actor, case, task, "supplement")
+    elif not policies.can_receive(actor, case):
+        raise _deny()
+    if not items:
+        raise RuleViolation([Problem("items", _("一次性告知须列出全部需补正的材料"))])
+    problems = [Problem(f"items[{i}].reason", _("须说明补正原因"))
+                for i, item in enumerate(items) if not item.reason.strip()]
+    if problems:
+        raise RuleViolation(problems)
+    at = _now()
+    if case.accepted_at is not None:
+        ClockStop.objects.create(case=case, kind=ClockStop.Kind.SUPPLEMENT, started_at=at,
+                                 reason=note or str(_("受理后补正")))
+    notice = _notice(case, Notice.Kind.SUPPLEMENT, actor=actor, body={
+        "items": [{"name": i.name, "reason": i.reason, "material_id": i.material_id}
+                  for i in items], "note": note})
+    event = _move(case, "request_supplement", actor=actor, reason=note,
+                  data={"notice": notice.number, "items": len(items)}, at=at)
+    _after_commit(event)
+    return notice
+
+
+@transaction.atomic
+def case_supply(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+    """The applicant has uploaded what the one-time notice asked for; the case goes back."""
+    case = _lock(case, expected_version)
+    if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):
+        raise _deny()
+    _check(case, "supply")
+    notice = case.notices.filter(kind=Notice.Kind.SUPPLEMENT, resolved_at=None).last()
+    at = _now()
+    if notice is not None:
+        since = notice.issued_at
+        supplied = set(case.materials.filter(uploaded_at__gte=since, superseded=False)
+                       .values_list("material_id", flat=True))
+        still = [i["name"] for i in notice.body.get("items", [])
+                 if i.get("material_id") and i["material_id"] not in supplied]
+        if still:
+            raise RuleViolation([Problem("materials", _("尚未补正：%(names)s") % {
+                "names": "、".join(still)})])
+        notice.resolved_at = at
+        notice.save(update_fields=["resolved_at"])
+    target = S.ACCEPTED if case.accepted_at else S.SUBMITTED
+    fields: list[str] = []
+    if case.accepted_at:
+        ClockStop.objects.filter(case=case, kind=ClockStop.Kind.SUPPLEMENT, ended_at=None).update(
+            ended_at=at)
+        refresh_due(case)
+        fields = ["due_at", "due_provisional"]
+    event = _move(case, "supply", actor=actor, to=target, fields=fields, at=at)
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
+                hall: Any = None, window: Any = None, in_person: bool | None = None) -> Case:
+    """受理: the clock starts; an acceptance notice is issued and the workflow begins.
+
+    即收即办 items are accepted, decided and handed over in this same transaction.
+    """
+    case = _lock(case, expected_version)
+    if not policies.can_receive(actor, case):
+        raise _deny()
+    missing = [m.name for m in missing_materials(case)]
+    if missing:
+        raise RuleViolation([Problem("materials", _(
+            "材料不齐全，不能受理；请一次性告知补正：%(names)s") % {"names": "、".join(missing)})])
+    at = _now()
+    case.accepted_at = at
+    if hall is not None:
+        case.hall = hall
+    case.workflow = workflows.workflow_for(case.item, case.item_version.commitment)
+    refresh_due(case)
+    notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=actor, body={
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "provisional": case.due_provisional})
+    event = _move(case, "accept", actor=actor, at=at, data={"notice": notice.number},
+                  fields=["accepted_at", "hall", "workflow", "due_at", "due_provisional"])
+    if in_person if in_person is not None else case.channel == Channel.WINDOW:
+        _visit(case, actor=actor, purpose=str(_("窗口受理")), hall=case.hall, window=window, at=at)
+    tasks = workflows.workflow_start(case, at=at)
+    if case.item_version.commitment == Commitment.ON_THE_SPOT:
+        # 即收即办: the window completes the case on the spot.
+        for task in tasks:
+            workflows.task_finish(task, actor=actor, outcome="approve", at=at)
+        _decide(case, actor=actor, approve=True, reason="", at=at)
+        case.delivery = Delivery.PICKUP
+        case.delivered_at = at
+        event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
+                      data={"delivery": Delivery.PICKUP})
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_refuse(*, actor: Any, case: Case, reason: str, expected_version: int | None = None) -> Notice:
+    """不予受理, with the reason written in the refusal notice."""
+    case = _lock(case, expected_version)
+    if not policies.can_receive(actor, case):
+        raise _deny()
+    _require_reason(reason)
+    notice = _notice(case, Notice.Kind.REFUSAL, actor=actor, body={"reason": reason})
+    case.closed_reason = reason
+    event = _move(case, "refuse", actor=actor, reason=reason, fields=["closed_reason"],
+                  data={"notice": notice.number})
+    _after_commit(event)
+    return notice
+
+
+# --- the workflow's steps ---------------------------------------------------------------------
+
+def _check_task(actor: Any, case: Case, task: StepTask, action: str) -> StepTask:
+    task = StepTask.objects.select_for_update().get(pk=task.pk)
+    if task.case_id != case.pk:
+        raise RuleViolation([Problem("task", _("任务不属于该办件"))])
+    if task.status != TaskStatus.OPEN:
+        raise _conflict(_("该环节已办理"))
+    if not workflows.can_work_on(actor, task):
+        raise _deny()
+    step = workflows.definition_of(case).step(task.step_key)
+    if action not in step.actions:
+        raise RuleViolation([Problem("action", _("环节“%(step)s”不允许此操作") % {"step": step.name})])
+    return task
+
+
+@transaction.atomic
+def case_step(*, actor: Any, task: StepTask, action: str, reason: str = "",
+              return_to: str = "", expected_version: int | None = None) -> Case:
+    """Act on an open step: approve (pass, or decide at a deciding step), forward (代办 centre
+    hands over), deny (at a deciding step, with reasons) or return to an earlier step."""
+    case = _lock(task.case_id, expected_version)
+    _check(case, "step")
+    task = _check_task(actor, case, task, action)
+    definition = workflows.definition_of(case)
+    step = definition.step(task.step_key)
+    at = _now()
+    if action == "deny":
+        _require_reason(reason)
+        if not step.decides:
+            raise RuleViolation([Problem("action", _("只有决定环节可以作出不予办理决定"))])
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        workflows.tasks_cancel(case, at=at)
+        event = _decide(case, actor=actor, approve=False, reason=reason, at=at)
+    elif action == "return":
+        target = return_to or (step.return_to[0] if step.return_to else "")
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        workflows.task_return(case, task, to=target, at=at)
+        event = _move(case, "step", actor=actor, reason=reason, at=at,
+                      data={"step": task.step_key, "action": action, "to": target})
+    elif action in ("approve", "forward", "complete"):
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        opened, ended = workflows.task_open_next(case, task, at=at)
+        data = {"step": task.step_key, "action": action, "late": task.late,
+                "opened": [t.step_key for t in opened]}
+        if step.decides and END in step.next and ended:
+            event = _decide(case, actor=actor, approve=True, reason=reason, at=at)
+        else:
+            event = _move(case, "step", actor=actor, reason=reason, at=at, data=data)
+    else:
+        raise RuleViolation([Problem("action", _("请使用对应的补正、特别程序或延期操作"))])
+    _after_commit(event)
+    return case
+
+
+def _decide(case: Case, *, actor: Any, approve: bool, reason: str, at: dt.datetime) -> CaseEvent:
+    case.decided_at = at
+    case.decision_reason = reason
+    case.result_name = case.item_version.result_name if approve else ""
+    _notice(case, Notice.Kind.DECISION, actor=actor, body={
+        "approved": approve, "reason": reason, "result_name": case.result_name})
+    return _move(case, "approve" if approve else "deny", actor=actor, reason=reason, at=at,
+                 fields=["decided_at", "decision_reason", "result_name"])
+
+
+# --- clock stops and extensions ---------------------------------------------------------------
+
+@transaction.atomic
+def case_suspend(*, actor: Any, task: StepTask, reason: str, expected_working_days: int | None,
+                 kind: str = ClockStop.Kind.SPECIAL_PROCEDURE,
+                 expected_version: int | None = None) -> Case:
+    """特别程序 (hearing, expert review, inspection …): the clock stops; the applicant is told
+    the reason and the expected duration in writing."""
+    case = _lock(task.case_id, expected_version)
+    _check(case, "suspend")
+    _check_task(actor, case, task, "suspend")
+    _require_reason(reason)
+    at = _now()
+    ClockStop.objects.create(case=case, kind=kind, reason=reason, started_at=at,
+                             expected_working_days=expected_working_days)
+    notice = _notice(case, Notice.Kind.SUSPENSION, actor=actor, body={
+        "reason": reason, "expected_working_days": expected_working_days})
+    event = _move(case, "suspend", actor=actor, reason=reason, at=at,
+                  data={"notice": notice.number, "expected_working_days": expected_working_days})
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_resume(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+    case = _lock(case, expected_version)
+    _check(case, "resume")
+    if not (policies.is_department_staff(actor, case) or policies.can_terminate(actor, case)):
+        raise _deny()
+    at = _now()
+    ClockStop.objects.filter(case=case, ended_at=None).exclude(
+        kind=ClockStop.Kind.SUPPLEMENT).update(ended_at=at)
+    refresh_due(case)
+    event = _move(case, "resume", actor=actor, at=at, fields=["due_at", "due_provisional"])
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_request_extension(*, actor: Any, task: StepTask, working_days: int, reason: str,
+                           expected_version: int | None = None) -> Extension:
+    case = _lock(task.case_id, expected_version)
+    _check(case, "request_extension")
+    _check_task(actor, case, task, "extend")
+    _require_reason(reason)
+    limit = 10  # 行政许可法 Art. 42: up to ten more days
+    if not 1 <= working_days <= limit:
+        raise RuleViolation([Problem("working_days", _("延期须为1至%(n)s个工作日") % {"n": limit})])
+    if case.extensions.filter(state=Extension.State.REQUESTED).exists():
+        raise _conflict(_("已有待批准的延期申请"))
+    used = sum(case.extensions.filter(state=Extension.State.APPROVED)
+               .values_list("working_days", flat=True))
+    if used + working_days > limit:
+        raise RuleViolation([Problem("working_days", _("延期合计不得超过%(n)s个工作日") % {"n": limit})])
+    extension = Extension.objects.create(case=case, working_days=working_days, reason=reason,
+                                         requested_by=actor, requested_at=_now())
+    event = _move(case, "request_extension", actor=actor, reason=reason,
+                  data={"working_days": working_days, "extension": extension.pk})
+    _after_commit(event)
+    return extension
+
+
+@transaction.atomic
+def case_decide_extension(*, actor: Any, extension: Extension, approve: bool, note: str = "",
+                          expected_version: int | None = None) -> Extension:
+    """The department head approves (延期) or rejects; the applicant is told the reason."""
+    case = _lock(extension.case_id, expected_version)
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    if not policies.can_approve_extension(actor, case):
+        raise _deny()
+    if extension.state != Extension.State.REQUESTED:
+        raise _conflict(_("该延期申请已处理"))
+    _check(case, "extend")
+    at = _now()
+    extension.state = Extension.State.APPROVED if approve else Extension.State.REJECTED
+    extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
+    extension.save()
+    if approve:
+        case.extension_working_days += extension.working_days
+        refresh_due(case)
+        notice = _notice(case, Notice.Kind.EXTENSION, actor=actor, body={
+            "working_days": extension.working_days, "reason": extension.reason,
+            "due_at": case.due_at.isoformat() if case.due_at else None})
+        event = _move(case, "extend", actor=actor, reason=extension.reason, at=at,
+                      fields=["extension_working_days", "due_at", "due_provisional"],
+                      data={"notice": notice.number, "working_days": extension.working_days})
+    else:
+        event = _event(case, actor=actor, action="extension_rejected", from_status=case.status,
+                       reason=note, at=at)
+    _after_commit(event)
+    return extension
+
+
+# --- the end of a case ------------------------------------------------------------------------
+
+@transaction.atomic
+def case_deliver(*, actor: Any, case: Case, delivery: str, expected_version: int | None = None) -> Case:
+    case = _lock(case, expected_version)
+    if not policies.can_deliver(actor, case):
+        raise _deny()
+    if delivery not in Delivery.values:
+        raise RuleViolation([Problem("delivery", _("送达方式须为窗口领取、邮寄送达或网上送达"))])
+    at = _now()
+    case.delivery, case.delivered_at = delivery, at
+    event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
+                  data={"delivery": delivery})
+    if delivery == Delivery.PICKUP:
+        _visit(case, actor=actor, purpose=str(_("领取结果")), hall=case.hall, window=None, at=at)
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, actor: Any, case: Case, reason: str = "",
+                  expected_version: int | None = None) -> Case:
+    """The applicant withdraws while the case is not decided."""
+    case = _lock(case, expected_version)
+    if not policies.is_applicant_side(actor, case):
+        raise _deny()
+    at = _now()
+    workflows.tasks_cancel(case, at=at)
+    ClockStop.objects.filter(case=case, ended_at=None).update(ended_at=at)
+    case.closed_reason = reason
+    event = _move(case, "withdraw", actor=actor, reason=reason, fields=["closed_reason"], at=at)
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_terminate(*, actor: Any, case: Case, reason: str,
+                   expected_version: int | None = None) -> Case:
+    """终止: the procedure ends without a decision (e.g. the applicant died, the company was
+    dissolved, the supplement never came)."""
+    case = _lock(case, expected_version)
+    if not policies.can_terminate(actor, case):
+        raise _deny()
+    _require_reason(reason)
+    at = _now()
+    workflows.tasks_cancel(case, at=at)
+    ClockStop.objects.filter(case=case, ended_at=None).update(ended_at=at)
+    case.closed_reason = reason
+    event = _move(case, "terminate", actor=actor, reason=reason, fields=["closed_reason"], at=at)
+    _after_commit(event)
+    return case
+
+
+# --- visits ------------------------------------------------------------------------------------
+
+def _visit(case: Case, *, actor: Any, purpose: str, hall: Any, window: Any, at: dt.datetime) -> Visit:
+    visit = Visit.objects.create(case=case, at=at, hall=hall, window=window, purpose=purpose,
+                                 recorded_by=actor if getattr(actor, "pk", None) else None)
+    case.visits = case.visit_records.count()
+    case.excess_visits = case.visits > allowed_visits(case)
+    Case.objects.filter(pk=case.pk).update(visits=case.visits, excess_visits=case.excess_visits)
+    return visit
+
+
+def allowed_visits(case: Case) -> int:
+    """Visits the item promises; a walk-in's own first visit to the window is never excess."""
+    promised = case.item_version.required_visits
+    return max(promised, 1) if case.channel == Channel.WINDOW else promised
+
+
+@transaction.atomic
+def case_record_visit(*, actor: Any, case: Case, purpose: str, window: Any = None) -> Visit:
+    """Record an in-person interaction (跑动); more visits than the item promises is flagged."""
+    case = _lock(case, None)
+    if not policies.can_record_visit(actor, case):
+        raise _deny()
+    _check(case, "record_visit")
+    if not purpose.strip():
+        raise RuleViolation([Problem("purpose", _("须填写跑动事由"))])
+    visit = _visit(case, actor=actor, purpose=purpose, hall=case.hall, window=window, at=_now())
+    _event(case, actor=actor, action="record_visit", from_status=case.status,
+           data={"visits": case.visits, "excess": case.excess_visits})
+    return visit
+

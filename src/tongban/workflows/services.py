@@ -1,0 +1,216 @@
+"""Saving workflow definitions, and running them: opening and closing the step tasks of a case.
+
+The runtime functions (``workflow_start``, ``task_open_next`` …) are called by the case services
+inside the case's transaction; they never commit on their own and never change the case status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts import permissions
+from tongban.audit.services import audit_record
+from tongban.catalog.models import Item, LimitUnit
+from tongban.clock import selectors as clock
+from tongban.clock.deadline import SHANGHAI, business_add, working_day_seconds
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.organizations.models import Department
+
+from .defaults import DEFAULTS
+from .definition import END, ITEM_DEPARTMENT, RECEIVING_UNIT, Definition, Step, check_definition
+from .models import StepTask, TaskStatus, WorkflowDefinition
+
+
+def committed_working_days(version: Any) -> Decimal:
+    """An item version's committed limit in working days (calendar days count as 5/7)."""
+    limit = Decimal(version.committed_limit)
+    if version.committed_limit_unit == LimitUnit.NATURAL_DAYS:
+        return (limit * 5 / 7).quantize(Decimal("0.01"))
+    return limit
+
+
+@transaction.atomic
+def workflow_save(*, actor: Any, definition: dict[str, Any], name: str, item: Item | None = None,
+                  commitment: str = "") -> WorkflowDefinition:
+    """Save a new version of an item's workflow (or of a list's default), validated first."""
+    if not permissions.is_bureau_admin(actor):
+        raise AccessDenied(_("只有政务服务管理局管理员可以修改办理流程"))
+    parsed = Definition.from_dict(definition)
+    limit = None
+    if item is not None and item.current is not None:
+        limit = committed_working_days(item.current)
+    problems = check_definition(parsed, committed_working_days=limit)
+    if not name.strip():
+        problems.append(Problem("name", _("流程名称不能为空")))
+    if problems:
+        raise RuleViolation(problems)
+    scope = WorkflowDefinition.objects.filter(item=item, commitment="" if item else commitment)
+    number = (scope.aggregate(n=Max("version"))["n"] or 0) + 1
+    scope.filter(is_active=True).update(is_active=False)
+    saved = WorkflowDefinition.objects.create(
+        item=item, commitment="" if item else commitment, version=number, name=name,
+        definition=parsed.as_dict(), created_by=actor if getattr(actor, "pk", None) else None)
+    audit_record(actor=actor, action="workflow.saved", object_type="workflow",
+                 object_id=saved.pk, detail={"item": item.implementation_code if item else None,
+                                             "commitment": commitment, "version": number})
+    return saved
+
+
+def workflow_for(item: Item, commitment: str) -> WorkflowDefinition:
+    """The active definition for a new case: the item's own, else its list's default."""
+    own = WorkflowDefinition.objects.filter(item=item, is_active=True).first()
+    if own is not None:
+        return own
+    default = WorkflowDefinition.objects.filter(item=None, commitment=commitment,
+                                                is_active=True).first()
+    if default is not None:
+        return default
+    data = DEFAULTS[commitment]
+    try:
+        with transaction.atomic():
+            return WorkflowDefinition.objects.create(
+                item=None, commitment=commitment, version=1, name=data["name"],
+                definition={k: v for k, v in data.items() if k != "name"})
+    except IntegrityError:  # another request created it first
+        return WorkflowDefinition.objects.get(item=None, commitment=commitment, version=1)
+
+
+def definition_of(case: Any) -> Definition:
+    return Definition.from_dict(case.workflow.definition)
+
+
+def _department(case: Any, step: Step) -> Department:
+    if step.department == ITEM_DEPARTMENT:
+        return case.department
+    if step.department == RECEIVING_UNIT:
+        if case.receiving_unit is None:
+            raise RuleViolation([Problem("workflow", _("该办件没有代办受理单位"))])
+        return case.receiving_unit
+    return Department.objects.get(uscc=step.department)
+
+
+def _open(case: Any, definition: Definition, key: str, at: dt.datetime) -> StepTask:
+    step = definition.step(key)
+    budget = definition.budget(step, committed_working_days(case.item_version))
+    calendar, hours = clock.work_calendar(), clock.office_hours(case.hall_id)
+    seconds = float(budget) * working_day_seconds(hours, at.astimezone(SHANGHAI).date())
+    due = business_add(at, seconds, calendar=calendar, hours=hours).due
+    return StepTask.objects.create(
+        case=case, step_key=key, name=step.name, department=_department(case, step),
+        role=step.role, opened_at=at, due_at=due)
+
+
+def workflow_start(case: Any, *, at: dt.datetime) -> list[StepTask]:
+    definition = definition_of(case)
+    return [_open(case, definition, definition.start, at)]
+
+
+def task_finish(task: StepTask, *, actor: Any, outcome: str, at: dt.datetime) -> None:
+    task.status = TaskStatus.DONE
+    task.outcome = outcome
+    task.finished_at = at
+    task.finished_by = actor if getattr(actor, "pk", None) else None
+    task.late = bool(task.due_at and at > task.due_at)
+    task.save(update_fields=["status", "outcome", "finished_at", "finished_by", "late"])
+
+
+def task_open_next(case: Any, task: StepTask, *, at: dt.datetime) -> tuple[list[StepTask], bool]:
+    """Open the steps after ``task``. Returns the new tasks and whether the workflow reached
+    its end (no step open any more)."""
+    definition = definition_of(case)
+    step = definition.step(task.step_key)
+    opened: list[StepTask] = []
+    for key in step.next:
+        if key == END:
+            continue
+        target = definition.step(key)
+        open_keys = set(StepTask.objects.filter(case=case, status=TaskStatus.OPEN)
+                        .values_list("step_key", flat=True))
+        if key in open_keys:
+            continue
+        # 并联审批: a joining step waits until no step leading into it is still open.
+        if target.join and open_keys & set(definition.predecessors(key)):
+            continue
+        opened.append(_open(case, definition, key, at))
+    still_open = StepTask.objects.filter(case=case, status=TaskStatus.OPEN).exists()
+    return opened, not still_open
+
+
+def task_return(case: Any, task: StepTask, *, to: str, at: dt.datetime) -> StepTask:
+    definition = definition_of(case)
+    step = definition.step(task.step_key)
+    if to not in step.return_to:
+        raise RuleViolation([Problem("to", _("不能退回到环节“%(key)s”") % {"key": to})])
+    # Parallel branches still open are cancelled: the case goes back to one earlier point.
+    StepTask.objects.filter(case=case, status=TaskStatus.OPEN).exclude(pk=task.pk).update(
+        status=TaskStatus.CANCELLED, finished_at=at)
+    return _open(case, definition, to, at)
+
+
+def tasks_cancel(case: Any, *, at: dt.datetime) -> None:
+    StepTask.objects.filter(case=case, status=TaskStatus.OPEN).update(
+        status=TaskStatus.CANCELLED, finished_at=at)
+
+
+# --- the inbox -------------------------------------------------------------------------------
+
+def can_work_on(user: Any, task: StepTask) -> bool:
+    """The task's assignee, or — while unassigned — anyone of its department and role."""
+    if not getattr(user, "is_authenticated", False) or task.status != TaskStatus.OPEN:
+        return False
+    if task.assignee_id is not None:
+        return bool(task.assignee_id == user.pk)
+    return _in_unit(user, task) and user.role == task.role
+
+
+def _in_unit(user: Any, task: StepTask) -> bool:
+    if user.department_id == task.department_id:
+        return True
+    # Clerks and proxy agents belong to a hall; the hall's managing department is their unit.
+    return bool(user.hall_id and user.hall.department_id == task.department_id)
+
+
+@transaction.atomic
+def task_claim(*, actor: Any, task: StepTask) -> StepTask:
+    task = StepTask.objects.select_for_update().get(pk=task.pk)
+    if task.assignee_id is not None and task.assignee_id != actor.pk:
+        raise RuleViolation([Problem("task", _("该任务已被其他人认领"))])
+    if not can_work_on(actor, task):
+        raise AccessDenied(_("您不能认领该任务"))
+    task.assignee = actor
+    task.save(update_fields=["assignee"])
+    audit_record(actor=actor, action="task.claimed", object_type="task", object_id=task.pk,
+                 detail={"case": task.case_id})
+    return task
+
+
+@transaction.atomic
+def task_assign(*, actor: Any, task: StepTask, to: Any, reason: str = "") -> StepTask:
+    """The department head assigns (or reassigns) a task to a person of the department; the
+    assignee may transfer it to a colleague of the same department and role."""
+    task = StepTask.objects.select_for_update().get(pk=task.pk)
+    if task.status != TaskStatus.OPEN:
+        raise RuleViolation([Problem("task", _("该任务已办结"))])
+    is_head = actor.role == "head" and actor.department_id == task.department_id
+    is_holder = task.assignee_id == actor.pk
+    if not (is_head or is_holder or permissions.is_bureau_admin(actor)):
+        raise AccessDenied(_("只有部门负责人或当前办理人可以分派、转办"))
+    if not (to.is_active and to.role == task.role and _in_unit(to, task)):
+        raise RuleViolation([Problem("assignee", _("只能交给本部门同一角色的工作人员"))])
+    previous = task.assignee_id
+    task.assignee = to
+    task.save(update_fields=["assignee"])
+    audit_record(actor=actor, action="task.assigned", object_type="task", object_id=task.pk,
+                 detail={"case": task.case_id, "from": previous, "to": to.pk, "reason": reason})
+    return task
+
+
+def now() -> dt.datetime:
+    return timezone.now()
