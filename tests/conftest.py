@@ -92,3 +92,14 @@ def bureau_admin(db: None) -> User:
 def _fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; tests create many users and need no protection from it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default() -> Any:
+    """Each test starts in the default language: a request with ``Accept-Language: en`` leaves
+    English active in its thread, which would otherwise leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
