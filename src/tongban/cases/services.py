@@ -209,8 +209,9 @@ def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Prob
         problems.append(Problem("applicant.name", _("申请人姓名/名称不能为空")))
     validator = ric if applicant.kind == ApplicantKind.NATURAL else uscc
     if not validator.is_valid(applicant.id_number or ""):
-        problems.append(Problem("applicant.id_number", _(
-            "公民身份号码无效" if applicant.kind == ApplicantKind.NATURAL else "统一社会信用代码无效")))
+        problems.append(Problem("applicant.id_number", _("公民身份号码无效")
+                                if applicant.kind == ApplicantKind.NATURAL
+                                else _("统一社会信用代码无效")))
     if agent is not None:
         if not agent.name.strip():
             problems.append(Problem("agent.name", _("代理人姓名不能为空")))

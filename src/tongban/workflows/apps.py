@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowsConfig(AppConfig):
     name = "tongban.workflows"
     label = "workflows"
-    verbose_name = "办理流程"
+    verbose_name = _("办理流程")
