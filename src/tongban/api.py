@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from tongban.accounts.services import token_authenticate
+from tongban.cases.services import CaseConflict
 from tongban.core.errors import AccessDenied, RuleViolation
 
 
@@ -40,6 +43,24 @@ def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
     return api.create_response(request, {"detail": exc.as_list()}, status=422)
 
 
+@api.exception_handler(CaseConflict)
+def case_conflict(request: HttpRequest, exc: CaseConflict) -> HttpResponse:
+    # Looked up by the exception's class hierarchy, so this wins over the RuleViolation handler
+    # (CaseConflict subclasses it): someone acted on the case first, or its state moved on.
+    message = "；".join(force_str(p.message) for p in exc.problems)
+    return api.create_response(request, {"detail": message or _("该办件已被他人处理，请刷新后重试")},
+                               status=409)
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # SQLite serialises writers; a writer that waited longer than the busy timeout gets
+    # "database is locked". Its transaction was rolled back, so the client may simply retry.
+    if "locked" not in str(exc):
+        raise exc
+    return api.create_response(request, {"detail": _("系统繁忙，请稍后重试")}, status=503)
+
+
 @api.exception_handler(AccessDenied)
 def access_denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc) or _("您无权执行此操作")}, status=403)
@@ -58,14 +79,20 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 def _register() -> None:
     from tongban.accounts.api import router as accounts_router
+    from tongban.cases.api import router as cases_router
     from tongban.catalog.api import router as catalog_router
     from tongban.clock.api import router as clock_router
+    from tongban.notifications.api import router as notifications_router
     from tongban.organizations.api import router as organizations_router
+    from tongban.workflows.api import router as workflows_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", organizations_router)
     api.add_router("/", catalog_router)
     api.add_router("/calendar", clock_router)
+    api.add_router("/", cases_router)
+    api.add_router("/", workflows_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _register()

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "tongban.core",
     "tongban.audit",
     "tongban.organizations",
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "tongban.workflows",
     "tongban.cases",
     "tongban.notifications",
+    "tongban.scheduling",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +196,22 @@ EMAIL_HOST = os.environ.get("TONGBAN_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("TONGBAN_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "noreply@tongban.local")
 SMS_BACKEND = os.environ.get("TONGBAN_SMS_BACKEND", "tongban.notifications.sms.LogSmsBackend")
+
+# --- background work (`tongban worker`) ----------------------------------------------------
+# "database": tasks wait in the database until a `tongban worker` runs them; "immediate": each
+# task runs at once in the process that enqueues it (a one-process demo without a worker).
+_TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend",
+                  "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+TASKS_BACKEND = os.environ.get("TONGBAN_TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TONGBAN_TASKS_BACKEND must be 'database' or 'immediate'.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+# How often `tongban worker` looks for due schedules, in seconds.
+SCHEDULER_TICK_SECONDS = float(os.environ.get("TONGBAN_SCHEDULER_TICK_SECONDS", "5"))
+# Finished task results older than this many days are deleted by the daily clean-up schedule.
+TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TONGBAN_TASK_RESULTS_KEEP_DAYS", "14"))
 
 CATALOG_TARGETS = {
     "max_one_visit_share": float(os.environ.get("TONGBAN_TARGET_MAX_ONE_VISIT", "0.85")),

@@ -24,3 +24,14 @@ def mask_id_number(value: str) -> str:
 def mask_phone(value: str) -> str:
     """``13812345678`` → ``138****5678``."""
     return _mask(value, 3, 4)
+
+
+def mask_address(value: str) -> str:
+    """``兰州市城关区皋兰路1号`` → ``兰州市城关区****``: the first six characters (city and
+    district, enough to route a letter) and nothing of the street or number."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    # A short address keeps at most half, so that most of it is never shown.
+    keep = 6 if len(value) > 8 else len(value) // 2
+    return value[:keep] + "****"

@@ -1,53 +1,391 @@
-"""Application form data checked against the form definition of the item version.
+"""Application forms (申请表) as data: the typed fields of an item's form, and form data checked
+against them.
 
-Items without a definition of their own use :data:`DEFAULT_FORM` (contact, purpose).
+A definition is a list of field specs (JSON), stored as versions of
+:class:`tongban.catalog.models.FormDefinition`; each spec has
+
+- ``name``: an identifier (``business_name``), unique in the form;
+- ``label``: what the applicant reads (``经营者名称``);
+- ``type``: one of :data:`FIELD_TYPES`;
+- ``required`` (default false), ``help_text``, ``data_element`` (the 数据元 the field stands for);
+- ``max_length`` (text, address), ``min``/``max`` (number, amount), ``options`` (choice).
+
+Items without an active definition use :data:`DEFAULT_FORM`. Form data is validated here
+whichever door it came through (:func:`form_validate`, called by ``case_create``); the cleaned
+data records the definition it was filled under as ``form_data["_form"] = {"id", "version"}``
+(id ``None`` and version 0 for the default form).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from tongban.core.errors import Problem
+from tongban.accounts import permissions
+from tongban.audit.services import audit_record
+from tongban.catalog.models import FormDefinition, Item
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+
+# The key under which form data records its definition; never a field name.
+FORM_KEY = "_form"
+
+FIELD_TYPES: dict[str, Any] = {
+    "text": _("文本"),
+    "number": _("数字"),
+    "date": _("日期"),
+    "choice": _("单项选择"),
+    "id_number": _("公民身份号码"),
+    "uscc": _("统一社会信用代码"),
+    "phone": _("电话号码"),
+    "address": _("地址"),
+    "amount": _("金额（元）"),
+}
+SPEC_KEYS = ("name", "label", "type", "required", "help_text", "data_element", "max_length",
+             "min", "max", "options")
+LENGTH_TYPES = {"text", "address"}
+RANGE_TYPES = {"number", "amount"}
+DEFAULT_MAX_LENGTH = {"text": 500, "address": 200}
+MAX_FIELDS = 100
+
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+# Area code (3–4 digits from 0), optional hyphen, 7–8 digit number: 0931-8123456, 01062345678.
+LANDLINE_RE = re.compile(r"0\d{2,3}-?\d{7,8}")
+AMOUNT_RE = re.compile(r"\d+(\.\d+)?")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 DEFAULT_FORM: list[dict[str, Any]] = [
-    {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
-    {"name": "purpose", "label": "申请事由", "type": "text", "required": True, "max_length": 500},
-    {"name": "address", "label": "联系地址", "type": "address", "required": False},
+    {"name": "contact_phone", "label": _("联系电话"), "type": "phone", "required": True,
+     "help_text": _("手机号码或带区号的固定电话，办理进度将通知到该号码")},
+    {"name": "purpose", "label": _("申请事由"), "type": "text", "required": True,
+     "max_length": 500, "help_text": ""},
+    {"name": "address", "label": _("联系地址"), "type": "address", "required": False,
+     "help_text": _("邮寄送达办理结果时使用")},
 ]
 
 
+# --- definitions ---------------------------------------------------------------------------------
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_spec(i: int, spec: Any, seen: set[str]) -> tuple[dict[str, Any] | None, list[Problem]]:
+    where = f"fields[{i}]"
+    if not isinstance(spec, dict):
+        return None, [Problem(where, _("第%(n)s个字段应为对象（含name、label、type等属性）") % {"n": i + 1})]
+    problems: list[Problem] = []
+    for key in spec:
+        if key not in SPEC_KEYS:
+            problems.append(Problem(f"{where}.{key}", _("未知的属性“%(key)s”；可用的属性：%(keys)s") % {
+                "key": key, "keys": "、".join(SPEC_KEYS)}))
+    name = spec.get("name")
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        problems.append(Problem(f"{where}.name", _(
+            "字段名须以英文字母开头，只含英文字母、数字和下划线，至多40个字符")))
+    elif name in seen:
+        problems.append(Problem(f"{where}.name", _("字段名“%(name)s”重复") % {"name": name}))
+    else:
+        seen.add(name)
+    label = spec.get("label")
+    if not isinstance(label, str) or not label.strip() or len(label) > 100:
+        problems.append(Problem(f"{where}.label", _("须填写字段标题（至多100个字）")))
+    kind = spec.get("type")
+    if kind not in FIELD_TYPES:
+        problems.append(Problem(f"{where}.type", _("未知的字段类型“%(type)s”；可用的类型：%(types)s") % {
+            "type": kind, "types": "、".join(FIELD_TYPES)}))
+    if "required" in spec and not isinstance(spec["required"], bool):
+        problems.append(Problem(f"{where}.required", _("required 须为 true 或 false")))
+    for key, limit in (("help_text", 500), ("data_element", 100)):
+        if key in spec and (not isinstance(spec[key], str) or len(spec[key]) > limit):
+            problems.append(Problem(f"{where}.{key}", _("%(key)s 须为文字（至多%(n)s个字）") % {
+                "key": key, "n": limit}))
+    if "max_length" in spec:
+        value = spec["max_length"]
+        if kind not in LENGTH_TYPES:
+            problems.append(Problem(f"{where}.max_length", _("只有文本和地址字段可以限制长度")))
+        elif not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10000:
+            problems.append(Problem(f"{where}.max_length", _("最大长度须为1至10000之间的整数")))
+    for key in ("min", "max"):
+        if key not in spec:
+            continue
+        if kind not in RANGE_TYPES:
+            problems.append(Problem(f"{where}.{key}", _("只有数字和金额字段可以设置最小值、最大值")))
+        elif not _is_number(spec[key]):
+            problems.append(Problem(f"{where}.{key}", _("%(key)s 须为数字") % {"key": key}))
+        elif kind == "amount" and spec[key] < 0:
+            problems.append(Problem(f"{where}.{key}", _("金额的界限不能为负数")))
+    if _is_number(spec.get("min")) and _is_number(spec.get("max")) and spec["min"] > spec["max"]:
+        problems.append(Problem(f"{where}.min", _("最小值不能大于最大值")))
+    if kind == "choice":
+        options = spec.get("options")
+        if (not isinstance(options, list) or not options
+                or not all(isinstance(o, str) and o.strip() for o in options)):
+            problems.append(Problem(f"{where}.options", _("选项字段须列出至少一个选项（文字）")))
+        elif len({o.strip() for o in options}) != len(options):
+            problems.append(Problem(f"{where}.options", _("选项不能重复")))
+    elif "options" in spec:
+        problems.append(Problem(f"{where}.options", _("只有单项选择字段可以设置选项")))
+    if problems:
+        return None, problems
+    clean: dict[str, Any] = {
+        "name": name, "label": str(label).strip(), "type": kind,
+        "required": bool(spec.get("required", False)),
+        "help_text": spec.get("help_text", "").strip(),
+        "data_element": spec.get("data_element", "").strip(),
+    }
+    for key in ("max_length", "min", "max"):
+        if key in spec:
+            clean[key] = spec[key]
+    if kind == "choice":
+        clean["options"] = [o.strip() for o in spec["options"]]
+    return clean, []
+
+
+def form_definition_check(fields: Any) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The normalised field specs and every problem of a definition (nothing is saved)."""
+    if not isinstance(fields, list):
+        return [], [Problem("fields", _("申请表定义应为字段列表（JSON数组）"))]
+    if not fields:
+        return [], [Problem("fields", _("申请表至少须有一个字段"))]
+    if len(fields) > MAX_FIELDS:
+        return [], [Problem("fields", _("申请表至多%(n)s个字段") % {"n": MAX_FIELDS})]
+    clean: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(fields):
+        normalised, found = _check_spec(i, spec, seen)
+        problems.extend(found)
+        if normalised is not None:
+            clean.append(normalised)
+    return clean, problems
+
+
+@transaction.atomic
+def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefinition:
+    """Save ``fields`` as the item's next form version and make it the active one.
+
+    The bureau administrator only; the definition is checked first (nothing saved on a problem)
+    and the change is audited. Saving the same fields as the active version changes nothing and
+    returns that version, so loading a definition twice is harmless.
+    """
+    if not permissions.is_bureau_admin(actor):
+        raise AccessDenied(_("只有政务服务管理局可以编辑申请表"))
+    clean, problems = form_definition_check(fields)
+    if problems:
+        raise RuleViolation(problems)
+    # Lock the item so that two editors cannot both take the same next version number.
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    active = FormDefinition.objects.filter(item=item, is_active=True).first()
+    if active is not None and active.fields == clean:
+        return active
+    number = (FormDefinition.objects.filter(item=item).aggregate(n=Max("version"))["n"] or 0) + 1
+    # A queryset update: the frozen rows' save() refuses anything but this flag anyway.
+    FormDefinition.objects.filter(item=item, is_active=True).update(is_active=False)
+    definition = FormDefinition.objects.create(
+        item=item, version=number, fields=clean, is_active=True,
+        created_by=actor if getattr(actor, "pk", None) else None)
+    audit_record(actor=actor, action="form_definition.save", object_type="item",
+                 object_id=item.implementation_code,
+                 detail={"version": number, "fields": [f["name"] for f in clean],
+                         "previous": active.version if active else None})
+    return definition
+
+
+@transaction.atomic
+def form_definition_deactivate(*, actor: Any, item: Item) -> None:
+    """Stop using the item's own form: new applications fall back to the default form.
+
+    Earlier versions stay (cases refer to them); saving a definition again activates a new one.
+    """
+    if not permissions.is_bureau_admin(actor):
+        raise AccessDenied(_("只有政务服务管理局可以编辑申请表"))
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    active = FormDefinition.objects.filter(item=item, is_active=True).first()
+    if active is None:
+        return
+    FormDefinition.objects.filter(pk=active.pk).update(is_active=False)
+    audit_record(actor=actor, action="form_definition.deactivate", object_type="item",
+                 object_id=item.implementation_code, detail={"version": active.version})
+
+
+def active_definition(item_id: int) -> FormDefinition | None:
+    return FormDefinition.objects.filter(item_id=item_id, is_active=True).first()
+
+
+def _default_fields() -> list[dict[str, Any]]:
+    # Labels are translated when asked for, in the language of the request.
+    return [{**spec, "label": str(spec["label"]), "help_text": str(spec["help_text"]),
+             "data_element": ""} for spec in DEFAULT_FORM]
+
+
 def form_fields(version: Any) -> list[dict[str, Any]]:
-    return DEFAULT_FORM
+    """The field specs new applications for this item version fill in (pages and the API
+    render the form from them): the item's active definition, or the default form."""
+    item_id = getattr(version, "item_id", None)
+    definition = active_definition(item_id) if item_id is not None else None
+    return list(definition.fields) if definition is not None else _default_fields()
 
 
-def form_validate(*, version: Any, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """The cleaned data and the problems, each naming its field as ``form.<name>``."""
-    from stdnum.cn import ric
+def case_form_fields(form_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The field specs a case's form data was filled under (its pinned definition version)."""
+    pinned = form_data.get(FORM_KEY) or {}
+    definition_id = pinned.get("id") if isinstance(pinned, dict) else None
+    if definition_id:
+        definition = FormDefinition.objects.filter(pk=definition_id).first()
+        if definition is not None:
+            return list(definition.fields)
+    return _default_fields()
 
+
+# --- form data -----------------------------------------------------------------------------------
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip()
+    if _is_number(value):
+        return str(value)
+    return None
+
+
+def _number(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
+    label = spec["label"]
+    text = _text(value)
+    try:
+        number = Decimal(text) if text is not None else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        return None, _("“%(label)s”应为数字") % {"label": label}
+    error = _range(spec, number)
+    if error is not None:
+        return None, error
+    return (int(number) if number == number.to_integral_value() else float(number)), None
+
+
+def _amount(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
+    label = spec["label"]
+    text = repr(value) if isinstance(value, float) else _text(value)
+    if text is not None and text.startswith("-") and AMOUNT_RE.fullmatch(text[1:]):
+        return None, _("“%(label)s”不能为负数") % {"label": label}
+    if text is None or not AMOUNT_RE.fullmatch(text):
+        return None, _("“%(label)s”应为金额（元），如1234.50") % {"label": label}
+    amount = Decimal(text)
+    if amount != amount.quantize(Decimal("0.01")):
+        return None, _("“%(label)s”最多保留两位小数（精确到分）") % {"label": label}
+    error = _range(spec, amount)
+    if error is not None:
+        return None, error
+    return f"{amount:.2f}", None
+
+
+def _range(spec: dict[str, Any], number: Decimal) -> Any:
+    label = spec["label"]
+    if "min" in spec and number < Decimal(str(spec["min"])):
+        return _("“%(label)s”不能小于%(min)s") % {"label": label, "min": spec["min"]}
+    if "max" in spec and number > Decimal(str(spec["max"])):
+        return _("“%(label)s”不能大于%(max)s") % {"label": label, "max": spec["max"]}
+    return None
+
+
+def _date(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat(), None
+    text = _text(value) if isinstance(value, str) else None
+    if text is not None and DATE_RE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text).isoformat(), None
+        except ValueError:
+            pass
+    return None, _("“%(label)s”应为有效日期，格式为YYYY-MM-DD（如2026-03-01）") % {"label": spec["label"]}
+
+
+def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
+    """(cleaned value, None) or (None, message) for one non-empty value."""
+    from stdnum.cn import ric, uscc
+
+    kind, label = spec["type"], spec["label"]
+    if kind == "number":
+        return _number(spec, value)
+    if kind == "amount":
+        return _amount(spec, value)
+    if kind == "date":
+        return _date(spec, value)
+    text = _text(value)
+    if text is None:
+        return None, _("“%(label)s”应为文字") % {"label": label}
+    if kind in LENGTH_TYPES:
+        limit = spec.get("max_length") or DEFAULT_MAX_LENGTH[kind]
+        if len(text) > limit:
+            return None, _("“%(label)s”不能超过%(n)s个字（现有%(have)s个）") % {
+                "label": label, "n": limit, "have": len(text)}
+        return text, None
+    if kind == "choice":
+        if text not in spec["options"]:
+            return None, _("“%(label)s”须为以下之一：%(options)s") % {
+                "label": label, "options": "、".join(spec["options"])}
+        return text, None
+    if kind == "phone":
+        number = text.replace(" ", "")
+        if not (MOBILE_RE.fullmatch(number) or LANDLINE_RE.fullmatch(number)):
+            return None, _("“%(label)s”应为11位手机号码或带区号的固定电话（如0931-8123456）") % {
+                "label": label}
+        return number, None
+    if kind == "id_number":
+        number = ric.compact(text).upper()
+        if not ric.is_valid(number):
+            return None, _("“%(label)s”不是有效的公民身份号码（18位，出生日期和末位校验码须正确）") % {
+                "label": label}
+        return number, None
+    if kind == "uscc":
+        number = uscc.compact(text).upper()
+        if not uscc.is_valid(number):
+            return None, _("“%(label)s”不是有效的统一社会信用代码（18位，末位校验码须正确）") % {
+                "label": label}
+        return number, None
+    raise AssertionError(f"unchecked field type {kind}")  # definitions are checked when saved
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def form_validate(*, version: Any, data: Any) -> tuple[dict[str, Any], list[Problem]]:
+    """Check form data against the active definition of the item version's item.
+
+    Returns the cleaned data — dates as ISO strings, numbers as numbers, amounts as strings with
+    two decimals, identifiers compacted and upper-cased, the definition recorded under
+    ``"_form"`` — and the problems, each naming its field as ``form.<name>``.
+    """
+    item_id = getattr(version, "item_id", None)
+    definition = active_definition(item_id) if item_id is not None else None
+    fields = list(definition.fields) if definition is not None else _default_fields()
     clean: dict[str, Any] = {}
     problems: list[Problem] = []
-    fields = form_fields(version)
+    if not isinstance(data, dict):
+        return clean, [Problem("form", _("申请表应为“字段名: 值”形式的对象"))]
     known = {f["name"] for f in fields}
     for name in data:
-        if name not in known:
-            problems.append(Problem(f"form.{name}", _("申请表中没有该项")))
+        # The definition marker is set here, never taken from the caller.
+        if name != FORM_KEY and name not in known:
+            problems.append(Problem(f"form.{name}", _("申请表中没有“%(name)s”这一项") % {"name": name}))
     for spec in fields:
         name, value = spec["name"], data.get(spec["name"])
-        text = "" if value is None else str(value).strip()
-        where = f"form.{name}"
-        if not text:
+        if _empty(value):
             if spec.get("required"):
-                problems.append(Problem(where, _("%(label)s为必填项") % {"label": spec["label"]}))
+                problems.append(Problem(f"form.{name}", _("“%(label)s”为必填项") % {"label": spec["label"]}))
             continue
-        kind = spec.get("type", "text")
-        if kind == "phone" and not (text.isdigit() and len(text) == 11 and text.startswith("1")) \
-                and not (len(text) >= 7 and text.replace("-", "").isdigit()):
-            problems.append(Problem(where, _("电话号码格式不正确")))
-        elif kind == "id_number" and not ric.is_valid(text):
-            problems.append(Problem(where, _("公民身份号码无效")))
-        elif len(text) > int(spec.get("max_length", 1000)):
-            problems.append(Problem(where, _("内容过长")))
-        clean[name] = text
+        cleaned, error = _clean_value(spec, value)
+        if error is not None:
+            problems.append(Problem(f"form.{name}", error))
+        else:
+            clean[name] = cleaned
+    clean[FORM_KEY] = ({"id": definition.pk, "version": definition.version} if definition is not None
+                       else {"id": None, "version": 0})
     return clean, problems

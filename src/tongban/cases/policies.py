@@ -45,8 +45,19 @@ def can_view(user: Any, case: Case) -> bool:
         return True
     if is_department_staff(user, case) or is_receiving_agent(user, case):
         return True
+    if role in {"officer", "head"} and user.department_id is not None and case.pk is not None \
+            and case.tasks.filter(department_id=user.department_id).exists():
+        return True  # a parallel step (并联审批) handled by another department
     # Clerks see cases of their hall (the comprehensive window accepts any department's items).
     return role == "clerk" and user.hall_id is not None and user.hall_id == case.hall_id
+
+
+def can_see_identifiers(user: Any, case: Case) -> bool:
+    """ID numbers, phones and addresses in full: the applicant's side and the staff who handle
+    the case (its department, the receiving street/town centre). Everyone else who may view the
+    case — window clerks, supervisors, the bureau — sees them masked (domain rules §10)."""
+    return is_applicant_side(user, case) or is_department_staff(user, case) \
+        or is_receiving_agent(user, case)
 
 
 def can_receive(user: Any, case: Case) -> bool:

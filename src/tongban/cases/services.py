@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,9 @@ from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import SHANGHAI, Stop, compute_deadline
+from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.organizations.models import Department
 from tongban.workflows import services as workflows
 from tongban.workflows.definition import END
 from tongban.workflows.models import StepTask, TaskStatus
@@ -87,11 +89,17 @@ def _now() -> dt.datetime:
 
 # --- the core of every transition -------------------------------------------------------------
 
+# Every transition starts here; the statement is compiled once (``core.prepared``). Only what
+# every transition reads is joined; the department and hall load on first use.
+# of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join (workflow).
+_LOCKED = prepared.Lookup(lambda pk: Case.objects.select_for_update(of=("self",))
+                          .select_related("item_version", "workflow").filter(pk=pk))
+_LOCKED_TASK = prepared.Lookup(lambda pk: StepTask.objects.select_for_update().filter(pk=pk))
+
+
 def _lock(case: Case | int, expected_version: int | None) -> Case:
     pk = case if isinstance(case, int) else case.pk
-    locked = (Case.objects.select_for_update()
-              .select_related("item_version", "department", "workflow", "hall")
-              .get(pk=pk))
+    locked = _LOCKED.get(pk)
     if expected_version is not None and locked.version != expected_version:
         raise _conflict(_("该办件已被他人处理（版本%(now)s，您看到的是版本%(seen)s），请刷新后重试") % {
             "now": locked.version, "seen": expected_version})
@@ -105,14 +113,30 @@ def _check(case: Case, action: str) -> None:
             "status": S(case.status).label, "action": ACTION_LABELS.get(action, action)})
 
 
+def _next_seq(case: Case) -> int:
+    """The next history number of a locked case (nobody else appends to it meanwhile).
+
+    One indexed statement: every transition asks, and the ORM's aggregate costs ten times as
+    much as the lookup itself.
+    """
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(CaseEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(seq) FROM {table} WHERE case_id = %s", [case.pk])
+        row = cursor.fetchone()
+    return int(row[0] or 0) + 1 if row else 1
+
+
 def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str = "",
-           data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> CaseEvent:
-    seq = (case.events.aggregate(n=Max("seq"))["n"] or 0) + 1
+           data: dict[str, Any] | None = None, at: dt.datetime | None = None,
+           first: bool = False) -> CaseEvent:
+    seq = 1 if first else _next_seq(case)
     user = actor if getattr(actor, "pk", None) else None
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case, seq=seq, at=at or _now(), actor=user, actor_name=str(actor) if actor else "",
         action=action, from_status=from_status, to_status=case.status, reason=reason,
         data=data or {})
+    prepared.insert(event)
     audit_record(actor=actor, action=f"case.{action}", object_type="case",
                  object_id=case.number or case.pk,
                  detail={"from": from_status, "to": case.status, "event": seq})
@@ -127,9 +151,8 @@ def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason:
     before = case.status
     target = to or TRANSITIONS[action][1] or before
     case.status = target
-    case.version = F("version") + 1  # resolved by the refresh below
-    case.save(update_fields=["status", "version", *fields])
-    case.refresh_from_db(fields=["version"])
+    case.version += 1  # the row is locked (``_lock``): nobody else changes it meanwhile
+    prepared.update(case, ["status", "version", *fields])
     return _event(case, actor=actor, action=action, from_status=before, reason=reason,
                   data=data, at=at)
 
@@ -149,13 +172,16 @@ def _require_reason(reason: str, field: str = "reason") -> None:
         raise RuleViolation([Problem(field, _("须填写理由"))])
 
 
-def refresh_due(case: Case, *, now: dt.datetime | None = None) -> None:
-    """Recompute the due instant from acceptance, clock stops and approved extensions."""
+def refresh_due(case: Case, *, now: dt.datetime | None = None,
+                stops: Sequence[Stop] | None = None) -> None:
+    """Recompute the due instant from acceptance, clock stops and approved extensions
+    (``stops``: the case's own clock stops unless given)."""
     if case.accepted_at is None:
         return
     version = case.item_version
-    stops = [Stop(s.started_at, s.ended_at or (now or _now()))
-             for s in case.clock_stops.all()]
+    if stops is None:
+        stops = [Stop(s.started_at, s.ended_at or (now or _now()))
+                 for s in case.clock_stops.all()]
     result = compute_deadline(
         start=case.accepted_at, category=version.commitment, limit=version.committed_limit,
         unit=version.committed_limit_unit, stops=stops,
@@ -167,18 +193,24 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None) -> None:
 def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notice:
     prefix = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
               "extension": "YQ", "decision": "JD"}[kind]
-    count = case.notices.filter(kind=kind).count() + 1
-    return Notice.objects.create(
+    # Acceptance, refusal and decision happen once in a case's life (the state machine allows
+    # no second one); the others may repeat and are numbered in turn.
+    once = kind in {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION}
+    count = 1 if once else case.notices.filter(kind=kind).count() + 1
+    notice = Notice(
         case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=_now(),
         issued_by=actor if getattr(actor, "pk", None) else None, body=body)
+    prepared.insert(notice)
+    return notice
 
 
 def _after_commit(event: CaseEvent) -> None:
-    """Work after the transition commits: notifications to applicant and handlers."""
-    from tongban.notifications.services import notify_case_event
+    """Work after the transition commits: notifications to applicant and handlers, sent by a
+    background task that runs only if the transition commits."""
+    from tongban.notifications.tasks import send_case_event
+    from tongban.scheduling.queue import enqueue_after_commit
 
-    event_id = event.pk
-    transaction.on_commit(lambda: notify_case_event(event_id))
+    enqueue_after_commit(send_case_event, event.pk)
 
 
 # --- creating and submitting ------------------------------------------------------------------
@@ -225,12 +257,24 @@ def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Prob
 def _next_number(case: Case, at: dt.datetime) -> str:
     """<division code><yyyymmdd><6-digit daily sequence>, e.g. 62010020261126000042."""
     day = at.astimezone(SHANGHAI).date()
-    code = case.department.division.code[:6]
-    counter, _created = CaseCounter.objects.select_for_update().get_or_create(
-        day=day, division_code=code)
-    CaseCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    counter.refresh_from_db(fields=["value"])
-    return f"{code}{day:%Y%m%d}{counter.value:06d}"
+    code = _DEPARTMENT.get(case.department_id).division.code[:6]
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(CaseCounter._meta.db_table)
+    where = "day = %s AND division_code = %s"
+    params = [connection.ops.adapt_datefield_value(day), code]
+    # One UPDATE takes the day's row and keeps it locked until the submission commits, so two
+    # submissions never get the same number; the first of the day creates the row.
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
+        if cursor.rowcount == 0:
+            CaseCounter.objects.get_or_create(day=day, division_code=code)
+            cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
+        cursor.execute(f"SELECT value FROM {table} WHERE {where}", params)
+        value = cursor.fetchone()[0]
+    return f"{code}{day:%Y%m%d}{value:06d}"
+
+
+_DEPARTMENT = prepared.Lookup(lambda pk: Department.objects.select_related("division").filter(pk=pk))
 
 
 @transaction.atomic
@@ -245,8 +289,9 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
     from .forms import form_validate
 
     if idempotency_key:
-        existing = Case.objects.filter(applicant=actor if _is_public(actor) else None,
-                                       idempotency_key=idempotency_key).first()
+        if len(idempotency_key) > 64:
+            raise RuleViolation([Problem("idempotency_key", _("幂等键不能超过64个字符"))])
+        existing = _idempotent_case(actor, idempotency_key)
         if existing is not None:
             return existing
     version = item.current
@@ -266,12 +311,13 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
                                                            "proxy_agent"}:
         raise _deny()
     case = Case(
-        item=item, item_version=version, department=item.department,
-        receiving_unit=version.receiving_unit if version.commitment == Commitment.PROXY else None,
+        item=item, item_version=version, department_id=item.department_id,
+        receiving_unit_id=version.receiving_unit_id if version.commitment == Commitment.PROXY
+        else None,
         hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
         channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
         applicant_id_number=applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
-        form_data=clean, idempotency_key=idempotency_key if public else "",
+        form_data=clean, idempotency_key=idempotency_key,
     )
     if public:
         if agent is not None:
@@ -285,10 +331,11 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
             case.agent = agent.user
     try:
         with transaction.atomic():
-            case.save()
+            prepared.insert(case)
     except IntegrityError:  # the same idempotency key raced in from a second request
         return Case.objects.get(applicant=actor, idempotency_key=idempotency_key)
-    _event(case, actor=actor, action="create", from_status="", data={"channel": channel})
+    _event(case, actor=actor, action="create", from_status="", data={"channel": channel},
+           first=True)
     return case
 
 
@@ -296,12 +343,37 @@ def _is_public(user: Any) -> bool:
     return getattr(user, "role", None) in {"citizen", "enterprise"}
 
 
+def _idempotent_case(actor: Any, key: str) -> Case | None:
+    """The case ``actor`` already created with this idempotency key (a retried request).
+
+    The actor's row is locked first, so a retry arriving while the first request is still
+    running waits for it and then finds its case (applicants acting as agents and staff
+    creating for walk-ins have no unique constraint to fall back on).
+    """
+    if not getattr(actor, "pk", None):
+        return None
+    type(actor).objects.select_for_update().filter(pk=actor.pk).first()
+    if _is_public(actor):
+        mine = Q(applicant=actor) | Q(applicant=None, agent=actor)
+    else:
+        mine = Q(applicant=None, events__seq=1, events__actor=actor)
+    return Case.objects.filter(mine, idempotency_key=key).first()
+
+
 def missing_materials(case: Case) -> list[Material]:
     """Required materials of the pinned version neither supplied nor promised (容缺)."""
-    have = set(case.materials.filter(superseded=False).values_list("material_id", flat=True))
-    return [m for m in case.item_version.materials.all()
-            if m.necessity in (Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)
-            and m.pk not in have]
+    required = _REQUIRED_MATERIALS.all(case.item_version_id)
+    if not required:
+        return []
+    have = {m.material_id for m in _CASE_MATERIALS.all(case.pk)}
+    return [m for m in required if m.pk not in have]
+
+
+# Read at every acceptance (compiled once, ``core.prepared``).
+_REQUIRED_MATERIALS = prepared.Lookup(lambda pk: Material.objects.filter(
+    version_id=pk, necessity__in=(Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)))
+_CASE_MATERIALS = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(case_id=pk,
+                                                                        superseded=False))
 
 
 @transaction.atomic
@@ -335,21 +407,43 @@ def case_pre_review(*, actor: Any, case: Case, expected_version: int | None = No
 
 @transaction.atomic
 def case_material_promise(*, actor: Any, case: Case, material: Material, promise: str,
-                          promised_by: dt.date) -> CaseMaterial:
-    """容缺: the applicant promises in writing to supply a deferrable material later."""
-    case = _lock(case, None)
+                          promised_by: dt.date, expected_version: int | None = None) -> CaseMaterial:
+    """容缺: the applicant promises in writing to supply a deferrable material later.
+
+    Only before acceptance (the promise is what lets an incomplete case be accepted), only for a
+    material the item version marks 容缺, never for 即收即办 (its result is handed over at once).
+    The promised file must be uploaded before the result is delivered (``case_deliver``); a new
+    promise for the same material replaces the earlier one.
+    """
+    case = _lock(case, expected_version)
     if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):
         raise _deny()
     if material.version_id != case.item_version_id or not material.deferrable:
         raise RuleViolation([Problem("material", _("该材料不允许容缺后补"))])
+    if case.item_version.commitment == Commitment.ON_THE_SPOT:
+        raise RuleViolation([Problem("material", _("即收即办事项须材料齐全，不适用容缺后补"))])
+    if case.status not in {S.DRAFT, S.SUBMITTED, S.PRE_REVIEW, S.SUPPLEMENT}:
+        raise _conflict(_("办件当前状态为“%(status)s”，不能再作容缺承诺") % {
+            "status": S(case.status).label})
+    problems = []
     if not promise.strip():
-        raise RuleViolation([Problem("promise", _("容缺须有书面承诺"))])
-    if case.status in FINAL:
-        raise _conflict(_("办件已办结，不能再提交材料"))
-    return CaseMaterial.objects.create(
+        problems.append(Problem("promise", _("容缺须有书面承诺")))
+    if not isinstance(promised_by, dt.date) or promised_by < _now().astimezone(SHANGHAI).date():
+        problems.append(Problem("promised_by", _("承诺补交日期不能早于今天")))
+    if case.materials.filter(material=material, superseded=False,
+                             state=CaseMaterial.State.SUPPLIED).exists():
+        problems.append(Problem("material", _("该材料已提交，无需容缺承诺")))
+    if problems:
+        raise RuleViolation(problems)
+    case.materials.filter(material=material, superseded=False).update(superseded=True)
+    record = CaseMaterial.objects.create(
         case=case, material=material, name=material.name, state=CaseMaterial.State.PROMISED,
-        promise=promise, promised_by=promised_by,
+        promise=promise.strip(), promised_by=promised_by,
         uploaded_by=actor if getattr(actor, "pk", None) else None)
+    _event(case, actor=actor, action="promise_material", from_status=case.status,
+           reason=promise.strip(), data={"material": material.pk,
+                                         "promised_by": promised_by.isoformat()})
+    return record
 
 
 # --- intake: supplement, accept, refuse -------------------------------------------------------
@@ -444,8 +538,9 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     case.accepted_at = at
     if hall is not None:
         case.hall = hall
-    case.workflow = workflows.workflow_for(case.item, case.item_version.commitment)
-    refresh_due(case)
+    case.workflow = workflows.workflow_for(case.item_id, case.item_version.commitment)
+    # At the moment of acceptance no clock stop can count: stops count only from acceptance on.
+    refresh_due(case, stops=())
     notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=actor, body={
         "due_at": case.due_at.isoformat() if case.due_at else None,
         "provisional": case.due_provisional})
@@ -485,7 +580,7 @@ def case_refuse(*, actor: Any, case: Case, reason: str, expected_version: int | 
 # --- the workflow's steps ---------------------------------------------------------------------
 
 def _check_task(actor: Any, case: Case, task: StepTask, action: str) -> StepTask:
-    task = StepTask.objects.select_for_update().get(pk=task.pk)
+    task = _LOCKED_TASK.get(task.pk)
     if task.case_id != case.pk:
         raise RuleViolation([Problem("task", _("任务不属于该办件"))])
     if task.status != TaskStatus.OPEN:
@@ -649,6 +744,13 @@ def case_deliver(*, actor: Any, case: Case, delivery: str, expected_version: int
         raise _deny()
     if delivery not in Delivery.values:
         raise RuleViolation([Problem("delivery", _("送达方式须为窗口领取、邮寄送达或网上送达"))])
+    if case.status == S.APPROVED:
+        from .materials import outstanding_promises
+
+        owed = [m.name for m in outstanding_promises(case)]
+        if owed:
+            raise RuleViolation([Problem("materials", _(
+                "容缺承诺的材料尚未补交：%(names)s；补交后方可送达办理结果") % {"names": "、".join(owed)})])
     at = _now()
     case.delivery, case.delivered_at = delivery, at
     event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
@@ -711,9 +813,10 @@ def allowed_visits(case: Case) -> int:
 
 
 @transaction.atomic
-def case_record_visit(*, actor: Any, case: Case, purpose: str, window: Any = None) -> Visit:
+def case_record_visit(*, actor: Any, case: Case, purpose: str, window: Any = None,
+                      expected_version: int | None = None) -> Visit:
     """Record an in-person interaction (跑动); more visits than the item promises is flagged."""
-    case = _lock(case, None)
+    case = _lock(case, expected_version)
     if not policies.can_record_visit(actor, case):
         raise _deny()
     _check(case, "record_visit")

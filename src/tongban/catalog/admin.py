@@ -25,7 +25,7 @@ from tongban.accounts import permissions
 from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied, RuleViolation
 
-from . import services
+from . import form_admin, services  # noqa: F401  # form_admin registers the form definitions' admin
 from .forms import MATERIAL_FIELDS, ItemVersionForm, MaterialForm, MaterialInlineFormSet, NoteForm
 from .models import Faq, Fee, Item, ItemVersion, Material, Synonym, VersionStatus
 from .reports import editable_departments

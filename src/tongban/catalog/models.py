@@ -8,6 +8,8 @@ version they were made under.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -313,3 +315,44 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return self.name_tokens
+
+
+class FormDefinition(models.Model):
+    """The application form (申请表) of an item as data: a list of typed fields.
+
+    Versioned like the guide: a saved version never changes; editing saves the next version and
+    makes it the active one (``tongban.cases.forms.form_definition_save`` checks and writes it).
+    Items without an active definition use the default form. A case records the id and version
+    of the definition it was filled under in ``Case.form_data["_form"]``.
+    """
+
+    item = models.ForeignKey(Item, verbose_name=_("事项"), on_delete=models.PROTECT,
+                             related_name="form_definitions")
+    version = models.PositiveIntegerField(_("版本号"))
+    fields = models.JSONField(_("表单字段"), default=list)
+    is_active = models.BooleanField(_("现行版本"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    class Meta:
+        ordering = ["item", "-version"]
+        verbose_name = _("申请表定义")
+        verbose_name_plural = _("申请表定义")
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="form_definition_version_unique"),
+            models.UniqueConstraint(fields=["item"], condition=models.Q(is_active=True),
+                                    name="one_active_form_definition_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.implementation_code} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Cases point at a version by id: its fields must never change once saved. Only the
+        # active flag moves, when a newer version takes over.
+        if self.pk is not None and set(kwargs.get("update_fields") or ()) != {"is_active"}:
+            raise RuntimeError("a saved form definition version is frozen")
+        super().save(*args, **kwargs)

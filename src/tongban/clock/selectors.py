@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,22 +14,37 @@ from .calendar import DEFAULT_PERIODS, OfficeHours, Period, SeasonalPeriods, Wor
 from .models import CalendarDay, CalendarYear
 
 _CACHE_KEY = "clock:work-calendar"
+_STAMP_KEY = "clock:work-calendar:stamp"
+_TIMEOUT = 300
+# This process's copy of the calendar and the stamp it was cached under. Every deadline
+# computation reads the calendar; unpickling a few hundred days from the cache each time would
+# cost more than the computation, so only the small stamp is read from the cache.
+_local: tuple[str, WorkCalendar] | None = None
 
 
 def work_calendar() -> WorkCalendar:
     """The whole calendar (a few hundred rows), cached until the next edit (services clear it)."""
-    calendar = cache.get(_CACHE_KEY)
+    global _local
+    stamp = cache.get(_STAMP_KEY)
+    local = _local
+    if stamp is not None and local is not None and local[0] == stamp:
+        return local[1]
+    calendar = cache.get(_CACHE_KEY) if stamp is not None else None
     if calendar is None:
         calendar = WorkCalendar.from_rows(
             CalendarDay.objects.values_list("date", "kind"),
             CalendarYear.objects.values_list("year", flat=True),
         )
-        cache.set(_CACHE_KEY, calendar, timeout=300)
+        stamp = uuid.uuid4().hex
+        cache.set_many({_CACHE_KEY: calendar, _STAMP_KEY: stamp}, timeout=_TIMEOUT)
+    _local = (stamp, calendar)
     return calendar
 
 
 def forget_calendar() -> None:
-    cache.delete(_CACHE_KEY)
+    global _local
+    _local = None
+    cache.delete_many([_CACHE_KEY, _STAMP_KEY])
 
 
 def office_hours(hall_id: int | None = None) -> OfficeHours:

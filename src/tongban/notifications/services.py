@@ -1,4 +1,10 @@
-"""Telling applicants and handlers what happened to a case: in-app, email and SMS."""
+"""Telling applicants and handlers what happened: in-app, email and SMS.
+
+Every message is first saved as a :class:`Notification` (the in-app copy); the row is unique
+per recipient and key, so the functions here are idempotent: a task that runs twice sends
+nothing twice. The email and SMS copies go out once the row is saved. These functions run in
+background tasks (``notifications.tasks``) and re-read the state they report on.
+"""
 
 from __future__ import annotations
 
@@ -6,75 +12,226 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop as N_
 
-from .models import Notification
+from tongban.accounts.masking import mask_phone
+from tongban.core.errors import AccessDenied
+
+from .models import Kind, Notification
 from .sms import sms_backend
 
 log = logging.getLogger(__name__)
 
-# Events the applicant hears about, with the message's subject.
+# Events the applicant (and their agent) hears about, with the message's subject. Translated
+# when the message is written, in the platform's language.
 APPLICANT_EVENTS = {
-    "submit": "您的申请已提交",
-    "request_supplement": "请按一次性告知书补正材料",
-    "accept": "您的申请已受理",
-    "refuse": "您的申请不予受理",
-    "suspend": "您的办件进入特别程序",
-    "extend": "您的办件已延期",
-    "approve": "您的办件已办结（准予）",
-    "deny": "您的办件已办结（不予）",
-    "deliver": "办理结果已送达",
-    "terminate": "您的办件已终止",
+    "submit": N_("您的申请已提交"),
+    "request_supplement": N_("请按一次性告知书补正材料"),
+    "accept": N_("您的申请已受理"),
+    "refuse": N_("您的申请不予受理"),
+    "suspend": N_("您的办件进入特别程序"),
+    "resume": N_("您的办件已恢复办理"),
+    "extend": N_("您的办件已延期"),
+    "approve": N_("您的办件已办结（准予）"),
+    "deny": N_("您的办件已办结（不予）"),
+    "deliver": N_("办理结果已送达"),
+    "terminate": N_("您的办件已终止"),
 }
 
 
-def notify_case_event(event_id: int) -> None:
-    """Notify the people concerned by one case event. Idempotent: a repeated call for the same
-    event sends nothing twice (one in-app message per event and recipient)."""
+def notify_case_event(event_id: int) -> int:
+    """Tell the people concerned about one case event: the applicant and agent (for the events
+    in ``APPLICANT_EVENTS``), and the handlers of any step the event opened. Returns how many
+    messages were written (0 when run again for the same event)."""
     from tongban.cases.models import CaseEvent
 
-    event = CaseEvent.objects.select_related("case", "case__applicant", "case__agent").filter(
-        pk=event_id).first()
+    event = (CaseEvent.objects.select_related("case", "case__applicant", "case__agent",
+                                              "case__item_version")
+             .filter(pk=event_id).first())
     if event is None:
-        return
+        return 0
     case = event.case
+    sent = 0
     with translation.override(settings.LANGUAGE_CODE):
-        recipients: list[Any] = []
-        subject = APPLICANT_EVENTS.get(event.action)
-        if subject:
-            recipients = [u for u in (case.applicant, case.agent) if u is not None]
-        text = _("%(subject)s。办件编号：%(number)s，事项：%(item)s。") % {
-            "subject": _(subject) if subject else event.action, "number": case.number or "",
-            "item": case.item_version.name}
-        if event.reason:
-            text += _("说明：%(reason)s") % {"reason": event.reason}
-        for user in recipients:
-            _deliver(user, event, str(_(subject or event.action)), text, phone=case.applicant_phone)
-        for task in case.tasks.filter(status="open", opened_at__gte=event.at).select_related(
-                "assignee"):
-            if task.assignee is not None:
-                _deliver(task.assignee, event, str(_("新的待办：%(step)s") % {"step": task.name}),
-                         text, phone="")
+        subject_id = APPLICANT_EVENTS.get(event.action)
+        if subject_id:
+            subject = _(subject_id)
+            text = _("%(subject)s。办件编号：%(number)s，事项：%(item)s。") % {
+                "subject": subject, "number": case.number or "", "item": case.item_version.name}
+            if event.reason:
+                text += _("说明：%(reason)s") % {"reason": event.reason}
+            common: dict[str, Any] = {"key": f"event:{event.pk}", "kind": Kind.CASE, "case": case,
+                                      "event": event, "subject": subject, "text": text}
+            if case.applicant is not None:
+                sent += _deliver(case.applicant, phone=case.applicant_phone or case.applicant.phone,
+                                 **common)
+            elif case.applicant_phone:
+                sent += _deliver(None, phone=case.applicant_phone, **common)  # a walk-in
+            if case.agent is not None and case.agent_id != case.applicant_id:
+                sent += _deliver(case.agent, phone=case.agent.phone, **common)
+        opened = case.tasks.filter(status="open", opened_at=event.at).select_related(
+            "assignee", "department")
+        for task in opened:
+            sent += _announce_task(task, case)
+    return sent
 
 
-def _deliver(user: Any, event: Any, subject: str, text: str, *, phone: str) -> None:
+def notify_task_assigned(task_id: int, assignee_id: int) -> int:
+    """Tell a person that a step was assigned (or transferred) to them, if it still is."""
+    from tongban.workflows.models import StepTask
+
+    task = (StepTask.objects.select_related("case", "case__item_version", "assignee")
+            .filter(pk=task_id, status="open", assignee_id=assignee_id).first())
+    if task is None or task.assignee is None:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        return _announce_task(task, task.case, assigned=True)
+
+
+def _announce_task(task: Any, case: Any, *, assigned: bool = False) -> int:
+    subject = (_("分派给您的待办：%(step)s") if assigned else _("新的待办：%(step)s")) % {
+        "step": task.name}
+    text = _("办件%(number)s（%(item)s）进入“%(step)s”环节，请于%(due)s前办理。") % {
+        "number": case.number or "", "item": case.item_version.name, "step": task.name,
+        "due": _local(task.due_at)}
+    if task.assignee is not None:
+        return _deliver(task.assignee, key=f"task:{task.pk}:assigned", kind=Kind.TASK, case=case,
+                        subject=subject, text=text, email=True)
+    # Unassigned: everyone who may claim it sees it in their inbox (no email or SMS to a pool).
+    return sum(_deliver(user, key=f"task:{task.pk}:pool", kind=Kind.TASK, case=case,
+                        subject=subject, text=text, email=False, sms=False)
+               for user in _pool(task))
+
+
+def notify_deadline(kind: str, object_id: int, state: str) -> int:
+    """Warn (yellow) or tell of overdue (red) a case (``kind="case"``) or step (``"task"``): its
+    handlers and the head of the department. Sends nothing if the stored state is no longer
+    ``state`` or the case or step is no longer running."""
+    from tongban.cases.models import Case, Status
+    from tongban.workflows.models import StepTask
+
+    if state not in ("yellow", "red"):
+        return 0
+    days = f"{settings.CLOCK_WARNING_WORKING_DAYS:g}"
+    with translation.override(settings.LANGUAGE_CODE):
+        if kind == "case":
+            case = (Case.objects.select_related("item_version")
+                    .filter(pk=object_id, status=Status.ACCEPTED, deadline_state=state).first())
+            if case is None or case.due_at is None:
+                return 0
+            due, department_id = case.due_at, case.department_id
+            open_steps = list(case.tasks.filter(status="open").select_related("assignee"))
+            values = {"number": case.number or "", "item": case.item_version.name,
+                      "due": _local(due), "days": days}
+            if state == "yellow":
+                subject = _("办件预警：%(number)s") % values
+                text = _("办件%(number)s（%(item)s）将于%(due)s到期，剩余办理时间不足%(days)s个工作日，"
+                         "请抓紧办理。") % values
+            else:
+                subject = _("办件超期：%(number)s") % values
+                text = _("办件%(number)s（%(item)s）已超过办结时限（%(due)s），请尽快办结。") % values
+        elif kind == "task":
+            task = (StepTask.objects.select_related("case", "case__item_version", "assignee")
+                    .filter(pk=object_id, status="open", case__status=Status.ACCEPTED,
+                            deadline_state=state).first())
+            if task is None or task.due_at is None:
+                return 0
+            case, due, department_id = task.case, task.due_at, task.department_id
+            open_steps = [task]
+            values = {"number": case.number or "", "item": case.item_version.name,
+                      "step": task.name, "due": _local(due), "days": days}
+            if state == "yellow":
+                subject = _("环节预警：%(step)s（%(number)s）") % values
+                text = _("办件%(number)s（%(item)s）的“%(step)s”环节将于%(due)s到期，剩余时间不足"
+                         "%(days)s个工作日，请抓紧办理。") % values
+            else:
+                subject = _("环节超期：%(step)s（%(number)s）") % values
+                text = _("办件%(number)s（%(item)s）的“%(step)s”环节已超过环节时限（%(due)s），"
+                         "请尽快办理。") % values
+        else:
+            raise ValueError(f"unknown kind {kind!r}")
+        # The assignees and the head get every copy; the people who may claim an unassigned
+        # step see it in their inbox.
+        direct: dict[int, Any] = {t.assignee.pk: t.assignee for t in open_steps if t.assignee}
+        direct.update((u.pk, u) for u in get_user_model().objects.filter(
+            is_active=True, role="head", department_id=department_id))
+        pool = {u.pk: u for t in open_steps if t.assignee is None for u in _pool(t)
+                if u.pk not in direct}
+        key = f"deadline:{kind}:{object_id}:{state}:{int(due.timestamp())}"
+        notice_kind = Kind.WARNING if state == "yellow" else Kind.OVERDUE
+        return (sum(_deliver(user, key=key, kind=notice_kind, case=case, subject=subject,
+                             text=text, phone=user.phone) for user in direct.values())
+                + sum(_deliver(user, key=key, kind=notice_kind, case=case, subject=subject,
+                               text=text, email=False, sms=False) for user in pool.values()))
+
+
+def _pool(task: Any) -> list[Any]:
+    """Who may claim an unassigned step: its department's people of its role (a hall's staff
+    belong to the hall's managing department), as ``workflows.services.can_work_on`` says."""
+    unit = Q(department_id=task.department_id) | Q(hall__department_id=task.department_id)
+    return list(get_user_model().objects.filter(unit, is_active=True, role=task.role))
+
+
+def _local(instant: Any) -> str:
+    return timezone.localtime(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
+
+
+def _deliver(user: Any, *, key: str, kind: str, case: Any, subject: str, text: str,
+             event: Any = None, phone: str = "", email: bool = True, sms: bool = True) -> int:
+    """Write the in-app message, then send its email and SMS copies. Returns 1, or 0 when this
+    message (recipient and key) was written before."""
     try:
         with transaction.atomic():
-            Notification.objects.create(recipient=user, case=event.case, event=event,
+            Notification.objects.create(recipient=user, kind=kind, key=key, case=case, event=event,
                                         subject=subject, body=text)
     except IntegrityError:
-        return  # already notified for this event
-    if user.email:
+        return 0  # already sent
+    if email and user is not None and user.email:
         try:
             send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
         except OSError:
             log.exception("email to user %s failed", user.pk)
-    number = phone or getattr(user, "phone", "")
-    if number:
+    if sms and phone:
         try:
-            sms_backend().send(number, text)
+            sms_backend().send(phone, text)
         except Exception:  # a gateway failure must not undo the in-app message
-            log.exception("SMS to user %s failed", user.pk)
+            log.exception("SMS to %s failed", mask_phone(phone))
+    return 1
+
+
+# --- the recipient's own inbox ------------------------------------------------------------------
+
+def _require_login(actor: Any) -> None:
+    if not getattr(actor, "is_authenticated", False):
+        raise AccessDenied(gettext_lazy("需要登录"))
+
+
+@transaction.atomic
+def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
+    """Mark one of the actor's own messages read; reading it again keeps the first time.
+
+    Someone else's message is answered as missing (``Notification.DoesNotExist``), so ids tell
+    nobody anything. Reading one's messages is personal state, not an audited action.
+    """
+    _require_login(actor)
+    notification = Notification.objects.select_for_update().get(pk=notification_id,
+                                                                recipient=actor)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, actor: Any) -> int:
+    """Mark every unread message of the actor read; returns how many there were."""
+    _require_login(actor)
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now())

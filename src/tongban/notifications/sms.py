@@ -9,6 +9,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from tongban.accounts.masking import mask_phone
+
 log = logging.getLogger(__name__)
 
 
@@ -20,11 +22,11 @@ class LogSmsBackend:
     """Writes messages to the log; the default until a gateway is configured."""
 
     def send(self, phone: str, text: str) -> None:
-        log.info("SMS to %s: %s", phone[:3] + "****" + phone[-4:], text)
+        log.info("SMS to %s: %s", mask_phone(phone), text)
 
 
 class MemorySmsBackend:
-    """Keeps messages in memory, for tests."""
+    """Keeps messages in memory, for tests (clear ``outbox`` before each)."""
 
     outbox: list[tuple[str, str]] = []
 

@@ -181,7 +181,7 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
     # A return may only go back to a step that comes before.
     for step in definition.steps:
         for target in step.return_to:
-            if not _leads_to(definition, target, step.key):
+            if not leads_to(definition, target, step.key):
                 add("steps", _("环节“%(key)s”只能退回到它之前的环节") % {"key": step.key})
     if not any(s.decides for s in definition.steps):
         add("steps", _("流程中须有一个作出决定的环节"))
@@ -200,7 +200,8 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
     return problems
 
 
-def _leads_to(definition: Definition, source: str, target: str) -> bool:
+def leads_to(definition: Definition, source: str, target: str) -> bool:
+    """Whether following next steps from ``source`` can arrive at ``target`` (or it is ``source``)."""
     seen: set[str] = set()
     frontier = [source]
     while frontier:

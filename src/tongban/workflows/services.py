@@ -11,20 +11,29 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.audit.services import audit_record
-from tongban.catalog.models import Item, LimitUnit
+from tongban.catalog.models import Commitment, Item, LimitUnit
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import SHANGHAI, business_add, working_day_seconds
+from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department
 
 from .defaults import DEFAULTS
-from .definition import END, ITEM_DEPARTMENT, RECEIVING_UNIT, Definition, Step, check_definition
+from .definition import (
+    END,
+    ITEM_DEPARTMENT,
+    RECEIVING_UNIT,
+    Definition,
+    Step,
+    check_definition,
+    leads_to,
+)
 from .models import StepTask, TaskStatus, WorkflowDefinition
 
 
@@ -49,6 +58,17 @@ def workflow_save(*, actor: Any, definition: dict[str, Any], name: str, item: It
     problems = check_definition(parsed, committed_working_days=limit)
     if not name.strip():
         problems.append(Problem("name", _("流程名称不能为空")))
+    for index, step in enumerate(parsed.steps):
+        # A step handled by a named department: it must exist (cases would fail at that step).
+        if step.department not in (ITEM_DEPARTMENT, RECEIVING_UNIT) and \
+                not Department.objects.filter(uscc=step.department).exists():
+            problems.append(Problem(f"steps[{index}].department", _(
+                "办理部门须为@item（事项的实施主体）、@receiving_unit（代办受理单位）或已登记部门的统一社会信用代码")))
+    if item is not None and commitment:
+        problems.append(Problem("commitment", _("事项流程与清单默认流程只能二选一")))
+    elif item is None and commitment not in Commitment.values:
+        problems.append(Problem("commitment", _("须指定事项，或指定默认流程适用的承诺类别（%(all)s）") % {
+            "all": "、".join(Commitment.values)}))
     if problems:
         raise RuleViolation(problems)
     scope = WorkflowDefinition.objects.filter(item=item, commitment="" if item else commitment)
@@ -63,15 +83,15 @@ def workflow_save(*, actor: Any, definition: dict[str, Any], name: str, item: It
     return saved
 
 
-def workflow_for(item: Item, commitment: str) -> WorkflowDefinition:
+def workflow_for(item: Item | int, commitment: str) -> WorkflowDefinition:
     """The active definition for a new case: the item's own, else its list's default."""
-    own = WorkflowDefinition.objects.filter(item=item, is_active=True).first()
-    if own is not None:
-        return own
-    default = WorkflowDefinition.objects.filter(item=None, commitment=commitment,
-                                                is_active=True).first()
-    if default is not None:
-        return default
+    item_id = item if isinstance(item, int) else item.pk
+    # The item's own and the lists' defaults in one query (every acceptance asks).
+    candidates = _ACTIVE_WORKFLOWS.all(item_id)
+    for wanted in (lambda wf: wf.item_id == item_id, lambda wf: wf.commitment == commitment):
+        found = next((wf for wf in candidates if wanted(wf)), None)
+        if found is not None:
+            return found
     data = DEFAULTS[commitment]
     try:
         with transaction.atomic():
@@ -82,18 +102,39 @@ def workflow_for(item: Item, commitment: str) -> WorkflowDefinition:
         return WorkflowDefinition.objects.get(item=None, commitment=commitment, version=1)
 
 
+# Parsed definitions by (id, created_at) of their saved version: saved versions never change, so
+# each is parsed once per process (every step of every case reads its definition).
+_parsed: dict[tuple[int, Any], Definition] = {}
+
+
+_ACTIVE_WORKFLOWS = prepared.Lookup(lambda pk: WorkflowDefinition.objects.filter(
+    Q(item_id=pk) | Q(item__isnull=True), is_active=True))
+_OPEN_TASKS = prepared.Lookup(lambda pk: StepTask.objects.filter(case_id=pk,
+                                                                 status=TaskStatus.OPEN))
+
+
 def definition_of(case: Any) -> Definition:
-    return Definition.from_dict(case.workflow.definition)
+    """The steps of the workflow version the case runs under."""
+    workflow = case.workflow
+    if workflow.pk is None:
+        return Definition.from_dict(workflow.definition)
+    key = (workflow.pk, workflow.created_at)
+    parsed = _parsed.get(key)
+    if parsed is None:
+        if len(_parsed) >= 1000:
+            _parsed.clear()
+        parsed = _parsed[key] = Definition.from_dict(workflow.definition)
+    return parsed
 
 
-def _department(case: Any, step: Step) -> Department:
+def _department_id(case: Any, step: Step) -> int:
     if step.department == ITEM_DEPARTMENT:
-        return case.department
+        return int(case.department_id)
     if step.department == RECEIVING_UNIT:
-        if case.receiving_unit is None:
+        if case.receiving_unit_id is None:
             raise RuleViolation([Problem("workflow", _("该办件没有代办受理单位"))])
-        return case.receiving_unit
-    return Department.objects.get(uscc=step.department)
+        return int(case.receiving_unit_id)
+    return Department.objects.values_list("pk", flat=True).get(uscc=step.department)
 
 
 def _open(case: Any, definition: Definition, key: str, at: dt.datetime) -> StepTask:
@@ -102,9 +143,11 @@ def _open(case: Any, definition: Definition, key: str, at: dt.datetime) -> StepT
     calendar, hours = clock.work_calendar(), clock.office_hours(case.hall_id)
     seconds = float(budget) * working_day_seconds(hours, at.astimezone(SHANGHAI).date())
     due = business_add(at, seconds, calendar=calendar, hours=hours).due
-    return StepTask.objects.create(
-        case=case, step_key=key, name=step.name, department=_department(case, step),
-        role=step.role, opened_at=at, due_at=due)
+    task = StepTask(case=case, step_key=key, name=step.name,
+                    department_id=_department_id(case, step), role=step.role, opened_at=at,
+                    due_at=due)
+    prepared.insert(task)  # compiled once: every step of every case opens a task
+    return task
 
 
 def workflow_start(case: Any, *, at: dt.datetime) -> list[StepTask]:
@@ -118,7 +161,7 @@ def task_finish(task: StepTask, *, actor: Any, outcome: str, at: dt.datetime) ->
     task.finished_at = at
     task.finished_by = actor if getattr(actor, "pk", None) else None
     task.late = bool(task.due_at and at > task.due_at)
-    task.save(update_fields=["status", "outcome", "finished_at", "finished_by", "late"])
+    prepared.update(task, ["status", "outcome", "finished_at", "finished_by", "late"])
 
 
 def task_open_next(case: Any, task: StepTask, *, at: dt.datetime) -> tuple[list[StepTask], bool]:
@@ -127,20 +170,17 @@ def task_open_next(case: Any, task: StepTask, *, at: dt.datetime) -> tuple[list[
     definition = definition_of(case)
     step = definition.step(task.step_key)
     opened: list[StepTask] = []
+    open_keys = {t.step_key for t in _OPEN_TASKS.all(case.pk)}
     for key in step.next:
-        if key == END:
+        if key == END or key in open_keys:
             continue
-        target = definition.step(key)
-        open_keys = set(StepTask.objects.filter(case=case, status=TaskStatus.OPEN)
-                        .values_list("step_key", flat=True))
-        if key in open_keys:
-            continue
-        # 并联审批: a joining step waits until no step leading into it is still open.
-        if target.join and open_keys & set(definition.predecessors(key)):
+        # 并联审批: a joining step waits while a step still open can lead to it (a branch of
+        # several steps has not arrived until its last step is done).
+        if definition.step(key).join and any(leads_to(definition, k, key) for k in open_keys):
             continue
         opened.append(_open(case, definition, key, at))
-    still_open = StepTask.objects.filter(case=case, status=TaskStatus.OPEN).exists()
-    return opened, not still_open
+        open_keys.add(key)
+    return opened, not open_keys
 
 
 def task_return(case: Any, task: StepTask, *, to: str, at: dt.datetime) -> StepTask:
@@ -209,6 +249,11 @@ def task_assign(*, actor: Any, task: StepTask, to: Any, reason: str = "") -> Ste
     task.save(update_fields=["assignee"])
     audit_record(actor=actor, action="task.assigned", object_type="task", object_id=task.pk,
                  detail={"case": task.case_id, "from": previous, "to": to.pk, "reason": reason})
+    if to.pk != actor.pk:
+        from tongban.notifications.tasks import send_task_assigned
+        from tongban.scheduling.queue import enqueue_after_commit
+
+        enqueue_after_commit(send_task_assigned, task.pk, to.pk)
     return task
 
 

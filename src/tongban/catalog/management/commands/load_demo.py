@@ -1,4 +1,5 @@
-"""``tongban load_demo``: the demo city — catalog, halls with windows, one account per role.
+"""``tongban load_demo``: the demo city — catalog, halls with windows, one account per role, and
+the application forms of the items the demo journeys use.
 
 For trying the platform out on a development machine only: it refuses to run unless
 ``TONGBAN_DEBUG`` is on, because every demo account shares one published password. Running it
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 from tongban.accounts import services as account_services
 from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
+from tongban.cases.forms import form_definition_save
+from tongban.catalog.models import Item
 from tongban.organizations import services as org_services
 from tongban.organizations.models import Department, Division, Hall, Window
 
@@ -154,6 +157,92 @@ def load_accounts() -> None:
             legal_representative=demo.legal_representative))
 
 
+# Application forms of the items used in the demo journeys (implementation code → fields);
+# the other items use the default form.
+FOOD_BUSINESS = "11620100051317876B3000100139001"  # 食品经营许可（新办）
+COMPANY_SETUP = "11620100051317876B3000100113001"  # 企业设立登记
+COMPANY_CHANGE = "11620100051317876B3000100113002"  # 企业变更登记
+PENSION_ENROLMENT = "11620100051760018C3002000165004"  # 城乡居民基本养老保险参保登记
+DEMO_FORMS: dict[str, list[dict[str, Any]]] = {
+    FOOD_BUSINESS: [
+        {"name": "business_name", "label": "经营者名称", "type": "text", "required": True,
+         "max_length": 100, "help_text": "与营业执照上的名称一致", "data_element": "市场主体名称"},
+        {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True,
+         "data_element": "统一社会信用代码"},
+        {"name": "legal_representative", "label": "法定代表人（负责人）", "type": "text",
+         "required": True, "max_length": 50, "data_element": "法定代表人姓名"},
+        {"name": "legal_representative_id", "label": "法定代表人身份证号", "type": "id_number",
+         "required": True, "data_element": "公民身份号码"},
+        {"name": "premises", "label": "经营场所", "type": "address", "required": True,
+         "help_text": "填写到门牌号，如：兰州市城关区庆阳路100号", "data_element": "经营场所"},
+        {"name": "business_item", "label": "经营项目", "type": "choice", "required": True,
+         "options": ["预包装食品销售", "散装食品销售", "热食类食品制售", "冷食类食品制售",
+                     "自制饮品制售", "糕点类食品制售"]},
+        {"name": "floor_area", "label": "营业面积（平方米）", "type": "number", "required": True,
+         "min": 1, "max": 100000},
+        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
+         "data_element": "联系电话"},
+        {"name": "opening_date", "label": "计划开业日期", "type": "date", "required": False},
+    ],
+    COMPANY_SETUP: [
+        {"name": "company_name", "label": "企业名称", "type": "text", "required": True,
+         "max_length": 100, "help_text": "已通过自主申报的企业名称", "data_element": "市场主体名称"},
+        {"name": "company_type", "label": "企业类型", "type": "choice", "required": True,
+         "options": ["有限责任公司", "股份有限公司", "个人独资企业", "合伙企业"]},
+        {"name": "legal_representative", "label": "法定代表人", "type": "text", "required": True,
+         "max_length": 50, "data_element": "法定代表人姓名"},
+        {"name": "legal_representative_id", "label": "法定代表人身份证号", "type": "id_number",
+         "required": True, "data_element": "公民身份号码"},
+        {"name": "domicile", "label": "住所", "type": "address", "required": True,
+         "data_element": "住所"},
+        {"name": "registered_capital", "label": "注册资本（万元）", "type": "amount",
+         "required": True, "min": 0.01, "data_element": "注册资本"},
+        {"name": "business_scope", "label": "经营范围", "type": "text", "required": True,
+         "max_length": 1000},
+        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
+         "data_element": "联系电话"},
+    ],
+    COMPANY_CHANGE: [
+        {"name": "company_name", "label": "企业名称", "type": "text", "required": True,
+         "max_length": 100, "data_element": "市场主体名称"},
+        {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True,
+         "data_element": "统一社会信用代码"},
+        {"name": "change_item", "label": "变更事项", "type": "choice", "required": True,
+         "options": ["名称", "住所", "经营范围", "法定代表人", "注册资本", "股东"]},
+        {"name": "before_change", "label": "变更前内容", "type": "text", "required": True,
+         "max_length": 500},
+        {"name": "after_change", "label": "变更后内容", "type": "text", "required": True,
+         "max_length": 500},
+        {"name": "resolution_date", "label": "变更决议（决定）日期", "type": "date", "required": True,
+         "help_text": "自作出变更决议、决定之日起30日内申请"},
+        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
+         "data_element": "联系电话"},
+    ],
+    PENSION_ENROLMENT: [
+        {"name": "insured_name", "label": "参保人姓名", "type": "text", "required": True,
+         "max_length": 50, "data_element": "姓名"},
+        {"name": "insured_id", "label": "参保人身份证号", "type": "id_number", "required": True,
+         "data_element": "公民身份号码"},
+        {"name": "household_address", "label": "户籍地址", "type": "address", "required": True,
+         "data_element": "户籍地址"},
+        {"name": "residence_address", "label": "居住地址", "type": "address", "required": False,
+         "help_text": "与户籍地址不同时填写"},
+        {"name": "contribution_grade", "label": "缴费档次（元/年）", "type": "choice",
+         "required": True, "options": ["200", "300", "500", "700", "1000", "2000", "3000", "5000"]},
+        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
+         "data_element": "联系电话"},
+    ],
+}
+
+
+def load_forms() -> None:
+    """Give the demo journeys' items their application forms (unchanged forms stay as they are)."""
+    for code, fields in DEMO_FORMS.items():
+        item = Item.objects.filter(implementation_code=code).first()
+        if item is not None:  # a custom workbook may lack it
+            form_definition_save(actor=SYSTEM, item=item, fields=fields)
+
+
 def accounts_table() -> list[tuple[str, str, str, str]]:
     """(username, password, role, workplace) of each demo account, as stored."""
     rows = []
@@ -184,6 +273,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             load_halls()
             load_accounts()
+            load_forms()
         self.print_accounts()
 
     def print_accounts(self) -> None:

@@ -1,0 +1,374 @@
+"""The case API: applying, intake, the workflow's steps, extensions and the result.
+
+Every operation uses the default auth (bearer token or session). A case the caller may not see
+answers 404 (its existence is not revealed); an action the caller may not take answers 403; a
+broken rule 422 with ``[{field, message}]``; an action on a case someone else changed first —
+or whose state no longer allows it — 409 with a message saying so. Every state-changing
+request may carry ``expected_version`` (the case ``version`` the client saw) and answers with
+the case as it is now, including its new ``version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import HttpError
+from ninja.params import HeaderEx, P
+from pydantic import Field
+
+from tongban.catalog.models import Item, Material
+from tongban.core.errors import Problem, RuleViolation
+from tongban.organizations.models import Window
+from tongban.workflows.models import StepTask
+
+from . import selectors, services
+from .forms import case_form_fields
+from .materials import case_material_add
+from .models import Case, Extension
+from .schemas import (
+    AcceptIn,
+    CaseCreateIn,
+    CaseOut,
+    CasePageOut,
+    CaseSummaryOut,
+    DeliverIn,
+    ErrorOut,
+    ExtensionDecideIn,
+    ExtensionIn,
+    OptionalReasonIn,
+    ProblemsOut,
+    PromiseIn,
+    ReasonIn,
+    StepActIn,
+    SupplementIn,
+    SuspendIn,
+    VersionIn,
+    VisitIn,
+    case_out,
+)
+
+router = Router(tags=["cases"])
+
+# What a state-changing operation may answer.
+ACTION: dict[int, Any] = {200: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                          422: ProblemsOut}
+CREATED: dict[int, Any] = {201: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+                           422: ProblemsOut}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _case(request: HttpRequest, number_or_id: str) -> Case:
+    case = selectors.case_find(request.user, number_or_id)
+    if case is None:
+        raise HttpError(404, _("办件不存在，或您无权查看"))
+    return case
+
+
+def _task(request: HttpRequest, task_id: int) -> StepTask:
+    from tongban.workflows import selectors as workflow_selectors
+
+    task = workflow_selectors.task_find(request.user, task_id)
+    if task is None:
+        raise HttpError(404, _("环节任务不存在，或您无权查看"))
+    return task
+
+
+def _window(window_id: int | None) -> Window | None:
+    if window_id is None:
+        return None
+    window = Window.objects.select_related("hall").filter(pk=window_id).first()
+    if window is None:
+        raise RuleViolation([Problem("window", _("窗口不存在"))])
+    return window
+
+
+def detail(request: HttpRequest, case_id: int) -> CaseOut:
+    """The case as ``request.user`` sees it (identifiers masked where the role does not need
+    them)."""
+    user = request.user
+    case = selectors.case_detail(case_id)
+    now = timezone.now()
+    full = selectors.sees_identifiers(user, case)
+    form_data = case.form_data if full else selectors.mask_form_data(
+        case.form_data, case_form_fields(case.form_data))
+    task_states = {t.pk: selectors.task_deadline_state(t, now=now, hall_id=case.hall_id)
+                   for t in case.tasks.all()}
+    return case_out(case, full_identifiers=full, form_data=form_data, task_states=task_states,
+                    deadline_state=selectors.case_deadline_state(case, now=now))
+
+
+def _version(payload: VersionIn | None) -> int | None:
+    return payload.expected_version if payload is not None else None
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+class CaseQuery(Schema):
+    status: list[str] = Field(default_factory=list,
+                              description="One or more statuses (repeat, or comma-separated)")
+    item: str = Field("", description="实施编码 of the item")
+    deadline_state: str = Field("", description="green / yellow / red")
+    due_before: dt.datetime | None = Field(None, description="Due strictly before this instant")
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=100)
+
+
+@router.get("/cases", response={200: CasePageOut, 422: ProblemsOut}, summary="Cases I may see")
+def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
+    """Applicants: their own cases (as applicant or agent). Officers and heads: their
+    department's (and those with a step of their department). Clerks: their hall's. Proxy
+    agents: those their street/town centre receives. Supervisors and the bureau: all.
+    Newest first."""
+    filters = selectors.check_filter(statuses=query.status, item=query.item,
+                                     deadline_state=query.deadline_state,
+                                     due_before=query.due_before)
+    now = timezone.now()
+    cases = selectors.case_list(request.user, filters, now=now)
+    count = cases.count()
+    start = (query.page - 1) * query.page_size
+    page = list(cases[start:start + query.page_size])
+    return CasePageOut(count=count, page=query.page, page_size=query.page_size, items=[
+        CaseSummaryOut.build(c, deadline_state=selectors.case_deadline_state(c, now=now))
+        for c in page])
+
+
+@router.post("/cases", response=CREATED, summary="Start an application (draft)")
+def create_case(request: HttpRequest, payload: CaseCreateIn,
+                idempotency_key: HeaderEx[str, P(alias="Idempotency-Key")] = "") -> Any:
+    """A draft for the item's current published version. Online the caller is the applicant
+    (or, with ``agent``, acts as the agent); at a window a clerk creates it for a walk-in.
+
+    Send an ``Idempotency-Key`` header: a retry with the same key returns the same case
+    instead of a second one.
+    """
+    item = Item.objects.select_related("current", "department").filter(
+        implementation_code=payload.item.strip()).first()
+    if item is None:
+        raise RuleViolation([Problem("item", _("没有实施编码为“%(code)s”的事项") % {
+            "code": payload.item})])
+    agent = None
+    if payload.agent is not None:
+        agent = services.AgentData(name=payload.agent.name, id_number=payload.agent.id_number,
+                                   authorization=payload.agent.authorization)
+    case = services.case_create(
+        actor=request.user, item=item, channel=payload.channel,
+        applicant=services.ApplicantData(kind=payload.applicant.kind, name=payload.applicant.name,
+                                         id_number=payload.applicant.id_number,
+                                         phone=payload.applicant.phone),
+        agent=agent, form_data=payload.form_data, idempotency_key=idempotency_key.strip())
+    return Status(201, detail(request, case.pk))
+
+
+@router.get("/cases/{number_or_id}", response={200: CaseOut, 404: ErrorOut},
+            summary="One case with history, notices, materials and steps")
+def get_case(request: HttpRequest, number_or_id: str) -> Any:
+    """By case number (20 digits) or id. ID numbers, phones and addresses are masked for roles
+    that do not need them (only the applicant's side and the handling staff see them whole)."""
+    return detail(request, _case(request, number_or_id).pk)
+
+
+@router.post("/cases/{number_or_id}/materials", response=CREATED,
+             summary="Upload a material (multipart)")
+def upload_material(request: HttpRequest, number_or_id: str, file: File[UploadedFile],
+                    material: Form[int | None] = None, name: Form[str] = "",
+                    expected_version: Form[int | None] = None) -> Any:
+    """``material``: the catalog material (id) this file is for; without it, ``name`` names an
+    additional document. PDF, JPG, PNG or OFD, judged by content; size limited."""
+    case = _case(request, number_or_id)
+    record = None
+    if material is not None:
+        record = Material.objects.filter(pk=material).first()
+        if record is None:
+            raise RuleViolation([Problem("material", _("材料不存在"))])
+    case_material_add(actor=request.user, case=case, material=record, name=name, upload=file,
+                      original_name=file.name or "", expected_version=expected_version)
+    return Status(201, detail(request, case.pk))
+
+
+@router.get("/cases/{number_or_id}/materials/{record_id}/file", url_name="case_material_file",
+            response={404: ErrorOut}, summary="Download a material's file",
+            openapi_extra={"responses": {200: {
+                "description": "The file as uploaded (PDF, JPG, PNG or OFD)",
+                "content": {"application/octet-stream": {"schema": {
+                    "type": "string", "format": "binary"}}}}}})
+def download_material(request: HttpRequest, number_or_id: str, record_id: int) -> Any:
+    """Whoever may see the case may download its materials."""
+    case = _case(request, number_or_id)
+    record = case.materials.filter(pk=record_id).exclude(file="").first()
+    if record is None:
+        raise HttpError(404, _("材料文件不存在"))
+    response = FileResponse(record.file.open("rb"), content_type=record.content_type,
+                            as_attachment=True, filename=record.original_name or record.file.name or "")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.post("/cases/{number_or_id}/materials/promise", response=ACTION,
+             summary="Promise a 容缺 material in writing")
+def promise_material(request: HttpRequest, number_or_id: str, payload: PromiseIn) -> Any:
+    case = _case(request, number_or_id)
+    material = Material.objects.filter(pk=payload.material).first()
+    if material is None:
+        raise RuleViolation([Problem("material", _("材料不存在"))])
+    services.case_material_promise(actor=request.user, case=case, material=material,
+                                   promise=payload.promise, promised_by=payload.promised_by,
+                                   expected_version=payload.expected_version)
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/submit", response=ACTION, summary="Submit the application")
+def submit(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
+    """The draft gets its case number. Submitting again answers the same case."""
+    case = _case(request, number_or_id)
+    services.case_submit(actor=request.user, case=case, expected_version=_version(payload))
+    return detail(request, case.pk)
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+@router.post("/cases/{number_or_id}/pre-review", response=ACTION, summary="Start pre-review (预审)")
+def pre_review(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
+    case = _case(request, number_or_id)
+    services.case_pre_review(actor=request.user, case=case, expected_version=_version(payload))
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/supplement", response=ACTION,
+             summary="Request a supplement (一次性告知)")
+def request_supplement(request: HttpRequest, number_or_id: str, payload: SupplementIn) -> Any:
+    """Lists every missing or faulty item at once in a one-time notice. Before acceptance the
+    clock has not started; after acceptance the time until the supply is a clock stop."""
+    case = _case(request, number_or_id)
+    services.case_request_supplement(
+        actor=request.user, case=case, note=payload.note, expected_version=payload.expected_version,
+        items=[services.SupplementItem(name=i.name, reason=i.reason, material_id=i.material_id)
+               for i in payload.items])
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/supply", response=ACTION,
+             summary="Declare the supplement supplied")
+def supply(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
+    """After uploading what the one-time notice asked for; the case goes back to where it was."""
+    case = _case(request, number_or_id)
+    services.case_supply(actor=request.user, case=case, expected_version=_version(payload))
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/accept", response=ACTION, summary="Accept (受理)")
+def accept(request: HttpRequest, number_or_id: str, payload: AcceptIn | None = None) -> Any:
+    """The clock starts; an acceptance notice is issued and the workflow begins. A 即收即办 case
+    is decided and handed over in the same transaction."""
+    case = _case(request, number_or_id)
+    window = _window(payload.window if payload else None)
+    services.case_accept(actor=request.user, case=case, expected_version=_version(payload),
+                         hall=window.hall if window else None, window=window)
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/refuse", response=ACTION, summary="Refuse (不予受理)")
+def refuse(request: HttpRequest, number_or_id: str, payload: ReasonIn) -> Any:
+    case = _case(request, number_or_id)
+    services.case_refuse(actor=request.user, case=case, reason=payload.reason,
+                         expected_version=payload.expected_version)
+    return detail(request, case.pk)
+
+
+# --- during handling --------------------------------------------------------------------------
+
+@router.post("/cases/{number_or_id}/resume", response=ACTION,
+             summary="End a special procedure (the clock runs again)")
+def resume(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
+    case = _case(request, number_or_id)
+    services.case_resume(actor=request.user, case=case, expected_version=_version(payload))
+    return detail(request, case.pk)
+
+
+@router.post("/tasks/{task_id}/act", response=ACTION, tags=["cases"],
+             summary="Act on a step: approve, forward, deny or return")
+def act(request: HttpRequest, task_id: int, payload: StepActIn) -> Any:
+    """``approve`` passes the step (and decides at a deciding step), ``forward`` hands a 代办
+    case over, ``deny`` decides against (reason required), ``return`` sends the case back to
+    ``return_to``."""
+    task = _task(request, task_id)
+    services.case_step(actor=request.user, task=task, action=payload.action, reason=payload.reason,
+                       return_to=payload.return_to, expected_version=payload.expected_version)
+    return detail(request, task.case_id)
+
+
+@router.post("/tasks/{task_id}/suspend", response=ACTION,
+             summary="Start a special procedure (特别程序): the clock stops")
+def suspend(request: HttpRequest, task_id: int, payload: SuspendIn) -> Any:
+    task = _task(request, task_id)
+    services.case_suspend(actor=request.user, task=task, reason=payload.reason,
+                          expected_working_days=payload.expected_working_days,
+                          expected_version=payload.expected_version)
+    return detail(request, task.case_id)
+
+
+@router.post("/tasks/{task_id}/extension", response=ACTION, summary="Request an extension (延期)")
+def request_extension(request: HttpRequest, task_id: int, payload: ExtensionIn) -> Any:
+    """The department head decides it (``POST /extensions/{id}/decide``)."""
+    task = _task(request, task_id)
+    services.case_request_extension(actor=request.user, task=task,
+                                    working_days=payload.working_days, reason=payload.reason,
+                                    expected_version=payload.expected_version)
+    return detail(request, task.case_id)
+
+
+@router.post("/extensions/{extension_id}/decide", response=ACTION,
+             summary="Approve or reject an extension (department head)")
+def decide_extension(request: HttpRequest, extension_id: int, payload: ExtensionDecideIn) -> Any:
+    extension = Extension.objects.filter(pk=extension_id).select_related("case").first()
+    if extension is None or selectors.case_find(request.user, str(extension.case_id)) is None:
+        raise HttpError(404, _("延期申请不存在，或您无权查看"))
+    services.case_decide_extension(actor=request.user, extension=extension,
+                                   approve=payload.approve, note=payload.note,
+                                   expected_version=payload.expected_version)
+    return detail(request, extension.case_id)
+
+
+@router.post("/cases/{number_or_id}/visits", response=CREATED,
+             summary="Record an in-person visit (跑动)")
+def record_visit(request: HttpRequest, number_or_id: str, payload: VisitIn) -> Any:
+    """More visits than the item promises flags the case (``excess_visits``)."""
+    case = _case(request, number_or_id)
+    services.case_record_visit(actor=request.user, case=case, purpose=payload.purpose,
+                               window=_window(payload.window),
+                               expected_version=payload.expected_version)
+    return Status(201, detail(request, case.pk))
+
+
+# --- the end ----------------------------------------------------------------------------------
+
+@router.post("/cases/{number_or_id}/deliver", response=ACTION, summary="Deliver the result")
+def deliver(request: HttpRequest, number_or_id: str, payload: DeliverIn) -> Any:
+    case = _case(request, number_or_id)
+    services.case_deliver(actor=request.user, case=case, delivery=payload.delivery,
+                          expected_version=payload.expected_version)
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/withdraw", response=ACTION,
+             summary="Withdraw the application (applicant)")
+def withdraw(request: HttpRequest, number_or_id: str, payload: OptionalReasonIn | None = None) -> Any:
+    case = _case(request, number_or_id)
+    services.case_withdraw(actor=request.user, case=case,
+                           reason=payload.reason if payload else "",
+                           expected_version=_version(payload))
+    return detail(request, case.pk)
+
+
+@router.post("/cases/{number_or_id}/terminate", response=ACTION,
+             summary="Terminate the procedure (终止)")
+def terminate(request: HttpRequest, number_or_id: str, payload: ReasonIn) -> Any:
+    case = _case(request, number_or_id)
+    services.case_terminate(actor=request.user, case=case, reason=payload.reason,
+                            expected_version=payload.expected_version)
+    return detail(request, case.pk)

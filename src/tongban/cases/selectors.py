@@ -1,0 +1,212 @@
+"""Reads of cases: which cases a user may see, lists with filters, one case with everything
+shown on its detail, and the live deadline state.
+
+Visibility follows :func:`tongban.cases.policies.can_view` exactly: :func:`visible_cases` is the
+same rule as a query, so a list never shows a case whose detail would be refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts import permissions
+from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.clock import selectors as clock
+from tongban.core.errors import Problem, RuleViolation
+from tongban.workflows.models import StepTask, TaskStatus
+
+from . import policies
+from .models import Case, CaseEvent, CaseMaterial, DeadlineState, Status
+
+# --- who sees which cases ---------------------------------------------------------------------
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """Every case ``user`` may open: the query form of ``policies.can_view``."""
+    role = policies._role(user)
+    if role is None:
+        return Case.objects.none()
+    if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
+        return Case.objects.all()
+    # The applicant's side: as applicant or as agent (代理人).
+    scope = Q(applicant=user) | Q(agent=user)
+    if role in {"officer", "head"} and user.department_id is not None:
+        scope |= Q(department_id=user.department_id)
+        # A parallel step handled by another department lets that department see the case.
+        scope |= Q(pk__in=StepTask.objects.filter(department_id=user.department_id)
+                   .values("case_id"))
+    if role == "proxy_agent":
+        unit = policies._hall_department(user)
+        if unit is not None:
+            scope |= Q(receiving_unit_id=unit)
+    if role == "clerk" and user.hall_id is not None:
+        scope |= Q(hall_id=user.hall_id)
+    return Case.objects.filter(scope)
+
+
+def case_find(user: Any, number_or_id: str) -> Case | None:
+    """The case with this number (20 digits) or database id, if ``user`` may see it.
+
+    A case the user may not see is reported as absent, so that its existence is not revealed.
+    """
+    ref = (number_or_id or "").strip()
+    if not ref:
+        return None
+    lookup = Q(number=ref)
+    if ref.isdigit() and len(ref) < 20:
+        lookup |= Q(pk=int(ref))
+    case = (Case.objects.select_related("item_version", "department", "hall", "receiving_unit")
+            .filter(lookup).first())
+    if case is None or not policies.can_view(user, case):
+        return None
+    return case
+
+
+def sees_identifiers(user: Any, case: Case) -> bool:
+    """Whether ``user`` sees ID numbers, phones and addresses of this case in full."""
+    return policies.can_see_identifiers(user, case)
+
+
+# --- the deadline state, live -----------------------------------------------------------------
+
+def case_deadline_state(case: Case, *, now: dt.datetime) -> str:
+    """green / yellow / red for the case as of ``now``.
+
+    While the clock runs (accepted) it is computed from the due instant; once decided, red if the
+    decision came after the due instant; while the clock is stopped (supplement after
+    acceptance, special procedure) or the case closed without a decision, the state last
+    recorded on the case.
+    """
+    if case.due_at is None:
+        return DeadlineState.GREEN
+    if case.decided_at is not None:
+        return DeadlineState.RED if case.decided_at > case.due_at else DeadlineState.GREEN
+    if case.status == Status.ACCEPTED:
+        return clock.deadline_state(case.due_at, now=now, hall_id=case.hall_id)
+    return case.deadline_state
+
+
+def task_deadline_state(task: StepTask, *, now: dt.datetime, hall_id: int | None) -> str:
+    if task.status != TaskStatus.OPEN:
+        return DeadlineState.RED if task.late else DeadlineState.GREEN
+    return clock.deadline_state(task.due_at, now=now, hall_id=hall_id)
+
+
+def _yellow_horizon(now: dt.datetime) -> dt.datetime:
+    # A case can only be yellow when its due instant is within the warning threshold of
+    # business time; in calendar time that never exceeds the threshold's working days stretched
+    # over weekends, plus the longest holiday run (Spring Festival, 9 days) — 30 days is ample.
+    days = 30 + 2 * math.ceil(settings.CLOCK_WARNING_WORKING_DAYS)
+    return now + dt.timedelta(days=days)
+
+
+def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime) -> QuerySet[Case]:
+    """Cases in ``state`` as :func:`case_deadline_state` computes it."""
+    decided = Q(decided_at__isnull=False, due_at__isnull=False)
+    running = Q(status=Status.ACCEPTED, due_at__isnull=False, decided_at__isnull=True)
+    other = Q(due_at__isnull=False) & ~decided & ~running
+    red = ((decided & Q(decided_at__gt=F("due_at"))) | (running & Q(due_at__lt=now))
+           | (other & Q(deadline_state=DeadlineState.RED)))
+    candidates = cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+    yellow_ids = [c.pk for c in candidates.only("pk", "due_at", "hall_id", "status", "decided_at")
+                  if clock.deadline_state(c.due_at, now=now, hall_id=c.hall_id)
+                  == DeadlineState.YELLOW]
+    yellow = Q(pk__in=yellow_ids) | (other & Q(deadline_state=DeadlineState.YELLOW))
+    if state == DeadlineState.RED:
+        return cases.filter(red)
+    if state == DeadlineState.YELLOW:
+        return cases.filter(yellow)
+    return cases.exclude(red).exclude(yellow)
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+@dataclass
+class CaseFilter:
+    statuses: list[str] = field(default_factory=list)
+    item: str = ""
+    deadline_state: str = ""
+    due_before: dt.datetime | None = None
+
+
+def check_filter(*, statuses: Iterable[str] = (), item: str = "", deadline_state: str = "",
+                 due_before: dt.datetime | None = None) -> CaseFilter:
+    """A :class:`CaseFilter` from query parameters; unknown values are a 422 naming the field."""
+    problems: list[Problem] = []
+    wanted = [s.strip() for value in statuses for s in value.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in Status.values]
+    if unknown:
+        problems.append(Problem("status", _("未知的办件状态：%(s)s；可用：%(all)s") % {
+            "s": "、".join(unknown), "all": "、".join(Status.values)}))
+    if deadline_state and deadline_state not in DeadlineState.values:
+        problems.append(Problem("deadline_state", _("时限状态须为green、yellow或red")))
+    if due_before is not None and due_before.tzinfo is None:
+        due_before = timezone.make_aware(due_before)  # read as Beijing time, the site's zone
+    if problems:
+        raise RuleViolation(problems)
+    return CaseFilter(statuses=wanted, item=item.strip(), deadline_state=deadline_state,
+                      due_before=due_before)
+
+
+def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases ``user`` may see matching ``filters``, newest first."""
+    now = now or timezone.now()
+    cases = visible_cases(user)
+    if filters.statuses:
+        cases = cases.filter(status__in=filters.statuses)
+    if filters.item:
+        cases = cases.filter(item__implementation_code=filters.item)
+    if filters.due_before is not None:
+        cases = cases.filter(due_at__lt=filters.due_before)
+    if filters.deadline_state:
+        cases = _deadline_filter(cases, filters.deadline_state, now)
+    return (cases.select_related("item", "item_version", "department")
+            .order_by("-created_at", "-pk"))
+
+
+# --- one case ---------------------------------------------------------------------------------
+
+def case_detail(pk: int) -> Case:
+    """The case with everything its detail shows, in a fixed number of queries."""
+    return (Case.objects
+            .select_related("item", "item_version", "department", "receiving_unit", "hall",
+                            "workflow", "applicant", "agent")
+            .prefetch_related(
+                Prefetch("materials", queryset=CaseMaterial.objects.order_by("pk")),
+                "item_version__materials",
+                Prefetch("events", queryset=CaseEvent.objects.select_related("actor")
+                         .order_by("seq")),
+                "notices",
+                Prefetch("tasks", queryset=StepTask.objects.select_related("department", "assignee")
+                         .order_by("opened_at", "pk")),
+                "extensions__requested_by", "extensions__decided_by",
+                "visit_records__hall", "visit_records__window", "clock_stops")
+            .get(pk=pk))
+
+
+def mask_form_data(form_data: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """Form data with identifiers, phones and addresses masked (the field types say which)."""
+    from tongban.accounts.masking import mask_address
+
+    kinds = {f.get("name"): f.get("type") for f in fields}
+    masked: dict[str, Any] = {}
+    for name, value in form_data.items():
+        kind = kinds.get(name)
+        if isinstance(value, str) and kind in {"id_number", "uscc"}:
+            masked[name] = mask_id_number(value)
+        elif isinstance(value, str) and kind == "phone":
+            masked[name] = mask_phone(value)
+        elif isinstance(value, str) and kind == "address":
+            masked[name] = mask_address(value)
+        else:
+            masked[name] = value
+    return masked

@@ -1,0 +1,138 @@
+"""Background work on cases: the periodic deadline sweep, and recomputing provisional due
+instants once a year's official schedule is loaded.
+
+Tasks take ids (or nothing), are idempotent, and re-read the state they act on when they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from tongban.accounts.permissions import SYSTEM
+from tongban.audit.services import audit_record
+from tongban.clock import selectors as clock
+from tongban.workflows.models import StepTask, TaskStatus
+
+from .models import Case, ClockStop, DeadlineState, Status
+
+RANK: dict[str, int] = {DeadlineState.GREEN: 0, DeadlineState.YELLOW: 1, DeadlineState.RED: 2}
+# A due instant further away than this many calendar days per warning working day (plus one)
+# cannot be yellow yet: no official holiday run is anywhere near 15 days long. Rows beyond the
+# horizon that are green stay green without computing business time for them.
+HORIZON_DAYS_PER_WORKING_DAY = 15
+CHUNK = 200
+
+
+@task()
+def sweep_deadlines() -> dict[str, int]:
+    """Periodic (see the ``sweep_deadlines`` schedule): store the warning state of every
+    running case and open step, and tell people when one gets worse."""
+    return deadlines_sweep(now=timezone.now())
+
+
+def deadlines_sweep(*, now: dt.datetime) -> dict[str, int]:
+    """Recompute the deadline state (green / yellow / red, ``clock.selectors.deadline_state``)
+    of every accepted case and every open step of one, store the ones that changed, and
+    notify the handlers and the department head of each that got worse.
+
+    Suspended cases (and cases waiting for a supplement after acceptance) are left as they are:
+    their clock does not run. A step has its own due instant, so a step can be red while its
+    case is still green. Returns how many cases and steps changed state.
+    """
+    from tongban.notifications.tasks import send_deadline_warning
+    from tongban.scheduling.queue import enqueue_after_commit
+
+    days = HORIZON_DAYS_PER_WORKING_DAY * (math.ceil(settings.CLOCK_WARNING_WORKING_DAYS) + 1)
+    near = Q(due_at__lte=now + dt.timedelta(days=days)) | ~Q(deadline_state=DeadlineState.GREEN)
+    stopped = ClockStop.objects.filter(ended_at__isnull=True).values("case_id")
+    cases = (Case.objects.filter(near, status=Status.ACCEPTED, due_at__isnull=False)
+             .exclude(pk__in=stopped)
+             .values_list("pk", "due_at", "hall_id", "deadline_state"))
+    steps = (StepTask.objects.filter(near, status=TaskStatus.OPEN, due_at__isnull=False,
+                                     case__status=Status.ACCEPTED)
+             .exclude(case_id__in=stopped)
+             .values_list("pk", "due_at", "case__hall_id", "deadline_state"))
+    case_changes = _changes(cases, now)
+    step_changes = _changes(steps, now)
+    with transaction.atomic():
+        _store(Case.objects.filter(status=Status.ACCEPTED), case_changes)
+        _store(StepTask.objects.filter(status=TaskStatus.OPEN), step_changes)
+        for kind, changes in (("case", case_changes), ("task", step_changes)):
+            for pk, _due, old, new in changes:
+                if RANK[new] > RANK[old]:
+                    # The task re-reads the stored state: a row whose due instant moved meanwhile
+                    # (and so was not updated here) is not reported.
+                    enqueue_after_commit(send_deadline_warning, kind, pk, new)
+    return {"cases": len(case_changes), "tasks": len(step_changes)}
+
+
+Change = tuple[int, dt.datetime, str, str]
+
+
+def _changes(rows: Iterable[tuple[int, dt.datetime | None, int | None, str]],
+             now: dt.datetime) -> list[Change]:
+    changed = []
+    for pk, due, hall_id, old in rows:
+        if due is None:
+            continue  # excluded by the query; keeps the type checker informed
+        new = clock.deadline_state(due, now=now, hall_id=hall_id)
+        if new != old:
+            changed.append((pk, due, old, new))
+    return changed
+
+
+def _store(scope: QuerySet[Any], changes: list[Change]) -> None:
+    """One UPDATE per new state and chunk. Each row is matched on the due instant and state
+    that were read, so a row a transition changed meanwhile is left for the next sweep."""
+    by_state: dict[str, list[Change]] = defaultdict(list)
+    for change in changes:
+        by_state[change[3]].append(change)
+    for state, group in by_state.items():
+        for start in range(0, len(group), CHUNK):
+            match = reduce(or_, (Q(pk=pk, due_at=due, deadline_state=old)
+                                 for pk, due, old, _new in group[start:start + CHUNK]))
+            scope.filter(match).update(deadline_state=state)
+
+
+@task()
+def recompute_deadlines(years: list[int]) -> list[str]:
+    """After the official schedule of ``years`` is loaded: recompute the due instant of every
+    open case whose due instant was provisional (``services.refresh_due``). Not a transition:
+    no case event, one audit record for the run. Returns the numbers of the cases whose due
+    instant or provisional mark changed."""
+    from .services import FINAL, refresh_due
+
+    clock.forget_calendar()  # this process may hold the calendar from before the load
+    open_provisional = Case.objects.filter(
+        due_provisional=True, accepted_at__isnull=False, decided_at__isnull=True,
+    ).exclude(status__in=FINAL)
+    ids = list(open_provisional.values_list("pk", flat=True))
+    changed: list[str] = []
+    for pk in ids:
+        with transaction.atomic():
+            case = (open_provisional.select_for_update(of=("self",))
+                    .select_related("item_version").filter(pk=pk).first())
+            if case is None:
+                continue  # decided or recomputed meanwhile
+            before = (case.due_at, case.due_provisional)
+            refresh_due(case)
+            if (case.due_at, case.due_provisional) != before:
+                case.save(update_fields=["due_at", "due_provisional"])
+                changed.append(case.number or str(case.pk))
+    with transaction.atomic():
+        audit_record(actor=SYSTEM, action="case.deadlines_recomputed", object_type="calendar",
+                     object_id=",".join(map(str, years)),
+                     detail={"checked": len(ids), "changed": changed})
+    return changed

@@ -1,0 +1,107 @@
+"""``tongban worker``: one background process per node, doing two things.
+
+- It runs queued tasks (notifications, deadline sweeps, recomputations) with the database
+  worker of ``django-tasks-db``: each task is claimed under a row lock, so several workers on
+  several nodes never run the same task twice.
+- In a thread of its own, it fires due schedules (``tongban.scheduling``) every few seconds;
+  the conditional update in ``schedules_fire_due`` makes a schedule fire once however many
+  workers run.
+
+SIGTERM or SIGINT stops it gracefully: the scheduler stops, a running task is finished first.
+A second signal stops it at once.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.crypto import get_random_string
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = "运行后台任务队列和定时任务调度（每个节点一个进程）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--queue-name", default="default",
+                            help="处理的队列，逗号分隔；* 表示全部队列（默认 default）")
+        parser.add_argument("--interval", type=_positive, default=1.0,
+                            help="队列为空时再次查看的间隔秒数（默认 1）")
+        parser.add_argument("--schedule-interval", type=_positive,
+                            default=settings.SCHEDULER_TICK_SECONDS,
+                            help="查看到期定时任务的间隔秒数（默认 TONGBAN_SCHEDULER_TICK_SECONDS 或 5）")
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="只运行任务队列，不触发定时任务")
+        parser.add_argument("--batch", action="store_true",
+                            help="触发一次到期的定时任务，运行完队列中的全部任务后退出")
+        parser.add_argument("--max-tasks", type=int, default=None,
+                            help="运行这么多个任务后退出")
+        parser.add_argument("--worker-id", default="",
+                            help="本进程的标识，在所有节点中须唯一（默认随机生成）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django_tasks import task_backends
+        from django_tasks_db import DatabaseBackend
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        from tongban.scheduling.runner import SchedulerThread
+        from tongban.scheduling.services import schedules_fire_due
+
+        if not isinstance(task_backends["default"], DatabaseBackend):
+            raise CommandError("任务后端不是数据库队列（TONGBAN_TASKS_BACKEND=immediate 时任务在提交它的"
+                               "进程中立即运行），无需启动 worker")
+        if options["max_tasks"] is not None and options["max_tasks"] < 1:
+            raise CommandError("--max-tasks 须为正整数")
+        queues = [q.strip() for q in options["queue_name"].split(",") if q.strip()]
+        if not queues:
+            raise CommandError("--queue-name 不能为空")
+        worker = Worker(
+            queue_names=queues, interval=options["interval"], batch=options["batch"],
+            backend_name="default", startup_delay=not options["batch"],
+            max_tasks=options["max_tasks"],
+            worker_id=options["worker_id"] or get_random_string(32), excluded_queue_names=[])
+        scheduling = not options["no_scheduler"]
+
+        if options["batch"]:
+            if scheduling:
+                fired = schedules_fire_due()
+                if fired:
+                    self.stdout.write("已触发定时任务：" + "、".join(fired))
+            worker.run()
+            return
+
+        scheduler = SchedulerThread(tick=options["schedule_interval"]) if scheduling else None
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            if scheduler is not None:
+                scheduler.stop()
+            # Finishes the running task first; exits at once when idle or on a second signal.
+            worker.shutdown(signum, frame)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        timing = f"每 {options['schedule_interval']:g} 秒查看一次" if scheduler else "未启用"
+        self.stdout.write(f"后台任务进程已启动：队列 {','.join(queues)}，定时任务{timing}")
+        try:
+            if scheduler is not None:
+                scheduler.start()
+            worker.run()
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                raise
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+                scheduler.join(timeout=30)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write("后台任务进程已停止")

@@ -1,0 +1,184 @@
+"""Statements compiled once and run many times, for the hot path of case transitions.
+
+Django builds the SQL of every query anew on each call. A case transition runs a dozen small
+statements (lock the case, append its history and audit records, open and close step tasks), and
+for those the compilation costs several times the database work. The few statements here are
+compiled once per model (and per database connection alias) and then executed with fresh
+parameters; they give exactly what the ORM gives:
+
+- :class:`Lookup` — a QuerySet filtered on one integer (a primary key, a case id), with its
+  ``select_related``, ordering and ``select_for_update``; returns model instances with related
+  objects, through the same field converters as the ORM.
+- :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
+  ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
+  ``save()``).
+
+The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
+for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
+connected, :func:`insert` and :func:`update` fall back to ``save()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Field, Model, QuerySet, signals
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=Model)
+
+# Stands for the parameter while a Lookup is compiled; no row has this primary key.
+_SENTINEL = -7_919_031_543
+
+
+class Lookup(Generic[M]):
+    """``Lookup(lambda pk: Case.objects.select_related("workflow").filter(pk=pk))``, then
+    ``lookup.get(pk)``: the one row, or the model's ``DoesNotExist``."""
+
+    def __init__(self, build: Callable[[int], QuerySet[M]]) -> None:
+        self._build = build
+        self._compiled: dict[str, _CompiledLookup] = {}
+
+    def get(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> M:
+        compiled = self._compile(using)
+        rows, model = compiled.rows(int(value), limit=2), compiled.model
+        if not rows:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise model.MultipleObjectsReturned(f"more than one {model._meta.object_name}")
+        return rows[0]
+
+    def all(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        """Every row, in the QuerySet's order."""
+        return self._compile(using).rows(int(value))
+
+    def _compile(self, using: str) -> _CompiledLookup:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = _CompiledLookup(self._build(_SENTINEL), using)
+        return compiled
+
+
+class _CompiledLookup:
+    def __init__(self, queryset: QuerySet[Any], using: str) -> None:
+        connection = connections[using]
+        self.model = queryset.model
+        self.using = using
+        self.for_update = queryset.query.select_for_update
+        compiler = queryset.query.get_compiler(using=using)
+        if self.for_update and not connection.in_atomic_block:
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        sql, params = compiler.as_sql()
+        positions = [i for i, p in enumerate(params) if p == _SENTINEL]
+        if len(positions) != 1 or compiler.annotation_col_map:
+            raise ValueError("a prepared lookup takes exactly one integer parameter, no annotations")
+        self.sql, self.params, self.position = sql, list(params), positions[0]
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None
+        self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.init_list = [f[0].target.attname for f in select[self.start:self.end]]
+        # As the SQL compiler collects them: the backend's converters, then the field's own.
+        converters = [(i, [*connection.ops.get_db_converters(expr), *expr.get_db_converters(connection)],
+                       expr) for i, (expr, _sql, _alias) in enumerate(select)]
+        self.converters = [c for c in converters if c[1]]
+        # django-stubs describes the next Django (a fourth ``fetch_mode`` argument); Django 5.2
+        # takes three.
+        self.related = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
+
+    def rows(self, value: int, limit: int | None = None) -> list[Any]:
+        connection = connections[self.using]
+        if self.for_update and not connection.in_atomic_block:
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(self.params)
+        params[self.position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        objects = []
+        for fetched_row in fetched:
+            row = list(fetched_row)
+            for i, functions, expr in self.converters:
+                for convert in functions:
+                    row[i] = convert(row[i], expr, connection)
+            obj = self.model.from_db(self.using, self.init_list, row[self.start:self.end])
+            for populator in self.related:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
+
+
+def _listened(model: type[Model]) -> bool:
+    return signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+
+
+_inserts: dict[tuple[type[Model], str], tuple[str, list[Any], bool]] = {}
+
+
+def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """INSERT ``obj`` as a new row and set its primary key, as ``obj.save()`` would."""
+    model = type(obj)
+    meta = model._meta
+    if _listened(model) or meta.auto_field is None or obj.pk is not None:
+        obj.save(using=using, force_insert=True)
+        return
+    connection = connections[using]
+    prepared = _inserts.get((model, using))
+    if prepared is None:
+        fields = [f for f in meta.local_concrete_fields
+                  if f is not meta.auto_field and not getattr(f, "generated", False)]
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        sql = (f"INSERT INTO {table} ({', '.join(quote(str(f.column)) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        returning = connection.features.can_return_columns_from_insert
+        if returning:
+            sql += f" RETURNING {table}.{quote(str(meta.pk.column))}"
+        prepared = _inserts[(model, using)] = (sql, fields, returning)
+    sql, fields, returning = prepared
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk = (cursor.fetchone()[0] if returning
+              else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
+    setattr(obj, meta.pk.attname, pk)
+    obj._state.adding = False
+    obj._state.db = using
+
+
+_updates: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list[Any]]] = {}
+
+
+def _concrete(field: Any) -> Field[Any, Any]:
+    if not isinstance(field, Field) or not field.concrete:
+        raise ValueError(f"{field} is not a column of the model")
+    return field
+
+
+def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """UPDATE the row of ``obj`` with the current values of ``fields``, as
+    ``obj.save(update_fields=fields)`` would (an error if no row was changed)."""
+    model = type(obj)
+    if _listened(model):
+        obj.save(using=using, update_fields=fields)
+        return
+    connection = connections[using]
+    key = (model, tuple(fields), using)
+    prepared = _updates.get(key)
+    if prepared is None:
+        meta = model._meta
+        columns = [_concrete(meta.get_field(name)) for name in fields]
+        quote = connection.ops.quote_name
+        sql = (f"UPDATE {quote(meta.db_table)} SET "
+               f"{', '.join(f'{quote(str(f.column))} = %s' for f in columns)} "
+               f"WHERE {quote(str(meta.pk.column))} = %s")
+        prepared = _updates[key] = (sql, columns)
+    sql, columns = prepared
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in columns]
+    params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")

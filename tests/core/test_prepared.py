@@ -1,0 +1,75 @@
+"""Statements compiled once (``tongban.core.prepared``) give what the ORM gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from tests.conftest import make_user
+from tongban.accounts.models import Role, User
+from tongban.audit.models import AuditRecord
+from tongban.core import prepared
+from tongban.organizations.models import Department
+
+pytestmark = pytest.mark.django_db
+
+BY_ACTOR = prepared.Lookup(lambda pk: AuditRecord.objects.select_related("actor")
+                           .filter(actor_id=pk).order_by("-seq"))
+LOCKED = prepared.Lookup(lambda pk: AuditRecord.objects.select_for_update().filter(pk=pk))
+
+
+def record(seq: int, actor: User | None, **extra: object) -> AuditRecord:
+    return AuditRecord(seq=seq, at=timezone.now(), actor=actor, actor_name=str(actor or "system"),
+                       action="test.done", object_type="test", object_id=str(seq),
+                       detail={"名称": "兰州", "n": seq, **extra}, prev_hash="0" * 64, hash="1" * 64)
+
+
+def test_insert_writes_the_row_the_orm_reads_back() -> None:
+    user = make_user("officer", Role.OFFICER)
+    mine = record(1, user)
+    prepared.insert(mine)
+    assert mine.pk is not None and not mine._state.adding
+    stored = AuditRecord.objects.get(pk=mine.pk)
+    assert (stored.seq, stored.actor_id, stored.detail, stored.at) == (1, user.pk, mine.detail,
+                                                                       mine.at)
+
+
+def test_lookup_gives_instances_with_related_objects_in_order() -> None:
+    user = make_user("officer", Role.OFFICER, real_name="王经办")
+    other = make_user("other", Role.OFFICER)
+    for seq, actor in ((1, user), (2, other), (3, user)):
+        prepared.insert(record(seq, actor))
+    found = BY_ACTOR.all(user.pk)
+    assert [r.seq for r in found] == [3, 1]
+    assert found[0].actor.real_name == "王经办"  # type: ignore[union-attr]
+    assert isinstance(found[0].at, dt.datetime) and found[0].at.tzinfo is not None
+    assert found[0].detail == {"名称": "兰州", "n": 3}
+    assert found == list(AuditRecord.objects.filter(actor=user).order_by("-seq"))
+    with pytest.raises(AuditRecord.MultipleObjectsReturned):
+        BY_ACTOR.get(user.pk)
+    assert BY_ACTOR.get(other.pk).seq == 2
+    with pytest.raises(AuditRecord.DoesNotExist):
+        BY_ACTOR.get(-1)
+
+
+def test_a_locking_lookup_runs_only_inside_a_transaction() -> None:
+    mine = record(1, None)
+    prepared.insert(mine)
+    with transaction.atomic():
+        assert LOCKED.get(mine.pk).pk == mine.pk
+
+
+def test_update_writes_the_named_fields_and_refuses_a_missing_row(
+        city_department: Department) -> None:
+    department = Department.objects.get(pk=city_department.pk)
+    department.address = "兰州市城关区庆阳路1号"
+    department.name = "不写入"
+    prepared.update(department, ["address"])
+    stored = Department.objects.get(pk=department.pk)
+    assert stored.address == "兰州市城关区庆阳路1号" and stored.name != "不写入"
+    gone = Department(pk=-5, address="x")
+    with pytest.raises(DatabaseError):
+        prepared.update(gone, ["address"])
