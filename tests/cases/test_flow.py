@@ -173,3 +173,20 @@ def test_idempotency_key_returns_the_same_case(people: dict[str, User]) -> None:
     first = services.case_create(**args)  # type: ignore[arg-type]
     second = services.case_create(**args)  # type: ignore[arg-type]
     assert first.pk == second.pk and Case.objects.count() == 1
+
+
+def test_staff_do_not_see_an_unsubmitted_draft(people: dict[str, User]) -> None:
+    from tongban.cases import policies, selectors
+
+    citizen, officer = people["citizen"], people["officer"]
+    case = services.case_create(actor=citizen, item=item(TIME_LIMITED), channel=Channel.ONLINE,
+                                applicant=applicant(citizen), form_data=form())
+    no_filter = selectors.CaseFilter()
+    assert not policies.can_view(officer, case)
+    assert list(selectors.case_list(officer, no_filter)) == []
+    assert list(selectors.case_list(citizen, no_filter)) == [case]
+    supply_all(citizen, case)
+    services.case_submit(actor=citizen, case=case)
+    case.refresh_from_db()
+    assert policies.can_view(officer, case)
+    assert list(selectors.case_list(officer, no_filter)) == [case]

@@ -43,6 +43,10 @@ def can_view(user: Any, case: Case) -> bool:
         return False
     if is_applicant_side(user, case) or role in STAFF_ALL_CASES or permissions.is_bureau_admin(user):
         return True
+    if case.status == "draft":
+        # An unsubmitted application is the applicant's own; staff see only a walk-in's draft
+        # being filled in at their own hall.
+        return getattr(user, "hall_id", None) is not None and user.hall_id == case.hall_id
     if is_department_staff(user, case) or is_receiving_agent(user, case):
         return True
     if role in {"officer", "head"} and user.department_id is not None and case.pk is not None \

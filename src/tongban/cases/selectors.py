@@ -38,7 +38,8 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
         return Case.objects.all()
     # The applicant's side: as applicant or as agent (代理人).
-    scope = Q(applicant=user) | Q(agent=user)
+    own = Q(applicant=user) | Q(agent=user)
+    scope = Q(pk__in=[])
     if role in {"officer", "head"} and user.department_id is not None:
         scope |= Q(department_id=user.department_id)
         # A parallel step handled by another department lets that department see the case.
@@ -50,7 +51,11 @@ def visible_cases(user: Any) -> QuerySet[Case]:
             scope |= Q(receiving_unit_id=unit)
     if role == "clerk" and user.hall_id is not None:
         scope |= Q(hall_id=user.hall_id)
-    return Case.objects.filter(scope)
+    # Staff never see an applicant's unsubmitted draft, except a walk-in's at their own hall.
+    staff = scope & ~Q(status=Status.DRAFT)
+    if getattr(user, "hall_id", None) is not None:
+        staff |= Q(status=Status.DRAFT, hall_id=user.hall_id)
+    return Case.objects.filter(own | staff)
 
 
 def case_find(user: Any, number_or_id: str) -> Case | None:
