@@ -18,8 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from tongban.accounts.masking import mask_phone
 from tongban.core.errors import AccessDenied
@@ -32,17 +31,17 @@ log = logging.getLogger(__name__)
 # Events the applicant (and their agent) hears about, with the message's subject. Translated
 # when the message is written, in the platform's language.
 APPLICANT_EVENTS = {
-    "submit": N_("您的申请已提交"),
-    "request_supplement": N_("请按一次性告知书补正材料"),
-    "accept": N_("您的申请已受理"),
-    "refuse": N_("您的申请不予受理"),
-    "suspend": N_("您的办件进入特别程序"),
-    "resume": N_("您的办件已恢复办理"),
-    "extend": N_("您的办件已延期"),
-    "approve": N_("您的办件已办结（准予）"),
-    "deny": N_("您的办件已办结（不予）"),
-    "deliver": N_("办理结果已送达"),
-    "terminate": N_("您的办件已终止"),
+    "submit": gettext_noop("您的申请已提交"),
+    "request_supplement": gettext_noop("请按一次性告知书补正材料"),
+    "accept": gettext_noop("您的申请已受理"),
+    "refuse": gettext_noop("您的申请不予受理"),
+    "suspend": gettext_noop("您的办件进入特别程序"),
+    "resume": gettext_noop("您的办件已恢复办理"),
+    "extend": gettext_noop("您的办件已延期"),
+    "approve": gettext_noop("您的办件已办结（准予）"),
+    "deny": gettext_noop("您的办件已办结（不予）"),
+    "deliver": gettext_noop("办理结果已送达"),
+    "terminate": gettext_noop("您的办件已终止"),
 }
 
 
