@@ -190,3 +190,33 @@ def test_staff_do_not_see_an_unsubmitted_draft(people: dict[str, User]) -> None:
     case.refresh_from_db()
     assert policies.can_view(officer, case)
     assert list(selectors.case_list(officer, no_filter)) == [case]
+
+
+def test_resuming_moves_open_steps_by_the_business_time_stopped(
+    people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tongban.clock import selectors as clock
+    from tongban.clock.deadline import SHANGHAI, business_add
+
+    citizen, officer, head = people["citizen"], people["officer"], people["head"]
+    case = services.case_create(actor=citizen, item=item(TIME_LIMITED), channel=Channel.ONLINE,
+                                applicant=applicant(citizen), form_data=form())
+    supply_all(citizen, case)
+    services.case_submit(actor=citizen, case=case)
+    services.case_accept(actor=officer, case=case)
+    review = open_task(case)
+    assert review.due_at is not None
+    before = review.due_at
+
+    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 11, 30, 10, tzinfo=SHANGHAI))
+    services.case_suspend(actor=officer, task=review, reason="组织专家评审", expected_working_days=1)
+    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+    services.case_resume(actor=head, case=case)
+
+    review.refresh_from_db()
+    # Mon 10:00–12:00 and 13:30–17:30, Tue 09:00–10:00: seven hours of office time stopped.
+    expected = business_add(before, 7 * 3600, calendar=clock.work_calendar(),
+                            hours=clock.office_hours(case.hall_id)).due
+    assert review.due_at == expected
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED

@@ -181,3 +181,21 @@ def test_a_failing_sms_gateway_keeps_the_message_and_logs_the_phone_masked(
 class BrokenGateway:
     def send(self, phone: str, text: str) -> None:
         raise ConnectionError("gateway down")
+
+
+def test_the_head_is_asked_to_decide_an_extension(
+    people: dict[str, User], django_capture_on_commit_callbacks: Any
+) -> None:
+    citizen, officer, head = people["citizen"], people["officer"], people["head"]
+    case = new_case(citizen, own(citizen))
+    services.case_submit(actor=citizen, case=case)
+    services.case_accept(actor=officer, case=case)
+    review = StepTask.objects.get(case=case, status="open")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_request_extension(actor=officer, task=review, working_days=3,
+                                        reason="需补充现场核查")
+    message = Notification.objects.get(recipient=head, subject="延期申请待您批准")
+    assert "3个工作日" in message.body and "需补充现场核查" in message.body
+    assert not Notification.objects.filter(recipient=people["hr_head"]).exists()
+    event = CaseEvent.objects.get(case=case, action="request_extension")
+    assert notify_case_event(event.pk) == 0  # never twice

@@ -511,8 +511,7 @@ def case_supply(*, actor: Any, case: Case, expected_version: int | None = None) 
     target = S.ACCEPTED if case.accepted_at else S.SUBMITTED
     fields: list[str] = []
     if case.accepted_at:
-        ClockStop.objects.filter(case=case, kind=ClockStop.Kind.SUPPLEMENT, ended_at=None).update(
-            ended_at=at)
+        _end_stops(case, at, kinds=[ClockStop.Kind.SUPPLEMENT])
         refresh_due(case)
         fields = ["due_at", "due_provisional"]
     event = _move(case, "supply", actor=actor, to=target, fields=fields, at=at)
@@ -672,12 +671,31 @@ def case_resume(*, actor: Any, case: Case, expected_version: int | None = None) 
     if not (policies.is_department_staff(actor, case) or policies.can_terminate(actor, case)):
         raise _deny()
     at = _now()
-    ClockStop.objects.filter(case=case, ended_at=None).exclude(
-        kind=ClockStop.Kind.SUPPLEMENT).update(ended_at=at)
+    _end_stops(case, at, kinds=[ClockStop.Kind.SPECIAL_PROCEDURE, ClockStop.Kind.SUSPENSION])
     refresh_due(case)
     event = _move(case, "resume", actor=actor, at=at, fields=["due_at", "due_provisional"])
     _after_commit(event)
     return case
+
+
+def _end_stops(case: Case, at: dt.datetime, *, kinds: Sequence[str]) -> None:
+    """End the open clock stops of these kinds, and move the due instants of the open steps
+    later by the business time each stop covered — a step's own budget stops with the case."""
+    from tongban.clock.deadline import business_add, business_seconds_between
+
+    stops = list(ClockStop.objects.filter(case=case, ended_at=None, kind__in=kinds))
+    if not stops:
+        return
+    ClockStop.objects.filter(pk__in=[s.pk for s in stops]).update(ended_at=at)
+    calendar, hours = clock.work_calendar(), clock.office_hours(case.hall_id)
+    stopped = sum(business_seconds_between(s.started_at, at, calendar=calendar, hours=hours)
+                  for s in stops)
+    if not stopped:
+        return
+    for task in StepTask.objects.filter(case=case, status=TaskStatus.OPEN).exclude(due_at=None):
+        assert task.due_at is not None
+        task.due_at = business_add(task.due_at, stopped, calendar=calendar, hours=hours).due
+        task.save(update_fields=["due_at"])
 
 
 @transaction.atomic

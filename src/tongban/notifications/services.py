@@ -75,11 +75,26 @@ def notify_case_event(event_id: int) -> int:
                 sent += _deliver(None, phone=case.applicant_phone, **common)  # a walk-in
             if case.agent is not None and case.agent_id != case.applicant_id:
                 sent += _deliver(case.agent, phone=case.agent.phone, **common)
+        if event.action == "request_extension":
+            sent += _ask_heads_to_decide_extension(event, case)
         opened = case.tasks.filter(status="open", opened_at=event.at).select_related(
             "assignee", "department")
         for task in opened:
             sent += _announce_task(task, case)
     return sent
+
+
+def _ask_heads_to_decide_extension(event: Any, case: Any) -> int:
+    """延期 needs the department head: every active head of the handling department is told."""
+    subject = _("延期申请待您批准")
+    text = _("办件%(number)s（%(item)s）申请延期%(days)s个工作日，理由：%(reason)s") % {
+        "number": case.number or "", "item": case.item_version.name,
+        "days": event.data.get("working_days", ""), "reason": event.reason}
+    heads = get_user_model().objects.filter(role="head", department_id=case.department_id,
+                                            is_active=True)
+    return sum(_deliver(head, key=f"event:{event.pk}:head", kind=Kind.CASE, case=case,
+                        event=event, subject=subject, text=text, sms=False)
+               for head in heads)
 
 
 def notify_task_assigned(task_id: int, assignee_id: int) -> int:
