@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from tongban.accounts import permissions
 from tongban.audit.services import audit_record
@@ -84,7 +85,7 @@ def _check_spec(i: int, spec: Any, seen: set[str]) -> tuple[dict[str, Any] | Non
     for key in spec:
         if key not in SPEC_KEYS:
             problems.append(Problem(f"{where}.{key}", _("未知的属性“%(key)s”；可用的属性：%(keys)s") % {
-                "key": key, "keys": "、".join(SPEC_KEYS)}))
+                "key": key, "keys": pgettext("list separator", "、").join(SPEC_KEYS)}))
     name = spec.get("name")
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         problems.append(Problem(f"{where}.name", _(
@@ -329,7 +330,7 @@ def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
     if kind == "choice":
         if text not in spec["options"]:
             return None, _("“%(label)s”须为以下之一：%(options)s") % {
-                "label": label, "options": "、".join(spec["options"])}
+                "label": label, "options": pgettext("list separator", "、").join(spec["options"])}
         return text, None
     if kind == "phone":
         number = text.replace(" ", "")

@@ -142,4 +142,4 @@ class Window(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.hall.name} {self.number}号窗口"
+        return _("%(hall)s %(number)s号窗口") % {"hall": self.hall.name, "number": self.number}
