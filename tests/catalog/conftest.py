@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tongban.accounts.models import User
+from tests.catalog.bureau_factories import make_department, make_staff
+from tongban.accounts.models import Role, User
 from tongban.catalog import services
 from tongban.catalog.models import Faq, Fee, Item, ItemVersion
 from tongban.catalog.rules import ItemData, MaterialData
@@ -249,3 +250,31 @@ def build_catalog(actor: User) -> Catalog:
 def published_items(admin_user: User) -> Catalog:
     """A small published catalog (see the module docstring); reuse it in any catalog test."""
     return build_catalog(admin_user)
+
+
+# --- personas of the bureau's catalog work (drafts, review, permissions) ---
+
+@pytest.fixture
+def dept(db: None) -> Department:
+    return make_department("兰州市测试局")
+
+
+@pytest.fixture
+def other_dept(db: None) -> Department:
+    return make_department("兰州市其他局")
+
+
+@pytest.fixture
+def bureau(db: None) -> User:
+    return make_staff("bureau-admin", Role.ADMIN, None)
+
+
+@pytest.fixture
+def officer(dept: Department) -> User:
+    return make_staff("officer", Role.OFFICER, dept)
+
+
+@pytest.fixture
+def stranger(other_dept: Department) -> User:
+    """An officer of another department."""
+    return make_staff("stranger", Role.OFFICER, other_dept)

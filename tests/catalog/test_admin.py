@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
@@ -21,16 +20,6 @@ from tongban.organizations.models import Department
 S = VersionStatus
 ADD_URL = reverse("admin:catalog_itemversion_add")
 CHANGELIST = reverse("admin:catalog_itemversion_changelist")
-
-
-@pytest.fixture
-def dept(db: None) -> Department:
-    return make_department("兰州市测试局")
-
-
-@pytest.fixture
-def bureau(db: None) -> User:
-    return make_staff("bureau-admin", Role.ADMIN, None)
 
 
 def login(client: Client, user: User) -> Client:

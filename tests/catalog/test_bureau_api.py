@@ -11,13 +11,11 @@ from django.test import Client
 
 from tests.catalog.bureau_factories import (
     item_data,
-    make_department,
-    make_staff,
     material,
     publish,
     with_changes,
 )
-from tongban.accounts.models import Role, User
+from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.catalog import services
 from tongban.catalog.models import Item, ItemVersion, Material, VersionStatus
@@ -26,32 +24,6 @@ from tongban.organizations.models import Department
 
 S = VersionStatus
 API = "/api/v1"
-
-
-@pytest.fixture
-def dept(db: None) -> Department:
-    return make_department("兰州市测试局")
-
-
-@pytest.fixture
-def other_dept(db: None) -> Department:
-    return make_department("兰州市其他局")
-
-
-@pytest.fixture
-def bureau(db: None) -> User:
-    return make_staff("bureau-admin", Role.ADMIN, None)
-
-
-@pytest.fixture
-def officer(dept: Department) -> User:
-    return make_staff("officer", Role.OFFICER, dept)
-
-
-@pytest.fixture
-def stranger(other_dept: Department) -> User:
-    """An officer of another department."""
-    return make_staff("stranger", Role.OFFICER, other_dept)
 
 
 class Api:

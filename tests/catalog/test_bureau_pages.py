@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from tests.catalog.bureau_factories import (
     item_data,
-    make_department,
     make_staff,
     material,
     publish,
@@ -31,26 +30,6 @@ S = VersionStatus
 NEW_URL = reverse("catalog:bureau_item_new")
 LIST_URL = reverse("catalog:bureau_items")
 QUEUE_URL = reverse("catalog:bureau_review_queue")
-
-
-@pytest.fixture
-def dept(db: None) -> Department:
-    return make_department("兰州市测试局")
-
-
-@pytest.fixture
-def other_dept(db: None) -> Department:
-    return make_department("兰州市其他局")
-
-
-@pytest.fixture
-def bureau(db: None) -> User:
-    return make_staff("bureau-admin", Role.ADMIN, None)
-
-
-@pytest.fixture
-def officer(dept: Department) -> User:
-    return make_staff("officer", Role.OFFICER, dept)
 
 
 def as_user(client: Client, user: User) -> Client:

@@ -9,7 +9,6 @@ import pytest
 
 from tests.catalog.bureau_factories import (
     item_data,
-    make_department,
     make_staff,
     material,
     publish,
@@ -31,21 +30,6 @@ from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.organizations.models import Department
 
 S = VersionStatus
-
-
-@pytest.fixture
-def dept(db: None) -> Department:
-    return make_department("兰州市测试局")
-
-
-@pytest.fixture
-def other_dept(db: None) -> Department:
-    return make_department("兰州市其他局")
-
-
-@pytest.fixture
-def officer(dept: Department) -> User:
-    return make_staff("officer", Role.OFFICER, dept)
 
 
 def snapshot() -> dict[str, Any]:
