@@ -122,8 +122,9 @@ def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime) -> Que
     red = ((decided & Q(decided_at__gt=F("due_at"))) | (running & Q(due_at__lt=now))
            | (other & Q(deadline_state=DeadlineState.RED)))
     candidates = cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+    hours = clock.office_hours_memo()
     yellow_ids = [c.pk for c in candidates.only("pk", "due_at", "hall_id", "status", "decided_at")
-                  if clock.deadline_state(c.due_at, now=now, hall_id=c.hall_id)
+                  if clock.deadline_state(c.due_at, now=now, hours=hours(c.hall_id))
                   == DeadlineState.YELLOW]
     yellow = Q(pk__in=yellow_ids) | (other & Q(deadline_state=DeadlineState.YELLOW))
     if state == DeadlineState.RED:

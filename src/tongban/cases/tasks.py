@@ -84,10 +84,11 @@ Change = tuple[int, dt.datetime, str, str]
 def _changes(rows: Iterable[tuple[int, dt.datetime | None, int | None, str]],
              now: dt.datetime) -> list[Change]:
     changed = []
+    hours = clock.office_hours_memo()
     for pk, due, hall_id, old in rows:
         if due is None:
             continue  # excluded by the query; keeps the type checker informed
-        new = clock.deadline_state(due, now=now, hall_id=hall_id)
+        new = clock.deadline_state(due, now=now, hours=hours(hall_id))
         if new != old:
             changed.append((pk, due, old, new))
     return changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,6 +12,7 @@ from django.core.cache import cache
 from tongban.organizations.models import Hall, OfficePeriod
 
 from .calendar import DEFAULT_PERIODS, OfficeHours, Period, SeasonalPeriods, WorkCalendar
+from .deadline import business_seconds_between, working_day_seconds
 from .models import CalendarDay, CalendarYear
 
 _CACHE_KEY = "clock:work-calendar"
@@ -80,15 +82,29 @@ def years_missing_schedule(today: dt.date) -> list[int]:
     return [y for y in wanted if y not in official]
 
 
-def deadline_state(due: dt.datetime | None, *, now: dt.datetime, hall_id: int | None = None) -> str:
-    """green, yellow (≤ the warning threshold of business time left) or red (past due)."""
+def office_hours_memo() -> Callable[[int | None], OfficeHours]:
+    """:func:`office_hours` for many rows at once: each hall's periods are read once."""
+    memo: dict[int | None, OfficeHours] = {}
+
+    def lookup(hall_id: int | None) -> OfficeHours:
+        if hall_id not in memo:
+            memo[hall_id] = office_hours(hall_id)
+        return memo[hall_id]
+
+    return lookup
+
+
+def deadline_state(due: dt.datetime | None, *, now: dt.datetime, hall_id: int | None = None,
+                   hours: OfficeHours | None = None) -> str:
+    """green, yellow (≤ the warning threshold of business time left) or red (past due).
+
+    ``hours``: the hall's office hours when the caller already has them (see
+    :func:`office_hours_memo`); otherwise they are read for ``hall_id``."""
     if due is None:
         return "green"
     if now > due:
         return "red"
-    from .deadline import business_seconds_between, working_day_seconds
-
-    hours = office_hours(hall_id)
+    hours = hours or office_hours(hall_id)
     left = business_seconds_between(now, due, calendar=work_calendar(), hours=hours)
     threshold = settings.CLOCK_WARNING_WORKING_DAYS * working_day_seconds(hours, due.date())
     return "yellow" if left <= threshold else "green"
