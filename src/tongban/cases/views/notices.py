@@ -9,7 +9,7 @@ from django.utils.cache import patch_cache_control
 
 from tongban.core.access import require_login
 
-from . import notices
+from .. import notices
 
 
 @require_login

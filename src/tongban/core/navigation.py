@@ -1,0 +1,62 @@
+"""The site's main navigation: which links each role sees, in one list.
+
+A link whose URL name does not resolve is left out, so a door that is switched off (or not
+installed) simply has no link. Labels are translatable; roles are ``accounts.models.Role``
+values, ``None`` meaning everyone (logged in or not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+PUBLIC_SIDE = ("citizen", "enterprise")
+CATALOG_STAFF = ("admin", "officer", "head")
+
+
+@dataclass(frozen=True)
+class Link:
+    url_name: str
+    label: Any
+    roles: tuple[str, ...] | None = None
+
+
+LINKS: tuple[Link, ...] = (
+    Link("catalog:home", _("首页")),
+    Link("catalog:lists", _("四办清单")),
+    Link("catalog:topics", _("主题服务")),
+    Link("catalog:departments", _("部门")),
+    Link("catalog:power_list", _("权力清单")),
+    Link("catalog:search", _("搜索")),
+    Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
+    Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
+    Link("cases:window", _("综合窗口"), ("clerk",)),
+    Link("queues:window", _("叫号"), ("clerk",)),
+    Link("cases:workbench", _("工作台"), ("officer", "head")),
+    Link("cases:head", _("科室总览"), ("head",)),
+    Link("cases:proxy", _("代办服务"), ("proxy_agent",)),
+    Link("catalog:quality", _("事项梳理"), ("admin", "officer", "head", "supervisor")),
+    Link("catalog:bureau_items", _("事项维护"), CATALOG_STAFF),
+    Link("catalog:bureau_review_queue", _("待审核"), ("admin",)),
+    Link("catalog:import", _("目录导入"), ("admin",)),
+    Link("accounts:staff", _("工作人员"), ("admin",)),
+)
+
+
+def links_for(request: Any) -> list[dict[str, Any]]:
+    """The links ``request.user`` sees, each with its URL and whether it is the current page."""
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+    out = []
+    for link in LINKS:
+        if link.roles is not None and role not in link.roles:
+            continue
+        try:
+            url = reverse(link.url_name)
+        except NoReverseMatch:
+            continue
+        out.append({"url": url, "label": link.label, "current": request.path == url})
+    return out
