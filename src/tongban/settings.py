@@ -228,6 +228,9 @@ SERVE_WORKERS = int(os.environ.get("TONGBAN_WORKERS", "0"))
 SERVE_THREADS = int(os.environ.get("TONGBAN_THREADS", "0"))
 
 SITE_NAME = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
+# The address printed documents' QR codes point to (``https://zwfw.example.gov.cn``); empty: the
+# address the request that printed the document came in on.
+PUBLIC_URL = os.environ.get("TONGBAN_PUBLIC_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,
