@@ -31,6 +31,7 @@ from django.utils.translation import pgettext
 from tongban.accounts import permissions
 from tongban.audit.services import audit_record
 from tongban.catalog.models import FormDefinition, Item
+from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 # The key under which form data records its definition; never a field name.
@@ -216,8 +217,13 @@ def form_definition_deactivate(*, actor: Any, item: Item) -> None:
                  object_id=item.implementation_code, detail={"version": active.version})
 
 
+# Read at every application (compiled once, ``core.prepared``); one active row per item.
+_ACTIVE = prepared.Lookup(lambda pk: FormDefinition.objects.filter(item_id=pk, is_active=True))
+
+
 def active_definition(item_id: int) -> FormDefinition | None:
-    return FormDefinition.objects.filter(item_id=item_id, is_active=True).first()
+    found = _ACTIVE.all(item_id)
+    return found[0] if found else None
 
 
 def _default_fields() -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Material
+from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from . import policies
@@ -70,9 +71,14 @@ def size_text(size: int) -> str:
     return f"{size}B"
 
 
+# Asked at every delivery (compiled once, ``core.prepared``).
+_PROMISED = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(
+    case_id=pk, state=CaseMaterial.State.PROMISED, superseded=False))
+
+
 def outstanding_promises(case: Case) -> list[CaseMaterial]:
     """容缺 promises of the case whose material has not been supplied yet."""
-    return list(case.materials.filter(state=CaseMaterial.State.PROMISED, superseded=False))
+    return _PROMISED.all(case.pk)
 
 
 def _refuse(field: str, message: Any) -> RuleViolation:

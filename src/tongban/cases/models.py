@@ -72,6 +72,9 @@ class Case(models.Model):
                               default=Status.DRAFT, db_index=True)
     # Optimistic lock: every transition increments it; a stale writer gets a conflict.
     version = models.PositiveIntegerField(default=0)
+    # How many history events the case has: the next event's ``seq`` is this plus one. Kept on
+    # the locked case row so that appending an event needs no read of the history.
+    event_count = models.PositiveIntegerField(default=0, editable=False)
 
     # The applicant as identified when applying (a walk-in may have no account).
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人账户"),

@@ -113,24 +113,18 @@ def _check(case: Case, action: str) -> None:
             "status": S(case.status).label, "action": ACTION_LABELS.get(action, action)})
 
 
-def _next_seq(case: Case) -> int:
-    """The next history number of a locked case (nobody else appends to it meanwhile).
-
-    One indexed statement: every transition asks, and the ORM's aggregate costs ten times as
-    much as the lookup itself.
-    """
-    connection = transaction.get_connection()
-    table = connection.ops.quote_name(CaseEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(seq) FROM {table} WHERE case_id = %s", [case.pk])
-        row = cursor.fetchone()
-    return int(row[0] or 0) + 1 if row else 1
-
-
 def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str = "",
            data: dict[str, Any] | None = None, at: dt.datetime | None = None,
-           first: bool = False) -> CaseEvent:
-    seq = 1 if first else _next_seq(case)
+           counted: bool = False) -> CaseEvent:
+    """Append the case's next history event and its audit record.
+
+    ``counted``: the caller has already raised ``case.event_count`` and written it with its own
+    update of the locked case row (``_move``, ``case_create``); otherwise it is written here.
+    """
+    if not counted:
+        case.event_count += 1
+        prepared.update(case, ["event_count"])
+    seq = case.event_count
     user = actor if getattr(actor, "pk", None) else None
     event = CaseEvent(
         case=case, seq=seq, at=at or _now(), actor=user, actor_name=str(actor) if actor else "",
@@ -152,9 +146,10 @@ def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason:
     target = to or TRANSITIONS[action][1] or before
     case.status = target
     case.version += 1  # the row is locked (``_lock``): nobody else changes it meanwhile
-    prepared.update(case, ["status", "version", *fields])
+    case.event_count += 1
+    prepared.update(case, ["status", "version", "event_count", *fields])
     return _event(case, actor=actor, action=action, from_status=before, reason=reason,
-                  data=data, at=at)
+                  data=data, at=at, counted=True)
 
 
 ACTION_LABELS = {
@@ -317,7 +312,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
         channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
         applicant_id_number=applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
-        form_data=clean, idempotency_key=idempotency_key,
+        form_data=clean, idempotency_key=idempotency_key, event_count=1,
     )
     if public:
         if agent is not None:
@@ -335,7 +330,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
     except IntegrityError:  # the same idempotency key raced in from a second request
         return Case.objects.get(applicant=actor, idempotency_key=idempotency_key)
     _event(case, actor=actor, action="create", from_status="", data={"channel": channel},
-           first=True)
+           counted=True)
     return case
 
 

@@ -117,11 +117,18 @@ def _listened(model: type[Model]) -> bool:
 _inserts: dict[tuple[type[Model], str], tuple[str, list[Any], bool]] = {}
 
 
-def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """INSERT ``obj`` as a new row and set its primary key, as ``obj.save()`` would."""
+def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = False) -> None:
+    """INSERT ``obj`` as a new row and set its primary key, as ``obj.save()`` would.
+
+    ``signals_done``: the caller has already done what the model's ``pre_save``/``post_save``
+    receivers would (a third-party model whose receiver only fills a default, say).
+    """
     model = type(obj)
     meta = model._meta
-    if _listened(model) or meta.auto_field is None or obj.pk is not None:
+    # A model whose key the database assigns (auto field) is inserted without it and reads it
+    # back; one whose key Python assigns (a UUID default) is inserted with it.
+    preset = meta.auto_field is None
+    if (_listened(model) and not signals_done) or (not preset and obj.pk is not None):
         obj.save(using=using, force_insert=True)
         return
     connection = connections[using]
@@ -133,7 +140,7 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
         table = quote(meta.db_table)
         sql = (f"INSERT INTO {table} ({', '.join(quote(str(f.column)) for f in fields)}) "
                f"VALUES ({', '.join(['%s'] * len(fields))})")
-        returning = connection.features.can_return_columns_from_insert
+        returning = connection.features.can_return_columns_from_insert and not preset
         if returning:
             sql += f" RETURNING {table}.{quote(str(meta.pk.column))}"
         prepared = _inserts[(model, using)] = (sql, fields, returning)
@@ -141,9 +148,10 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        pk = (cursor.fetchone()[0] if returning
-              else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
-    setattr(obj, meta.pk.attname, pk)
+        if not preset:
+            pk = (cursor.fetchone()[0] if returning
+                  else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
+            setattr(obj, meta.pk.attname, pk)
     obj._state.adding = False
     obj._state.db = using
 
