@@ -48,7 +48,7 @@ def _enqueue_in_database(backend: Any, task: Any, args: tuple[Any, ...],
     if task not in _validated:
         backend.validate_task(task)
         _validated.add(task)
-    row = DBTaskResult(
+    row: DBTaskResult[Any, Any] = DBTaskResult(
         id=backend._get_id(),  # the backend's id function (a UUID unless configured)
         args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
         priority=task.priority, task_path=task.module_path, queue_name=task.queue_name,
