@@ -46,7 +46,8 @@ def test_loads_the_demo_city_once(settings: Settings, client: Client) -> None:
     users = {u.username: u for u in User.objects.select_related("department", "hall")}
     assert {u.username: u.role for u in users.values()} == {
         "citizen": Role.CITIZEN, "enterprise": Role.ENTERPRISE, "clerk": Role.CLERK,
-        "officer": Role.OFFICER, "head": Role.HEAD, "proxy": Role.PROXY_AGENT,
+        "officer": Role.OFFICER, "head": Role.HEAD, "hr_officer": Role.OFFICER,
+        "hr_head": Role.HEAD, "proxy": Role.PROXY_AGENT,
         "supervisor": Role.SUPERVISOR, "data": Role.DATA_OFFICER, "admin": Role.ADMIN}
     assert all(u.check_password("tongban-demo") for u in users.values())
     assert users["officer"].department.name == "兰州市市场监督管理局"  # type: ignore[union-attr]

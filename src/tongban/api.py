@@ -84,6 +84,7 @@ def _register() -> None:
     from tongban.clock.api import router as clock_router
     from tongban.notifications.api import router as notifications_router
     from tongban.organizations.api import router as organizations_router
+    from tongban.queues.api import router as queues_router
     from tongban.workflows.api import router as workflows_router
 
     api.add_router("/auth", accounts_router)
@@ -93,6 +94,7 @@ def _register() -> None:
     api.add_router("/", cases_router)
     api.add_router("/", workflows_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/queues", queues_router)
 
 
 _register()

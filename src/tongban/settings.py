@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.notifications",
     "tongban.scheduling",
+    "tongban.queues",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,33 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "tongban.core.lockout.lockout_response"
 # Lifetime of an API bearer token, in hours.
 API_TOKEN_TTL_HOURS = int(os.environ.get("TONGBAN_API_TOKEN_TTL_HOURS", "24"))
+
+# --- login through the provincial identity provider (OpenID Connect, mozilla-django-oidc) ---
+# Off by default. When on, the public login page offers "使用省统一身份认证登录" and
+# /accounts/oidc/… answer; the provider's claims become a citizen account (accounts/oidc.py).
+OIDC_ENABLED = _env_bool("TONGBAN_OIDC_ENABLED", False)
+OIDC_RP_CLIENT_ID = os.environ.get("TONGBAN_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("TONGBAN_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("TONGBAN_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("TONGBAN_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("TONGBAN_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("TONGBAN_OIDC_JWKS_ENDPOINT", "") or None
+OIDC_RP_SIGN_ALGO = os.environ.get("TONGBAN_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("TONGBAN_OIDC_SCOPES", "openid profile")
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_CLAIMS = {
+    "name": os.environ.get("TONGBAN_OIDC_CLAIM_NAME", "name"),
+    "id_number": os.environ.get("TONGBAN_OIDC_CLAIM_ID_NUMBER", "id_number"),
+    "phone": os.environ.get("TONGBAN_OIDC_CLAIM_PHONE", "phone_number"),
+}
+# Where a failed or refused provider login lands (mozilla-django-oidc's setting).
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?oidc=failed"
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("tongban.accounts.oidc.ProvinceIdentityBackend")
+
+# --- elder-friendly mode (适老化) --------------------------------------------------------------
+# The cookie that remembers the choice (set by the header's switch, a year long).
+ELDER_MODE_COOKIE = "tongban_elder"
 
 # --- language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -231,6 +259,7 @@ SITE_NAME = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
 # The address printed documents' QR codes point to (``https://zwfw.example.gov.cn``); empty: the
 # address the request that printed the document came in on.
 PUBLIC_URL = os.environ.get("TONGBAN_PUBLIC_URL", "").rstrip("/")
+
 
 LOGGING = {
     "version": 1,

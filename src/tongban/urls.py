@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("tongban.accounts.urls")),
+    path("queue/", include("tongban.queues.urls")),
     path("", include("tongban.cases.urls")),
     path("", include("tongban.catalog.urls")),
 ]

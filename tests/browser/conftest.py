@@ -31,16 +31,31 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TONGBAN_CHROMIUM", "/usr/bin/chromium")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 DEMO_PASSWORD = "tongban-demo"
+# Demo usernames that log in at the staff door (the others are citizens and companies).
+DEMO_STAFF = {"clerk", "officer", "head", "proxy", "supervisor", "data", "admin"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is marked ``browser`` and runs against committed data (the live server is
+    another thread) with serialized rollback: the flush after a transactional test empties every
+    table, the rows the data migrations seed included, and serialized rollback puts them back
+    before the next such test."""
     here = str(Path(__file__).parent)
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.browser)
+            item.own_markers = [m for m in item.own_markers if m.name != "django_db"]
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+# The data migrations whose rows the demo needs (each ``seed`` is idempotent).
+SEEDS = ("tongban.organizations.migrations.0002_seed_divisions",
+         "tongban.clock.migrations.0002_seed_from_chinesecalendar",
+         "tongban.catalog.migrations.0003_default_synonyms",
+         "tongban.scheduling.migrations.0002_seed_schedules")
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +103,17 @@ def live_url(live_server: Any) -> str:
 @pytest.fixture
 def demo_city(live_server: Any, settings: Settings) -> None:
     """The demo city of ``tongban load_demo`` in the live server's database."""
+    import importlib
+
+    from django.apps import apps
+
+    from tongban.clock.selectors import forget_calendar
+    from tongban.organizations.models import Division
+
+    if not Division.objects.exists():  # a flush without serialized rollback came first
+        for module in SEEDS:
+            importlib.import_module(module).seed(apps, None)
+        forget_calendar()
     settings.DEBUG = True  # load_demo refuses otherwise (shared demo password)
     call_command("load_demo", stdout=StringIO())
     settings.DEBUG = False
@@ -95,10 +121,12 @@ def demo_city(live_server: Any, settings: Settings) -> None:
 
 @pytest.fixture
 def login(live_url: str) -> Callable[..., None]:
-    """``login(page, "citizen")``: log in through the login page with a demo account."""
+    """``login(page, "citizen")``: log in through the login page with a demo account — the staff
+    page (``/accounts/staff/login/``) for the demo staff usernames, the public page otherwise."""
 
     def do(page: Any, username: str, password: str = DEMO_PASSWORD, *, path: str = "") -> None:
-        page.goto(live_url + (path or "/accounts/login/"))
+        door = "/accounts/staff/login/" if username in DEMO_STAFF else "/accounts/login/"
+        page.goto(live_url + (path or door))
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
         page.get_by_role("button", name="登录").click()

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 
-
-@pytest.mark.django_db(transaction=True)
 def test_home_page_in_a_real_browser(page: Any, phone_page: Any, live_url: str,
                                      axe_violations: Any) -> None:
     for tab in (page, phone_page):

@@ -33,7 +33,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password", "role", "is_active")}),
         (_("身份信息"), {"fields": ("real_name", "id_number", "phone", "email")}),
-        (_("法人信息"), {"fields": ("uscc", "legal_representative")}),
+        (_("法人信息"), {"fields": ("uscc", "legal_representative", "legal_representative_id_number")}),
         (_("工作单位"), {"fields": ("department", "hall")}),
         (_("记录"), {"fields": ("last_login", "date_joined")}),
     )
@@ -41,7 +41,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role")}),
         (_("身份信息"), {"fields": ("real_name", "id_number", "phone", "email")}),
-        (_("法人信息"), {"fields": ("uscc", "legal_representative")}),
+        (_("法人信息"), {"fields": ("uscc", "legal_representative", "legal_representative_id_number")}),
         (_("工作单位"), {"fields": ("department", "hall")}),
     )
 

@@ -36,6 +36,10 @@ class User(AbstractUser):
     id_number = models.CharField(_("公民身份号码"), max_length=18, blank=True)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
+    # The legal representative's own 公民身份号码 (an enterprise account's ``id_number`` stays
+    # empty: the same person may also hold a citizen account of their own).
+    legal_representative_id_number = models.CharField(_("法定代表人身份证号码"), max_length=18,
+                                                      blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True)
     department = models.ForeignKey(
         "organizations.Department", verbose_name=_("所属部门"), null=True, blank=True,

@@ -101,6 +101,7 @@ class UserFields:
     phone: str = ""
     uscc: str = ""
     legal_representative: str = ""
+    legal_representative_id_number: str = ""
     email: str = ""
     department: Department | None = None
     hall: Hall | None = None
@@ -114,6 +115,8 @@ class UserFields:
             "phone": normalize_phone(self.phone),
             "uscc": stdnum_uscc.compact(self.uscc or "").upper(),
             "legal_representative": self.legal_representative.strip(),
+            "legal_representative_id_number":
+                stdnum_ric.compact(self.legal_representative_id_number or "").upper(),
             "email": self.email.strip(), "department": self.department, "hall": self.hall,
             "is_active": self.is_active,
         }
@@ -165,6 +168,13 @@ def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]
             problems.append(Problem("uscc", _("法人账户须填写统一社会信用代码")))
         if not v["legal_representative"]:
             problems.append(Problem("legal_representative", _("法人账户须填写法定代表人")))
+    if v["legal_representative_id_number"]:
+        try:
+            stdnum_ric.validate(v["legal_representative_id_number"])
+        except StdnumError:
+            problems.append(Problem("legal_representative_id_number", _(
+                "法定代表人身份证号码“%(value)s”无效（须为18位，出生日期和校验码正确）")
+                % {"value": v["legal_representative_id_number"]}))
     if v["uscc"]:
         try:
             stdnum_uscc.validate(v["uscc"])
@@ -257,4 +267,100 @@ def user_update(*, actor: Any, user: User, fields: UserFields) -> User:
         # Only field names: the audit log must not copy personal data.
         audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
                      detail={"fields": other})
+    return user
+
+
+# --- self-registration and the provincial identity provider -----------------------------------
+
+def _is_anonymous(actor: Any) -> bool:
+    return actor is None or not getattr(actor, "is_authenticated", False)
+
+
+def registration_check(fields: UserFields) -> list[Problem]:
+    """What self-registration asks beyond :func:`user_check`: a public role, a mobile number,
+    and for an enterprise the legal representative's ID number (the account's own ``id_number``
+    stays empty)."""
+    problems: list[Problem] = []
+    v = fields.values()
+    if v["role"] not in PUBLIC_ROLES:
+        problems.append(Problem("role", _("只能注册自然人或法人账户")))
+    if not v["phone"]:
+        problems.append(Problem("phone", _("手机号码不能为空")))
+    if v["role"] == Role.ENTERPRISE:
+        if not v["legal_representative_id_number"]:
+            problems.append(Problem("legal_representative_id_number",
+                                    _("法人账户须填写法定代表人身份证号码")))
+        if v["id_number"]:
+            problems.append(Problem("id_number", _("法人账户不填写公民身份号码，请填写法定代表人身份证号码")))
+    return problems
+
+
+@transaction.atomic
+def account_register(*, actor: Any, fields: UserFields, password: str) -> User:
+    """A citizen or enterprise opens an account for themselves (``actor`` is the anonymous
+    visitor). Every problem is reported at once; nothing is saved unless all rules pass.
+    The new account is audited as ``user.created`` with ``registered: true``."""
+    if not _is_anonymous(actor):
+        raise AccessDenied(_("您已登录，请先退出当前账户再注册新账户"))
+    problems = registration_check(fields)
+    if any(p.field == "role" for p in problems):
+        _raise(problems)  # a staff role: nothing else is worth reporting
+    problems += user_check(fields)
+    candidate = User(**fields.values())
+    problems += _password_problems(password, candidate)
+    _raise(problems)
+    user = user_create(actor=None, fields=fields, password=password)
+    audit_record(actor=user, action="user.registered", object_type="user", object_id=user.pk,
+                 detail={"role": user.role})
+    return user
+
+
+@dataclass
+class Identity:
+    """A person as the provincial identity provider (省统一身份认证) vouches for them."""
+
+    name: str
+    id_number: str
+    phone: str = ""
+
+
+def _identity_username(id_number: str) -> str:
+    base = "gov" + hashlib.sha256(id_number.encode("utf-8")).hexdigest()[:10]
+    name, n = base, 1
+    while User.objects.filter(username__iexact=name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+@transaction.atomic
+def account_from_identity(*, identity: Identity) -> User:
+    """The citizen account of a person the identity provider verified: matched by 公民身份号码,
+    or created (without a password: such a person logs in through the provider). Name and a
+    valid mobile number from the provider update the stored ones. Staff and enterprise accounts
+    are never entered this way."""
+    id_number = stdnum_ric.compact(identity.id_number or "").upper()
+    if not stdnum_ric.is_valid(id_number):
+        raise RuleViolation([Problem("id_number", _("统一身份认证未提供有效的公民身份号码"))])
+    name = (identity.name or "").strip()
+    phone = normalize_phone(identity.phone)
+    phone = phone if MOBILE_RE.match(phone) else ""
+    user = User.objects.filter(id_number=id_number).first()
+    if user is not None:
+        if user.role != Role.CITIZEN or not user.is_active:
+            raise AccessDenied(_("该身份对应的账户不能通过统一身份认证登录，请使用账号密码登录"))
+        fields = UserFields(
+            username=user.username, role=user.role, real_name=name or user.real_name,
+            id_number=user.id_number, phone=phone or user.phone, uscc=user.uscc,
+            legal_representative=user.legal_representative,
+            legal_representative_id_number=user.legal_representative_id_number, email=user.email)
+        return user_update(actor=user, user=user, fields=fields)
+    fields = UserFields(username=_identity_username(id_number), role=Role.CITIZEN,
+                        real_name=name, id_number=id_number, phone=phone)
+    _raise(user_check(fields))
+    user = User(**fields.values())
+    user.set_unusable_password()
+    user.save()
+    audit_record(actor=None, action="user.created", object_type="user", object_id=user.pk,
+                 detail={"username": user.username, "role": user.role, "source": "oidc"})
     return user

@@ -87,14 +87,15 @@ def _refuse(field: str, message: Any) -> RuleViolation:
 
 @transaction.atomic
 def case_material_add(*, actor: Any, case: Case, material: Material | None, name: str,
-                      upload: IO[bytes], original_name: str,
+                      upload: IO[bytes], original_name: str, checked_at_window: bool = False,
                       expected_version: int | None = None) -> CaseMaterial:
     """Store one file for a material of the case's item version, or (``material`` None) an
     additional document named ``name``.
 
     A file for a material that already has one replaces it; the earlier file (or 容缺 promise)
     is kept, marked superseded. The applicant's side and the staff who receive the case may
-    upload; nothing is stored when the file or the actor is refused.
+    upload; nothing is stored when the file or the actor is refused. ``checked_at_window``: the
+    clerk who received the case has seen the original (only staff may say so).
     """
     from .services import _lock  # the lock and version check every case service uses
 
@@ -103,6 +104,8 @@ def case_material_add(*, actor: Any, case: Case, material: Material | None, name
         raise AccessDenied(_("您无权为该办件提交材料"))
     if material is not None and material.version_id != case.item_version_id:
         raise _refuse("material", _("该材料不属于本办件的事项版本"))
+    if checked_at_window and not policies.can_receive(actor, case):
+        raise AccessDenied(_("只有受理窗口的工作人员可以确认已核验原件"))
     promised = material is not None and case.materials.filter(
         material=material, state=CaseMaterial.State.PROMISED, superseded=False).exists()
     if case.status not in OPEN_STATES and not (case.status == Status.APPROVED and promised):
@@ -130,7 +133,7 @@ def case_material_add(*, actor: Any, case: Case, material: Material | None, name
         original_name=posixpath.basename(original_name.replace("\\", "/"))[:200],
         content_type=content_type, size=len(data), sha256=digest,
         uploaded_by=actor if getattr(actor, "pk", None) else None,
-        state=CaseMaterial.State.SUPPLIED)
+        checked_at_window=checked_at_window, state=CaseMaterial.State.SUPPLIED)
     # The stored name comes from the content's digest: nothing the applicant typed reaches the
     # storage path. The storage adds a suffix if the name is taken.
     record.file.save(f"{digest[:32]}{suffix}", ContentFile(data), save=False)

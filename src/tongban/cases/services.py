@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -347,7 +348,8 @@ def _idempotent_case(actor: Any, key: str) -> Case | None:
     """
     if not getattr(actor, "pk", None):
         return None
-    type(actor).objects.select_for_update().filter(pk=actor.pk).first()
+    # get_user_model(), not type(actor): a request's user is a lazy wrapper.
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
     if _is_public(actor):
         mine = Q(applicant=actor) | Q(applicant=None, agent=actor)
     else:

@@ -441,3 +441,67 @@ def department_lists(department: Department) -> dict[str, list[ItemVersion]]:
         lists[v.commitment].append(v)
     return lists
 
+
+
+# --- finding a service: audiences, life events, how to get it done ---------------------------
+
+def life_event_versions(event: Any) -> QuerySet[ItemVersion]:
+    """Listed items of a life event (``catalog.life_events``) for its audience: those in one
+    of its 主题分类 or with one of its words in their name."""
+    where = Q()
+    for topic in event.topics:
+        where |= Q(JsonArrayHas(F("topics"), topic))
+    for word in event.keywords:
+        where |= Q(name__contains=word)
+    qs = published_versions(CatalogFilter(service_object=event.audience))
+    return qs.filter(where) if where else qs.none()
+
+
+def life_event_counts(events: Any) -> list[tuple[Any, int]]:
+    return [(event, life_event_versions(event).count()) for event in events]
+
+
+def applies_online(version: ItemVersion) -> bool:
+    """Whether an application can be made on this site: handled online (办理形式 网上办理)
+    with at least online acceptance (深度 Ⅲ 网上受理 or Ⅳ 全程网办). Depth Ⅰ–Ⅱ items only
+    inform or book online; the applicant goes to the window."""
+    return "online" in (version.handling_forms or []) and version.online_depth >= OnlineDepth.ACCEPTANCE
+
+
+@dataclass
+class Place:
+    """A hall or centre where an item is handled, for the guide's "到哪里办"."""
+
+    hall: Any
+    windows: list[Any]
+    periods: list[str]  # office periods of a working day, "09:00-12:00"
+
+
+def places_for(version: ItemVersion, *, limit: int = 4) -> list[Place]:
+    """Halls with a window for the item's department (or, for 代办服务, the receiving centre's),
+    then halls of the same division with a comprehensive window (综合窗口 accepts any item)."""
+    from tongban.organizations.models import Hall, Window
+
+    department_ids = [version.item.department_id]
+    if version.receiving_unit_id:
+        department_ids.insert(0, version.receiving_unit_id)
+    division_id = version.item.department.division_id
+    windows = list(
+        Window.objects.filter(Q(departments__in=department_ids)
+                              | Q(is_comprehensive=True, hall__division_id=division_id)
+                              | Q(hall__department_id__in=department_ids))
+        .select_related("hall").order_by("hall__name", "number").distinct())
+    specific = {w.hall_id for w in windows if not w.is_comprehensive}
+    by_hall: dict[int, list[Any]] = defaultdict(list)
+    for w in windows:
+        by_hall[w.hall_id].append(w)
+    receiving_halls = set(Hall.objects.filter(department_id=version.receiving_unit_id)
+                          .values_list("pk", flat=True)) if version.receiving_unit_id else set()
+    halls = sorted({w.hall for w in windows}, key=lambda h: (h.pk not in receiving_halls,
+                                                             h.pk not in specific, h.name))[:limit]
+    periods: dict[int, list[str]] = defaultdict(list)
+    from tongban.organizations.models import OfficePeriod
+
+    for p in OfficePeriod.objects.filter(hall__in=halls, season_from="").order_by("starts"):
+        periods[p.hall_id].append(f"{p.starts:%H:%M}-{p.ends:%H:%M}")
+    return [Place(hall=h, windows=by_hall[h.pk], periods=periods[h.pk]) for h in halls]

@@ -6,6 +6,13 @@ from django.http import HttpRequest
 from .navigation import links_for
 
 
+def elder_mode(request: HttpRequest) -> bool:
+    """Whether the visitor switched the elder-friendly mode (适老化) on (a cookie)."""
+    return request.COOKIES.get(settings.ELDER_MODE_COOKIE) == "1"
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Values every page template needs: the site's name and the navigation for the role."""
-    return {"SITE_NAME": settings.SITE_NAME, "nav_links": links_for(request)}
+    """Values every page template needs: the site's name, the navigation for the role and
+    whether the elder-friendly mode is on."""
+    return {"SITE_NAME": settings.SITE_NAME, "nav_links": links_for(request),
+            "ELDER_MODE": elder_mode(request)}

@@ -22,6 +22,7 @@ class Link:
     url_name: str
     label: Any
     roles: tuple[str, ...] | None = None
+    secondary: bool = False  # hidden in the elder-friendly mode's simpler layout
 
 
 LINKS: tuple[Link, ...] = (
@@ -29,7 +30,7 @@ LINKS: tuple[Link, ...] = (
     Link("catalog:lists", _("四办清单")),
     Link("catalog:topics", _("主题服务")),
     Link("catalog:departments", _("部门")),
-    Link("catalog:power_list", _("权力清单")),
+    Link("catalog:power_list", _("权力清单"), secondary=True),
     Link("catalog:search", _("搜索")),
     Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
     Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
@@ -58,5 +59,6 @@ def links_for(request: Any) -> list[dict[str, Any]]:
             url = reverse(link.url_name)
         except NoReverseMatch:
             continue
-        out.append({"url": url, "label": link.label, "current": request.path == url})
+        out.append({"url": url, "label": link.label, "current": request.path == url,
+                    "secondary": link.secondary})
     return out

@@ -12,6 +12,8 @@ class Kind(models.TextChoices):
     TASK = "task", _("新的待办")
     WARNING = "warning", _("时限预警")
     OVERDUE = "overdue", _("超期提醒")
+    RATING = "rating", _("好差评")
+    SUPERVISION = "supervision", _("电子监察")
 
 
 class Notification(models.Model):

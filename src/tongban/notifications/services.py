@@ -220,6 +220,18 @@ def _deliver(user: Any, *, key: str, kind: str, case: Any, subject: str, text: s
     return 1
 
 
+def notify_users(users: Any, *, key: str, subject: str, text: str, kind: str = Kind.WARNING,
+                 case: Any = None, sms: bool = False) -> int:
+    """Tell each of ``users`` one thing (escalations, rating and supervision notices), in-app
+    and by email, and by SMS when ``sms``. ``key`` identifies the message: the same key to the
+    same person is written once, so a task that runs twice sends nothing twice. Returns how
+    many messages were new. Call from a background task or after the causing commit.
+    """
+    return sum(_deliver(user, key=key[:100], kind=kind, case=case, subject=subject, text=text,
+                        phone=getattr(user, "phone", "") if sms else "", sms=sms)
+               for user in users)
+
+
 # --- the recipient's own inbox ------------------------------------------------------------------
 
 def _require_login(actor: Any) -> None:

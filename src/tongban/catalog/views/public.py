@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tongban.core.access import public
 from tongban.core.errors import Problem
 
-from .. import selectors
+from .. import life_events, selectors
 from ..models import (
     Commitment,
     HandlingForm,
@@ -59,6 +59,42 @@ def home(request: HttpRequest) -> HttpResponse:
         "total": sum(c.count for c in counts),
         "topics": selectors.topic_counts(),
         "departments": selectors.department_counts(),
+        "person_events": life_events.events_for(ServiceObject.NATURAL_PERSON.value),
+        "company_events": life_events.events_for(ServiceObject.LEGAL_PERSON.value),
+    })
+
+
+# Who a topic page is for: the ``for`` parameter → the service object of its items.
+AUDIENCES = {"person": ServiceObject.NATURAL_PERSON.value, "company": ServiceObject.LEGAL_PERSON.value}
+
+
+@public
+def topics(request: HttpRequest) -> HttpResponse:
+    """主题服务: 主题分类 and life events, for persons (个人办事) or companies (法人办事)."""
+    audience = request.GET.get("for", "person")
+    if audience not in AUDIENCES:
+        audience = "person"
+    service_object = AUDIENCES[audience]
+    return render(request, "catalog/topics.html", {
+        "audience": audience,
+        "service_object": service_object,
+        "topics": selectors.topic_counts(selectors.CatalogFilter(service_object=service_object)),
+        "events": selectors.life_event_counts(life_events.events_for(service_object)),
+        "list_counts": selectors.list_counts(selectors.CatalogFilter(service_object=service_object)),
+    })
+
+
+@public
+def life_event(request: HttpRequest, slug: str) -> HttpResponse:
+    """The listed items of one life event (出生、结婚、开办企业…)."""
+    event = life_events.BY_SLUG.get(slug)
+    if event is None:
+        raise Http404(_("没有这个办事场景"))
+    versions = list(selectors.life_event_versions(event))
+    audience = next(k for k, v in AUDIENCES.items() if v == event.audience)
+    return render(request, "catalog/life_event.html", {
+        "event": event, "versions": versions, "audience": audience,
+        "others": life_events.events_for(event.audience),
     })
 
 
@@ -186,6 +222,8 @@ def guide_context(version: ItemVersion) -> dict[str, Any]:
         "materials": list(version.materials.all()),
         "fees": list(version.fees.all()),
         "faqs": list(version.faqs.all()),
+        "applies_online": selectors.applies_online(version),
+        "places": selectors.places_for(version),
     }
 
 

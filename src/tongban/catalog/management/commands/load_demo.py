@@ -27,6 +27,7 @@ from tongban.cases.forms import form_definition_save
 from tongban.catalog.models import Item
 from tongban.organizations import services as org_services
 from tongban.organizations.models import Department, Division, Hall, Window
+from tongban.queues.demo import load_demo_categories
 
 DEMO_PASSWORD = "tongban-demo"
 DEMO_WORKBOOK = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.xlsx"
@@ -112,6 +113,9 @@ ACCOUNTS = [
     DemoAccount("clerk", Role.CLERK, "王芳", hall=CITY_HALL),
     DemoAccount("officer", Role.OFFICER, "赵强", department=MARKET_BUREAU),
     DemoAccount("head", Role.HEAD, "刘洋", department=MARKET_BUREAU),
+    # 代办服务 items of the demo journeys are decided by the city's human resources bureau.
+    DemoAccount("hr_officer", Role.OFFICER, "钱伟", department="兰州市人力资源和社会保障局"),
+    DemoAccount("hr_head", Role.HEAD, "郑红", department="兰州市人力资源和社会保障局"),
     DemoAccount("proxy", Role.PROXY_AGENT, "陈静", hall=STREET_HALL),
     DemoAccount("supervisor", Role.SUPERVISOR, "周敏", department="兰州市政务服务管理局"),
     DemoAccount("data", Role.DATA_OFFICER, "孙磊", department="兰州市大数据管理局"),
@@ -274,6 +278,7 @@ class Command(BaseCommand):
             load_halls()
             load_accounts()
             load_forms()
+            load_demo_categories([h.name for h in HALLS])  # queue categories (取号)
         self.print_accounts()
 
     def print_accounts(self) -> None:

@@ -1,0 +1,365 @@
+"""Reads for the department workbench: the inbox sorted by urgency, one case as staff see it,
+the department head's overview and the proxy agents' 代办服务 cases.
+
+Visibility is never decided here: the inbox starts from ``workflows.selectors.inbox`` and a case
+from ``cases.selectors.case_find`` (``policies.can_view``); this module only arranges what those
+return for the pages, and masks identifiers where ``policies.can_see_identifiers`` says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.catalog.models import Commitment, Item
+from tongban.clock import selectors as clock
+from tongban.workflows import selectors as workflow_selectors
+from tongban.workflows.definition import Definition, Step
+from tongban.workflows.models import StepTask, TaskStatus
+from tongban.workflows.services import can_work_on, definition_of
+
+from . import policies, selectors
+from .forms import FORM_KEY, case_form_fields
+from .models import Case, DeadlineState, Extension, Status
+
+TABS = ("mine", "unclaimed", "all")
+URGENCY: dict[str, int] = {DeadlineState.RED: 0, DeadlineState.YELLOW: 1,
+                           DeadlineState.GREEN: 2}
+# Cases whose clock has started and which are not decided: what a head watches.
+OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.SUPPLEMENT)
+FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def _urgency(state: str, due: dt.datetime | None, pk: int) -> tuple[int, dt.datetime, int]:
+    return URGENCY.get(state, 2), due or FAR_FUTURE, pk
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+@dataclass
+class InboxRow:
+    task: StepTask
+    case: Case
+    state: str
+    applicant_id: str
+    can_claim: bool
+    can_assign: bool
+    colleagues: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Inbox:
+    tab: str
+    rows: list[InboxRow]
+    items: list[tuple[str, str]]
+    steps: list[tuple[str, str]]
+    counts: dict[str, int]
+
+
+def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
+    if tab == "all" and user.role == "head":
+        return workflow_selectors.inbox(user, scope="department")
+    tasks = workflow_selectors.inbox(user, scope="mine")
+    if tab == "mine":
+        return tasks.filter(assignee=user)
+    if tab == "unclaimed":
+        return tasks.filter(assignee=None)
+    return tasks
+
+
+def colleagues(task: StepTask) -> list[Any]:
+    """Who a task may be handed to: active people of its department (or of a hall that
+    department manages) holding its role. ``task_assign`` checks the same again."""
+    users = get_user_model().objects.filter(is_active=True, role=task.role).filter(
+        Q(department_id=task.department_id) | Q(hall__department_id=task.department_id))
+    return list(users.order_by("real_name", "username"))
+
+
+def can_assign(user: Any, task: StepTask) -> bool:
+    """Whether the page offers 分派/转办 (the service decides): the head of the task's
+    department, or its current holder."""
+    return (user.role == "head" and user.department_id == task.department_id) or \
+        (task.assignee_id is not None and task.assignee_id == user.pk)
+
+
+def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state: str = "",
+          q: str = "", now: dt.datetime) -> Inbox:
+    """The open step tasks of one tab, most urgent first: red, yellow, green, then by due
+    instant. ``q`` matches the case number or the applicant's name. A list needs only to
+    recognise the person: ID numbers are always masked here (the case page shows them in full
+    to the staff who handle it)."""
+    if tab not in TABS:
+        tab = "mine"
+    counts = {name: _tab_tasks(user, name).count() for name in TABS}
+    tasks = _tab_tasks(user, tab).select_related("case__item_version")
+    every = list(tasks)
+    items = sorted({(t.case.item.implementation_code, t.case.item_version.name) for t in every},
+                   key=lambda pair: pair[1])
+    steps = sorted({(t.step_key, t.name) for t in every}, key=lambda pair: pair[1])
+    if item:
+        tasks = tasks.filter(case__item__implementation_code=item)
+    if step:
+        tasks = tasks.filter(step_key=step)
+    q = q.strip()
+    if q:
+        tasks = tasks.filter(Q(case__number__icontains=q) | Q(case__applicant_name__icontains=q))
+    hours = clock.office_hours_memo()
+    team: dict[tuple[int, str], list[Any]] = {}
+    rows: list[InboxRow] = []
+    for task in tasks:
+        task_state = clock.deadline_state(task.due_at, now=now, hours=hours(task.case.hall_id))
+        if state and task_state != state:
+            continue
+        assignable = can_assign(user, task)
+        people: list[Any] = []
+        if assignable:
+            key = (task.department_id, task.role)
+            if key not in team:
+                team[key] = colleagues(task)
+            people = [p for p in team[key] if p.pk != task.assignee_id]
+        rows.append(InboxRow(task=task, case=task.case, state=task_state,
+                             applicant_id=mask_id_number(task.case.applicant_id_number),
+                             can_claim=task.assignee_id is None and can_work_on(user, task),
+                             can_assign=assignable, colleagues=people))
+    rows.sort(key=lambda r: _urgency(r.state, r.task.due_at, r.task.pk))
+    return Inbox(tab=tab, rows=rows, items=items, steps=steps, counts=counts)
+
+
+def task_for(user: Any, task_id: int) -> StepTask | None:
+    """The task if ``user`` may see it (``workflows.selectors.task_find``), else None."""
+    return workflow_selectors.task_find(user, task_id)
+
+
+# --- one case ----------------------------------------------------------------------------------
+
+@dataclass
+class OpenStep:
+    task: StepTask
+    step: Step | None
+    state: str
+    mine: bool  # the user may act on it (``can_work_on``)
+    actions: tuple[str, ...]
+    return_to: list[tuple[str, str]]
+
+
+@dataclass
+class StaffCase:
+    case: Case
+    full: bool
+    applicant_id: str
+    applicant_phone: str
+    agent_id: str
+    form_rows: list[tuple[str, Any]]
+    materials: list[Any]
+    events: list[Any]
+    notices: list[Any]
+    clock_stops: list[Any]
+    extensions: list[Any]
+    tasks: list[tuple[StepTask, str]]
+    open_steps: list[OpenStep]
+    state: str
+    pending_extension: Extension | None
+    can_resume: bool
+    can_deliver: bool
+    can_decide_extension: bool
+    supplement_materials: list[Any]
+
+
+def _step(definition: Definition | None, key: str) -> Step | None:
+    if definition is None:
+        return None
+    try:
+        return definition.step(key)
+    except KeyError:
+        return None
+
+
+def _step_name(definition: Definition | None, key: str) -> str:
+    step = _step(definition, key)
+    return step.name if step is not None else key
+
+
+def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
+    """The case as ``user`` sees it on the workbench, or None when it is not theirs to see."""
+    found = selectors.case_find(user, number)
+    if found is None:
+        return None
+    case = selectors.case_detail(found.pk)
+    full = policies.can_see_identifiers(user, case)
+    specs = case_form_fields(case.form_data)
+    data = case.form_data if full else selectors.mask_form_data(case.form_data, specs)
+    labels = {s["name"]: s.get("label", s["name"]) for s in specs}
+    form_rows = [(labels.get(name, name), value) for name, value in data.items()
+                 if name != FORM_KEY]
+    definition = definition_of(case) if case.workflow_id else None
+    tasks, open_steps = [], []
+    hours = clock.office_hours(case.hall_id)
+    for task in case.tasks.all():
+        state = (clock.deadline_state(task.due_at, now=now, hours=hours)
+                 if task.status == TaskStatus.OPEN else
+                 (DeadlineState.RED if task.late else DeadlineState.GREEN))
+        tasks.append((task, state))
+        if task.status != TaskStatus.OPEN:
+            continue
+        step = _step(definition, task.step_key)
+        mine = can_work_on(user, task)
+        actions = step.actions if (step is not None and mine) else ()
+        targets = [(key, _step_name(definition, key)) for key in (step.return_to if step else ())]
+        open_steps.append(OpenStep(task=task, step=step, state=state, mine=mine,
+                                   actions=tuple(actions), return_to=targets))
+    extensions = list(case.extensions.all())
+    pending = next((e for e in extensions if e.state == Extension.State.REQUESTED), None)
+    return StaffCase(
+        case=case, full=full,
+        applicant_id=case.applicant_id_number if full else mask_id_number(case.applicant_id_number),
+        applicant_phone=case.applicant_phone if full else mask_phone(case.applicant_phone),
+        agent_id=case.agent_id_number if full else mask_id_number(case.agent_id_number),
+        form_rows=form_rows,
+        materials=[m for m in case.materials.all()],
+        events=list(case.events.all()), notices=sorted(case.notices.all(), key=lambda n: n.issued_at),
+        clock_stops=list(case.clock_stops.all()), extensions=extensions,
+        tasks=tasks, open_steps=open_steps,
+        state=selectors.case_deadline_state(case, now=now),
+        pending_extension=pending,
+        can_resume=case.status == Status.SUSPENDED and (
+            policies.is_department_staff(user, case) or policies.can_terminate(user, case)),
+        can_deliver=case.status in (Status.APPROVED, Status.DENIED)
+        and policies.can_deliver(user, case),
+        can_decide_extension=pending is not None and policies.can_approve_extension(user, case),
+        supplement_materials=list(case.item_version.materials.all()),
+    )
+
+
+# --- the department head -----------------------------------------------------------------------
+
+@dataclass
+class OfficerLoad:
+    user: Any
+    open: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class HeadOverview:
+    by_state: dict[str, list[tuple[Case, str]]]
+    extensions: list[Extension]
+    load: list[OfficerLoad]
+    unassigned: int
+    unassigned_overdue: int
+
+
+def head_overview(user: Any, *, now: dt.datetime) -> HeadOverview:
+    """The head's department: its open cases grouped green/yellow/red, extensions waiting for
+    the head, and open tasks per person (with the overdue ones among them)."""
+    filters = selectors.check_filter(statuses=[",".join(OPEN_STATUSES)])
+    cases = selectors.case_list(user, filters, now=now).filter(department_id=user.department_id)
+    by_state: dict[str, list[tuple[Case, str]]] = {s: [] for s in URGENCY}
+    for case in cases.order_by("due_at", "pk"):
+        state = selectors.case_deadline_state(case, now=now)
+        by_state.setdefault(state, []).append((case, mask_id_number(case.applicant_id_number)))
+    extensions = list(Extension.objects.filter(
+        state=Extension.State.REQUESTED, case__department_id=user.department_id)
+        .select_related("case", "case__item_version", "requested_by").order_by("requested_at"))
+    staff = get_user_model().objects.filter(
+        is_active=True, department_id=user.department_id, role__in=("officer", "head"))
+    load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}
+    unassigned = unassigned_overdue = 0
+    open_tasks = StepTask.objects.filter(status=TaskStatus.OPEN, department_id=user.department_id)
+    for assignee_id, due_at in open_tasks.values_list("assignee_id", "due_at"):
+        late = due_at is not None and due_at < now
+        if assignee_id is None:
+            unassigned += 1
+            unassigned_overdue += late
+            continue
+        if assignee_id not in load:
+            person = get_user_model().objects.get(pk=assignee_id)
+            load[assignee_id] = OfficerLoad(user=person)
+        load[assignee_id].open += 1
+        load[assignee_id].overdue += late
+    return HeadOverview(by_state=by_state, extensions=extensions, load=list(load.values()),
+                        unassigned=unassigned, unassigned_overdue=unassigned_overdue)
+
+
+def extension_for(user: Any, extension_id: int) -> Extension | None:
+    """The extension if ``user`` may see its case, else None."""
+    extension = Extension.objects.select_related("case").filter(pk=extension_id).first()
+    if extension is None or not policies.can_view(user, extension.case):
+        return None
+    return extension
+
+
+# --- proxy agents ------------------------------------------------------------------------------
+
+def agent_unit(user: Any) -> int | None:
+    """The department of the proxy agent's street/town centre (its receiving unit)."""
+    hall = getattr(user, "hall", None) if getattr(user, "hall_id", None) else None
+    return hall.department_id if hall is not None else None
+
+
+@dataclass
+class ProxyRow:
+    case: Case
+    applicant_id: str
+    forward: StepTask | None
+    state: str
+    late: bool
+    can_forward: bool
+
+
+def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
+    """The 代办服务 cases the agent's centre receives, newest first, with their forwarding
+    step: open (and how urgent), or done (and whether it was late)."""
+    unit = agent_unit(user)
+    if unit is None:
+        return []
+    found = (selectors.visible_cases(user)
+             .filter(receiving_unit_id=unit, item_version__commitment=Commitment.PROXY)
+             .exclude(status=Status.DRAFT)
+             .select_related("item_version", "department").order_by("-created_at", "-pk")[:200])
+    cases = list(found)
+    forwards: dict[int, StepTask] = {}
+    for forward in (StepTask.objects.filter(case__in=cases, department_id=unit, role="proxy_agent")
+                    .exclude(status=TaskStatus.CANCELLED).order_by("opened_at", "pk")):
+        forwards[forward.case_id] = forward  # the latest one (a returned case opens a new one)
+    hours = clock.office_hours_memo()
+    rows = []
+    for case in cases:
+        task: StepTask | None = forwards.get(case.pk)
+        if task is not None and task.status == TaskStatus.OPEN:
+            state = clock.deadline_state(task.due_at, now=now, hours=hours(case.hall_id))
+            late = state == DeadlineState.RED
+        else:
+            late = bool(task and task.late)
+            state = DeadlineState.RED if late else DeadlineState.GREEN
+        rows.append(ProxyRow(case=case, applicant_id=mask_id_number(case.applicant_id_number),
+                             forward=task, state=state, late=late,
+                             can_forward=task is not None and can_work_on(user, task)))
+    return rows
+
+
+def proxy_items(user: Any) -> QuerySet[Item]:
+    """The published 代办服务 items the agent's centre receives."""
+    unit = agent_unit(user)
+    if unit is None:
+        return Item.objects.none()
+    return (Item.objects.filter(current__commitment=Commitment.PROXY,
+                                current__receiving_unit_id=unit, current__status="published")
+            .select_related("current", "department").order_by("current__name"))
+
+
+def grouped_counts(rows: list[InboxRow]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row.state] += 1
+    return dict(counts)
+
+
+DEADLINE_LABELS: dict[str, Any] = {DeadlineState.GREEN: _("绿·正常"), DeadlineState.YELLOW: _("黄·预警"),
+                   DeadlineState.RED: _("红·超期")}
