@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from tongban.audit.services import audit_record
-from tongban.catalog.models import HandlingForm, Item, ItemVersion, OnlineDepth, VersionStatus
+from tongban.catalog.models import Item, ItemVersion, VersionStatus
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from . import policies
@@ -33,14 +33,12 @@ def online_version(item: Item) -> ItemVersion | None:
     online depth of at least Ⅲ (网上受理): with Ⅰ (information) or Ⅱ (booking, pre-review) the
     applicant has to go to the window.
     """
+    from tongban.catalog.selectors import applies_online  # the guide uses the same rule
+
     version = item.current
     if version is None or version.status != VersionStatus.PUBLISHED:
         return None
-    if HandlingForm.ONLINE not in (version.handling_forms or []):
-        return None
-    if version.online_depth < OnlineDepth.ACCEPTANCE:
-        return None
-    return version
+    return version if applies_online(version) else None
 
 
 @transaction.atomic

@@ -40,7 +40,9 @@ def _problems_text(exc: RuleViolation) -> str:
 @public
 def hall_index(request: HttpRequest) -> HttpResponse:
     """Halls that hand out tickets, each with its take and screen pages."""
-    return render(request, "queues/index.html", {"halls": selectors.hall_list()})
+    show_figures = getattr(request.user, "role", None) in FIGURE_ROLES
+    return render(request, "queues/index.html", {"halls": selectors.hall_list(),
+                                                 "show_figures": show_figures})
 
 
 class TakeForm(forms.Form):
