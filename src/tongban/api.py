@@ -79,12 +79,16 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 def _register() -> None:
     from tongban.accounts.api import router as accounts_router
+    from tongban.audit.api import router as audit_router
     from tongban.cases.api import router as cases_router
     from tongban.catalog.api import router as catalog_router
     from tongban.clock.api import router as clock_router
+    from tongban.inspections.api import router as inspections_router
     from tongban.notifications.api import router as notifications_router
     from tongban.organizations.api import router as organizations_router
     from tongban.queues.api import router as queues_router
+    from tongban.ratings.api import router as ratings_router
+    from tongban.supervision.api import router as supervision_router
     from tongban.workflows.api import router as workflows_router
 
     api.add_router("/auth", accounts_router)
@@ -95,6 +99,10 @@ def _register() -> None:
     api.add_router("/", workflows_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/queues", queues_router)
+    api.add_router("/inspections", inspections_router)
+    api.add_router("/ratings", ratings_router)
+    api.add_router("/supervision", supervision_router)
+    api.add_router("/audit", audit_router)
 
 
 _register()

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "tongban.notifications",
     "tongban.scheduling",
     "tongban.queues",
+    "tongban.ratings",
+    "tongban.supervision",
+    "tongban.inspections",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +263,13 @@ SITE_NAME = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
 # address the request that printed the document came in on.
 PUBLIC_URL = os.environ.get("TONGBAN_PUBLIC_URL", "").rstrip("/")
 
+# --- ratings 好差评 and rectification (domain.md §4) ----------------------------------------
+# Days after a case's completion during which its applicant may still rate it.
+RATING_WINDOW_DAYS = int(os.environ.get("TONGBAN_RATING_WINDOW_DAYS", "15"))
+# Working days a department has to deal with a bad review (不满意 / 非常不满意).
+RATING_RECTIFICATION_WORKING_DAYS = int(os.environ.get("TONGBAN_RECTIFICATION_WORKING_DAYS", "5"))
+# Minutes an on-site rating link (the window's QR code / tablet page) stays valid after a visit.
+RATING_VISIT_TOKEN_MINUTES = int(os.environ.get("TONGBAN_RATING_VISIT_TOKEN_MINUTES", "30"))
 
 LOGGING = {
     "version": 1,
@@ -269,3 +279,29 @@ LOGGING = {
     "loggers": {"jieba": {"level": "WARNING"}},
 }
 
+# --- electronic supervision 电子监察 (domain.md §5) ------------------------------------------
+# Yellow and red marks reuse the clock's threshold (TONGBAN_WARNING_WORKING_DAYS) and due instants.
+# A refusal (不予受理) or denial (不予办理) whose reason has fewer characters than this counts as
+# "without a reason".
+SUPERVISION_MIN_REASON_CHARS = int(os.environ.get("TONGBAN_SUPERVISION_MIN_REASON_CHARS", "4"))
+# The supervision sweep looks back this many days for decisions, late steps and visits.
+SUPERVISION_LOOKBACK_DAYS = int(os.environ.get("TONGBAN_SUPERVISION_LOOKBACK_DAYS", "30"))
+# Weeks shown in the dashboard's trend chart.
+SUPERVISION_TREND_WEEKS = int(os.environ.get("TONGBAN_SUPERVISION_TREND_WEEKS", "12"))
+
+# --- audit log: hash chain and signed checkpoints (docs/audit.md) ---------------------------
+# Hash of new audit records: "sha256" or "sm3" (GB/T 32905). Each record stores its algorithm.
+AUDIT_HASH = os.environ.get("TONGBAN_AUDIT_HASH", "sha256").strip().lower()
+# Signature of the checkpoints: "ed25519" or "sm2" (GB/T 32918).
+AUDIT_SIGNATURE = os.environ.get("TONGBAN_AUDIT_SIGNATURE", "ed25519").strip().lower()
+if AUDIT_HASH not in {"sha256", "sm3"} or AUDIT_SIGNATURE not in {"ed25519", "sm2"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TONGBAN_AUDIT_HASH must be sha256 or sm3; "
+                               "TONGBAN_AUDIT_SIGNATURE must be ed25519 or sm2.")
+# The checkpoint signing key (PEM or hex); empty: generated once into DATA_DIR/audit-signing.key.
+AUDIT_SIGNING_KEY_FILE = os.environ.get("TONGBAN_AUDIT_SIGNING_KEY_FILE", "")
+# Retired public keys whose old checkpoints still count, "ed25519:HEX,sm2:HEX".
+AUDIT_TRUSTED_PUBLIC_KEYS = [
+    k.strip() for k in os.environ.get("TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS", "").split(",") if k.strip()
+]

@@ -11,6 +11,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("tongban.accounts.urls")),
     path("queue/", include("tongban.queues.urls")),
+    path("inspections/", include("tongban.inspections.urls")),
+    path("ratings/", include("tongban.ratings.urls")),
+    path("supervision/audit/", include("tongban.audit.urls")),
+    path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.cases.urls")),
     path("", include("tongban.catalog.urls")),
 ]

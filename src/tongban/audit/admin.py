@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from .models import AuditRecord
+from tongban.core.admin import ReadOnlyAdmin
+
+from .models import AuditCheckpoint, AuditRecord, AuditVerification
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ("seq", "at", "actor_name", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("action", "object_type", "object_id", "actor_name")
     date_hierarchy = "at"
     readonly_fields = ("seq", "at", "actor", "actor_name", "action", "object_type", "object_id",
-                       "detail", "prev_hash", "hash")
+                       "detail", "prev_hash", "hash", "algorithm")
 
-    # Append-only: nobody adds, edits or deletes records here (the hash chain would show it).
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "at", "count", "signature_algorithm", "key_id")
+    readonly_fields = ("seq", "record_hash", "hash_algorithm", "count", "at",
+                       "signature_algorithm", "key_id", "signature")
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+@admin.register(AuditVerification)
+class AuditVerificationAdmin(ReadOnlyAdmin):
+    list_display = ("requested_at", "requested_by", "status", "intact", "records_checked")
+    readonly_fields = ("requested_by", "requested_at", "started_at", "finished_at", "status",
+                       "intact", "records_checked", "checkpoints_checked", "last_seq", "problems")

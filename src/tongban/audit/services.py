@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -20,13 +21,22 @@ _CHAIN_LOCK_KEY = 0x746F6E67  # "tong"
 
 
 def record_digest(*, seq: int, at: str, actor_id: int | None, action: str, object_type: str,
-                  object_id: str, detail: dict[str, Any], prev_hash: str) -> str:
-    """The hash of one record's content chained to the previous record's hash."""
+                  object_id: str, detail: dict[str, Any], prev_hash: str,
+                  algorithm: str = "sha256") -> str:
+    """The hash of one record's content chained to the previous record's hash.
+
+    The content is the compact JSON array ``[seq, at, actor_id, action, object_type, object_id,
+    detail, prev_hash]`` (keys sorted, UTF-8), hashed with SHA-256 or SM3 (``algorithm``).
+    """
     payload = json.dumps(
         [seq, at, actor_id, action, object_type, object_id, detail, prev_hash],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    if algorithm == "sha256":
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    if algorithm == "sm3":
+        return hashlib.new("sm3", payload.encode("utf-8")).hexdigest()
+    raise ValueError(f"unknown audit hash algorithm {algorithm!r}")
 
 
 def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
@@ -39,13 +49,14 @@ def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
     at = timezone.now()
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
     detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+    algorithm = settings.AUDIT_HASH
     digest = record_digest(seq=seq, at=at.isoformat(), actor_id=actor_id, action=action,
                            object_type=object_type, object_id=str(object_id), detail=detail,
-                           prev_hash=prev_hash)
+                           prev_hash=prev_hash, algorithm=algorithm)
     record = AuditRecord(
         seq=seq, at=at, actor_id=actor_id, actor_name=str(actor) if actor_id else "system",
         action=action, object_type=object_type, object_id=str(object_id), detail=detail,
-        prev_hash=prev_hash, hash=digest,
+        prev_hash=prev_hash, hash=digest, algorithm=algorithm,
     )
     prepared.insert(record)  # compiled once: every audited action appends one
     return record
@@ -68,3 +79,127 @@ def _chain_end(connection: BaseDatabaseWrapper) -> tuple[int, str]:
         cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")
         last = cursor.fetchone()
     return (last[0] + 1, last[1]) if last else (1, GENESIS)
+
+
+# --- checkpoints, verification runs and reading the log -----------------------------------
+
+class ChainBroken(Exception):
+    """The chain since the last checkpoint does not verify: no checkpoint is signed over it."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.first_problem.message if result.first_problem else "")
+        self.result = result
+
+
+def audit_checkpoint_write(*, actor: Any = None) -> Any:
+    """Sign the chain's end after verifying the records since the previous checkpoint.
+
+    Returns the new ``AuditCheckpoint``, or the previous one when no record was added since.
+    Raises ``AccessDenied`` for anyone but the system or the bureau, ``ChainBroken`` when the
+    records since the previous checkpoint (or that checkpoint itself) do not verify.
+    """
+    from tongban.accounts.permissions import SYSTEM
+
+    from .models import AuditCheckpoint
+    from .policies import can_write_checkpoint
+    from .signing import checkpoint_message, signing_key
+    from .verification import verify_chain
+
+    actor = SYSTEM if actor is None else actor
+    if not can_write_checkpoint(actor):
+        from tongban.core.errors import AccessDenied
+
+        raise AccessDenied
+    key = signing_key(create=True)
+    assert key is not None
+    end = AuditRecord.objects.order_by("-seq").values_list("seq", "hash", "algorithm").first()
+    if end is None:
+        return None
+    previous = AuditCheckpoint.objects.order_by("-seq", "-at").first()
+    if previous is not None and previous.seq == end[0] and previous.record_hash == end[1]:
+        return previous
+    # Verify from the previous checkpoint's record (which must still match it) to the end.
+    result = verify_chain(from_seq=previous.seq if previous is not None else 1)
+    if not result.intact:
+        raise ChainBroken(result)
+    seq, record_hash, algorithm = end
+    count = AuditRecord.objects.filter(seq__lte=seq).count()
+    at = timezone.now()
+    signature = key.sign(checkpoint_message(seq=seq, record_hash=record_hash,
+                                            hash_algorithm=algorithm, count=count, at=at))
+    return AuditCheckpoint.objects.create(
+        seq=seq, record_hash=record_hash, hash_algorithm=algorithm, count=count, at=at,
+        signature_algorithm=key.algorithm, key_id=key.public.key_id, signature=signature.hex())
+
+
+def audit_verification_request(*, actor: Any) -> Any:
+    """Queue a verification of the whole chain (run by ``tasks.run_verification``)."""
+    from tongban.core.errors import AccessDenied
+    from tongban.scheduling.queue import enqueue_after_commit
+
+    from .models import AuditVerification
+    from .policies import can_read_audit_log
+    from .tasks import run_verification
+
+    if not can_read_audit_log(actor):
+        raise AccessDenied
+    with transaction.atomic():
+        verification = AuditVerification.objects.create(requested_by=actor,
+                                                        requested_at=timezone.now())
+        audit_record(actor=actor, action="audit.verify_requested", object_type="audit_verification",
+                     object_id=verification.pk)
+        enqueue_after_commit(run_verification, verification.pk)
+    return verification
+
+
+def audit_verification_run(*, verification_id: int) -> Any:
+    """Run a queued verification (the background task). Idempotent: a run already started
+    or finished is left alone."""
+    from .models import AuditVerification, VerificationStatus
+    from .verification import verify_chain
+
+    claimed = AuditVerification.objects.filter(
+        pk=verification_id, status=VerificationStatus.QUEUED).update(
+        status=VerificationStatus.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return AuditVerification.objects.filter(pk=verification_id).first()
+
+    def progress(n: int) -> None:
+        AuditVerification.objects.filter(pk=verification_id).update(records_checked=n)
+
+    try:
+        result = verify_chain(progress=progress)
+    except Exception:
+        AuditVerification.objects.filter(pk=verification_id).update(
+            status=VerificationStatus.FAILED, finished_at=timezone.now())
+        raise
+    with transaction.atomic():
+        AuditVerification.objects.filter(pk=verification_id).update(
+            status=VerificationStatus.DONE, finished_at=timezone.now(), intact=result.intact,
+            records_checked=result.records_checked,
+            checkpoints_checked=result.checkpoints_checked, last_seq=result.last_seq,
+            problems=[{"kind": p.kind, "seq": p.seq, **p.params} for p in result.problems])
+        audit_record(actor=None, action="audit.verified", object_type="audit_verification",
+                     object_id=verification_id,
+                     detail={"intact": result.intact, "records_checked": result.records_checked,
+                             "first_problem": result.first_problem.message
+                             if result.first_problem else None})
+    return AuditVerification.objects.get(pk=verification_id)
+
+
+def audit_log_viewed(*, actor: Any, what: str, filters: dict[str, Any] | None = None,
+                     seq: int | None = None) -> None:
+    """Record that ``actor`` read the audit log (a list with ``filters``, or record ``seq``):
+    reading it is itself an exercise of power. Raises ``AccessDenied`` for anyone else."""
+    from tongban.core.errors import AccessDenied
+
+    from .policies import can_read_audit_log
+
+    if not can_read_audit_log(actor):
+        raise AccessDenied
+    detail: dict[str, Any] = {"what": what}
+    if filters:
+        detail["filters"] = {k: v for k, v in filters.items() if v not in (None, "")}
+    with transaction.atomic():
+        audit_record(actor=actor, action="audit.view", object_type="audit_log",
+                     object_id=seq if seq is not None else "", detail=detail)

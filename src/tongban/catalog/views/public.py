@@ -4,12 +4,14 @@ and each item's service guide (办事指南) with its published history."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.access import public
@@ -166,8 +168,16 @@ def power_list(request: HttpRequest) -> HttpResponse:
     f, problems = selectors.parse_filters(request.GET, allowed=("division", "department", "item_type"))
     page = Paginator(selectors.published_versions(f, received_counts=False), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    context = {"power": selectors.power_list(f), "page_obj": page, "versions": page.object_list,
-               "total": page.paginator.count}
+    # The figures of the power list's items over the last twelve months (电子监察's selector).
+    from tongban.supervision.metrics import item_performance
+
+    until = timezone.localdate()
+    since = until - timedelta(days=365)
+    versions = list(page.object_list)
+    performance = item_performance(since, until, item_ids=[v.item_id for v in versions])
+    context = {"power": selectors.power_list(f), "page_obj": page, "versions": versions,
+               "rows": [(v, performance.get(v.item_id)) for v in versions],
+               "since": since, "until": until, "total": page.paginator.count}
     context.update(_filter_context(f, problems))
     return render(request, "catalog/power_list.html", context)
 

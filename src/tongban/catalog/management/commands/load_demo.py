@@ -25,6 +25,7 @@ from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
 from tongban.cases.forms import form_definition_save
 from tongban.catalog.models import Item
+from tongban.inspections.demo import load_demo_inspections
 from tongban.organizations import services as org_services
 from tongban.organizations.models import Department, Division, Hall, Window
 from tongban.queues.demo import load_demo_categories
@@ -279,6 +280,7 @@ class Command(BaseCommand):
             load_accounts()
             load_forms()
             load_demo_categories([h.name for h in HALLS])  # queue categories (取号)
+            load_demo_inspections()  # 双随机一公开 directories and tasks
         self.print_accounts()
 
     def print_accounts(self) -> None:

@@ -1,0 +1,49 @@
+"""``tongban verify_audit``: verify the whole audit chain and its signed checkpoints.
+
+Prints how many records and checkpoints were checked and "完好" (intact), or each problem found,
+the first one first, naming the record ("记录 #N 内容被修改", …); exits with status 1 when anything
+is wrong. ``--json`` prints the same as one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from tongban.audit.verification import verify_chain
+
+
+class Command(BaseCommand):
+    help = "校验审计日志的哈希链和签名检查点；发现问题时指出第一条有问题的记录并以状态 1 退出"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from-seq", type=int, default=1,
+                            help="从该序号的记录开始校验（默认 1，即整条链）")
+        parser.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        parser.add_argument("--language", choices=[code for code, _name in settings.LANGUAGES],
+                            default="zh-hans", help="输出语言（默认 zh-hans）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["from_seq"] < 1:
+            raise CommandError(_("--from-seq 须为正整数"))
+        with translation.override(options["language"]):
+            result = verify_chain(from_seq=options["from_seq"])
+            if options["json"]:
+                self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+            else:
+                self.stdout.write(_("已校验 %(records)s 条记录（自 #%(from)s 起）、%(checkpoints)s 个检查点")
+                                  % {"records": result.records_checked, "from": result.from_seq,
+                                     "checkpoints": result.checkpoints_checked})
+                for problem in result.problems:
+                    self.stdout.write(problem.message)
+            if not result.intact:
+                assert result.first_problem is not None
+                raise CommandError(_("审计日志未通过校验：%(problem)s")
+                                   % {"problem": result.first_problem.message}, returncode=1)
+            if not options["json"]:
+                self.stdout.write(_("完好"))

@@ -1,0 +1,306 @@
+"""Verifying the audit chain: every record's hash, every link, the numbering, the checkpoints.
+
+``verify_chain()`` walks the records in ``seq`` order in chunks (constant memory, linear time)
+and stops at the first record where the chain breaks; it then works out what happened there:
+
+- **内容被修改** (modified): the record's hash does not match its content, and no other
+  numbering explains it — or the next record's ``prev_hash`` names a hash no record has (the
+  record was rewritten together with its own hash).
+- **缺失记录** (deleted): a gap in the numbering where the next record's ``prev_hash`` names the
+  missing one; also records deleted and the later ones renumbered.
+- **插入的记录** (inserted): a record that chains correctly but that the records after it skip
+  (their ``prev_hash`` names its predecessor, and their content hashes under a smaller number);
+  or a record that chains to some earlier record instead of its predecessor.
+- **顺序被调换** (reordered): a record whose content hashes only under another number, the record
+  holding that number hashing only under this one (two ``seq`` values swapped).
+
+Each record's original number is recovered from its content: the hash covers ``seq``, so the
+number under which it hashes correctly is the one it was written with; that number is found by
+following ``prev_hash`` back to a record that verifies (a few look-ups, only once broken).
+
+Checkpoints (``AuditCheckpoint``) are checked for a valid signature by a trusted key and for still
+matching the record they name; the newest valid checkpoint also reveals deleted last records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .models import AuditCheckpoint, AuditRecord
+from .services import GENESIS, record_digest
+from .signing import PublicKey, trusted_keys
+
+FIELDS = ("seq", "at", "actor_id", "action", "object_type", "object_id", "detail", "prev_hash",
+          "hash", "algorithm")
+CHUNK = 2000
+# How far back a record's original number is traced through prev_hash (each step is one look-up).
+TRACE_DEPTH = 3
+# Numbers on either side of its own tried first for a record that does not verify (no look-up).
+NEARBY = 16
+
+MODIFIED = "modified"
+MISSING = "missing"
+INSERTED = "inserted"
+REORDERED = "reordered"
+TRUNCATED = "truncated"
+CHECKPOINT_MISMATCH = "checkpoint_mismatch"
+CHECKPOINT_SIGNATURE = "checkpoint_signature"
+CHECKPOINT_KEY = "checkpoint_key"
+
+
+@dataclass
+class Problem:
+    kind: str
+    seq: int  # the record the problem is named by
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The sentence in the active language."""
+        p = {"seq": self.seq, **self.params}
+        if self.kind == MODIFIED:
+            return _("记录 #%(seq)s 内容被修改") % p
+        if self.kind == MISSING:
+            if p.get("renumbered"):
+                return _("记录 #%(seq)s 之前缺失记录 #%(missing)s（之后的记录被重新编号）") % p
+            return _("记录 #%(seq)s 之前缺失记录 #%(missing)s") % p
+        if self.kind == INSERTED:
+            return _("记录 #%(seq)s 为插入的记录") % p
+        if self.kind == REORDERED:
+            if p.get("swapped"):
+                return _("记录 #%(seq)s 顺序被调换（与记录 #%(other)s 对调）") % p
+            return _("记录 #%(seq)s 顺序被调换（原为记录 #%(other)s）") % p
+        if self.kind == TRUNCATED:
+            if p["last"] is None:
+                return _("审计日志中没有记录，但检查点确认至记录 #%(seq)s：记录 #1–#%(seq)s 被删除") % p
+            return _("记录 #%(last)s 之后缺失记录 #%(missing)s"
+                     "（末尾的记录被删除，检查点确认至记录 #%(seq)s）") % p
+        if self.kind == CHECKPOINT_MISMATCH:
+            return _("记录 #%(seq)s 与检查点（%(at)s）不符：该记录或其之前的记录被改写") % p
+        if self.kind == CHECKPOINT_SIGNATURE:
+            return _("检查点（记录 #%(seq)s，%(at)s）的签名无效") % p
+        if self.kind == CHECKPOINT_KEY:
+            return _("检查点（记录 #%(seq)s，%(at)s）由不受信任的密钥 %(key)s 签名") % p
+        return f"{self.kind} #{self.seq}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "seq": self.seq, "message": self.message, **self.params}
+
+
+@dataclass
+class VerificationResult:
+    from_seq: int
+    records_checked: int = 0
+    checkpoints_checked: int = 0
+    last_seq: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"intact": self.intact, "from_seq": self.from_seq,
+                "records_checked": self.records_checked,
+                "checkpoints_checked": self.checkpoints_checked, "last_seq": self.last_seq,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–#{last}"
+
+
+def _when(at: dt.datetime) -> str:
+    return date_format(timezone.localtime(at), "Y-m-d H:i:s")
+
+
+def digest_of(row: Any, *, seq: int | None = None) -> str:
+    """The hash ``row`` should carry (under ``seq`` instead of its own number, if given)."""
+    return record_digest(seq=row.seq if seq is None else seq, at=row.at.isoformat(),
+                         actor_id=row.actor_id, action=row.action, object_type=row.object_type,
+                         object_id=row.object_id, detail=row.detail, prev_hash=row.prev_hash,
+                         algorithm=row.algorithm)
+
+
+def _rows() -> Any:
+    return AuditRecord.objects.order_by("seq").values_list(*FIELDS, named=True)
+
+
+def _row_by_seq(seq: int) -> Any:
+    return _rows().filter(seq=seq).first()
+
+
+def _row_by_hash(digest: str) -> Any:
+    return _rows().filter(hash=digest).first()
+
+
+def original_seq(row: Any, depth: int = TRACE_DEPTH) -> int | None:
+    """The number ``row`` was written with: the one under which its content hashes to its hash.
+
+    That is its own when the record verifies; otherwise one more than its predecessor's (the
+    record its ``prev_hash`` names), traced back at most ``depth`` records; the few numbers around its
+    own are tried first. ``None``: no number
+    explains the hash — the content was changed.
+    """
+    if digest_of(row) == row.hash:
+        return int(row.seq)
+    # Renumbered by a few places (records inserted or deleted nearby): try the numbers around.
+    for distance in range(1, NEARBY + 1):
+        for candidate in (row.seq - distance, row.seq + distance):
+            if candidate >= 1 and digest_of(row, seq=candidate) == row.hash:
+                return int(candidate)
+    if row.prev_hash == GENESIS:
+        candidate = 1
+    else:
+        if depth <= 0:
+            return None
+        predecessor = _row_by_hash(row.prev_hash)
+        if predecessor is None:
+            return None
+        before = original_seq(predecessor, depth - 1)
+        if before is None:
+            return None
+        candidate = before + 1
+    return candidate if digest_of(row, seq=candidate) == row.hash else None
+
+
+def _diagnose(row: Any, *, expected_seq: int | None, expected_prev: str | None,
+              prev_seq: int | None, prev_prev_hash: str | None) -> Problem | None:
+    """What is wrong at ``row``, given what the chain so far leads to expect (None: fine)."""
+    seq = int(row.seq)
+    content_ok = digest_of(row) == row.hash
+    link_ok = expected_prev is None or row.prev_hash == expected_prev
+    seq_ok = expected_seq is None or seq == expected_seq
+    if content_ok and link_ok and seq_ok:
+        return None
+    if not content_ok:
+        return _diagnose_content(row)
+    if not seq_ok and expected_seq is not None and seq > expected_seq:
+        return Problem(MISSING, seq, {"missing": _span(expected_seq, seq - 1)})
+    # Content and numbering fine, but the link to the predecessor broken.
+    if prev_seq is None:  # the first record of the log claims a predecessor
+        return Problem(INSERTED, seq)
+    if prev_prev_hash is not None and row.prev_hash == prev_prev_hash:
+        return Problem(INSERTED, prev_seq)  # this record skips its predecessor
+    named = _row_by_hash(row.prev_hash)
+    if named is None:
+        # The predecessor's hash was rewritten (or the predecessor replaced by another record).
+        return Problem(MODIFIED, prev_seq)
+    if int(named.seq) < prev_seq - 1:
+        return Problem(INSERTED, seq)  # chains to an earlier record: forged and added here
+    return Problem(MODIFIED, prev_seq)
+
+
+def _diagnose_content(row: Any) -> Problem:
+    seq = int(row.seq)
+    original = original_seq(row)
+    if original is None or original == seq:
+        return Problem(MODIFIED, seq)
+    partner = _row_by_seq(original)
+    if partner is not None and original_seq(partner) == seq:
+        return Problem(REORDERED, seq, {"other": original, "swapped": True})
+    if original < seq and partner is not None and digest_of(partner) == partner.hash:
+        # Renumbered upwards by (seq - original): records were inserted from #original on.
+        return Problem(INSERTED, original)
+    if original > seq:
+        return Problem(MISSING, seq, {"missing": _span(seq, original - 1), "renumbered": True})
+    return Problem(REORDERED, seq, {"other": original, "swapped": False})
+
+
+def _check_signatures(checkpoints: list[AuditCheckpoint],
+                      keys: dict[str, PublicKey]) -> tuple[list[AuditCheckpoint], list[Problem]]:
+    valid, problems = [], []
+    for cp in checkpoints:
+        key = keys.get(cp.key_id)
+        params = {"at": _when(cp.at), "checkpoint": cp.pk, "key": cp.key_id}
+        if key is None or key.algorithm != cp.signature_algorithm:
+            problems.append(Problem(CHECKPOINT_KEY, cp.seq, params))
+            continue
+        try:
+            signature = bytes.fromhex(cp.signature)
+        except ValueError:
+            signature = b""
+        if not key.verify(cp.signed_message(), signature):
+            problems.append(Problem(CHECKPOINT_SIGNATURE, cp.seq, params))
+            continue
+        valid.append(cp)
+    return valid, problems
+
+
+def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
+                 progress: Callable[[int], None] | None = None) -> VerificationResult:
+    """Verify the records from ``from_seq`` on and the checkpoints covering them.
+
+    Reads the records in chunks of ``CHUNK`` (a server-side cursor on PostgreSQL). ``progress``
+    is called with the number of records checked every ``CHUNK`` records.
+    """
+    from_seq = max(1, int(from_seq))
+    result = VerificationResult(from_seq=from_seq)
+    keys = trusted_keys() if keys is None else keys
+
+    checkpoints = list(AuditCheckpoint.objects.filter(seq__gte=from_seq).order_by("seq", "at"))
+    valid, signature_problems = _check_signatures(checkpoints, keys)
+    result.checkpoints_checked = len(checkpoints)
+    by_seq: dict[int, list[AuditCheckpoint]] = defaultdict(list)
+    for cp in valid:
+        by_seq[cp.seq].append(cp)
+
+    if from_seq == 1:
+        prev_seq: int | None = None
+        expected_seq: int | None = 1
+        expected_prev: str | None = GENESIS
+    else:
+        before = _row_by_seq(from_seq - 1)
+        prev_seq = int(before.seq) if before is not None else None
+        expected_seq = from_seq if before is not None else None
+        expected_prev = before.hash if before is not None else None
+    prev_prev_hash: str | None = None
+    chain_problem: Problem | None = None
+    count = 0
+    for row in _rows().filter(seq__gte=from_seq).iterator(chunk_size=CHUNK):
+        count += 1
+        chain_problem = _diagnose(row, expected_seq=expected_seq, expected_prev=expected_prev,
+                                  prev_seq=prev_seq, prev_prev_hash=prev_prev_hash)
+        if chain_problem is None:
+            for cp in by_seq.get(int(row.seq), ()):
+                if cp.record_hash != row.hash or (from_seq == 1 and cp.count != count):
+                    chain_problem = Problem(CHECKPOINT_MISMATCH, int(row.seq),
+                                            {"at": _when(cp.at), "checkpoint": cp.pk})
+                    break
+        if chain_problem is not None:
+            break
+        prev_prev_hash, expected_prev = expected_prev, row.hash
+        prev_seq = int(row.seq)
+        expected_seq = prev_seq + 1
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
+    result.records_checked = count
+
+    last = AuditRecord.objects.aggregate(last=Max("seq"))["last"]
+    result.last_seq = last
+    problems = [*signature_problems]
+    if chain_problem is not None:
+        problems.append(chain_problem)
+    newest = max(valid, key=lambda cp: cp.seq, default=None)
+    if newest is not None and (last is None or newest.seq > last):
+        first_missing = 1 if last is None else last + 1
+        problems.append(Problem(TRUNCATED, newest.seq, {
+            "last": last, "missing": _span(first_missing, newest.seq), "at": _when(newest.at)}))
+    # The first problem in the order of the chain; a record's own problem before a checkpoint's.
+    order = {MISSING: 0, INSERTED: 0, REORDERED: 0, MODIFIED: 0, CHECKPOINT_MISMATCH: 1,
+             TRUNCATED: 2, CHECKPOINT_KEY: 3, CHECKPOINT_SIGNATURE: 3}
+    result.problems = sorted(problems, key=lambda p: (p.seq, order.get(p.kind, 9)))
+    return result

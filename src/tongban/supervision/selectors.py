@@ -1,0 +1,208 @@
+"""Reads of the supervisor's dashboard: live counts by department and state, the drill-down
+to cases, the supervision records, and the weekly trend. The metrics are in ``metrics``.
+
+Scope: supervisors and the bureau see every department; a department head sees their own
+(``policies.dashboard_department``). The green / yellow / red state is the live one of
+``cases.selectors.case_deadline_state``, through its query form ``_deadline_filter``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+
+from tongban.cases import selectors as case_selectors
+from tongban.cases.models import Case, DeadlineState, Status
+from tongban.organizations.models import Department
+
+from . import policies
+from .models import SupervisionRecord
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Columns of the board: label key → statuses counted in it.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "waiting": (Status.SUBMITTED, Status.PRE_REVIEW),
+    "supplement": (Status.SUPPLEMENT,),
+    "in_progress": (Status.ACCEPTED,),
+    "suspended": (Status.SUSPENDED,),
+    "completed": (Status.APPROVED, Status.DENIED, Status.DELIVERED),
+    "refused": (Status.REFUSED,),
+    "closed": (Status.WITHDRAWN, Status.TERMINATED),
+}
+# Cases whose clock runs or is stopped: the ones a deadline state is counted for.
+OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.SUPPLEMENT)
+
+
+def scope_cases(user: Any) -> QuerySet[Case]:
+    """Every submitted case the user's dashboard covers."""
+    cases = Case.objects.exclude(status=Status.DRAFT)
+    department = policies.dashboard_department(user)
+    return cases if department is None else cases.filter(department_id=department)
+
+
+def open_cases(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Accepted and not yet decided."""
+    return cases.filter(status__in=OPEN_STATUSES, accepted_at__isnull=False,
+                        decided_at__isnull=True)
+
+
+@dataclass
+class BoardRow:
+    department_id: int | None
+    name: str
+    statuses: dict[str, int] = field(default_factory=dict)
+    states: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def open(self) -> int:
+        return sum(self.states.values())
+
+
+def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
+    """Live counts per department: cases by status group, and the open ones by deadline state."""
+    cases = scope_cases(user)
+    rows: dict[int, BoardRow] = {}
+    names = dict(Department.objects.filter(pk__in=cases.values("department_id"))
+                 .values_list("pk", "name"))
+
+    def row(pk: int) -> BoardRow:
+        if pk not in rows:
+            rows[pk] = BoardRow(pk, names.get(pk, str(pk)),
+                                {k: 0 for k in STATUS_GROUPS},
+                                {s: 0 for s in DeadlineState.values})
+        return rows[pk]
+
+    group_of = {s: k for k, statuses in STATUS_GROUPS.items() for s in statuses}
+    for pk, status, count in cases.values_list("department_id", "status").annotate(n=Count("pk")):
+        row(pk).statuses[group_of.get(status, "closed")] += count
+    running = open_cases(cases)
+    for state in (DeadlineState.YELLOW, DeadlineState.RED):
+        counted = case_selectors._deadline_filter(running, state, now)
+        for pk, count in counted.values_list("department_id").annotate(n=Count("pk")):
+            row(pk).states[state] += count
+    for pk, count in running.values_list("department_id").annotate(n=Count("pk")):
+        r = row(pk)
+        r.states[DeadlineState.GREEN] = count - r.states[DeadlineState.YELLOW] \
+            - r.states[DeadlineState.RED]
+    ordered = sorted(rows.values(), key=lambda r: (-r.states[DeadlineState.RED],
+                                                    -r.states[DeadlineState.YELLOW], r.name))
+    total = BoardRow(None, "", {k: sum(r.statuses[k] for r in ordered) for k in STATUS_GROUPS},
+                     {s: sum(r.states[s] for r in ordered) for s in DeadlineState.values})
+    return ordered, total
+
+
+def drill_down(user: Any, *, now: dt.datetime, department: int | None = None,
+               group: str = "", state: str = "") -> QuerySet[Case]:
+    """The cases behind one figure of the board (most urgent first)."""
+    cases = scope_cases(user)
+    if department is not None:
+        cases = cases.filter(department_id=department)
+    if group in STATUS_GROUPS:
+        cases = cases.filter(status__in=STATUS_GROUPS[group])
+    if state in DeadlineState.values:
+        cases = case_selectors._deadline_filter(open_cases(cases), state, now)
+    return cases.select_related("item_version", "department").order_by("due_at", "-pk")
+
+
+# --- records ---------------------------------------------------------------------------------------
+
+def records(user: Any, *, kind: str = "", state: str = "", department: int | None = None,
+            person: int | None = None) -> QuerySet[SupervisionRecord]:
+    """The records the user may see, newest first, filtered."""
+    qs = SupervisionRecord.objects.select_related("case", "department", "person", "step")
+    if not policies.sees_everything(user):
+        own = policies.user_department_id(user)
+        mine = Q(person_id=user.pk)
+        if getattr(user, "role", None) == "head" and own is not None:
+            mine |= Q(department_id=own)
+        qs = qs.filter(mine)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    if department is not None:
+        qs = qs.filter(department_id=department)
+    if person is not None:
+        qs = qs.filter(person_id=person)
+    return qs.order_by("-opened_at", "-pk")
+
+
+def record_find(user: Any, pk: int) -> SupervisionRecord | None:
+    record = (SupervisionRecord.objects.select_related("case", "department", "person", "step",
+                                                       "acknowledged_by", "explained_by",
+                                                       "closed_by")
+              .filter(pk=pk).first())
+    if record is None or not policies.can_view_record(user, record):
+        return None
+    return record
+
+
+def record_counts(user: Any) -> dict[str, int]:
+    """Open (not closed) records per kind."""
+    rows = records(user).exclude(state="closed").values_list("kind").annotate(n=Count("pk"))
+    return {kind: count for kind, count in rows}
+
+
+# --- trend -----------------------------------------------------------------------------------------
+
+@dataclass
+class WeekPoint:
+    week: dt.date  # the Monday, Beijing time
+    accepted: int = 0
+    completed: int = 0
+    overdue: int = 0
+    records: int = 0
+
+
+def _monday(instant: dt.datetime) -> dt.date:
+    day = instant.astimezone(SHANGHAI).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[WeekPoint]:
+    """Per week (Monday to Sunday, Beijing time), the last ``weeks`` weeks up to this one:
+    cases accepted, cases completed (decided), completed after their due instant, and
+    supervision records opened."""
+    weeks = weeks or settings.SUPERVISION_TREND_WEEKS
+    this_week = _monday(now)
+    first = this_week - dt.timedelta(weeks=weeks - 1)
+    since = dt.datetime.combine(first, dt.time(), tzinfo=SHANGHAI)
+    points = {first + dt.timedelta(weeks=i): WeekPoint(first + dt.timedelta(weeks=i))
+              for i in range(weeks)}
+    cases = scope_cases(user)
+    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (at,) in cases.filter(accepted_at__gte=since).values_list("accepted_at"):
+        if at is not None:
+            counts[_monday(at)]["accepted"] += 1
+    for decided, due in cases.filter(decided_at__gte=since).values_list("decided_at", "due_at"):
+        if decided is None:
+            continue
+        counts[_monday(decided)]["completed"] += 1
+        if due is not None and decided > due:
+            counts[_monday(decided)]["overdue"] += 1
+    for (at,) in records(user).filter(opened_at__gte=since).values_list("opened_at"):
+        counts[_monday(at)]["records"] += 1
+    for week, values in counts.items():
+        point = points.get(week)
+        if point is not None:
+            for name, value in values.items():
+                setattr(point, name, value)
+    return [points[k] for k in sorted(points)]
+
+
+def trend_chart(points: list[WeekPoint]) -> dict[str, Any]:
+    """The trend as the chart script reads it (also the API's answer)."""
+    return {
+        "weeks": [p.week.isoformat() for p in points],
+        "accepted": [p.accepted for p in points],
+        "completed": [p.completed for p in points],
+        "overdue": [p.overdue for p in points],
+        "records": [p.records for p in points],
+    }

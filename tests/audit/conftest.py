@@ -1,0 +1,102 @@
+"""Fixtures of the audit tests: a signing key of the test's own, a chain built through
+``audit_record``, and tampering with the table directly in SQL (as an intruder with database
+access would)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from tongban.audit.models import AuditRecord
+from tongban.audit.services import audit_record, record_digest
+
+TABLE = AuditRecord._meta.db_table
+
+
+@pytest.fixture(autouse=True)
+def _own_signing_key(settings: Any, tmp_path: Path) -> None:
+    """Each test generates its key in its own data directory (never the real one)."""
+    settings.DATA_DIR = tmp_path
+    settings.AUDIT_SIGNING_KEY_FILE = ""
+    settings.AUDIT_SIGNATURE = "ed25519"
+    settings.AUDIT_HASH = "sha256"
+    settings.AUDIT_TRUSTED_PUBLIC_KEYS = []
+
+
+@pytest.fixture
+def chain(db: None) -> Callable[[int], list[int]]:
+    """``chain(n)`` appends n records (one transaction each) and returns their seq numbers."""
+
+    def build(n: int) -> list[int]:
+        seqs = []
+        for i in range(n):
+            with transaction.atomic():
+                seqs.append(audit_record(actor=None, action="test.acted", object_type="thing",
+                                         object_id=i, detail={"n": i, "说明": f"第{i}次"}).seq)
+        return seqs
+
+    return build
+
+
+def sql(statement: str, params: list[Any] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def json_param() -> str:
+    return "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+
+
+def set_detail(seq: int, detail: dict[str, Any]) -> None:
+    sql(f"UPDATE {TABLE} SET detail = {json_param()} WHERE seq = %s", [json.dumps(detail), seq])
+
+
+def set_hash(seq: int, digest: str) -> None:
+    sql(f"UPDATE {TABLE} SET hash = %s WHERE seq = %s", [digest, seq])
+
+
+def delete(*seqs: int) -> None:
+    for seq in seqs:
+        sql(f"DELETE FROM {TABLE} WHERE seq = %s", [seq])
+
+
+def swap(a: int, b: int) -> None:
+    sql(f"UPDATE {TABLE} SET seq = %s WHERE seq = %s", [-1, a])
+    sql(f"UPDATE {TABLE} SET seq = %s WHERE seq = %s", [a, b])
+    sql(f"UPDATE {TABLE} SET seq = %s WHERE seq = %s", [b, -1])
+
+
+def shift_from(seq: int, by: int) -> None:
+    """Renumber the records from ``seq`` on by ``by`` (in two steps: seq is unique)."""
+    sql(f"UPDATE {TABLE} SET seq = seq + 1000000 WHERE seq >= %s", [seq])
+    sql(f"UPDATE {TABLE} SET seq = seq - 1000000 + %s WHERE seq >= 1000000", [by])
+
+
+def digest(row: AuditRecord, **changes: Any) -> str:
+    values = {"seq": row.seq, "at": row.at.isoformat(), "actor_id": row.actor_id,
+              "action": row.action, "object_type": row.object_type, "object_id": row.object_id,
+              "detail": row.detail, "prev_hash": row.prev_hash, "algorithm": row.algorithm}
+    values.update(changes)
+    return record_digest(**values)
+
+
+def insert_forged(*, seq: int, prev_hash: str, like: AuditRecord) -> str:
+    """Insert a record with a valid-looking hash (computed as the platform would)."""
+    detail = {"forged": True}
+    digest_ = digest(like, seq=seq, prev_hash=prev_hash, detail=detail, action="case.approved")
+    sql(f"INSERT INTO {TABLE} (seq, at, actor_id, actor_name, action, object_type, object_id, "
+        f"detail, prev_hash, hash, algorithm) VALUES (%s, %s, NULL, 'system', 'case.approved', "
+        f"%s, %s, {json_param()}, %s, %s, %s)",
+        [seq, like.at, like.object_type, like.object_id, json.dumps(detail), prev_hash, digest_,
+         like.algorithm])
+    return digest_
+
+
+def record(seq: int) -> AuditRecord:
+    return AuditRecord.objects.get(seq=seq)
+

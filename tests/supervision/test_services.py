@@ -1,0 +1,247 @@
+"""The supervision sweep's triggers, idempotency, escalation, and answering records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.cases.conftest import ON_THE_SPOT, PROXY, TIME_LIMITED, form, item, pdf
+from tongban.accounts.models import User
+from tongban.accounts.permissions import SYSTEM
+from tongban.audit.models import AuditRecord
+from tongban.cases import services as cases
+from tongban.cases.materials import case_material_add
+from tongban.cases.models import Case, Channel
+from tongban.cases.services import ApplicantData
+from tongban.clock import selectors as clock
+from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.notifications.models import Notification
+from tongban.organizations.models import Department
+from tongban.supervision import services
+from tongban.supervision.models import Kind, State, SupervisionRecord
+from tongban.workflows.models import StepTask
+
+pytestmark = pytest.mark.django_db
+
+BJ = dt.timezone(dt.timedelta(hours=8))
+START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=BJ)  # a Monday morning
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar() -> Any:
+    clock.forget_calendar()
+    yield
+    clock.forget_calendar()
+
+
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run the sweep as the worker does: escalations go out when its transactions commit."""
+
+    def run(now: dt.datetime, case_ids: list[int] | None = None) -> dict[str, int]:
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.supervision_sweep(now=now, case_ids=case_ids)
+
+    return run
+
+
+def applicant(user: User) -> ApplicantData:
+    return ApplicantData(kind="natural_person", name=user.real_name, id_number=user.id_number,
+                         phone=user.phone)
+
+
+def submitted(people: dict[str, User], code: str, *, actor: str = "citizen",
+              channel: str = Channel.ONLINE) -> Case:
+    user = people[actor]
+    who = applicant(people["citizen"]) if actor == "citizen" else ApplicantData(
+        kind="natural_person", name="王五", id_number="620102199003070018")
+    case = cases.case_create(actor=user, item=item(code), channel=channel, applicant=who,
+                             form_data=form())
+    for m in case.item_version.materials.all():
+        case_material_add(actor=user, case=case, material=m, name=m.name, upload=pdf(),
+                          original_name="a.pdf")
+    cases.case_submit(actor=user, case=case)
+    return case
+
+
+def accepted(people: dict[str, User], code: str, monkeypatch: pytest.MonkeyPatch,
+             receiver: str = "officer") -> Case:
+    monkeypatch.setattr(cases, "_now", lambda: START)
+    case = submitted(people, code)
+    cases.case_accept(actor=people[receiver], case=case)
+    case.refresh_from_db()
+    return case
+
+
+def kinds(case: Case) -> list[str]:
+    return sorted(SupervisionRecord.objects.filter(case=case).values_list("kind", flat=True))
+
+
+def test_step_late_while_case_in_time_then_case_red_one_record_each(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    people = overseers
+    case = accepted(people, TIME_LIMITED, monkeypatch)
+    review = StepTask.objects.get(case=case, status="open")
+    review.assignee = people["officer"]
+    review.save(update_fields=["assignee"])
+    assert review.due_at is not None and case.due_at is not None and review.due_at < case.due_at
+
+    # Just after the step's own due instant: the step is late, the case is still in time.
+    first = sweep(review.due_at + dt.timedelta(minutes=1))
+    assert first == {Kind.STEP_OVER_LIMIT: 1}
+    record = SupervisionRecord.objects.get(case=case)
+    assert (record.kind, record.step_id, record.person, record.department.name) == (
+        Kind.STEP_OVER_LIMIT, review.pk, people["officer"], "兰州市市场监督管理局")
+    assert "尚未超期" in record.detail
+
+    # Re-running the sweep opens nothing twice and sends nothing twice.
+    assert sweep(review.due_at + dt.timedelta(minutes=2)) == {}
+    notes = Notification.objects.filter(key=f"supervision:{record.pk}")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["head", "supervisor"]
+
+    # One hour before the case's due instant (a working-day afternoon): yellow card.
+    assert sweep(case.due_at - dt.timedelta(hours=1)) == {Kind.YELLOW_CASE: 1}
+    # After it: red card; the late step keeps its one record (no red_step beside it).
+    assert sweep(case.due_at + dt.timedelta(days=1)) == {Kind.RED_CASE: 1}
+    assert kinds(case) == sorted([Kind.STEP_OVER_LIMIT, Kind.YELLOW_CASE, Kind.RED_CASE])
+    red = SupervisionRecord.objects.get(case=case, kind=Kind.RED_CASE)
+    assert red.person == people["officer"] and red.escalated_at is not None
+    assert AuditRecord.objects.filter(action="supervision.opened").count() == 3
+    assert Notification.objects.filter(kind="supervision").count() == 6
+
+
+def test_a_step_late_after_the_case_is_late_is_a_red_step(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    case = accepted(overseers, TIME_LIMITED, monkeypatch)
+    assert case.due_at is not None
+    assert sweep(case.due_at + dt.timedelta(days=3)) == {Kind.RED_CASE: 1, Kind.RED_STEP: 1}
+
+
+def test_late_forwarding_by_the_street_centre(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    people = overseers
+    case = accepted(people, PROXY, monkeypatch, receiver="proxy")
+    forward = StepTask.objects.get(case=case, status="open")
+    assert forward.role == "proxy_agent" and forward.due_at is not None
+    later = forward.due_at + dt.timedelta(hours=1)
+    monkeypatch.setattr(cases, "_now", lambda: later)
+    cases.case_step(actor=people["proxy"], task=forward, action="forward")
+    assert sweep(later) == {Kind.LATE_FORWARDING: 1}
+    record = SupervisionRecord.objects.get(case=case)
+    assert record.person == people["proxy"]
+    assert record.department.name == "城关区皋兰路街道便民服务中心"
+    assert "代办转交" in record.detail
+
+
+def test_refusal_without_a_reason(overseers: dict[str, User], sweep: Any) -> None:
+    people = overseers
+    terse = submitted(people, ON_THE_SPOT, actor="clerk", channel=Channel.WINDOW)
+    cases.case_refuse(actor=people["clerk"], case=terse, reason="不行")
+    reasoned = submitted(people, ON_THE_SPOT, actor="clerk", channel=Channel.WINDOW)
+    cases.case_refuse(actor=people["clerk"], case=reasoned, reason="申请材料不符合法定形式")
+    assert sweep(timezone.now()) == {Kind.REFUSAL_WITHOUT_REASON: 1}
+    record = SupervisionRecord.objects.get()
+    assert record.case == terse and record.person == people["clerk"]
+    assert record.department == Department.objects.get(name="兰州市政务服务管理局")  # the hall's
+
+
+def test_visits_over_the_promise(overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch,
+                                 sweep: Any) -> None:
+    people = overseers
+    case = accepted(people, TIME_LIMITED, monkeypatch)
+    monkeypatch.setattr(cases, "_now", timezone.now)
+    promised = case.item_version.required_visits
+    for _ in range(promised + 1):
+        cases.case_record_visit(actor=people["officer"], case=case, purpose="补交纸质材料")
+    case.refresh_from_db()
+    assert case.excess_visits
+    found = sweep(timezone.now(), case_ids=[case.pk])
+    assert found.get(Kind.VISITS_OVER_PROMISE) == 1
+    record = SupervisionRecord.objects.get(case=case, kind=Kind.VISITS_OVER_PROMISE)
+    assert record.data == {"visits": promised + 1, "allowed": promised}
+
+
+def test_record_open_is_idempotent_per_kind_and_case(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    people = overseers
+    case = accepted(people, TIME_LIMITED, monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.supervision_record_open(
+            kind=Kind.MATERIALS_BEYOND_GUIDE, case=case, department=case.department,
+            person=people["officer"], detail={"rating": 7}, actor=SYSTEM)
+        again = services.supervision_record_open(
+            kind=Kind.MATERIALS_BEYOND_GUIDE, case=case, department=case.department,
+            person=people["officer"], detail="另一段说明", actor=SYSTEM)
+    assert again.pk == first.pk and SupervisionRecord.objects.count() == 1
+    assert first.data == {"rating": 7} and "办事指南之外" in first.detail
+    assert Notification.objects.filter(key=f"supervision:{first.pk}").count() == 2
+    with pytest.raises(RuleViolation) as err:
+        services.supervision_record_open(kind="nonsense", case=case, department=case.department,
+                                         person=None, detail="", actor=SYSTEM)
+    assert [p.field for p in err.value.problems] == ["kind"]
+
+
+def test_answering_and_closing(overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> None:
+    people = overseers
+    case = accepted(people, TIME_LIMITED, monkeypatch)
+    record = services.supervision_record_open(
+        kind=Kind.RED_CASE, case=case, department=case.department, person=people["officer"],
+        detail="超期", actor=SYSTEM)
+
+    # Someone else's department, or a citizen, may not answer; nothing changes.
+    for outsider in ("hr_head", "citizen", "supervisor"):
+        with pytest.raises(AccessDenied):
+            services.supervision_record_acknowledge(actor=people[outsider], record=record)
+    record.refresh_from_db()
+    assert record.state == State.OPEN and record.acknowledged_at is None
+
+    services.supervision_record_acknowledge(actor=people["officer"], record=record)
+    with pytest.raises(RuleViolation) as err:
+        services.supervision_record_explain(actor=people["head"], record=record, explanation=" ")
+    assert [p.field for p in err.value.problems] == ["explanation"]
+    services.supervision_record_explain(actor=people["head"], record=record,
+                                        explanation="专家评审延误，已督促")
+    with pytest.raises(AccessDenied):
+        services.supervision_record_close(actor=people["head"], record=record, note="同意")
+    record.refresh_from_db()
+    assert record.state == State.EXPLAINED
+    services.supervision_record_close(actor=people["supervisor"], record=record, note="情况属实，予以办结")
+    record.refresh_from_db()
+    assert (record.state, record.explanation, record.close_note, record.closed_by) == (
+        State.CLOSED, "专家评审延误，已督促", "情况属实，予以办结", people["supervisor"])
+    assert list(AuditRecord.objects.filter(object_type="supervision_record")
+                .values_list("action", flat=True).order_by("seq")) == [
+        "supervision.opened", "supervision.acknowledged", "supervision.explained",
+        "supervision.closed"]
+
+
+def test_the_per_event_task_checks_that_case(overseers: dict[str, User],
+                                             django_capture_on_commit_callbacks: Any) -> None:
+    from tongban.cases.models import CaseEvent
+    from tongban.supervision.tasks import supervision_on_case_event
+
+    people = overseers
+    case = submitted(people, ON_THE_SPOT, actor="clerk", channel=Channel.WINDOW)
+    cases.case_refuse(actor=people["clerk"], case=case, reason="无")
+    event = CaseEvent.objects.get(case=case, action="refuse")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert supervision_on_case_event.call(event.pk) == {Kind.REFUSAL_WITHOUT_REASON: 1}
+        assert supervision_on_case_event.call(event.pk) == {}
+    assert supervision_on_case_event.call(0) == {}
+
+
+def test_the_sweep_is_a_seeded_schedule(db: None) -> None:
+    from tongban.scheduling.models import Schedule
+
+    schedule = Schedule.objects.get(name="sweep_supervision")
+    schedule.full_clean()  # the task path imports and is a background task
+    assert (schedule.task, schedule.interval_seconds, schedule.enabled) == (
+        "tongban.supervision.tasks.sweep_supervision", 600, True)
