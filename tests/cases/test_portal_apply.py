@@ -72,8 +72,9 @@ def test_the_form_is_generated_from_the_items_definition(citizen: User) -> None:
     assert 'name="f_business_name"' in page and "（必填）" in page
     assert 'aria-describedby="id_f_business_name_helptext"' in page
     assert 'id="id_f_business_name_helptext">与营业执照上的名称一致' in page
-    # The applicant comes from the account, shown, not editable; the phone is prefilled.
-    assert "张三" in page and "620102199003077770" in page
+    # The applicant comes from the account, shown (ID number masked, as on the account page),
+    # not editable; the phone is prefilled.
+    assert "张三" in page and '<dd class="code">6201**********7770</dd>' in page
     assert 'name="f_contact_phone" value="13893100001"' in page
     assert 'name="idempotency_key" value="' in page
     assert "我代他人办理（代理人）" in page

@@ -34,6 +34,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.catalog.models import Commitment, Item, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
@@ -216,13 +217,17 @@ def _party(user: Any) -> dict[str, Any]:
     applicant = _applicant(user)
     return {"kind": ApplicantKind(applicant.kind).label, "name": applicant.name,
             "id_label": _("统一社会信用代码") if user.role == "enterprise" else _("公民身份号码"),
-            "id_number": applicant.id_number, "phone": applicant.phone,
+            # A person's own ID number and phone are masked here too, as on the account page
+            # (read over the shoulder); the USCC is a public identifier.
+            "id_number": applicant.id_number if user.role == "enterprise"
+            else mask_id_number(applicant.id_number),
+            "phone": mask_phone(applicant.phone),
             "legal_representative": user.legal_representative if user.role == "enterprise" else ""}
 
 
 def _actor(request: HttpRequest) -> Any:
-    """The logged-in user itself, not Django's lazy wrapper around it (``case_create`` locks the
-    actor's row through ``type(actor).objects``)."""
+    """The logged-in user itself, not Django's lazy wrapper around it (services compare and
+    store the actor)."""
     user = request.user
     user.pk  # noqa: B018  (evaluates the lazy object)
     return getattr(user, "_wrapped", user)
@@ -329,8 +334,10 @@ def _case_party(case: Case) -> dict[str, Any]:
     natural = case.applicant_kind == ApplicantKind.NATURAL
     return {"kind": ApplicantKind(case.applicant_kind).label, "name": case.applicant_name,
             "id_label": _("公民身份号码") if natural else _("统一社会信用代码"),
-            "id_number": case.applicant_id_number, "phone": case.applicant_phone,
-            "agent_name": case.agent_name, "agent_id_number": case.agent_id_number,
+            "id_number": mask_id_number(case.applicant_id_number) if natural
+            else case.applicant_id_number,
+            "phone": mask_phone(case.applicant_phone),
+            "agent_name": case.agent_name, "agent_id_number": mask_id_number(case.agent_id_number),
             "authorization": case.authorization}
 
 
