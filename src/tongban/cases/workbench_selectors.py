@@ -170,6 +170,9 @@ class StaffCase:
     can_deliver: bool
     can_decide_extension: bool
     supplement_materials: list[Any]
+    # Intake (受理环节) of an application that came in online: pre-review, the one-time
+    # supplement notice, accept, refuse (``policies.can_receive``).
+    can_receive: bool = False
 
 
 def _step(definition: Definition | None, key: str) -> Step | None:
@@ -234,7 +237,30 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
         and policies.can_deliver(user, case),
         can_decide_extension=pending is not None and policies.can_approve_extension(user, case),
         supplement_materials=list(case.item_version.materials.all()),
+        can_receive=case.status in INTAKE_STATUSES and policies.can_receive(user, case),
     )
+
+
+INTAKE_STATUSES = (Status.SUBMITTED, Status.PRE_REVIEW)
+
+
+@dataclass
+class IntakeRow:
+    case: Case
+    applicant_id: str
+    waiting: bool  # 待补正: the applicant owes materials
+
+
+def intake(user: Any) -> list[IntakeRow]:
+    """Applications of the officer's department submitted online and not yet accepted: waiting
+    for pre-review, acceptance or refusal, or for the applicant's supplement (oldest first)."""
+    if getattr(user, "role", None) not in ("officer", "head") or user.department_id is None:
+        return []
+    cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
+                                 status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
+             .select_related("item_version").order_by("submitted_at", "pk"))
+    return [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
+                      waiting=c.status == Status.SUPPLEMENT) for c in cases]
 
 
 # --- the department head -----------------------------------------------------------------------

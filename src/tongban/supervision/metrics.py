@@ -417,11 +417,12 @@ def item_performance(start: dt.date, end: dt.date,
 
     lo, hi = period_bounds(start, end)
     items = Item.objects.filter(current__status=VersionStatus.PUBLISHED).select_related("current")
-    decided = Case.objects.filter(decided_at__gte=lo, decided_at__lt=hi, accepted_at__isnull=False)
+    completed = Case.objects.filter(decided_at__gte=lo, decided_at__lt=hi,
+                                    accepted_at__isnull=False)
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
-        decided = decided.filter(item_id__in=item_ids)
-    cases = list(decided.values_list("pk", "item_id", "accepted_at", "decided_at", "hall_id"))
+        completed = completed.filter(item_id__in=item_ids)
+    cases = list(completed.values_list("pk", "item_id", "accepted_at", "decided_at", "hall_id"))
     stops: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
     for case_id, s, e in ClockStop.objects.filter(case_id__in=[c[0] for c in cases]) \
             .values_list("case_id", "started_at", "ended_at"):

@@ -155,6 +155,12 @@ class SupplementForm(Form):
         return items, fields
 
 
+class RefuseForm(Form):
+    reason = forms.CharField(label=_("不予受理的理由"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("须填写不予受理的理由")})
+
+
 class DeliverForm(Form):
     delivery = forms.ChoiceField(label=_("送达方式"), choices=Delivery.choices,
                                  widget=forms.RadioSelect)
@@ -188,7 +194,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             for key, label in (("mine", _("我的")), ("unclaimed", _("待认领")), ("all", _("全部")))]
     return render(request, "cases/workbench/inbox.html", {
         "box": box, "tabs": tabs, "params": params, "labels": bench.DEADLINE_LABELS,
-        "here": request.get_full_path()})
+        "intake": bench.intake(request.user), "here": request.get_full_path()})
 
 
 @require_POST
@@ -256,6 +262,10 @@ def _action_forms(sc: bench.StaffCase) -> dict[str, Any]:
                 result[key] = SuspendForm(auto_id=auto)
             elif op == "extend":
                 result[key] = ExtensionForm(auto_id=auto)
+    if sc.can_receive:
+        result["intake_supplement"] = SupplementForm(materials=sc.supplement_materials,
+                                                     auto_id="intake-supplement-%s")
+        result["refuse"] = RefuseForm(auto_id="refuse-%s")
     if sc.can_deliver:
         result["deliver"] = DeliverForm(auto_id="deliver-%s")
     return result
@@ -366,6 +376,8 @@ def _perform(request: HttpRequest, sc: bench.StaffCase, op: str,
             add_problems(form, exc, {k: v for k, v in mapping.items() if v != "__all__"})
             return None
         return str(_("已办理：%(op)s") % {"op": OP_LABELS.get(op, op)})
+    if op in INTAKE_OPS:
+        return _intake(request, sc, op, form_box)
     if op == "resume":
         services.case_resume(actor=user, case=case, expected_version=version)
         return str(_("特别程序已结束，恢复计时"))
@@ -384,6 +396,51 @@ def _perform(request: HttpRequest, sc: bench.StaffCase, op: str,
             return None
         return str(_("办理结果已送达"))
     raise RuleViolation([Problem("op", _("未知的操作"))])
+
+
+INTAKE_OPS = ("pre_review", "accept", "refuse", "intake_supplement")
+
+
+def _intake(request: HttpRequest, sc: bench.StaffCase, op: str,
+            form_box: dict[str, Any]) -> str | None:
+    """受理环节 of an online application: pre-review, accept (the clock starts), refuse with a
+    reason, or the one-time supplement notice (the clock has not started)."""
+    user, case, version = request.user, sc.case, _version(request)
+    if op == "pre_review":
+        services.case_pre_review(actor=user, case=case, expected_version=version)
+        return str(_("已开始预审"))
+    if op == "accept":
+        services.case_accept(actor=user, case=case, expected_version=version, in_person=False)
+        return str(_("已受理，开始计时"))
+    if op == "refuse":
+        form: forms.Form = RefuseForm(request.POST, auto_id="refuse-%s")
+        form_box["refuse"] = form
+        if not form.is_valid():
+            return None
+        try:
+            services.case_refuse(actor=user, case=case, reason=form.cleaned_data["reason"],
+                                 expected_version=version)
+        except CaseConflict:
+            raise
+        except RuleViolation as exc:
+            add_problems(form, exc)
+            return None
+        return str(_("已作出不予受理决定"))
+    form = SupplementForm(request.POST, materials=sc.supplement_materials,
+                          auto_id="intake-supplement-%s")
+    form_box["intake_supplement"] = form
+    if not form.is_valid():
+        return None
+    items, field_map = form.items()
+    try:
+        services.case_request_supplement(actor=user, case=case, items=items,
+                                         note=form.cleaned_data["note"], expected_version=version)
+    except CaseConflict:
+        raise
+    except RuleViolation as exc:
+        add_problems(form, exc, {k: f for k, f in field_map.items() if f != "__all__"})
+        return None
+    return str(_("已一次性告知申请人补正"))
 
 
 @require_POST
