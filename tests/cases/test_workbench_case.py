@@ -179,3 +179,28 @@ def test_material_preview_is_served_inline_to_the_department(people: dict[str, U
     assert response["Content-Disposition"].startswith("inline")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+
+def test_staff_reading_personal_data_is_audited_the_applicants_own_reads_are_not(
+        people: dict[str, User]) -> None:
+    from tongban.audit.models import AuditRecord
+
+    case = accepted_case(people)
+    record = case.materials.first()
+    assert record is not None
+    before = AuditRecord.objects.count()
+    officer = client_for(people["officer"])
+    assert officer.get(reverse("cases:staff_case", args=[case.number])).status_code == 200
+    assert officer.get(reverse("cases:staff_material",
+                               args=[case.number, record.pk])).status_code == 200
+    reads = list(AuditRecord.objects.filter(seq__gt=before).order_by("seq")
+                 .values_list("actor__username", "action", "object_id", "detail"))
+    assert reads == [
+        ("officer", "case.viewed", case.number, {"identifiers_in_full": True}),
+        ("officer", "case.material_viewed", case.number, {"material": record.pk,
+                                                          "name": record.name}),
+    ]
+    # The applicant reading their own case through the API leaves no record.
+    citizen = client_for(people["citizen"])
+    assert citizen.get(f"/api/v1/cases/{case.number}").status_code == 200
+    assert AuditRecord.objects.count() == before + 2

@@ -169,8 +169,11 @@ def create_case(request: HttpRequest, payload: CaseCreateIn,
             summary="One case with history, notices, materials and steps")
 def get_case(request: HttpRequest, number_or_id: str) -> Any:
     """By case number (20 digits) or id. ID numbers, phones and addresses are masked for roles
-    that do not need them (only the applicant's side and the handling staff see them whole)."""
-    return detail(request, _case(request, number_or_id).pk)
+    that do not need them (only the applicant's side and the handling staff see them whole).
+    A staff member's read is audited (``case.viewed``)."""
+    case = _case(request, number_or_id)
+    services.case_data_access_record(actor=request.user, case=case, what="viewed")
+    return detail(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/materials", response=CREATED,
@@ -203,6 +206,8 @@ def download_material(request: HttpRequest, number_or_id: str, record_id: int) -
     record = case.materials.filter(pk=record_id).exclude(file="").first()
     if record is None:
         raise HttpError(404, _("材料文件不存在"))
+    services.case_data_access_record(actor=request.user, case=case, what="material_downloaded",
+                                     detail={"material": record.pk, "name": record.name})
     response = FileResponse(record.file.open("rb"), content_type=record.content_type,
                             as_attachment=True, filename=record.original_name or record.file.name or "")
     response["X-Content-Type-Options"] = "nosniff"

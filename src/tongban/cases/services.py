@@ -209,6 +209,20 @@ def _after_commit(event: CaseEvent) -> None:
     enqueue_after_commit(send_case_event, event.pk)
 
 
+# --- reading personal data ---------------------------------------------------------------------
+
+@transaction.atomic
+def case_data_access_record(*, actor: Any, case: Case, what: str,
+                            detail: dict[str, Any] | None = None) -> None:
+    """Staff reading an applicant's personal data — the case with its identifiers, a material's
+    file — is an exercise of power and is audited (``case.<what>``: ``viewed``,
+    ``material_viewed``, ``material_downloaded``). The applicant's own reads are not."""
+    if policies.is_applicant_side(actor, case):
+        return
+    audit_record(actor=actor, action=f"case.{what}", object_type="case",
+                 object_id=case.number or case.pk, detail=detail or {})
+
+
 # --- creating and submitting ------------------------------------------------------------------
 
 @dataclass

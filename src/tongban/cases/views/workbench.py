@@ -315,7 +315,10 @@ def _staff_case(request: HttpRequest, number: str) -> bench.StaffCase:
 @require_roles(*CASE_ROLES)
 def staff_case(request: HttpRequest, number: str) -> HttpResponse:
     """One case: parties, form, materials, history, notices, clock and the current step."""
-    return _render_case(request, _staff_case(request, number))
+    sc = _staff_case(request, number)
+    services.case_data_access_record(actor=request.user, case=sc.case, what="viewed",
+                                     detail={"identifiers_in_full": sc.full})
+    return _render_case(request, sc)
 
 
 def _open_task(sc: bench.StaffCase, request: HttpRequest) -> bench.OpenStep:
@@ -479,6 +482,8 @@ def material_file(request: HttpRequest, number: str, record_id: int) -> FileResp
     record = case.materials.filter(pk=record_id).exclude(file="").first()
     if record is None:
         raise Http404
+    services.case_data_access_record(actor=request.user, case=case, what="material_viewed",
+                                     detail={"material": record.pk, "name": record.name})
     response = FileResponse(record.file.open("rb"), content_type=record.content_type,
                             as_attachment=record.content_type not in (
                                 "application/pdf", "image/jpeg", "image/png"),
