@@ -233,3 +233,22 @@ def test_proxy_received_at_street_centre_and_decided_by_city_department(
         ("decide", "兰州市人力资源和社会保障局", "approve")]
     assert [e["actor"] for e in case["history"]] == [
         "proxy", "proxy", "proxy", "proxy", "hr_officer", "hr_head", "hr_officer"]
+
+
+def test_a_clerk_accepts_only_at_a_window_of_their_own_hall(api: Any,
+                                                            people: dict[str, Any]) -> None:
+    from tongban.organizations.models import Window
+
+    clerk = api("clerk")
+    street_hall = people["proxy"].hall
+    other = Window.objects.create(hall=street_hall, number="9", name="综合受理窗口")
+    case = api_upload_all(clerk, api_create(clerk, ON_THE_SPOT, applicant=WALK_IN,
+                                            channel="window"))
+    case = ok(clerk.post(f"/cases/{case['id']}/submit", {"expected_version": case["version"]}))
+    response = clerk.post(f"/cases/{case['number']}/accept",
+                          {"expected_version": case["version"], "window": other.pk})
+    assert response.status_code == 422
+    assert [(p["field"], p["message"]) for p in response.json()["detail"]] == [
+        ("window", "该窗口不属于您所在的大厅")]
+    again = ok(clerk.get(f"/cases/{case['number']}"))
+    assert (again["status"], again["version"]) == ("submitted", case["version"])

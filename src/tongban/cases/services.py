@@ -540,6 +540,10 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     case = _lock(case, expected_version)
     if not policies.can_receive(actor, case):
         raise _deny()
+    # Staff of a hall (clerks, proxy agents) accept only at their own hall's windows.
+    own_hall = getattr(actor, "hall_id", None)
+    if window is not None and own_hall is not None and window.hall_id != own_hall:
+        raise RuleViolation([Problem("window", _("该窗口不属于您所在的大厅"))])
     missing = [m.name for m in missing_materials(case)]
     if missing:
         raise RuleViolation([Problem("materials", _(
