@@ -228,3 +228,34 @@ def test_category_save_checks_writes_and_audits_once(qh: QueueHall) -> None:
 def test_categories_for_window(qh: QueueHall) -> None:
     assert list(services.categories_for_window(qh.comprehensive)) == [qh.general, qh.business]
     assert list(services.categories_for_window(qh.market)) == [qh.business]
+
+
+def test_after_midnight_earlier_days_leftovers_are_closed_once(qh: QueueHall) -> None:
+    serving = take(qh)
+    called = take(qh, at=MORNING + dt.timedelta(minutes=1))
+    waiting = take(qh, at=MORNING + dt.timedelta(minutes=2), phone="13893100001")
+    three = MORNING + dt.timedelta(minutes=3)
+    assert services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive, now=three).pk \
+        == serving.pk
+    assert services.ticket_call_next(actor=qh.clerk2, window=qh.comprehensive2, now=three).pk \
+        == called.pk
+    serving.refresh_from_db()
+    services.ticket_start(actor=qh.clerk, ticket=serving, now=MORNING + dt.timedelta(minutes=4))
+    today_ticket = take(qh, at=dt.datetime(2026, 3, 3, 8, 0, tzinfo=SH))
+    before = AuditRecord.objects.count()
+
+    after_midnight = dt.datetime(2026, 3, 3, 0, 10, tzinfo=SH)
+    assert services.tickets_close_previous_days(now=after_midnight) == 2
+    states = {t.pk: t.status for t in Ticket.objects.all()}
+    assert states[waiting.pk] == TicketStatus.CANCELLED  # never called
+    assert states[called.pk] == TicketStatus.NO_SHOW  # called, never came
+    assert states[serving.pk] == TicketStatus.SERVING  # left for its window to finish
+    assert states[today_ticket.pk] == TicketStatus.WAITING
+    record = AuditRecord.objects.get(seq=before + 1)
+    assert (record.action, record.detail) == ("ticket.day_closed", {"cancelled": 1, "no_show": 1})
+    # Running it again changes nothing and records nothing.
+    assert services.tickets_close_previous_days(now=after_midnight) == 0
+    assert AuditRecord.objects.count() == before + 1
+    # The phone that held yesterday's waiting number may take one today.
+    assert take(qh, phone="13893100001", at=dt.datetime(2026, 3, 3, 8, 5, tzinfo=SH)).number \
+        == "A002"

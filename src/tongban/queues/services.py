@@ -188,6 +188,8 @@ def ticket_call_next(*, actor: Any, window: Window,
         if current is not None:
             raise RuleViolation([Problem("ticket", _(
                 "本窗口的 %(number)s 号尚未办结，请先办结或标记未到") % {"number": current.number})])
+        # Numbers left over from an earlier day are closed after midnight
+        # (``tickets_close_previous_days``), so the oldest waiting ticket is today's.
         waiting = Ticket.objects.filter(hall_id=window.hall_id, category_id__in=chosen,
                                         status=TicketStatus.WAITING).order_by("taken_at", "pk")
         ticket = _claim(waiting, window=window, actor=actor, now=now)
@@ -288,3 +290,25 @@ def ticket_cancel(*, ticket: Ticket, token: str, now: dt.datetime | None = None)
                      object_id=ticket.pk, detail={"number": ticket.number})
     ticket.status, ticket.finished_at = TicketStatus.CANCELLED, now
     return ticket
+
+
+def tickets_close_previous_days(*, now: dt.datetime | None = None) -> int:
+    """日终: tickets of earlier days still waiting are cancelled and those called but never
+    served are marked no-show, so that each day starts clean (the hall screen, the figures and
+    the one-waiting-ticket-per-phone rule count today's tickets). Tickets being served are left
+    for their window to finish. Run after midnight by the schedule ``close_queue_days``;
+    running it again changes nothing. Returns how many tickets were closed."""
+    from tongban.accounts.permissions import SYSTEM
+
+    now = now or timezone.now()
+    today = now.astimezone(SHANGHAI).date()
+    with transaction.atomic():
+        cancelled = Ticket.objects.filter(day__lt=today, status=TicketStatus.WAITING).update(
+            status=TicketStatus.CANCELLED, finished_at=now)
+        no_show = Ticket.objects.filter(day__lt=today, status=TicketStatus.CALLED).update(
+            status=TicketStatus.NO_SHOW, finished_at=now)
+        if cancelled or no_show:
+            audit_record(actor=SYSTEM, action="ticket.day_closed", object_type="queue",
+                         object_id=today.isoformat(),
+                         detail={"cancelled": cancelled, "no_show": no_show})
+    return cancelled + no_show
