@@ -20,12 +20,14 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
+from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import Problem, RuleViolation
 from tongban.workflows.models import StepTask, TaskStatus
 
 from . import policies
-from .models import Case, CaseEvent, CaseMaterial, DeadlineState, Status
+from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Status
 
 # --- who sees which cases ---------------------------------------------------------------------
 
@@ -216,3 +218,29 @@ def mask_form_data(form_data: dict[str, Any], fields: list[dict[str, Any]]) -> d
         else:
             masked[name] = value
     return masked
+
+
+# --- the comprehensive window -----------------------------------------------------------------
+
+def window_find_items(q: str, *, limit: int) -> list[Any]:
+    """For the comprehensive window: published items matching ``q`` — an implementation code
+    exactly, else the catalog's Chinese search (best ``limit`` matches)."""
+    q = q.strip()
+    if not q:
+        return []
+    exact = list(catalog_selectors.published_versions().filter(item__implementation_code=q.upper()))
+    if exact:
+        return exact
+    ranked = catalog_selectors.search_ranked(q)
+    return [row.version for row in catalog_selectors.search_rows(ranked.item_ids[:limit],
+                                                                  ranked.query)]
+
+
+def window_cases_today(user: Any) -> list[Case]:
+    """Window cases created today (Beijing time) at the clerk's hall, newest first."""
+    if user.hall_id is None:
+        return []
+    today = timezone.now().astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(visible_cases(user).filter(
+        hall_id=user.hall_id, channel=Channel.WINDOW, created_at__gte=today)
+        .select_related("item_version").order_by("-created_at")[:100])

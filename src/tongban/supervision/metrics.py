@@ -452,18 +452,11 @@ def item_performance(start: dt.date, end: dt.date,
 
 
 def _satisfaction(start: dt.date, end: dt.date) -> dict[int, tuple[float | None, int]]:
-    """item id → (share of good ratings, number of ratings)."""
+    """item id → (share of good ratings, number of ratings), from the ratings app's selector."""
     if not ratings_installed():
         return {}
-    try:
-        from tongban.ratings import selectors as ratings
-    except ImportError:
-        ratings = None  # type: ignore[assignment]
-    if ratings is not None and hasattr(ratings, "satisfaction_by_item"):
-        # The ratings app counts [start, end) with ``end`` exclusive; ours is inclusive.
-        found = ratings.satisfaction_by_item(start, end + dt.timedelta(days=1))
-        return {item_id: (value.good_rate, value.count) for item_id, value in found.items()}
-    by_item: dict[int, list[RatingRow]] = defaultdict(list)
-    for row in period_ratings(start, end) or []:
-        by_item[row.item_id].append(row)
-    return {k: (good_rate(v).value, len(v)) for k, v in by_item.items()}
+    from tongban.ratings.selectors import satisfaction_by_item
+
+    # The ratings app counts [start, end) with ``end`` exclusive; ours is inclusive.
+    found = satisfaction_by_item(start, end + dt.timedelta(days=1))
+    return {item_id: (value.good_rate, value.count) for item_id, value in found.items()}

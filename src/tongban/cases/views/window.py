@@ -33,8 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
-from tongban.catalog import selectors as catalog_selectors
-from tongban.catalog.models import Commitment, Item, ItemVersion, Material, VersionStatus
+from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
@@ -53,36 +52,13 @@ SEARCH_LIMIT = 20
 
 # --- finding the item -------------------------------------------------------------------------
 
-def _find_items(q: str) -> list[ItemVersion]:
-    """Published items matching ``q``: an implementation code exactly, else the catalog search."""
-    q = q.strip()
-    if not q:
-        return []
-    exact = list(catalog_selectors.published_versions().filter(item__implementation_code=q.upper()))
-    if exact:
-        return exact
-    ranked = catalog_selectors.search_ranked(q)
-    return [row.version for row in catalog_selectors.search_rows(ranked.item_ids[:SEARCH_LIMIT],
-                                                                  ranked.query)]
-
-
-def _today_cases(user: Any) -> list[Case]:
-    """Window cases created today (Beijing time) at the clerk's hall, newest first."""
-    if user.hall_id is None:
-        return []
-    today = timezone.now().astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-    return list(selectors.visible_cases(user).filter(
-        hall_id=user.hall_id, channel=Channel.WINDOW, created_at__gte=today)
-        .select_related("item_version").order_by("-created_at")[:100])
-
-
 @require_roles(CLERK)
 def home(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    results = _find_items(q)
+    results = selectors.window_find_items(q, limit=SEARCH_LIMIT)
     return render(request, "cases/window/home.html", {
         "q": q, "searched": "q" in request.GET, "results": results,
-        "today": _today_cases(request.user), "hall": _actor(request).hall})
+        "today": selectors.window_cases_today(request.user), "hall": _actor(request).hall})
 
 
 # --- intake: who applies, the application form --------------------------------------------------
@@ -220,8 +196,8 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _actor(request: HttpRequest) -> Any:
-    """The user object itself: ``request.user`` is a lazy proxy, and the idempotency lookup of
-    ``case_create`` needs the model class of the actor (``type(actor).objects``)."""
+    """The user object itself, not Django's lazy proxy around it (its ``hall`` is read and
+    stored on the case)."""
     return getattr(request.user, "_wrapped", request.user)
 
 
