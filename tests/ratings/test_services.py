@@ -15,7 +15,7 @@ from tongban.cases.models import Case
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.notifications.models import Notification
-from tongban.ratings import services, tasks
+from tongban.ratings import selectors, services, tasks
 from tongban.ratings.models import Rating, RectificationTicket, TicketState
 from tongban.ratings.services import RatingConflict
 
@@ -284,3 +284,27 @@ def test_walk_in_without_account_callback_records_satisfaction(people: dict[str,
     ticket = services.ticket_callback(actor=clerk, ticket=ticket, reached=True, note="已回访",
                                       satisfied=False)
     assert (ticket.state, ticket.fix_satisfied) == ("closed", False)
+
+
+@pytest.mark.parametrize(("days_after_due", "on_time"), [(0, True), (1, False)])
+def test_a_ledger_due_after_the_ticket_is_a_late_fix(people: dict[str, User], done: Case,
+                                                      days_after_due: int, on_time: bool) -> None:
+    """Opening a ledger in time is not fixing in time: a ledger whose deadline falls after the
+    ticket's due day counts as a late fix in the monthly report."""
+    ticket = _ticket(people, done)
+    due_day = ticket.due_at.astimezone(SHANGHAI).date()
+    ticket = services.ticket_respond(
+        actor=people["officer"], ticket=ticket, response="ledger", text="建立台账，限期整改",
+        ledger_deadline=due_day + dt.timedelta(days=days_after_due))
+    assert ticket.responded_at is not None and ticket.responded_at <= ticket.due_at
+    assert ticket.rectified_on_time is on_time
+    assert ticket.overdue is not on_time
+    opened = ticket.opened_at.astimezone(SHANGHAI)
+    report = selectors.monthly_report(opened.year, opened.month, now=ticket.responded_at)
+    assert report.tickets.bad_reviews == 1
+    assert report.tickets.rectified_on_time == int(on_time)
+    assert report.tickets.overdue == int(not on_time)
+    assert report.tickets.on_time_rate == (1.0 if on_time else 0.0)
+    assert [g.on_time for g in report.departments if g.tickets] == [int(on_time)]
+    record = AuditRecord.objects.filter(action="rating_ticket.responded").get()
+    assert record.detail["on_time"] is on_time

@@ -230,6 +230,7 @@ class RectificationTicket(models.Model):
 
     @property
     def rectified_on_time(self) -> bool:
-        """Dealt with (fixed, ledger opened or explained) no later than the due instant."""
-        return (self.outcome != Outcome.APPEAL_ACCEPTED and self.responded_at is not None
-                and self.responded_at <= self.due_at)
+        """See ``services.rectified_on_time`` (a ledger due after the ticket is a late fix)."""
+        from .services import rectified_on_time
+
+        return rectified_on_time(self)

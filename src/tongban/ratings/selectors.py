@@ -16,8 +16,14 @@ from tongban.cases.models import Case
 from tongban.clock.deadline import SHANGHAI
 
 from . import policies
-from .models import BAD_LEVELS, Channel, Level, Outcome, Rating, RectificationTicket, TicketState
-from .services import completed_at, needs_callback, window_end
+from .models import BAD_LEVELS, Channel, Level, Rating, RectificationTicket, TicketState
+from .services import (
+    completed_at,
+    needs_callback,
+    rectification_late,
+    rectified_on_time,
+    window_end,
+)
 
 
 def mask_name(name: str) -> str:
@@ -168,10 +174,9 @@ def ticket_figures(start: dt.date, end: dt.date, *, department_id: int | None = 
     figures = TicketFigures()
     for t in qs:
         figures.bad_reviews += 1
-        if t.responded_at is not None and t.responded_at <= t.due_at:
+        if rectified_on_time(t):
             figures.rectified_on_time += 1
-        elif (t.responded_at is not None and t.responded_at > t.due_at) or \
-                (t.responded_at is None and now > t.due_at):
+        elif rectification_late(t, now=now):
             figures.overdue += 1
         if needs_callback(t.rating):
             figures.callbacks_due += 1
@@ -338,8 +343,7 @@ def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> 
                   item(t.rating.item_id, t.rating.item.current.name
                        if t.rating.item.current else str(t.rating.item))):
             g.tickets += 1
-            g.on_time += int(t.responded_at is not None and t.responded_at <= t.due_at
-                             and t.outcome != Outcome.APPEAL_ACCEPTED)
+            g.on_time += int(rectified_on_time(t))
     report.departments = sorted(departments.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
     report.items = sorted(items.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
     return report

@@ -267,6 +267,28 @@ def _report_to_supervision(rating: Rating) -> None:
 
 # --- the rectification ticket -----------------------------------------------------------------
 
+def ledger_late(ticket: RectificationTicket) -> bool:
+    """A ledger (建立台账) whose deadline falls after the day of the ticket's due instant: the
+    fix itself comes after the rectification deadline, however early the ledger was opened."""
+    return (ticket.response == Response.LEDGER and ticket.ledger_deadline is not None
+            and ticket.ledger_deadline > ticket.due_at.astimezone(SHANGHAI).date())
+
+
+def rectified_on_time(ticket: RectificationTicket) -> bool:
+    """The one rule of 按时整改 (the reports' on-time rate counts it): answered (fixed, ledger
+    opened or explained) no later than the due instant, a ledger whose own deadline is no later
+    than the due day, and the rating not struck out on appeal."""
+    return (ticket.outcome != Outcome.APPEAL_ACCEPTED and ticket.responded_at is not None
+            and ticket.responded_at <= ticket.due_at and not ledger_late(ticket))
+
+
+def rectification_late(ticket: RectificationTicket, *, now: dt.datetime) -> bool:
+    """Answered late, answered with a late ledger, or unanswered past the due instant."""
+    if ticket.responded_at is None:
+        return now > ticket.due_at
+    return ticket.responded_at > ticket.due_at or ledger_late(ticket)
+
+
 def _lock(ticket: RectificationTicket, expected_version: int | None) -> RectificationTicket:
     locked = (RectificationTicket.objects.select_for_update(of=("self",))
               .select_related("rating").get(pk=ticket.pk))
@@ -326,7 +348,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
     ticket.response, ticket.response_text = response, text.strip()
     ticket.ledger_deadline = ledger_deadline if response == Response.LEDGER else None
     ticket.responded_at, ticket.responded_by = now, actor
-    if now > ticket.due_at:
+    if now > ticket.due_at or ledger_late(ticket):
         ticket.overdue = True
     fields = ["response", "response_text", "ledger_deadline", "responded_at", "responded_by",
               "overdue"]
