@@ -186,7 +186,7 @@ CSV_2027 = """date,kind,name
 """
 
 
-def test_loading_next_years_schedule_recomputes_provisional_due_instants(
+def test_loading_next_years_schedule_recomputes_provisional_due_instants_of_cases_and_steps(
     people: dict[str, User], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
@@ -196,6 +196,9 @@ def test_loading_next_years_schedule_recomputes_provisional_due_instants(
     case = accepted_case(people, DRUG_RETAIL, at(2026, 12, 28, 10, 0), monkeypatch)
     assert (case.due_at, case.due_provisional) == (at(2027, 1, 12, 17, 30), True)
     version = case.version
+    # Its open step (the review, five working days of business time from 10:00) likewise.
+    step = StepTask.objects.get(case=case, status="open")
+    assert (step.step_key, step.due_at) == ("review", at(2027, 1, 6, 10, 0))
 
     path = tmp_path / "2027.csv"
     path.write_text(CSV_2027, encoding="utf-8")
@@ -208,4 +211,7 @@ def test_loading_next_years_schedule_recomputes_provisional_due_instants(
     assert case.version == version  # not a transition: no version bump, no event
     assert list(case.events.values_list("action", flat=True)) == ["create", "submit", "accept"]
     record = AuditRecord.objects.get(action="case.deadlines_recomputed")
-    assert (record.object_id, record.detail) == ("2027", {"checked": 1, "changed": [case.number]})
+    step.refresh_from_db()
+    assert step.due_at == at(2027, 1, 7, 10, 0)  # the open step moves with it
+    assert (record.object_id, record.detail) == ("2027", {
+        "checked": 1, "changed": [case.number], "steps_changed": [f"{case.number}:review"]})

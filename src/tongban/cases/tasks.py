@@ -23,6 +23,7 @@ from django_tasks import task
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.clock import selectors as clock
+from tongban.clock.deadline import SHANGHAI, business_seconds_between
 from tongban.workflows.models import StepTask, TaskStatus
 
 from .models import Case, ClockStop, DeadlineState, Status
@@ -109,31 +110,57 @@ def _store(scope: QuerySet[Any], changes: list[Change]) -> None:
 
 @task()
 def recompute_deadlines(years: list[int]) -> list[str]:
-    """After the official schedule of ``years`` is loaded: recompute the due instant of every
-    open case whose due instant was provisional (``services.refresh_due``). Not a transition:
-    no case event, one audit record for the run. Returns the numbers of the cases whose due
-    instant or provisional mark changed."""
+    """After the calendar of ``years`` changed (an official schedule loaded, a day edited):
+    recompute the due instant of every open case whose due instant was provisional or whose
+    clock runs through one of those years (``services.refresh_due``), and of every open step
+    of such a case (``workflows.services.task_refresh_due``). Not a transition: no case event,
+    one audit record for the run. Returns the numbers of the cases whose due instant or
+    provisional mark changed."""
+    from tongban.workflows.services import task_refresh_due
+
     from .services import FINAL, refresh_due
 
-    clock.forget_calendar()  # this process may hold the calendar from before the load
-    open_provisional = Case.objects.filter(
-        due_provisional=True, accepted_at__isnull=False, decided_at__isnull=True,
-    ).exclude(status__in=FINAL)
-    ids = list(open_provisional.values_list("pk", flat=True))
+    lo = dt.datetime(min(years), 1, 1, tzinfo=SHANGHAI)
+    hi = dt.datetime(max(years) + 1, 1, 1, tzinfo=SHANGHAI)
+    open_cases = Case.objects.filter(accepted_at__isnull=False, decided_at__isnull=True) \
+        .exclude(status__in=FINAL)
+    touching_steps = StepTask.objects.filter(status=TaskStatus.OPEN, opened_at__lt=hi,
+                                             due_at__gte=lo).values("case_id")
+    scope = open_cases.filter(Q(due_provisional=True) | Q(accepted_at__lt=hi, due_at__gte=lo)
+                              | Q(pk__in=touching_steps))
+    ids = list(scope.values_list("pk", flat=True).order_by("pk"))
     changed: list[str] = []
-    for pk in ids:
-        with transaction.atomic():
-            case = (open_provisional.select_for_update(of=("self",))
-                    .select_related("item_version").filter(pk=pk).first())
-            if case is None:
-                continue  # decided or recomputed meanwhile
-            before = (case.due_at, case.due_provisional)
-            refresh_due(case)
-            if (case.due_at, case.due_provisional) != before:
-                case.save(update_fields=["due_at", "due_provisional"])
-                changed.append(case.number or str(case.pk))
+    steps_changed: list[str] = []
+    with clock.calendar_scope():
+        for pk in ids:
+            with transaction.atomic():
+                case = (open_cases.select_for_update(of=("self",))
+                        .select_related("item_version", "workflow").filter(pk=pk).first())
+                if case is None:
+                    continue  # decided meanwhile
+                before = (case.due_at, case.due_provisional)
+                refresh_due(case)
+                if (case.due_at, case.due_provisional) != before:
+                    case.save(update_fields=["due_at", "due_provisional"])
+                    changed.append(case.number or str(case.pk))
+                if case.workflow_id is None:
+                    continue
+                stops = list(ClockStop.objects.filter(case=case, ended_at__isnull=False))
+                hours = clock.office_hours(case.hall_id)
+                calendar = clock.work_calendar()
+                for task in StepTask.objects.filter(case=case, status=TaskStatus.OPEN) \
+                        .exclude(due_at=None):
+                    stopped = sum(business_seconds_between(
+                        max(s.started_at, task.opened_at), s.ended_at, calendar=calendar,
+                        hours=hours) for s in stops if s.ended_at and s.ended_at > task.opened_at)
+                    old = task.due_at
+                    task_refresh_due(task, case, stopped=stopped)
+                    if task.due_at != old:
+                        task.save(update_fields=["due_at"])
+                        steps_changed.append(f"{case.number or case.pk}:{task.step_key}")
     with transaction.atomic():
         audit_record(actor=SYSTEM, action="case.deadlines_recomputed", object_type="calendar",
                      object_id=",".join(map(str, years)),
-                     detail={"checked": len(ids), "changed": changed})
+                     detail={"checked": len(ids), "changed": changed,
+                             "steps_changed": steps_changed})
     return changed

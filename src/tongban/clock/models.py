@@ -46,3 +46,20 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class CalendarVersion(models.Model):
+    """One row (pk 1) counting the calendar's changes: every edit and import increments it in
+    its own transaction, and every process compares it (one primary-key read) with the version
+    of the calendar it holds before computing a deadline, so a change reaches all processes at
+    once."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("工作日历版本")
+        verbose_name_plural = _("工作日历版本")
+
+    def __str__(self) -> str:
+        return str(self.version)

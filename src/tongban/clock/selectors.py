@@ -3,50 +3,75 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import F
 
 from tongban.organizations.models import Hall, OfficePeriod
 
 from .calendar import DEFAULT_PERIODS, OfficeHours, Period, SeasonalPeriods, WorkCalendar
 from .deadline import business_seconds_between, working_day_seconds
-from .models import CalendarDay, CalendarYear
+from .models import CalendarDay, CalendarVersion, CalendarYear
 
-_CACHE_KEY = "clock:work-calendar"
-_STAMP_KEY = "clock:work-calendar:stamp"
-_TIMEOUT = 300
-# This process's copy of the calendar and the stamp it was cached under. Every deadline
-# computation reads the calendar; unpickling a few hundred days from the cache each time would
-# cost more than the computation, so only the small stamp is read from the cache.
-_local: tuple[str, WorkCalendar] | None = None
+# This process's copy of the calendar and the version it was read at. Before each use the
+# version row is read (one primary-key read): a change made by any process — an edit in the
+# admin, an imported year — increments it, so no process answers from a stale copy. Inside
+# :func:`calendar_scope` (a sweep, a list) the copy is checked once for the whole block.
+_local: tuple[int, WorkCalendar] | None = None
+_pinned: ContextVar[WorkCalendar | None] = ContextVar("tongban_work_calendar", default=None)
 
 
-def work_calendar() -> WorkCalendar:
-    """The whole calendar (a few hundred rows), cached until the next edit (services clear it)."""
+def calendar_version() -> int:
+    """The calendar's change counter (0 before the first change)."""
+    version = CalendarVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return int(version or 0)
+
+
+def _current() -> WorkCalendar:
     global _local
-    stamp = cache.get(_STAMP_KEY)
+    version = calendar_version()
     local = _local
-    if stamp is not None and local is not None and local[0] == stamp:
+    if local is not None and local[0] == version:
         return local[1]
-    calendar = cache.get(_CACHE_KEY) if stamp is not None else None
-    if calendar is None:
-        calendar = WorkCalendar.from_rows(
-            CalendarDay.objects.values_list("date", "kind"),
-            CalendarYear.objects.values_list("year", flat=True),
-        )
-        stamp = uuid.uuid4().hex
-        cache.set_many({_CACHE_KEY: calendar, _STAMP_KEY: stamp}, timeout=_TIMEOUT)
-    _local = (stamp, calendar)
+    calendar = WorkCalendar.from_rows(
+        CalendarDay.objects.values_list("date", "kind"),
+        CalendarYear.objects.values_list("year", flat=True),
+    )
+    _local = (version, calendar)
     return calendar
 
 
+def work_calendar() -> WorkCalendar:
+    """The whole calendar (a few hundred rows), as of the latest change in any process."""
+    pinned = _pinned.get()
+    return pinned if pinned is not None else _current()
+
+
+@contextmanager
+def calendar_scope() -> Iterator[WorkCalendar]:
+    """Check the calendar once for a block of many deadline computations (a sweep, a list)."""
+    token = _pinned.set(_current())
+    try:
+        yield work_calendar()
+    finally:
+        _pinned.reset(token)
+
+
 def forget_calendar() -> None:
+    """Drop this process's copy (tests; the version check makes it unnecessary otherwise)."""
     global _local
     _local = None
-    cache.delete_many([_CACHE_KEY, _STAMP_KEY])
+    _pinned.set(None)
+
+
+def calendar_changed() -> None:
+    """Count one change of the calendar (called by the services, inside their transaction)."""
+    if not CalendarVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        CalendarVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+    forget_calendar()
 
 
 def office_hours(hall_id: int | None = None) -> OfficeHours:

@@ -35,7 +35,7 @@ def _require_admin(actor: Any) -> None:
 
 
 def _changed(years: list[int]) -> None:
-    selectors.forget_calendar()
+    selectors.calendar_changed()
     for listener in schedule_listeners:
         transaction.on_commit(lambda listener=listener: listener(years))  # type: ignore[misc]
 

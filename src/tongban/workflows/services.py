@@ -137,12 +137,30 @@ def _department_id(case: Any, step: Step) -> int:
     return Department.objects.values_list("pk", flat=True).get(uscc=step.department)
 
 
-def _open(case: Any, definition: Definition, key: str, at: dt.datetime) -> StepTask:
-    step = definition.step(key)
+def _step_due(case: Any, definition: Definition, step: Step, at: dt.datetime, *,
+              stopped: float = 0.0) -> dt.datetime:
+    """A step opened at ``at`` is due its own budget of business time later, plus the business
+    time its case's clock stood still (``stopped``) since."""
     budget = definition.budget(step, committed_working_days(case.item_version))
     calendar, hours = clock.work_calendar(), clock.office_hours(case.hall_id)
     seconds = float(budget) * working_day_seconds(hours, at.astimezone(SHANGHAI).date())
-    due = business_add(at, seconds, calendar=calendar, hours=hours).due
+    return business_add(at, seconds + stopped, calendar=calendar, hours=hours).due
+
+
+def task_refresh_due(task: StepTask, case: Any, *, stopped: float = 0.0) -> None:
+    """Recompute an open step's due instant on the current calendar (after a calendar change),
+    ``stopped`` being the business time of the case's ended clock stops since it opened."""
+    definition = definition_of(case)
+    try:
+        step = definition.step(task.step_key)
+    except KeyError:
+        return  # not a step of the case's workflow version: left as it is
+    task.due_at = _step_due(case, definition, step, task.opened_at, stopped=stopped)
+
+
+def _open(case: Any, definition: Definition, key: str, at: dt.datetime) -> StepTask:
+    step = definition.step(key)
+    due = _step_due(case, definition, step, at)
     task = StepTask(case=case, step_key=key, name=step.name,
                     department_id=_department_id(case, step), role=step.role, opened_at=at,
                     due_at=due)
