@@ -212,7 +212,9 @@ CLOCK_DEFAULT_OFFICE_PERIODS = [
 ]
 # 当日办结: an application accepted later than this many minutes before close is due next day.
 CLOCK_SAME_DAY_CUTOFF_MINUTES = int(os.environ.get("TONGBAN_SAME_DAY_CUTOFF_MINUTES", "120"))
-# Yellow warning when the remaining business time is at most this many working days.
+# Yellow warning when the remaining business time is at most this fraction of the committed
+# limit's business time, and never more than CLOCK_WARNING_WORKING_DAYS working days (the cap).
+CLOCK_WARNING_FRACTION = float(os.environ.get("TONGBAN_WARNING_FRACTION", "0.2"))
 CLOCK_WARNING_WORKING_DAYS = float(os.environ.get("TONGBAN_WARNING_WORKING_DAYS", "1"))
 
 # --- cases and notifications --------------------------------------------------------------

@@ -117,8 +117,10 @@ def test_a_step_goes_red_on_its_own_limit_while_the_case_is_in_time(
     assert sweep(at(2026, 3, 3, 16, 40)) == {"cases": 0, "tasks": 0}
     assert len(inbox(head)) == 1
 
-    # Thursday 10:00: 6 h of the case's time are left, less than one working day.
-    assert sweep(at(2026, 3, 5, 10, 0)) == {"cases": 1, "tasks": 0}
+    # Thursday 10:00: 6 h of the case's 21 h are left, more than a fifth (4 h 12 min): green.
+    assert sweep(at(2026, 3, 5, 10, 0)) == {"cases": 0, "tasks": 0}
+    # Thursday 14:00: 3 h 30 min are left, at most a fifth of the limit: yellow.
+    assert sweep(at(2026, 3, 5, 14, 0)) == {"cases": 1, "tasks": 0}
     assert states(case) == ("yellow", [("review", "red")])
     assert inbox(head)[-1] == f"办件预警：{n}"
     assert inbox(officer)[-1] == f"办件预警：{n}"
@@ -161,17 +163,17 @@ def test_an_extension_turns_a_warning_back_to_green_without_a_message(
     case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
     review = StepTask.objects.get(case=case, status="open")
     task_claim(actor=people["officer"], task=review)
-    sweep(at(2026, 3, 5, 10, 0))
+    sweep(at(2026, 3, 5, 14, 0))
     assert states(case) == ("yellow", [("review", "red")])
     warned = list(Notification.objects.values_list("pk", flat=True))
     assert len(warned) == 4  # the officer and the head, for the step and for the case
-    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 5, 10, 0))
+    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 5, 14, 0))
     extension = services.case_request_extension(actor=people["officer"], task=review,
                                                 working_days=5, reason="需专家评审")
     services.case_decide_extension(actor=people["head"], extension=extension, approve=True)
     case.refresh_from_db()
     assert case.due_at == at(2026, 3, 12, 17, 30)
-    assert sweep(at(2026, 3, 5, 10, 5)) == {"cases": 1, "tasks": 0}
+    assert sweep(at(2026, 3, 5, 14, 5)) == {"cases": 1, "tasks": 0}
     assert states(case) == ("green", [("review", "red")])
     assert list(Notification.objects.values_list("pk", flat=True)) == warned
 

@@ -210,3 +210,20 @@ def test_same_day_is_due_today_or_next_working_day(start: dt.datetime) -> None:
     else:
         nxt = CAL.next_working_day(today)
         assert result == at(nxt.year, nxt.month, nxt.day, 17, 30)
+
+
+def test_the_warning_threshold_is_a_fifth_of_the_limit_capped_at_one_working_day() -> None:
+    from tongban.clock.deadline import committed_business_seconds, warning_threshold
+
+    day = 7 * 3600  # 09:00–12:00 and 13:30–17:30
+    same_day = committed_business_seconds(category="same_day", limit=0, day_seconds=day)
+    assert warning_threshold(limit_seconds=same_day, day_seconds=day, fraction=0.2,
+                             cap_working_days=1) == 84 * 60  # 1 h 24 min
+    twenty = committed_business_seconds(category="time_limited", limit=20, day_seconds=day)
+    assert warning_threshold(limit_seconds=twenty, day_seconds=day, fraction=0.2,
+                             cap_working_days=1) == day
+    assert committed_business_seconds(category="on_the_spot", limit=0, day_seconds=day) == 0
+    assert committed_business_seconds(category="time_limited", limit=14, unit="natural_days",
+                                      day_seconds=day) == 10 * day
+    assert committed_business_seconds(category="time_limited", limit=3,
+                                      extension_working_days=2, day_seconds=day) == 5 * day

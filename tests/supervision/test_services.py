@@ -8,15 +8,20 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.cases.conftest import ON_THE_SPOT, PROXY, TIME_LIMITED, form, item, pdf
+from tests.cases.conftest import ON_THE_SPOT, PROXY, SAME_DAY, TIME_LIMITED, ApiClient, form, item, pdf
 from tongban.accounts.models import User
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.models import AuditRecord
+from tongban.cases import api as cases_api
 from tongban.cases import services as cases
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel
+from tongban.cases.selectors import case_deadline_state
 from tongban.cases.services import ApplicantData
+from tongban.cases.tasks import deadlines_sweep
 from tongban.clock import selectors as clock
+from tongban.clock.calendar import OfficeHours
+from tongban.clock.selectors import case_limit_seconds
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.notifications.models import Notification
 from tongban.organizations.models import Department
@@ -245,3 +250,94 @@ def test_the_sweep_is_a_seeded_schedule(db: None) -> None:
     schedule.full_clean()  # the task path imports and is a background task
     assert (schedule.task, schedule.interval_seconds, schedule.enabled) == (
         "tongban.supervision.tasks.sweep_supervision", 600, True)
+
+
+def _finish(people: dict[str, User], case: Case) -> None:
+    """Approve every open step in turn until the case is decided."""
+    for _round in range(10):
+        task = StepTask.objects.filter(case=case, status="open").order_by("pk").first()
+        if task is None:
+            return
+        actor = people["head"] if task.role == "head" else people["officer"]
+        cases.case_step(actor=actor, task=task, action="approve", reason="符合条件")
+    pytest.fail("the case did not end")
+
+
+def test_a_same_day_case_turns_yellow_only_in_its_last_fifth(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    """当日办结 accepted Monday 10:00 is due at 17:30; a fifth of its 7 h limit is 1 h 24 min:
+    green at acceptance and until 16:05, yellow from 16:06 — the same answer for the case
+    selector (pages and API), the API and both sweeps."""
+    case = accepted(overseers, SAME_DAY, monkeypatch)
+    assert case.due_at == START.replace(hour=17, minute=30)
+    officer = ApiClient("officer")
+    for when, expected in ((START, "green"), (START.replace(hour=16, minute=5), "green"),
+                           (START.replace(hour=16, minute=6), "yellow")):
+        assert case_deadline_state(case, now=when) == expected
+        monkeypatch.setattr(cases_api.timezone, "now", lambda when=when: when)
+        assert officer.get(f"/cases/{case.pk}").json()["deadline_state"] == expected
+    monkeypatch.undo()
+
+    assert sweep(START) == {}
+    assert Kind.YELLOW_CASE not in sweep(START.replace(hour=16, minute=5))  # its step may be late
+    assert sweep(START.replace(hour=16, minute=6)) == {Kind.YELLOW_CASE: 1}
+    assert deadlines_sweep(now=START) == {"cases": 0, "tasks": 0}
+    assert deadlines_sweep(now=START.replace(hour=16, minute=6))["cases"] == 1
+    case.refresh_from_db()
+    assert case.deadline_state == "yellow"
+
+
+def test_a_twenty_working_day_limit_warns_one_working_day_before(settings: Any) -> None:
+    """A fifth of 20 working days is 4; the cap (one working day by default) applies."""
+    due = dt.datetime(2026, 3, 31, 17, 30, tzinfo=BJ)  # a Tuesday
+    limit = case_limit_seconds(category="time_limited", limit=20, unit="working_days",
+                               extension_working_days=0, due=due, hours=OfficeHours())
+    assert limit == 20 * 7 * 3600
+    monday_close = dt.datetime(2026, 3, 30, 17, 30, tzinfo=BJ)
+    assert clock.deadline_state(due, now=monday_close - dt.timedelta(minutes=1),
+                                limit_seconds=limit) == "green"
+    assert clock.deadline_state(due, now=monday_close, limit_seconds=limit) == "yellow"
+    settings.CLOCK_WARNING_WORKING_DAYS = 2
+    assert clock.deadline_state(due, now=dt.datetime(2026, 3, 27, 17, 30, tzinfo=BJ),
+                                limit_seconds=limit) == "yellow"
+
+
+def test_a_warning_closes_itself_when_the_case_ends_on_time(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    case = accepted(overseers, SAME_DAY, monkeypatch)
+    late_afternoon = START.replace(hour=16, minute=30)
+    opened = sweep(late_afternoon)
+    assert opened[Kind.YELLOW_CASE] == 1
+    warnings = SupervisionRecord.objects.filter(case=case, kind__in=[Kind.YELLOW_CASE,
+                                                                     Kind.YELLOW_STEP])
+    assert warnings.exists() and all(r.state == State.OPEN for r in warnings)
+
+    monkeypatch.setattr(cases, "_now", lambda: START.replace(hour=17, minute=0))
+    _finish(overseers, case)
+    case.refresh_from_db()
+    assert case.decided_at is not None and case.decided_at <= case.due_at
+    count = warnings.count()
+    assert sweep(START.replace(hour=17, minute=1)) == {"warnings_closed": count}
+    for record in warnings.all():
+        assert (record.state, record.closed_by, record.closed_at) == (
+            State.CLOSED, None, START.replace(hour=17, minute=1))
+        assert record.close_note == {Kind.YELLOW_CASE: "办件已在办结时限内办结，预警自动关闭",
+                                     Kind.YELLOW_STEP: "环节已在环节时限内完成，预警自动关闭"}[record.kind]
+    closed = AuditRecord.objects.filter(action="supervision.closed")
+    assert closed.count() == count and all(r.detail["automatic"] for r in closed)
+    assert sweep(START.replace(hour=17, minute=2)) == {}  # nothing twice
+
+
+def test_a_warning_stays_open_when_the_case_ends_late(
+    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+) -> None:
+    case = accepted(overseers, SAME_DAY, monkeypatch)
+    sweep(START.replace(hour=16, minute=30))
+    monkeypatch.setattr(cases, "_now", lambda: START + dt.timedelta(days=1))
+    _finish(overseers, case)
+    result = sweep(START + dt.timedelta(days=1, minutes=1))
+    assert "warnings_closed" not in result
+    record = SupervisionRecord.objects.get(case=case, kind=Kind.YELLOW_CASE)
+    assert record.state == State.OPEN

@@ -22,6 +22,7 @@ from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
+from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import Problem, RuleViolation
 from tongban.workflows.models import StepTask, TaskStatus
@@ -98,14 +99,31 @@ def case_deadline_state(case: Case, *, now: dt.datetime) -> str:
     if case.decided_at is not None:
         return DeadlineState.RED if case.decided_at > case.due_at else DeadlineState.GREEN
     if case.status == Status.ACCEPTED:
-        return clock.deadline_state(case.due_at, now=now, hall_id=case.hall_id)
+        return running_case_state(case, now=now, hours=clock.office_hours(case.hall_id))
     return case.deadline_state
 
 
-def task_deadline_state(task: StepTask, *, now: dt.datetime, hall_id: int | None) -> str:
+def running_case_state(case: Case, *, now: dt.datetime, hours: OfficeHours) -> str:
+    """``clock.selectors.deadline_state`` of a case whose clock runs, against its committed
+    limit (the item version's, plus any extension)."""
+    if case.due_at is None:
+        return DeadlineState.GREEN
+    version = case.item_version
+    limit = clock.case_limit_seconds(
+        category=version.commitment, limit=version.committed_limit,
+        unit=version.committed_limit_unit, extension_working_days=case.extension_working_days,
+        due=case.due_at, hours=hours)
+    return clock.deadline_state(case.due_at, now=now, limit_seconds=limit, hours=hours)
+
+
+def task_deadline_state(task: StepTask, *, now: dt.datetime, hall_id: int | None,
+                        hours: OfficeHours | None = None) -> str:
+    """green / yellow / red of a step: an open one against its own budget (from its opening to
+    its due instant), a finished one red if it was late."""
     if task.status != TaskStatus.OPEN:
         return DeadlineState.RED if task.late else DeadlineState.GREEN
-    return clock.deadline_state(task.due_at, now=now, hall_id=hall_id)
+    return clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at, hall_id=hall_id,
+                                hours=hours)
 
 
 def _yellow_horizon(now: dt.datetime) -> dt.datetime:
@@ -123,11 +141,16 @@ def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime) -> Que
     other = Q(due_at__isnull=False) & ~decided & ~running
     red = ((decided & Q(decided_at__gt=F("due_at"))) | (running & Q(due_at__lt=now))
            | (other & Q(deadline_state=DeadlineState.RED)))
-    candidates = cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+    candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+                  .select_related("item_version")
+                  .only("pk", "due_at", "hall_id", "status", "decided_at", "extension_working_days",
+                        "item_version__commitment", "item_version__committed_limit",
+                        "item_version__committed_limit_unit"))
     hours = clock.office_hours_memo()
-    yellow_ids = [c.pk for c in candidates.only("pk", "due_at", "hall_id", "status", "decided_at")
-                  if clock.deadline_state(c.due_at, now=now, hours=hours(c.hall_id))
-                  == DeadlineState.YELLOW]
+    with clock.calendar_scope():
+        yellow_ids = [c.pk for c in candidates
+                      if running_case_state(c, now=now, hours=hours(c.hall_id))
+                      == DeadlineState.YELLOW]
     yellow = Q(pk__in=yellow_ids) | (other & Q(deadline_state=DeadlineState.YELLOW))
     if state == DeadlineState.RED:
         return cases.filter(red)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -60,13 +59,33 @@ def deadlines_sweep(*, now: dt.datetime) -> dict[str, int]:
     stopped = ClockStop.objects.filter(ended_at__isnull=True).values("case_id")
     cases = (Case.objects.filter(near, status=Status.ACCEPTED, due_at__isnull=False)
              .exclude(pk__in=stopped)
-             .values_list("pk", "due_at", "hall_id", "deadline_state"))
+             .values_list("pk", "due_at", "hall_id", "deadline_state", "item_version__commitment",
+                          "item_version__committed_limit", "item_version__committed_limit_unit",
+                          "extension_working_days"))
     steps = (StepTask.objects.filter(near, status=TaskStatus.OPEN, due_at__isnull=False,
                                      case__status=Status.ACCEPTED)
              .exclude(case_id__in=stopped)
-             .values_list("pk", "due_at", "case__hall_id", "deadline_state"))
-    case_changes = _changes(cases, now)
-    step_changes = _changes(steps, now)
+             .values_list("pk", "due_at", "case__hall_id", "deadline_state", "opened_at"))
+    hours = clock.office_hours_memo()
+    case_changes: list[Change] = []
+    step_changes: list[Change] = []
+    with clock.calendar_scope():
+        for pk, due, hall_id, old, category, limit, unit, extension in cases:
+            if due is None:
+                continue  # excluded by the query; keeps the type checker informed
+            limit_seconds = clock.case_limit_seconds(
+                category=category, limit=limit, unit=unit, extension_working_days=extension,
+                due=due, hours=hours(hall_id))
+            new = clock.deadline_state(due, now=now, hours=hours(hall_id),
+                                       limit_seconds=limit_seconds)
+            if new != old:
+                case_changes.append((pk, due, old, new))
+        for pk, due, hall_id, old, opened in steps:
+            if due is None:
+                continue
+            new = clock.deadline_state(due, now=now, hours=hours(hall_id), opened_at=opened)
+            if new != old:
+                step_changes.append((pk, due, old, new))
     with transaction.atomic():
         _store(Case.objects.filter(status=Status.ACCEPTED), case_changes)
         _store(StepTask.objects.filter(status=TaskStatus.OPEN), step_changes)
@@ -80,19 +99,6 @@ def deadlines_sweep(*, now: dt.datetime) -> dict[str, int]:
 
 
 Change = tuple[int, dt.datetime, str, str]
-
-
-def _changes(rows: Iterable[tuple[int, dt.datetime | None, int | None, str]],
-             now: dt.datetime) -> list[Change]:
-    changed = []
-    hours = clock.office_hours_memo()
-    for pk, due, hall_id, old in rows:
-        if due is None:
-            continue  # excluded by the query; keeps the type checker informed
-        new = clock.deadline_state(due, now=now, hours=hours(hall_id))
-        if new != old:
-            changed.append((pk, due, old, new))
-    return changed
 
 
 def _store(scope: QuerySet[Any], changes: list[Change]) -> None:

@@ -114,7 +114,8 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
     team: dict[tuple[int, str], list[Any]] = {}
     rows: list[InboxRow] = []
     for task in tasks:
-        task_state = clock.deadline_state(task.due_at, now=now, hours=hours(task.case.hall_id))
+        task_state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
+                                          hours=hours(task.case.hall_id))
         if state and task_state != state:
             continue
         assignable = can_assign(user, task)
@@ -205,9 +206,7 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
     tasks, open_steps = [], []
     hours = clock.office_hours(case.hall_id)
     for task in case.tasks.all():
-        state = (clock.deadline_state(task.due_at, now=now, hours=hours)
-                 if task.status == TaskStatus.OPEN else
-                 (DeadlineState.RED if task.late else DeadlineState.GREEN))
+        state = selectors.task_deadline_state(task, now=now, hall_id=case.hall_id, hours=hours)
         tasks.append((task, state))
         if task.status != TaskStatus.OPEN:
             continue
@@ -359,7 +358,8 @@ def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
     for case in cases:
         task: StepTask | None = forwards.get(case.pk)
         if task is not None and task.status == TaskStatus.OPEN:
-            state = clock.deadline_state(task.due_at, now=now, hours=hours(case.hall_id))
+            state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
+                                         hours=hours(case.hall_id))
             late = state == DeadlineState.RED
         else:
             late = bool(task and task.late)

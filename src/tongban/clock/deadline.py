@@ -197,3 +197,26 @@ def working_day_seconds(hours: OfficeHours, day: dt.date) -> float:
     """Length of the office periods of ``day``: one working day of business time."""
     return sum((dt.datetime.combine(day, p.ends) - dt.datetime.combine(day, p.starts)).total_seconds()
                for p in hours.periods_on(day))
+
+
+def committed_business_seconds(*, category: str, limit: int | float, unit: str = WORKING_DAYS,
+                               extension_working_days: int = 0, day_seconds: float) -> float:
+    """The business time of a committed limit, for the warning threshold: 即收即办 none,
+    当日办结 one working day, N working days N of them, N calendar days N × 5/7 working days
+    (as the catalog's figures count them); an extension's working days are added."""
+    if category == ON_THE_SPOT:
+        return 0.0
+    if category == SAME_DAY:
+        days = 1.0
+    elif unit == NATURAL_DAYS:
+        days = float(limit) * 5 / 7
+    else:
+        days = float(limit)
+    return (days + extension_working_days) * day_seconds
+
+
+def warning_threshold(*, limit_seconds: float, day_seconds: float, fraction: float,
+                      cap_working_days: float) -> float:
+    """Yellow when the business time left is at most this: a ``fraction`` of the committed
+    limit's business time, capped at ``cap_working_days`` working days (domain.md §3)."""
+    return min(fraction * limit_seconds, cap_working_days * day_seconds)

@@ -13,7 +13,13 @@ from django.db.models import F
 from tongban.organizations.models import Hall, OfficePeriod
 
 from .calendar import DEFAULT_PERIODS, OfficeHours, Period, SeasonalPeriods, WorkCalendar
-from .deadline import business_seconds_between, working_day_seconds
+from .deadline import (
+    SHANGHAI,
+    business_seconds_between,
+    committed_business_seconds,
+    warning_threshold,
+    working_day_seconds,
+)
 from .models import CalendarDay, CalendarVersion, CalendarYear
 
 # This process's copy of the calendar and the version it was read at. Before each use the
@@ -119,17 +125,43 @@ def office_hours_memo() -> Callable[[int | None], OfficeHours]:
     return lookup
 
 
-def deadline_state(due: dt.datetime | None, *, now: dt.datetime, hall_id: int | None = None,
-                   hours: OfficeHours | None = None) -> str:
-    """green, yellow (≤ the warning threshold of business time left) or red (past due).
+def case_limit_seconds(*, category: str, limit: int | float, unit: str,
+                       extension_working_days: int, due: dt.datetime,
+                       hours: OfficeHours) -> float:
+    """The business time of a case's committed limit (with its extension), for
+    :func:`deadline_state`."""
+    return committed_business_seconds(
+        category=category, limit=limit, unit=unit, extension_working_days=extension_working_days,
+        day_seconds=working_day_seconds(hours, due.astimezone(SHANGHAI).date()))
 
-    ``hours``: the hall's office hours when the caller already has them (see
-    :func:`office_hours_memo`); otherwise they are read for ``hall_id``."""
+
+def deadline_state(due: dt.datetime | None, *, now: dt.datetime,
+                   limit_seconds: float | None = None, opened_at: dt.datetime | None = None,
+                   hall_id: int | None = None, hours: OfficeHours | None = None) -> str:
+    """green, yellow or red (past due): the one rule of the warning, for pages, API and sweeps.
+
+    Yellow when the business time left is at most ``CLOCK_WARNING_FRACTION`` of the committed
+    limit's business time, capped at ``CLOCK_WARNING_WORKING_DAYS`` working days. The limit is
+    ``limit_seconds`` (a case: :func:`case_limit_seconds`) or, for a step, its own budget: the
+    business time from ``opened_at`` to its due instant. ``hours``: the hall's office hours when
+    the caller already has them (see :func:`office_hours_memo`); otherwise read for
+    ``hall_id``."""
     if due is None:
         return "green"
     if now > due:
         return "red"
+    if limit_seconds is None and opened_at is None:
+        raise ValueError("deadline_state needs the limit (limit_seconds or opened_at)")
     hours = hours or office_hours(hall_id)
-    left = business_seconds_between(now, due, calendar=work_calendar(), hours=hours)
-    threshold = settings.CLOCK_WARNING_WORKING_DAYS * working_day_seconds(hours, due.date())
+    calendar = work_calendar()
+    day_seconds = working_day_seconds(hours, due.astimezone(SHANGHAI).date())
+    left = business_seconds_between(now, due, calendar=calendar, hours=hours)
+    if left > settings.CLOCK_WARNING_WORKING_DAYS * day_seconds:
+        return "green"  # beyond the cap: no need to know the limit
+    if limit_seconds is None:
+        assert opened_at is not None
+        limit_seconds = business_seconds_between(opened_at, due, calendar=calendar, hours=hours)
+    threshold = warning_threshold(limit_seconds=limit_seconds, day_seconds=day_seconds,
+                                  fraction=settings.CLOCK_WARNING_FRACTION,
+                                  cap_working_days=settings.CLOCK_WARNING_WORKING_DAYS)
     return "yellow" if left <= threshold else "green"

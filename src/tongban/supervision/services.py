@@ -142,7 +142,9 @@ def supervision_record_open(*, kind: str, case: Any, department: Any, person: An
 
 def supervision_sweep(*, now: dt.datetime | None = None,
                       case_ids: Iterable[int] | None = None) -> dict[str, int]:
-    """Open a record for every finding not recorded yet; returns how many of each kind.
+    """Open a record for every finding not recorded yet, and close the yellow warnings whose
+    case or step ended on time; returns how many of each kind were opened (and, under
+    ``warnings_closed``, how many warnings closed).
 
     Looks at running cases and steps, and at decisions, refusals, late steps and visits of the
     last ``SUPERVISION_LOOKBACK_DAYS`` days (``case_ids``: only these cases). Safe to run any
@@ -152,9 +154,13 @@ def supervision_sweep(*, now: dt.datetime | None = None,
     now = now or timezone.now()
     since = now - dt.timedelta(days=settings.SUPERVISION_LOOKBACK_DAYS)
     ids = None if case_ids is None else sorted(set(case_ids))
-    findings = [*_case_deadlines(now, since, ids), *_steps(now, since, ids),
-                *_refusals(since, ids), *_visits(since, ids)]
+    with clock.calendar_scope():
+        findings = [*_case_deadlines(now, since, ids), *_steps(now, since, ids),
+                    *_refusals(since, ids), *_visits(since, ids)]
     counts: dict[str, int] = {}
+    closed = warnings_close_met(now=now, case_ids=ids)
+    if closed:
+        counts["warnings_closed"] = closed
     if not findings:
         return counts
     known = _known({f.case_id for f in findings})
@@ -170,6 +176,41 @@ def supervision_sweep(*, now: dt.datetime | None = None,
         if finding.kind in LATE_STEP_KINDS:
             known.add(("late", finding.step_id))
     return counts
+
+
+# The text a warning closed by itself carries as its closing note.
+AUTO_CLOSE_NOTES: dict[str, Any] = {
+    Kind.YELLOW_CASE: _("办件已在办结时限内办结，预警自动关闭"),
+    Kind.YELLOW_STEP: _("环节已在环节时限内完成，预警自动关闭"),
+}
+
+
+def warnings_close_met(*, now: dt.datetime, case_ids: Iterable[int] | None = None) -> int:
+    """Close every yellow warning still open whose case was decided by its due instant, or whose
+    step ended (done or cancelled) without being late: the warning was met. Closed by the
+    system with a note, audited; a red card is never closed this way. Returns how many."""
+    pending = SupervisionRecord.objects.filter(kind__in=list(AUTO_CLOSE_NOTES)) \
+        .exclude(state=State.CLOSED)
+    if case_ids is not None:
+        pending = pending.filter(case_id__in=list(case_ids))
+    met = (Q(kind=Kind.YELLOW_CASE, case__decided_at__isnull=False,
+             case__due_at__isnull=False, case__decided_at__lte=F("case__due_at"))
+           | Q(kind=Kind.YELLOW_STEP, step__status__in=[TaskStatus.DONE, TaskStatus.CANCELLED],
+               step__late=False))
+    closed = 0
+    for pk in pending.filter(met).values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            record = _lock(pk)
+            if record.state == State.CLOSED:
+                continue  # closed meanwhile
+            record.state = State.CLOSED
+            record.close_note = str(AUTO_CLOSE_NOTES[record.kind])
+            record.closed_at = now
+            record.closed_by = None
+            record.save(update_fields=["state", "close_note", "closed_at", "closed_by"])
+            _audit(SYSTEM, record, "closed", automatic=True)
+            closed += 1
+    return closed
 
 
 def _known(case_ids: set[int]) -> set[Any]:
@@ -266,7 +307,7 @@ def _steps(now: dt.datetime, since: dt.datetime, ids: list[int] | None) -> list[
     stopped = ClockStop.objects.filter(ended_at__isnull=True).values("case_id")
     base = StepTask.objects.select_related("case").only(
         "pk", "case_id", "name", "role", "outcome", "department_id", "assignee_id",
-        "finished_by_id", "due_at", "finished_at", "case__number", "case__due_at",
+        "finished_by_id", "opened_at", "due_at", "finished_at", "case__number", "case__due_at",
         "case__decided_at", "case__hall_id")
     open_steps = _scoped(base.filter(status=TaskStatus.OPEN, due_at__isnull=False,
                                      due_at__lte=horizon, case__status=Status.ACCEPTED)
@@ -276,7 +317,8 @@ def _steps(now: dt.datetime, since: dt.datetime, ids: list[int] | None) -> list[
     hours = clock.office_hours_memo()
     findings = []
     for task in open_steps:
-        state = clock.deadline_state(task.due_at, now=now, hours=hours(task.case.hall_id))
+        state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
+                                     hours=hours(task.case.hall_id))
         if state == "yellow":
             findings.append(_step_finding(Kind.YELLOW_STEP, task, person=task.assignee_id,
                                           detail=_t("办件%(number)s的环节“%(step)s”临近环节时限（%(due)s）")))
