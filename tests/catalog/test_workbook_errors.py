@@ -15,6 +15,7 @@ import pytest
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tongban.catalog.models import Item
 from tongban.catalog.workbook import COLUMNS, MAX_LISTED_PROBLEMS, WorkbookRejected
 from tongban.organizations.models import Department, Division, Level
 
@@ -325,13 +326,23 @@ def test_unknown_departments_named_by_items(tmp_path: Path, before: dict[str, An
     ]
 
 
+def recode(book: Workbook, row: int, code: str) -> None:
+    """Give the item of sheet 事项 ``row`` another 实施编码, its material rows included."""
+    old = get(book["事项"], row, "实施编码")
+    put(book["事项"], row, "实施编码", code)
+    materials = book["材料"]
+    for number in range(2, materials.max_row + 1):
+        if get(materials, number, "实施编码") == old:
+            put(materials, number, "实施编码", code)
+
+
 def test_duplicate_implementation_codes(tmp_path: Path, before: dict[str, Any]) -> None:
     at: dict[str, Any] = {}
 
     def edit(book: Workbook) -> None:
         items = book["事项"]
         at["code"] = get(items, 2, "实施编码")
-        put(items, 3, "实施编码", at["code"])
+        recode(book, 3, at["code"])
 
     assert rejected(edited(tmp_path, edit), before) == [
         ("事项", 3, "实施编码", f"实施编码“{at['code']}”与第2行重复")]
@@ -344,9 +355,37 @@ def test_materials_of_an_unknown_item(tmp_path: Path, before: dict[str, Any]) ->
         put(book["材料"], 5, "实施编码", code)
         put(book["材料"], 6, "实施编码", code)
 
-    message = f"实施编码“{code}”不在“事项”表中，也不是已发布的事项"
+    message = f"实施编码“{code}”不在“事项”表中：材料须与其事项一同导入（事项的材料按文件整体替换）"
     assert rejected(edited(tmp_path, edit), before) == [
         ("材料", 5, "实施编码", message), ("材料", 6, "实施编码", message)]
+
+
+def test_a_material_of_a_published_item_missing_from_sheet_items(
+        tmp_path: Path, before: dict[str, Any]) -> None:
+    """Its item's other materials would vanish from the public guide: the file is refused."""
+    code = "11620100051317876B3000100113001"  # 企业设立登记, published with several materials
+    current = Item.objects.get(implementation_code=code).current
+    assert current is not None
+    published = list(current.materials.values_list("name", flat=True))
+    at: dict[str, int] = {}
+
+    def edit(book: Workbook) -> None:
+        book["事项"].delete_rows(find(book["事项"], 实施编码=code))
+        materials = book["材料"]
+        keep = find(materials, 实施编码=code, 材料名称="公司章程")
+        for number in range(materials.max_row, 1, -1):
+            if get(materials, number, "实施编码") == code and number != keep:
+                materials.delete_rows(number)
+        at["row"] = find(materials, 实施编码=code)
+        put(materials, at["row"], "材料名称", "公司章程（修订）")
+
+    assert len(published) > 1
+    assert rejected(edited(tmp_path, edit), before) == [
+        ("材料", at["row"], "实施编码",
+         f"实施编码“{code}”不在“事项”表中：材料须与其事项一同导入（事项的材料按文件整体替换）")]
+    current = Item.objects.get(implementation_code=code).current
+    assert current is not None and current.number == 1
+    assert list(current.materials.values_list("name", flat=True)) == published
 
 
 def test_every_item_rule_points_at_its_cell(tmp_path: Path, before: dict[str, Any]) -> None:
@@ -382,7 +421,7 @@ def test_every_item_rule_points_at_its_cell(tmp_path: Path, before: dict[str, An
         put(s, row("type", 事项类型="行政许可", 基本编码=lambda v: v[2:4] == "01"), "事项类型", "行政给付")
         # A township level digit on a city item: well formed, but not what its parts add up to.
         at["right_code"] = get(s, row("code", 行使层级="市级"), "实施编码")
-        put(s, at["code"], "实施编码", at["right_code"][:18] + "5" + at["right_code"][19:])
+        recode(book, at["code"], at["right_code"][:18] + "5" + at["right_code"][19:])
         put(s, row("level", 行使层级="市级", 实施主体="兰州市公安局"), "行使层级", "县级")
         at["level_code"] = get(s, at["level"], "实施编码")
         put(s, row("basic"), "基本编码", "6201")
@@ -445,18 +484,22 @@ def test_every_material_rule_points_at_its_cell(tmp_path: Path, before: dict[str
     ])
 
 
-def test_material_rules_of_an_item_known_only_from_the_database(tmp_path: Path,
-                                                                before: dict[str, Any]) -> None:
-    at: dict[str, int] = {}
+def test_every_material_row_of_an_item_missing_from_sheet_items_is_reported(
+        tmp_path: Path, before: dict[str, Any]) -> None:
+    at: dict[str, Any] = {}
 
     def edit(book: Workbook) -> None:
-        code = get(book["事项"], 2, "实施编码")
+        at["code"] = code = get(book["事项"], 2, "实施编码")
         book["事项"].delete_rows(2)
-        at["row"] = find(book["材料"], 实施编码=code, 材料类型="原件")
-        put(book["材料"], at["row"], "原件份数", 0)
+        materials = book["材料"]
+        at["rows"] = [n for n in range(2, materials.max_row + 1)
+                      if get(materials, n, "实施编码") == code]
 
-    assert rejected(edited(tmp_path, edit), before) == [
-        ("材料", at["row"], "原件份数", "材料类型为原件时，原件份数至少为1、复印件份数为0")]
+    faults = rejected(edited(tmp_path, edit), before)
+    assert len(at["rows"]) > 1
+    assert faults == [("材料", row, "实施编码",
+                       f"实施编码“{at['code']}”不在“事项”表中：材料须与其事项一同导入（事项的材料按文件整体替换）")
+                      for row in at["rows"]]
 
 
 def test_faults_in_every_sheet_are_all_listed_in_order(tmp_path: Path,

@@ -115,6 +115,15 @@ def test_the_bureau_saves_versions_that_cases_then_follow(api: Any, overseers: d
     (lambda w: w.update(item=None), [("commitment", "须指定事项，或指定默认流程适用的承诺类别"
                                                     "（on_the_spot、same_day、time_limited、proxy）")]),
     (lambda w: w.update(item="nothing"), [("item", "没有实施编码为“nothing”的事项")]),
+    # A parallel branch ending the workflow beside the decision (its cases would never decide).
+    (lambda w: w["steps"][1].update(next=["end"]),
+     [("steps[1].next", "环节“health”直接进入办结，没有经过决定环节“decide”")]),
+    (lambda w: w["steps"][3].update(join=False),
+     [("steps[3].join", "并行分支（health、social）在环节“decide”汇合，它须等待所有分支完成（join）")]),
+    (lambda w: w["steps"][1].update(budget_working_days="1e308"),
+     [("steps[1].budget_working_days", "环节时限须在0至365个工作日之间")]),
+    (lambda w: w["steps"][1].update(budget_working_days="0.00001"),
+     [("steps[1].budget_working_days", "环节时限至多保留4位小数")]),
 ])
 def test_a_broken_definition_is_refused_naming_the_step(
     api: Any, overseers: dict[str, User], change: Any, expected: list[tuple[str, str]]
@@ -123,6 +132,26 @@ def test_a_broken_definition_is_refused_naming_the_step(
     change(body)
     assert problems(api("bureau").post("/workflows", body)) == expected
     assert not WorkflowDefinition.objects.exists()
+
+
+def test_a_list_default_with_an_unbounded_budget_is_refused_and_cases_still_start(
+        api: Any, overseers: dict[str, User]) -> None:
+    body = {"commitment": "time_limited", "name": "限时办结", "start": "review", "steps": [
+        {"key": "review", "name": "审查", "role": "officer", "budget_working_days": "1e308",
+         "next": ["decide"]},
+        {"key": "decide", "name": "决定", "role": "head", "actions": ["approve", "deny"],
+         "decides": True}]}
+    assert problems(api("bureau").post("/workflows", body)) == [
+        ("steps[0].budget_working_days", "环节时限须在0至365个工作日之间")]
+    for budget in ("NaN", "Infinity"):
+        body["steps"][0]["budget_working_days"] = budget
+        response = api("bureau").post("/workflows", body)
+        assert response.status_code == 422, response.content
+        assert [p["loc"][-3:] for p in response.json()["detail"]] == [
+            ["steps", 0, "budget_working_days"]]
+    assert not WorkflowDefinition.objects.exists()
+    case = accepted(api, overseers)
+    assert case["status"] == "accepted"
 
 
 def test_only_the_bureau_saves_and_only_staff_read(api: Any, overseers: dict[str, User]) -> None:

@@ -190,3 +190,94 @@ def test_step_from_dict_defaults() -> None:
         key="review", name="审查", role="officer", department="@item",
         budget_working_days=Decimal(0), actions=("approve",), next=(END,), join=False,
         return_to=(), decides=False)
+
+
+# --- the shape: every case ends in one decision ----------------------------------------------------
+
+def test_a_parallel_branch_reaching_the_end_without_the_decision() -> None:
+    # "notify" runs beside the decision and ends the workflow on its own: a case whose decision
+    # came first would wait for it and then end with no decision at all.
+    data = linear(step("review", next=["decide", "notify"]), decide(), step("notify"))
+    assert problems(data) == [("steps[2].next", "环节“notify”直接进入办结，没有经过决定环节“decide”")]
+
+
+def test_a_path_skipping_the_decision() -> None:
+    data = linear(step("review", next=["check", END]), step("check", next=["decide"]), decide())
+    assert problems(data) == [("steps[0].next", "环节“review”直接进入办结，没有经过决定环节“decide”")]
+
+
+def test_parallel_branches_not_joined_before_the_decision() -> None:
+    data = linear(step("receive", next=["market", "fire"]), step("market", next=["decide"]),
+                  step("fire", next=["decide"]), decide())
+    assert problems(data) == [
+        ("steps[3].join", "并行分支（market、fire）在环节“decide”汇合，它须等待所有分支完成（join）")]
+    data["steps"][3]["join"] = True
+    assert problems(data) == []
+
+
+def test_parallel_branches_meeting_before_the_decision_must_join_there() -> None:
+    data = linear(step("receive", next=["market", "fire"]), step("market", next=["sign"]),
+                  step("fire", next=["sign"]), step("sign", next=["decide"]), decide())
+    assert problems(data) == [
+        ("steps[3].join", "并行分支（market、fire）在环节“sign”汇合，它须等待所有分支完成（join）")]
+
+
+def test_nothing_may_follow_the_decision() -> None:
+    data = linear(step("review", next=["decide"]), decide(next=["archive"]), step("archive"))
+    assert problems(data) == [
+        ("steps[1].next", "决定环节“decide”之后只能是办结（end）"),
+        ("steps[2].next", "环节“archive”直接进入办结，没有经过决定环节“decide”"),
+    ]
+
+
+def test_only_one_step_decides() -> None:
+    data = linear(step("review", next=["a", "b"]), decide("a"), decide("b"))
+    assert problems(data) == [("steps", "流程只能有一个作出决定的环节，现有：a、b")]
+
+
+def test_next_steps_must_not_loop_back() -> None:
+    data = linear(step("review", next=["check"]), step("check", next=["review", "decide"]),
+                  decide())
+    assert problems(data) == [
+        ("steps[0].next", "后续环节形成回路，又回到环节“review”；退回请用“退回”（return_to）")]
+
+
+# --- bounds on every number -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("budget", "mode", "message"), [
+    ("1e308", "working_days", "环节时限须在0至365个工作日之间"),
+    ("366", "working_days", "环节时限须在0至365个工作日之间"),
+    ("1.5", "share", "按比例分配时，环节时限须在0至1之间"),
+    ("NaN", "working_days", "环节时限须为数字"),
+    ("Infinity", "share", "环节时限须为数字"),
+    ("-Infinity", "working_days", "环节时限须为数字"),
+    ("many", "working_days", "环节时限须为数字"),
+    (True, "working_days", "环节时限须为数字"),
+    ("-0.5", "share", "环节时限不能为负"),
+    ("1e-400", "working_days", "环节时限至多保留4位小数"),
+    ("0.00001", "share", "环节时限至多保留4位小数"),
+])
+def test_a_budget_out_of_bounds_is_refused_naming_its_path(budget: Any, mode: str,
+                                                            message: str) -> None:
+    data = {**linear(step("review", budget_working_days="0", next=["decide"]),
+                     decide(budget_working_days=budget)), "budget_mode": mode}
+    assert problems(data, None) == [("steps[1].budget_working_days", message)]
+
+
+@pytest.mark.parametrize(("budget", "mode"), [
+    ("365", "working_days"), (365.0, "working_days"), ("0.0001", "working_days"), ("1", "share"),
+    ("0.3333", "share"), ("0", "share"),
+])
+def test_budgets_at_the_bounds_are_accepted(budget: Any, mode: str) -> None:
+    data = {**linear(step("review", budget_working_days="0", next=["decide"]),
+                     decide(budget_working_days=budget)), "budget_mode": mode}
+    assert problems(data, None) == []
+
+
+def test_at_most_fifty_steps() -> None:
+    chain = [step(f"s{i}", budget_working_days="0", next=[f"s{i + 1}"]) for i in range(50)]
+    chain[-1] = decide("s49", budget_working_days="0")
+    assert problems(linear(*chain)) == []
+    longer = [*chain[:-1], step("s49", budget_working_days="0", next=["s50"]),
+              decide("s50", budget_working_days="0")]
+    assert problems(linear(*longer)) == [("steps", "流程至多50个环节")]

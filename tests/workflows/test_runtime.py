@@ -151,6 +151,25 @@ def test_a_branch_of_several_steps_has_arrived_only_after_its_last_step(
     assert list(open_tasks(case)) == ["decide"]
 
 
+def test_a_joining_step_named_beside_a_branch_leading_to_it_waits_for_that_branch(
+        people: dict[str, User], bureau: User) -> None:
+    # 受理审查 → 决定 directly and through 市场监管: the decision must not open beside the market
+    # check (it would be decided once early and then opened again).
+    workflow_save(actor=bureau, item=item(TIME_LIMITED), name="食品经营许可", definition={
+        "start": "receive", "steps": [step("receive", "officer", "1", ["decide", "market"]),
+                                      step("market", "officer", "1", ["decide"]), DECIDE]})
+    officer, head = people["officer"], people["head"]
+    case = accepted_case(people)
+    services.case_step(actor=officer, task=open_tasks(case)["receive"], action="approve")
+    assert list(open_tasks(case)) == ["market"]
+    services.case_step(actor=officer, task=open_tasks(case)["market"], action="approve")
+    assert list(open_tasks(case)) == ["decide"]
+    services.case_step(actor=head, task=open_tasks(case)["decide"], action="approve")
+    case.refresh_from_db()
+    assert case.status == Status.APPROVED
+    assert StepTask.objects.filter(case=case, step_key="decide").count() == 1
+
+
 # --- returns ------------------------------------------------------------------------------------------
 
 def test_the_head_returns_a_case_to_an_earlier_step(people: dict[str, User], bureau: User) -> None:

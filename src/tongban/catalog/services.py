@@ -239,10 +239,12 @@ class DepartmentData:
 class ApplyResult:
     departments_created: int = 0
     departments_updated: int = 0
+    departments_unchanged: int = 0
     items_created: int = 0
     items_updated: int = 0
     items_unchanged: int = 0
-    materials_written: int = 0
+    materials_written: int = 0  # materials of the versions written (created or updated items)
+    materials_unchanged: int = 0  # materials of the unchanged items
 
     @property
     def changed(self) -> bool:
@@ -313,6 +315,7 @@ def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> Appl
                 result.items_created += 1
             elif published.get(item_id) == data_content(data):
                 result.items_unchanged += 1
+                result.materials_unchanged += len(data.materials)
             else:
                 writes.append((item_id, data))
                 result.items_updated += 1
@@ -427,6 +430,8 @@ def departments_apply(*, actor: Any, departments: list[DepartmentData],
                                    parent.pk if parent else None)
         changed = {k: v for k, v in values.items() if getattr(dept, k) != v}
         if not changed:
+            if data.uscc not in created:
+                result.departments_unchanged += 1
             continue
         for k, v in changed.items():
             setattr(dept, k, v)

@@ -132,8 +132,9 @@ class StepIn(Schema):
     department: str = Field(ITEM_DEPARTMENT, description="@item (the item's department), "
                                                          "@receiving_unit (代办) or a USCC")
     budget_working_days: Decimal = Field(
-        Decimal(0), description="The step's own time budget: working days, or a share of the "
-                                "committed limit when budget_mode is share")
+        Decimal(0), description="The step's own time budget: working days (0–365), or a share "
+                                "(0–1) of the committed limit when budget_mode is share; at "
+                                "most 4 decimal places")
     actions: list[str] = Field(default_factory=lambda: ["approve"],
                                description="approve / deny / forward / return / supplement / "
                                            "suspend / extend / complete")
@@ -214,9 +215,11 @@ def list_workflows(request: HttpRequest, query: Query[WorkflowQuery]) -> Any:
 @router.post("/workflows", response={201: WorkflowOut, 403: ErrorOut, 422: ProblemsOut},
              summary="Save a new workflow version (bureau)")
 def save_workflow(request: HttpRequest, payload: WorkflowIn) -> Any:
-    """Validated before saving: every step reachable and reaching the end, budgets within the
-    committed limit, returns only to earlier steps, a deciding step. Cases keep the version
-    they started under."""
+    """Validated before saving: every step reachable and reaching the end, returns only to
+    earlier steps, exactly one deciding step that only the end follows and that every path
+    meets, parallel branches joined where they meet, budgets finite and bounded (0–365 working
+    days, or a share of 0–1, at most 4 decimal places) and within the committed limit. Cases
+    keep the version they started under."""
     item = None
     if payload.item:
         item = Item.objects.select_related("current").filter(

@@ -6,15 +6,23 @@ own time budget in working days, the actions allowed there, and the steps that f
 with several next steps forks them in parallel; a step whose ``join`` is true waits until every
 step leading into it has finished (并联审批). ``"end"`` ends the workflow. ``return`` sends the
 case back to an earlier step listed in ``return_to``.
+
+Every step runs in every case (there is no either-or choice: several next steps all run), so the
+shape of a definition decides whether its cases can end well. :func:`check_definition` proves it
+before a save: next steps never loop back, exactly one step decides and only it leads to the end
+(so every path from the start meets the decision, and nothing runs after it), and a step where
+parallel branches meet waits for all of them (``join``), so that the deciding step is the only
+step open when it decides. :func:`steps_to_open` is the runtime's rule for what opens next.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from tongban.core.errors import Problem
 
@@ -23,6 +31,22 @@ ITEM_DEPARTMENT = "@item"
 RECEIVING_UNIT = "@receiving_unit"
 ACTIONS = ("approve", "deny", "forward", "return", "supplement", "suspend", "extend", "complete")
 ROLES = ("clerk", "officer", "head", "proxy_agent")
+
+# Bounds on the numbers a definition carries (docs/cases.md, "Workflow definitions").
+MAX_STEPS = 50
+MAX_BUDGET_WORKING_DAYS = Decimal(365)  # a step's own budget in working days
+MAX_BUDGET_SHARE = Decimal(1)  # a step's share of the committed limit
+BUDGET_DECIMAL_PLACES = 4
+
+
+def _decimal(value: Any) -> Decimal:
+    """A budget as written; anything that is not a number becomes NaN (refused by the check)."""
+    if isinstance(value, bool):
+        return Decimal("NaN")
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal("NaN")
 
 
 @dataclass(frozen=True)
@@ -43,7 +67,7 @@ class Step:
         return cls(
             key=str(data.get("key", "")), name=str(data.get("name", "")),
             role=str(data.get("role", "")), department=str(data.get("department", ITEM_DEPARTMENT)),
-            budget_working_days=Decimal(str(data.get("budget_working_days", 0))),
+            budget_working_days=_decimal(data.get("budget_working_days", 0)),
             actions=tuple(data.get("actions", ("approve",))), next=tuple(data.get("next", (END,))),
             join=bool(data.get("join", False)), return_to=tuple(data.get("return_to", ())),
             decides=bool(data.get("decides", False)),
@@ -125,6 +149,10 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
     if not definition.steps:
         add("steps", _("流程至少要有一个环节"))
         return problems
+    if len(definition.steps) > MAX_STEPS:
+        add("steps", _("流程至多%(n)s个环节") % {"n": MAX_STEPS})
+        return problems
+    share = definition.budget_mode == BUDGET_SHARE
     if len(set(keys)) != len(keys):
         add("steps", _("环节标识不能重复"))
     if definition.start not in keys:
@@ -137,8 +165,19 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
             add(f"{where}.name", _("环节名称不能为空"))
         if step.role not in ROLES:
             add(f"{where}.role", _("角色须为窗口工作人员、经办人、负责人或代办员"))
-        if step.budget_working_days < 0:
+        budget = step.budget_working_days
+        if not budget.is_finite():
+            add(f"{where}.budget_working_days", _("环节时限须为数字"))
+        elif budget < 0:
             add(f"{where}.budget_working_days", _("环节时限不能为负"))
+        elif share and budget > MAX_BUDGET_SHARE:
+            add(f"{where}.budget_working_days", _("按比例分配时，环节时限须在0至1之间"))
+        elif not share and budget > MAX_BUDGET_WORKING_DAYS:
+            add(f"{where}.budget_working_days", _("环节时限须在0至%(max)s个工作日之间") % {
+                "max": MAX_BUDGET_WORKING_DAYS})
+        elif budget != budget.quantize(Decimal(1).scaleb(-BUDGET_DECIMAL_PLACES)):
+            add(f"{where}.budget_working_days", _("环节时限至多保留%(n)s位小数") % {
+                "n": BUDGET_DECIMAL_PLACES})
         unknown = [a for a in step.actions if a not in ACTIONS]
         if unknown or not step.actions:
             add(f"{where}.actions", _("允许的操作无效：%(a)s") % {"a": ", ".join(unknown) or "—"})
@@ -183,8 +222,9 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
         for target in step.return_to:
             if not leads_to(definition, target, step.key):
                 add("steps", _("环节“%(key)s”只能退回到它之前的环节") % {"key": step.key})
-    if not any(s.decides for s in definition.steps):
-        add("steps", _("流程中须有一个作出决定的环节"))
+    if problems:
+        return problems
+    _check_shape(definition, add)
     if problems:
         return problems
     if definition.budget_mode not in (BUDGET_WORKING_DAYS, BUDGET_SHARE):
@@ -198,6 +238,79 @@ def check_definition(definition: Definition, *, committed_working_days: Decimal 
             add("steps", _("各环节时限之和（%(total)s个工作日）超过承诺办结时限（%(limit)s个工作日）") % {
                 "total": total, "limit": committed_working_days})
     return problems
+
+
+def _check_shape(definition: Definition, add: Any) -> None:
+    """The rules that make every case end in one decision (all steps exist, are reachable from
+    the start and reach the end when this runs)."""
+    index = {s.key: i for i, s in enumerate(definition.steps)}
+    # Next steps must not loop back: going back is what return_to is for.
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def loops(key: str) -> str | None:
+        state[key] = 1
+        for target in definition.step(key).next:
+            if target == END or state.get(target) == 2:
+                continue
+            if state.get(target) == 1:
+                return target
+            found = loops(target)
+            if found is not None:
+                return found
+        state[key] = 2
+        return None
+
+    looped = loops(definition.start)
+    if looped is not None:
+        add(f"steps[{index[looped]}].next", _(
+            "后续环节形成回路，又回到环节“%(key)s”；退回请用“退回”（return_to）") % {"key": looped})
+        return
+    deciding = [s for s in definition.steps if s.decides]
+    if not deciding:
+        add("steps", _("流程中须有一个作出决定的环节"))
+        return
+    if len(deciding) > 1:
+        add("steps", _("流程只能有一个作出决定的环节，现有：%(keys)s") % {
+            "keys": pgettext("list separator", "、").join(s.key for s in deciding)})
+        return
+    decide = deciding[0]
+    for i, step in enumerate(definition.steps):
+        if step is decide:
+            if any(n != END for n in step.next):
+                add(f"steps[{i}].next", _("决定环节“%(key)s”之后只能是办结（end）") % {
+                    "key": step.key})
+        elif END in step.next:
+            add(f"steps[{i}].next", _(
+                "环节“%(key)s”直接进入办结，没有经过决定环节“%(decide)s”") % {
+                "key": step.key, "decide": decide.key})
+    for i, step in enumerate(definition.steps):
+        before = definition.predecessors(step.key)
+        if len(before) > 1 and not step.join:
+            add(f"steps[{i}].join", _(
+                "并行分支（%(before)s）在环节“%(key)s”汇合，它须等待所有分支完成（join）") % {
+                "before": pgettext("list separator", "、").join(before), "key": step.key})
+
+
+def steps_to_open(definition: Definition, finished: str, open_keys: set[str]) -> list[str]:
+    """The steps to open when ``finished`` is done while ``open_keys`` are still open.
+
+    A joining step waits while a step still open — or one opening now — can lead to it (a
+    branch of several steps has not arrived until its last step is done); a step already open
+    is not opened twice.
+    """
+    targets = list(dict.fromkeys(n for n in definition.step(finished).next if n != END))
+    current = set(open_keys)
+    opened: list[str] = []
+    for key in targets:
+        if key in current:
+            continue
+        if definition.step(key).join:
+            others = current | {t for t in targets if t != key}
+            if any(leads_to(definition, k, key) for k in others):
+                continue
+        opened.append(key)
+        current.add(key)
+    return opened
 
 
 def leads_to(definition: Definition, source: str, target: str) -> bool:

@@ -26,13 +26,12 @@ from tongban.organizations.models import Department
 
 from .defaults import DEFAULTS
 from .definition import (
-    END,
     ITEM_DEPARTMENT,
     RECEIVING_UNIT,
     Definition,
     Step,
     check_definition,
-    leads_to,
+    steps_to_open,
 )
 from .models import StepTask, TaskStatus, WorkflowDefinition
 
@@ -186,19 +185,11 @@ def task_open_next(case: Any, task: StepTask, *, at: dt.datetime) -> tuple[list[
     """Open the steps after ``task``. Returns the new tasks and whether the workflow reached
     its end (no step open any more)."""
     definition = definition_of(case)
-    step = definition.step(task.step_key)
-    opened: list[StepTask] = []
     open_keys = {t.step_key for t in _OPEN_TASKS.all(case.pk)}
-    for key in step.next:
-        if key == END or key in open_keys:
-            continue
-        # 并联审批: a joining step waits while a step still open can lead to it (a branch of
-        # several steps has not arrived until its last step is done).
-        if definition.step(key).join and any(leads_to(definition, k, key) for k in open_keys):
-            continue
-        opened.append(_open(case, definition, key, at))
-        open_keys.add(key)
-    return opened, not open_keys
+    # 并联审批: a joining step waits until every branch that can reach it has arrived.
+    opened = [_open(case, definition, key, at)
+              for key in steps_to_open(definition, task.step_key, open_keys)]
+    return opened, not (open_keys or opened)
 
 
 def task_return(case: Any, task: StepTask, *, to: str, at: dt.datetime) -> StepTask:

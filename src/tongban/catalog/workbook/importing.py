@@ -40,7 +40,7 @@ CHUNK = 500
 @dataclass
 class _ItemEntry:
     data: ItemData
-    row: int | None  # row in sheet 事项; None for an item known only from the database
+    row: int  # row in sheet 事项
     material_rows: list[int] = field(default_factory=list)
 
 
@@ -71,7 +71,7 @@ def _plan(sheets: dict[str, Sheet]) -> _Plan:
                                         level=data.level or Level.CITY)
 
     entries = _plan_items(sheets[SHEET_ITEMS], problems, by_name)
-    material_count = _plan_materials(sheets[SHEET_MATERIALS], problems, entries, by_name)
+    material_count = _plan_materials(sheets[SHEET_MATERIALS], problems, entries)
     _carry_over(entries)
     for entry in entries.values():
         _check(entry, problems, faulty)
@@ -211,9 +211,13 @@ def _plan_items(sheet: Sheet, problems: ProblemList,
     return entries
 
 
-def _plan_materials(sheet: Sheet, problems: ProblemList, entries: dict[str, _ItemEntry],
-                    by_name: dict[str, Department]) -> int:
-    """Attach material rows to their items; an item in the database only gets a new version."""
+def _plan_materials(sheet: Sheet, problems: ProblemList, entries: dict[str, _ItemEntry]) -> int:
+    """Attach material rows to their items in sheet 事项.
+
+    A material row of an item not in sheet 事项 is a fault, whether or not the item is already
+    published: an item's materials are replaced as a whole by those of the file, so importing a
+    few of them alone would publish a version that has lost all the others.
+    """
     col = MATERIAL_COLUMN_BY_ATTR
     pending: dict[str, list[tuple[int, MaterialData]]] = {}
     for number, values in sheet.rows:
@@ -226,46 +230,20 @@ def _plan_materials(sheet: Sheet, problems: ProblemList, entries: dict[str, _Ite
             original_copies=row.integer(col["original_copies"]),
             copy_copies=row.integer(col["copy_copies"]), notes=row.text(col["notes"]),
         )
-        if code:
-            pending.setdefault(code, []).append((number, material))
+        if not code:
+            continue
+        if code not in entries:
+            row.fault(col["implementation_code"], _(
+                "实施编码“%(value)s”不在“事项”表中：材料须与其事项一同导入（事项的材料按文件整体替换）") % {
+                "value": code})
+            continue
+        pending.setdefault(code, []).append((number, material))
 
-    # Codes not in sheet 事项 may belong to published items: their materials are replaced.
-    known = _published_items([c for c in pending if c not in entries])
     for code, rows in pending.items():
-        entry = entries.get(code)
-        if entry is None:
-            version = known.get(code)
-            if version is None:
-                for number, _material in rows:
-                    problems.add(_("实施编码“%(value)s”不在“事项”表中，也不是已发布的事项") % {
-                        "value": code}, sheet=SHEET_MATERIALS, row=number,
-                        column=col["implementation_code"].header, field_name="implementation_code")
-                continue
-            data = _version_data(version)
-            # The department as the sheet 部门 leaves it (its level may be changing).
-            assert data.department is not None
-            data.department = by_name.get(data.department.name, data.department)
-            entry = entries[code] = _ItemEntry(data=data, row=None)
+        entry = entries[code]
         entry.data.materials = [m for _number, m in rows]
         entry.material_rows = [number for number, _m in rows]
     return sum(len(rows) for rows in pending.values())
-
-
-def _published_items(codes: list[str]) -> dict[str, ItemVersion]:
-    found: dict[str, ItemVersion] = {}
-    for chunk in _chunks(codes):
-        versions = ItemVersion.objects.filter(
-            item__implementation_code__in=chunk, status=VersionStatus.PUBLISHED,
-        ).select_related("item__department", "receiving_unit")
-        found.update({v.item.implementation_code: v for v in versions})
-    return found
-
-
-def _version_data(version: ItemVersion) -> ItemData:
-    item = version.item
-    values = {name: getattr(version, name) for name in ItemData.VERSION_FIELDS}
-    return ItemData(implementation_code=item.implementation_code, basic_code=item.basic_code,
-                    department=item.department, **values)
 
 
 def _carry_over(entries: dict[str, _ItemEntry]) -> None:
@@ -308,11 +286,10 @@ def _check(entry: _ItemEntry, problems: ProblemList, faulty_departments: set[str
         skip |= DEPARTMENT_RULES
     if data.receiving_unit is not None and data.receiving_unit.name in faulty_departments:
         skip.add("receiving_unit")
-    if entry.row is not None:
-        # Rules that read a cell already reported as faulty would only repeat the fault.
-        for cell, dependants in DEPENDENT_RULES.items():
-            if problems.reported(SHEET_ITEMS, entry.row, ITEM_COLUMN_BY_ATTR[cell].header):
-                skip |= dependants
+    # Rules that read a cell already reported as faulty would only repeat the fault.
+    for cell, dependants in DEPENDENT_RULES.items():
+        if problems.reported(SHEET_ITEMS, entry.row, ITEM_COLUMN_BY_ATTR[cell].header):
+            skip |= dependants
     for problem in check_item(data):
         name = problem.field
         if name in skip:
@@ -322,9 +299,6 @@ def _check(entry: _ItemEntry, problems: ProblemList, faulty_departments: set[str
             sheet, row = SHEET_MATERIALS, entry.material_rows[int(index_text) - 1]
             column = MATERIAL_COLUMN_BY_ATTR.get(attr)
             header = column.header if column else code_column
-        elif entry.row is None:
-            # An item known only from the database: point at its first material row.
-            sheet, row, header = SHEET_MATERIALS, entry.material_rows[0], code_column
         else:
             sheet, row = SHEET_ITEMS, entry.row
             item_column = ITEM_COLUMN_BY_ATTR.get(name)
@@ -344,7 +318,12 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]
 
 @dataclass
 class ImportReport:
-    """What an import did (or, for a dry run, would have done)."""
+    """What an import did (or, for a dry run, would have done).
+
+    The counts add up: every department row is created, updated or unchanged; every item row
+    created, updated or unchanged; every material row written (its item's new version) or
+    unchanged (its item unchanged).
+    """
 
     source: str
     dry_run: bool
@@ -384,11 +363,12 @@ def catalog_import_workbook(*, actor: Any, source: Source, name: str,
         result.items_updated = items.items_updated
         result.items_unchanged = items.items_unchanged
         result.materials_written = items.materials_written
+        result.materials_unchanged = items.materials_unchanged
         if dry_run:
             transaction.set_rollback(True)
     return ImportReport(source=name, dry_run=dry_run, result=result,
                         department_rows=len(plan.departments),
-                        item_rows=sum(1 for e in plan.items if e.row is not None),
+                        item_rows=len(plan.items),
                         material_rows=plan.material_count)
 
 
@@ -399,12 +379,13 @@ def report_lines(report: ImportReport) -> list[str]:
             else _("已导入“%(name)s”"))
     return [
         str(head % {"name": report.source}),
-        str(_("部门：%(rows)s 行，新增 %(created)s，更新 %(updated)s") % {
+        str(_("部门：%(rows)s 行，新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s") % {
             "rows": report.department_rows, "created": r.departments_created,
-            "updated": r.departments_updated}),
+            "updated": r.departments_updated, "unchanged": r.departments_unchanged}),
         str(_("事项：%(rows)s 行，新增 %(created)s，更新 %(updated)s，未变 %(unchanged)s") % {
             "rows": report.item_rows, "created": r.items_created, "updated": r.items_updated,
             "unchanged": r.items_unchanged}),
-        str(_("材料：%(rows)s 行，写入 %(written)s 条") % {
-            "rows": report.material_rows, "written": r.materials_written}),
+        str(_("材料：%(rows)s 行，写入 %(written)s 条，未变 %(unchanged)s 条") % {
+            "rows": report.material_rows, "written": r.materials_written,
+            "unchanged": r.materials_unchanged}),
     ]
