@@ -400,3 +400,36 @@ def test_a_long_head_file_is_compared_in_batches(chain: Chain, monkeypatch: pyte
     result = verify_chain()
     assert result.head_entries_checked == 8
     assert [p.message.split("（")[0] for p in result.problems] == ["记录 #7 与链头文件"]
+
+
+def test_a_line_torn_by_a_crash_does_not_count_as_tampering(chain: Chain) -> None:
+    chain(1)
+    with head.head_path().open("a") as out:
+        out.write("record 2 0f0f")  # the process died mid-write; record #2 was rolled back
+    chain(1)
+    assert head.head_path().read_text().splitlines()[1].startswith("record 2 0f0frecord 2 ")
+    assert verify()[0] == 0
+
+
+def test_the_hourly_checkpoint_reads_only_the_end_of_a_long_head_file(
+        chain: Chain, committed: Committed, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(head, "SLACK", 5)
+    monkeypatch.setattr(head, "_BISECT_STOP", 64)
+    chain(40)
+    committed(audit_checkpoint_write)
+    chain(5)
+    # A contradiction early in the file (line of record #3 altered)...
+    path = head.head_path()
+    lines = path.read_text().splitlines(keepends=True)
+    assert lines[2].startswith("record 3 ")
+    lines[2] = f"record 3 {'ab' * 32} {lines[2].split()[3]}\n"
+    path.write_text("".join(lines))
+
+    seqs = [e.seq for e in head.entries(40) if isinstance(e, head.Entry)]
+    assert 30 <= seqs[0] <= 40 - 5  # the reading starts just before record #40 - SLACK
+    assert seqs[-6:] == [40, 41, 42, 43, 44, 45] or seqs[-7:] == [40, 40, 41, 42, 43, 44, 45]
+    # ...is outside what the next checkpoint reads: it is signed...
+    committed(audit_checkpoint_write)
+    assert AuditCheckpoint.objects.order_by("-seq").values_list("seq", flat=True)[0] == 45
+    # ...and a full verification finds it.
+    assert messages()[0].startswith("记录 #3 与链头文件（")

@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 
@@ -80,24 +81,71 @@ def checkpoint_at(at: dt.datetime) -> str:
     return _utc(at)
 
 
-def entries() -> Iterator[Entry | int]:
+# Lines may come out of ``seq`` order by the number of records committed concurrently: a
+# start found by bisecting the file backs off this many records more.
+SLACK = 10_000
+_BISECT_STOP = 64 * 1024
+
+
+def entries(from_seq: int = 1) -> Iterator[Entry | int]:
     """The file's lines in order: an ``Entry`` for each, or the line number of a line that is not
-    one (a last line cut short by a crash is skipped). Nothing when the file does not exist."""
+    one (a last line cut short by a crash is skipped). Nothing when the file does not exist.
+
+    With ``from_seq`` beyond ``SLACK``, reading starts near the first line of that record, found
+    by bisecting the file (the hourly checkpoint needs only the lines since the previous one);
+    the entries before it are then not all read, and unreadable lines there are not reported
+    (a verification from record #1 reads it all)."""
     path = head_path()
     if not path.exists():
         return
     with path.open("rb") as lines:
+        start = _start(lines, path.stat().st_size, from_seq - SLACK) if from_seq > SLACK else 0
+        if start:
+            lines.seek(start)
+            lines.readline()  # the rest of a line begun before
         for number, raw in enumerate(lines, start=1):
             if not raw.endswith(b"\n"):
                 break  # cut short by a crash mid-write: not a statement
-            parts = raw.decode("ascii", errors="replace").split()
-            try:
-                if parts[0] == RECORD and len(parts) == 4:
-                    yield Entry(RECORD, int(parts[1]), parts[2], parts[3], line=number)
-                    continue
-                if parts[0] == CHECKPOINT and len(parts) == 5:
-                    yield Entry(CHECKPOINT, int(parts[1]), parts[2], parts[3], parts[4], line=number)
-                    continue
-            except (IndexError, ValueError):
-                pass
-            yield number
+            entry = _parse(raw, number)
+            if entry is None:
+                if not start:
+                    yield number
+                continue
+            yield entry
+
+
+def _parse(raw: bytes, number: int) -> Entry | None:
+    entry = _parse_line(raw, number)
+    if entry is None:
+        # A line torn by a crash mid-write, continued by the next append: the whole line after it.
+        torn = max(raw.rfind(RECORD.encode() + b" "), raw.rfind(CHECKPOINT.encode() + b" "))
+        if torn > 0:
+            entry = _parse_line(raw[torn:], number)
+    return entry
+
+
+def _parse_line(raw: bytes, number: int) -> Entry | None:
+    parts = raw.decode("ascii", errors="replace").split()
+    try:
+        if parts[0] == RECORD and len(parts) == 4:
+            return Entry(RECORD, int(parts[1]), parts[2], parts[3], line=number)
+        if parts[0] == CHECKPOINT and len(parts) == 5:
+            return Entry(CHECKPOINT, int(parts[1]), parts[2], parts[3], parts[4], line=number)
+    except (IndexError, ValueError):
+        pass
+    return None
+
+
+def _start(lines: BinaryIO, size: int, target: int) -> int:
+    """A byte offset before the first line of a record numbered ``target`` or more."""
+    low, high = 0, size
+    while high - low > _BISECT_STOP:
+        middle = (low + high) // 2
+        lines.seek(middle)
+        lines.readline()
+        entry = _parse(lines.readline(), 0)
+        if entry is None or entry.seq >= target:
+            high = middle
+        else:
+            low = middle
+    return low

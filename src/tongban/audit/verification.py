@@ -444,7 +444,7 @@ def _check_head(from_seq: int, last: int | None, checkpoints: list[AuditCheckpoi
                                 {"at": _when_iso(entry.at), "absent": found is None})
         batch.clear()
 
-    for entry in head.entries():
+    for entry in head.entries(from_seq):
         if isinstance(entry, int):
             if not any(p.kind == HEAD_MALFORMED for p in problems):
                 problems.append(Problem(HEAD_MALFORMED, 0, {"line": entry, "path": str(path)}))
