@@ -105,6 +105,21 @@ def _chinese_by_default() -> Any:
     translation.deactivate()
 
 
+@pytest.fixture(scope="session")
+def _audit_files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit-files")
+
+
+@pytest.fixture(autouse=True)
+def _audit_files_of_the_test(settings: Any, _audit_files_dir: Path,
+                             request: pytest.FixtureRequest) -> None:
+    """The audit signing key and the chain-head file stay out of the developer's own directories;
+    each test has its own head file (the database starts afresh in each test, the file would not)."""
+    settings.AUDIT_KEY_DIR = str(_audit_files_dir / "keys")
+    name = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    settings.AUDIT_HEAD_FILE = str(_audit_files_dir / f"head-{name}.log")
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings: Any) -> None:
     """Background tasks run at once in the test's process (``tongban worker`` runs them in

@@ -301,8 +301,17 @@ if AUDIT_HASH not in {"sha256", "sm3"} or AUDIT_SIGNATURE not in {"ed25519", "sm
 
     raise ImproperlyConfigured("TONGBAN_AUDIT_HASH must be sha256 or sm3; "
                                "TONGBAN_AUDIT_SIGNATURE must be ed25519 or sm2.")
-# The checkpoint signing key (PEM or hex); empty: generated once into DATA_DIR/audit-signing.key.
+# The checkpoint signing key (PEM or hex); empty: generated once into AUDIT_KEY_DIR.
 AUDIT_SIGNING_KEY_FILE = os.environ.get("TONGBAN_AUDIT_SIGNING_KEY_FILE", "")
+# Where the generated signing key lives: never beside the data it signs (not in DATA_DIR).
+# Empty: /etc/tongban when writable, else $XDG_CONFIG_HOME/tongban (~/.config/tongban).
+AUDIT_KEY_DIR = os.environ.get("TONGBAN_AUDIT_KEY_DIR", "")
+# The append-only file outside the database where every committed chain head and checkpoint is
+# also written (verify_audit compares); empty: DATA_DIR/audit-head.log.
+AUDIT_HEAD_FILE = os.environ.get("TONGBAN_AUDIT_HEAD_FILE", "")
+# verify_audit fails when a record has waited longer than this for a signed checkpoint (the
+# checkpoint schedule is hourly: two hours allow one late run).
+AUDIT_CHECKPOINT_MAX_AGE_MINUTES = int(os.environ.get("TONGBAN_AUDIT_CHECKPOINT_MAX_AGE_MINUTES", "120"))
 # Retired public keys whose old checkpoints still count, "ed25519:HEX,sm2:HEX".
 AUDIT_TRUSTED_PUBLIC_KEYS = [
     k.strip() for k in os.environ.get("TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS", "").split(",") if k.strip()

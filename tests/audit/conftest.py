@@ -20,8 +20,12 @@ TABLE = AuditRecord._meta.db_table
 
 @pytest.fixture(autouse=True)
 def _own_signing_key(settings: Any, tmp_path: Path) -> None:
-    """Each test generates its key in its own data directory (never the real one)."""
-    settings.DATA_DIR = tmp_path
+    """Each test has its own data directory and key directory (never the real ones), apart as
+    in production: the key is not kept beside the data it signs."""
+    (tmp_path / "data").mkdir()
+    settings.DATA_DIR = tmp_path / "data"
+    settings.AUDIT_KEY_DIR = str(tmp_path / "keys")
+    settings.AUDIT_HEAD_FILE = ""  # DATA_DIR/audit-head.log
     settings.AUDIT_SIGNING_KEY_FILE = ""
     settings.AUDIT_SIGNATURE = "ed25519"
     settings.AUDIT_HASH = "sha256"
@@ -29,18 +33,30 @@ def _own_signing_key(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def chain(db: None) -> Callable[[int], list[int]]:
-    """``chain(n)`` appends n records (one transaction each) and returns their seq numbers."""
+def chain(db: None, django_capture_on_commit_callbacks: Any) -> Callable[[int], list[int]]:
+    """``chain(n)`` appends n records (one transaction each, committed as far as the head file
+    is concerned: its lines are written) and returns their seq numbers."""
 
     def build(n: int) -> list[int]:
         seqs = []
         for i in range(n):
-            with transaction.atomic():
+            with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
                 seqs.append(audit_record(actor=None, action="test.acted", object_type="thing",
                                          object_id=i, detail={"n": i, "说明": f"第{i}次"}).seq)
         return seqs
 
     return build
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks: Any) -> Callable[[Callable[[], Any]], Any]:
+    """``committed(f)`` runs ``f`` as if its transaction committed (the head file gets its lines)."""
+
+    def run(f: Callable[[], Any]) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return f()
+
+    return run
 
 
 def sql(statement: str, params: list[Any] | None = None) -> None:
@@ -78,9 +94,11 @@ def shift_from(seq: int, by: int) -> None:
 
 
 def digest(row: AuditRecord, **changes: Any) -> str:
+    """The hash the platform would compute for ``row`` with ``changes`` (as an intruder would)."""
     values = {"seq": row.seq, "at": row.at.isoformat(), "actor_id": row.actor_id,
-              "action": row.action, "object_type": row.object_type, "object_id": row.object_id,
-              "detail": row.detail, "prev_hash": row.prev_hash, "algorithm": row.algorithm}
+              "actor_name": row.actor_name, "action": row.action, "object_type": row.object_type,
+              "object_id": row.object_id, "detail": row.detail, "prev_hash": row.prev_hash,
+              "algorithm": row.algorithm, "version": row.digest_version}
     values.update(changes)
     return record_digest(**values)
 
@@ -90,10 +108,10 @@ def insert_forged(*, seq: int, prev_hash: str, like: AuditRecord) -> str:
     detail = {"forged": True}
     digest_ = digest(like, seq=seq, prev_hash=prev_hash, detail=detail, action="case.approved")
     sql(f"INSERT INTO {TABLE} (seq, at, actor_id, actor_name, action, object_type, object_id, "
-        f"detail, prev_hash, hash, algorithm) VALUES (%s, %s, NULL, 'system', 'case.approved', "
-        f"%s, %s, {json_param()}, %s, %s, %s)",
-        [seq, like.at, like.object_type, like.object_id, json.dumps(detail), prev_hash, digest_,
-         like.algorithm])
+        f"detail, prev_hash, hash, algorithm, digest_version) VALUES (%s, %s, NULL, %s, "
+        f"'case.approved', %s, %s, {json_param()}, %s, %s, %s, %s)",
+        [seq, like.at, like.actor_name, like.object_type, like.object_id, json.dumps(detail),
+         prev_hash, digest_, like.algorithm, like.digest_version])
     return digest_
 
 

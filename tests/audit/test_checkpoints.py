@@ -29,15 +29,18 @@ from tongban.scheduling.models import Schedule
 Chain = Callable[[int], list[int]]
 
 
-def test_a_key_is_generated_once_into_the_data_dir(chain: Chain, tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_a_key_is_generated_once_into_the_key_dir_not_the_data_dir(
+        chain: Chain, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     chain(2)
     with caplog.at_level(logging.WARNING, logger="tongban.audit.signing"):
         first = audit_checkpoint_write()
-    path = tmp_path / "audit-signing.key"
+    path = tmp_path / "keys" / "audit-signing.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert "TONGBAN_AUDIT_SIGNING_KEY_FILE" in caplog.text
+    assert "inside the data directory" not in caplog.text
+    assert not (tmp_path / "data" / "audit-signing.key").exists()
     chain(1)
     second = audit_checkpoint_write()
     assert first.key_id == second.key_id
@@ -58,7 +61,8 @@ def test_a_configured_key_file_pem_or_hex(chain: Chain, settings: Any, tmp_path:
     from_hex = signing_key()
     assert from_pem is not None and from_hex is not None
     assert from_pem.public == from_hex.public
-    assert not (tmp_path / "audit-signing.key").exists()
+    assert not (tmp_path / "keys" / "audit-signing.key").exists()
+    assert not (tmp_path / "data" / "audit-signing.key").exists()
 
     settings.AUDIT_SIGNING_KEY_FILE = str(tmp_path / "missing.key")
     with pytest.raises(ImproperlyConfigured, match="does not exist"):

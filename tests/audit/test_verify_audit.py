@@ -23,6 +23,7 @@ from tests.audit.conftest import (
     sql,
     swap,
 )
+from tongban.audit.head import head_path
 from tongban.audit.models import AuditCheckpoint, AuditRecord
 from tongban.audit.services import GENESIS, audit_checkpoint_write, audit_record
 from tongban.audit.verification import verify_chain
@@ -142,8 +143,9 @@ def test_an_emptied_log_is_caught_by_the_checkpoint(ten: list[int]) -> None:
 
 def test_a_rewritten_tail_is_caught_by_the_checkpoint(ten: list[int]) -> None:
     """Rewriting #6 and recomputing every later hash leaves a consistent chain; the signed
-    checkpoint over #10 still tells."""
+    checkpoint over #10 still tells (even with the head file gone)."""
     audit_checkpoint_write()
+    head_path().unlink()
     prev = record(5).hash
     for seq in range(6, 11):
         row = record(seq)
@@ -168,19 +170,18 @@ def test_a_forged_checkpoint_signature_is_caught(ten: list[int]) -> None:
 def test_a_checkpoint_of_an_unknown_key_is_caught(ten: list[int], settings: Any,
                                                   tmp_path: Any) -> None:
     audit_checkpoint_write()
-    # The key is replaced (e.g. the data directory restored without it): the old checkpoint's
-    # key is no longer trusted unless listed as retired.
+    # The key is replaced (e.g. the key directory lost): the old checkpoint's key is no longer
+    # trusted unless listed as retired.
     settings.AUDIT_SIGNING_KEY_FILE = ""
-    settings.DATA_DIR = tmp_path / "other"
-    (tmp_path / "other").mkdir()
+    settings.AUDIT_KEY_DIR = str(tmp_path / "other")
     message = first_problem()
     assert "由不受信任的密钥" in message
     old = AuditCheckpoint.objects.get()
     from tongban.audit.signing import signing_key
 
-    settings.DATA_DIR = tmp_path
+    settings.AUDIT_KEY_DIR = str(tmp_path / "keys")
     public = signing_key(create=False).public  # type: ignore[union-attr]
-    settings.DATA_DIR = tmp_path / "other"
+    settings.AUDIT_KEY_DIR = str(tmp_path / "other")
     settings.AUDIT_TRUSTED_PUBLIC_KEYS = [f"ed25519:{public.hex}"]
     assert public.key_id == old.key_id
     assert verify_chain().intact
@@ -217,7 +218,8 @@ def test_json_output_and_from_seq(ten: list[int]) -> None:
     status, out, _err = verify("--json", "--from-seq", "4")
     assert status == 0
     assert json.loads(out) == {"intact": True, "from_seq": 4, "records_checked": 7,
-                               "checkpoints_checked": 0, "last_seq": 10, "problems": []}
+                               "checkpoints_checked": 0, "last_seq": 10, "sealed_through": None,
+                               "unsealed": 10, "head_entries_checked": 7, "problems": []}
 
     delete(6)
     status, out, _err = verify("--json")

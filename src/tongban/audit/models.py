@@ -41,6 +41,9 @@ class AuditRecord(models.Model):
     # deployment may switch and its older records still verify.
     algorithm = models.CharField(_("摘要算法"), max_length=8, choices=HashAlgorithm.choices,
                                  default=HashAlgorithm.SHA256)
+    # Which content ``hash`` covers: 1 — the records written before every column was hashed
+    # (``actor_name`` and ``algorithm`` outside); 2 — every stored column but ``id`` and ``hash``.
+    digest_version = models.PositiveSmallIntegerField(_("摘要版本"), default=2)
 
     class Meta:
         ordering = ["seq"]

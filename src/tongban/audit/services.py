@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from tongban.core import prepared
 
+from . import head
 from .models import AuditRecord
 
 GENESIS = "0" * 64
@@ -20,18 +22,36 @@ GENESIS = "0" * 64
 _CHAIN_LOCK_KEY = 0x746F6E67  # "tong"
 
 
+# What a record's hash covers (``AuditRecord.digest_version``): version 2 is every stored column
+# but the row id (the database's, not the record's) and the hash itself; version 1, kept for the
+# records written before it, left out ``actor_name`` and ``algorithm``.
+DIGEST_VERSION = 2
+DIGEST_COLUMNS = ("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id",
+                  "detail", "prev_hash", "algorithm", "digest_version")
+
+
 def record_digest(*, seq: int, at: str, actor_id: int | None, action: str, object_type: str,
                   object_id: str, detail: dict[str, Any], prev_hash: str,
-                  algorithm: str = "sha256") -> str:
+                  algorithm: str = "sha256", actor_name: str = "",
+                  version: int = DIGEST_VERSION) -> str:
     """The hash of one record's content chained to the previous record's hash.
 
-    The content is the compact JSON array ``[seq, at, actor_id, action, object_type, object_id,
-    detail, prev_hash]`` (keys sorted, UTF-8), hashed with SHA-256 or SM3 (``algorithm``).
+    Version 2: the compact JSON object of every column in ``DIGEST_COLUMNS`` (``at`` in ISO 8601,
+    UTC), keys sorted, UTF-8. Version 1: the compact JSON array ``[seq, at, actor_id, action,
+    object_type, object_id, detail, prev_hash]``. Hashed with SHA-256 or SM3 (``algorithm``).
     """
-    payload = json.dumps(
-        [seq, at, actor_id, action, object_type, object_id, detail, prev_hash],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
-    )
+    content: Any
+    if version == 1:
+        content = [seq, at, actor_id, action, object_type, object_id, detail, prev_hash]
+    elif version == 2:
+        content = {"seq": seq, "at": at, "actor_id": actor_id, "actor_name": actor_name,
+                   "action": action, "object_type": object_type, "object_id": object_id,
+                   "detail": detail, "prev_hash": prev_hash, "algorithm": algorithm,
+                   "digest_version": version}
+    else:
+        raise ValueError(f"unknown audit digest version {version!r}")
+    payload = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                         default=str)
     if algorithm == "sha256":
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
     if algorithm == "sm3":
@@ -50,15 +70,19 @@ def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
     detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
     algorithm = settings.AUDIT_HASH
-    digest = record_digest(seq=seq, at=at.isoformat(), actor_id=actor_id, action=action,
-                           object_type=object_type, object_id=str(object_id), detail=detail,
-                           prev_hash=prev_hash, algorithm=algorithm)
+    actor_name = str(actor)[:150] if actor_id else "system"
+    digest = record_digest(seq=seq, at=at.isoformat(), actor_id=actor_id, actor_name=actor_name,
+                           action=action, object_type=object_type, object_id=str(object_id),
+                           detail=detail, prev_hash=prev_hash, algorithm=algorithm,
+                           version=DIGEST_VERSION)
     record = AuditRecord(
-        seq=seq, at=at, actor_id=actor_id, actor_name=str(actor) if actor_id else "system",
+        seq=seq, at=at, actor_id=actor_id, actor_name=actor_name,
         action=action, object_type=object_type, object_id=str(object_id), detail=detail,
-        prev_hash=prev_hash, hash=digest, algorithm=algorithm,
+        prev_hash=prev_hash, hash=digest, algorithm=algorithm, digest_version=DIGEST_VERSION,
     )
     prepared.insert(record)  # compiled once: every audited action appends one
+    # The new head, once committed, also goes to the file outside the database (head.py).
+    transaction.on_commit(partial(head.write_record, seq, digest, at), robust=True)
     return record
 
 
@@ -118,8 +142,9 @@ def audit_checkpoint_write(*, actor: Any = None) -> Any:
     previous = AuditCheckpoint.objects.order_by("-seq", "-at").first()
     if previous is not None and previous.seq == end[0] and previous.record_hash == end[1]:
         return previous
-    # Verify from the previous checkpoint's record (which must still match it) to the end.
-    result = verify_chain(from_seq=previous.seq if previous is not None else 1)
+    # Verify from the previous checkpoint's record (which must still match it) to the end, and
+    # against the head file; a late checkpoint is what this writes, so age is no reason to refuse.
+    result = verify_chain(from_seq=previous.seq if previous is not None else 1, check_age=False)
     if not result.intact:
         raise ChainBroken(result)
     seq, record_hash, algorithm = end
@@ -127,9 +152,12 @@ def audit_checkpoint_write(*, actor: Any = None) -> Any:
     at = timezone.now()
     signature = key.sign(checkpoint_message(seq=seq, record_hash=record_hash,
                                             hash_algorithm=algorithm, count=count, at=at))
-    return AuditCheckpoint.objects.create(
+    checkpoint = AuditCheckpoint.objects.create(
         seq=seq, record_hash=record_hash, hash_algorithm=algorithm, count=count, at=at,
         signature_algorithm=key.algorithm, key_id=key.public.key_id, signature=signature.hex())
+    transaction.on_commit(partial(head.write_checkpoint, seq, record_hash, at, key.public.key_id),
+                          robust=True)
+    return checkpoint
 
 
 def audit_verification_request(*, actor: Any) -> Any:

@@ -30,18 +30,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from . import head
 from .models import AuditCheckpoint, AuditRecord
 from .services import GENESIS, record_digest
 from .signing import PublicKey, trusted_keys
 
-FIELDS = ("seq", "at", "actor_id", "action", "object_type", "object_id", "detail", "prev_hash",
-          "hash", "algorithm")
+FIELDS = ("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
+          "prev_hash", "hash", "algorithm", "digest_version")
 CHUNK = 2000
+# Head-file lines compared per query (``seq IN (…)``: below SQLite's smallest parameter limit).
+HEAD_BATCH = 500
 # How far back a record's original number is traced through prev_hash (each step is one look-up).
 TRACE_DEPTH = 3
 # Numbers on either side of its own tried first for a record that does not verify (no look-up).
@@ -55,6 +59,11 @@ TRUNCATED = "truncated"
 CHECKPOINT_MISMATCH = "checkpoint_mismatch"
 CHECKPOINT_SIGNATURE = "checkpoint_signature"
 CHECKPOINT_KEY = "checkpoint_key"
+CHECKPOINT_DELETED = "checkpoint_deleted"
+STALE = "stale"
+HEAD_MISMATCH = "head_mismatch"
+HEAD_TRUNCATED = "head_truncated"
+HEAD_MALFORMED = "head_malformed"
 
 
 @dataclass
@@ -90,6 +99,26 @@ class Problem:
             return _("检查点（记录 #%(seq)s，%(at)s）的签名无效") % p
         if self.kind == CHECKPOINT_KEY:
             return _("检查点（记录 #%(seq)s，%(at)s）由不受信任的密钥 %(key)s 签名") % p
+        if self.kind == CHECKPOINT_DELETED:
+            return _("检查点（记录 #%(seq)s，%(at)s）被删除：链头文件记录了它，数据库中已没有") % p
+        if self.kind == STALE:
+            if p.get("checkpoint_at") is None:
+                return _("审计日志没有检查点，%(unsealed)s 条记录等待签署已超过 %(minutes)s 分钟："
+                         "检查点计划未运行") % p
+            return _("最新检查点（记录 #%(sealed)s，%(checkpoint_at)s）已超过 %(minutes)s 分钟，"
+                     "其后 %(unsealed)s 条记录尚未签署：检查点计划未按时运行") % p
+        if self.kind == HEAD_MISMATCH:
+            if p.get("absent"):
+                return _("记录 #%(seq)s 不在审计日志中，但链头文件记录了它（%(at)s）：该记录被删除") % p
+            return _("记录 #%(seq)s 与链头文件（%(at)s）不符：该记录被改写") % p
+        if self.kind == HEAD_TRUNCATED:
+            if p["last"] is None:
+                return _("审计日志中没有记录，但链头文件记录至记录 #%(seq)s（%(at)s）："
+                         "记录 #1–#%(seq)s 被删除") % p
+            return _("记录 #%(last)s 之后缺失记录 #%(missing)s"
+                     "（末尾的记录被删除，链头文件记录至记录 #%(seq)s，%(at)s）") % p
+        if self.kind == HEAD_MALFORMED:
+            return _("链头文件 %(path)s 第 %(line)s 行无法识别：该文件被改动") % p
         return f"{self.kind} #{self.seq}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -102,6 +131,11 @@ class VerificationResult:
     records_checked: int = 0
     checkpoints_checked: int = 0
     last_seq: int | None = None
+    # The newest valid checkpoint's record (None: none) and how many records follow it.
+    sealed_through: int | None = None
+    unsealed: int = 0
+    # Lines of the head file compared (None: the file does not exist).
+    head_entries_checked: int | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -116,6 +150,8 @@ class VerificationResult:
         return {"intact": self.intact, "from_seq": self.from_seq,
                 "records_checked": self.records_checked,
                 "checkpoints_checked": self.checkpoints_checked, "last_seq": self.last_seq,
+                "sealed_through": self.sealed_through, "unsealed": self.unsealed,
+                "head_entries_checked": self.head_entries_checked,
                 "problems": [p.as_dict() for p in self.problems]}
 
 
@@ -128,11 +164,20 @@ def _when(at: dt.datetime) -> str:
 
 
 def digest_of(row: Any, *, seq: int | None = None) -> str:
-    """The hash ``row`` should carry (under ``seq`` instead of its own number, if given)."""
+    """The hash ``row`` should carry (under ``seq`` instead of its own number, if given); empty
+    when its algorithm or digest version is none the platform knows (it was altered)."""
+    try:
+        return _digest_of(row, seq=seq)
+    except ValueError:
+        return ""
+
+
+def _digest_of(row: Any, *, seq: int | None) -> str:
     return record_digest(seq=row.seq if seq is None else seq, at=row.at.isoformat(),
-                         actor_id=row.actor_id, action=row.action, object_type=row.object_type,
-                         object_id=row.object_id, detail=row.detail, prev_hash=row.prev_hash,
-                         algorithm=row.algorithm)
+                         actor_id=row.actor_id, actor_name=row.actor_name, action=row.action,
+                         object_type=row.object_type, object_id=row.object_id, detail=row.detail,
+                         prev_hash=row.prev_hash, algorithm=row.algorithm,
+                         version=row.digest_version)
 
 
 def _rows() -> Any:
@@ -178,9 +223,15 @@ def original_seq(row: Any, depth: int = TRACE_DEPTH) -> int | None:
 
 
 def _diagnose(row: Any, *, expected_seq: int | None, expected_prev: str | None,
-              prev_seq: int | None, prev_prev_hash: str | None) -> Problem | None:
-    """What is wrong at ``row``, given what the chain so far leads to expect (None: fine)."""
+              prev_seq: int | None, prev_prev_hash: str | None,
+              min_version: int = 1) -> Problem | None:
+    """What is wrong at ``row``, given what the chain so far leads to expect (None: fine).
+
+    ``min_version``: the digest version of the record before; a record never goes back to an
+    older formula (which would leave some of its columns outside its hash)."""
     seq = int(row.seq)
+    if int(row.digest_version) < min_version:
+        return Problem(MODIFIED, seq)
     content_ok = digest_of(row) == row.hash
     link_ok = expected_prev is None or row.prev_hash == expected_prev
     seq_ok = expected_seq is None or seq == expected_seq
@@ -241,8 +292,11 @@ def _check_signatures(checkpoints: list[AuditCheckpoint],
 
 
 def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
-                 progress: Callable[[int], None] | None = None) -> VerificationResult:
-    """Verify the records from ``from_seq`` on and the checkpoints covering them.
+                 progress: Callable[[int], None] | None = None, check_age: bool = True,
+                 now: dt.datetime | None = None) -> VerificationResult:
+    """Verify the records from ``from_seq`` on, the checkpoints covering them, the head file
+    kept outside the database (``head.py``) and — with ``check_age`` — that no record has waited
+    longer than ``AUDIT_CHECKPOINT_MAX_AGE_MINUTES`` for a signed checkpoint.
 
     Reads the records in chunks of ``CHUNK`` (a server-side cursor on PostgreSQL). ``progress``
     is called with the number of records checked every ``CHUNK`` records.
@@ -258,6 +312,7 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
     for cp in valid:
         by_seq[cp.seq].append(cp)
 
+    min_version = 1
     if from_seq == 1:
         prev_seq: int | None = None
         expected_seq: int | None = 1
@@ -267,13 +322,15 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
         prev_seq = int(before.seq) if before is not None else None
         expected_seq = from_seq if before is not None else None
         expected_prev = before.hash if before is not None else None
+        min_version = int(before.digest_version) if before is not None else 1
     prev_prev_hash: str | None = None
     chain_problem: Problem | None = None
     count = 0
     for row in _rows().filter(seq__gte=from_seq).iterator(chunk_size=CHUNK):
         count += 1
         chain_problem = _diagnose(row, expected_seq=expected_seq, expected_prev=expected_prev,
-                                  prev_seq=prev_seq, prev_prev_hash=prev_prev_hash)
+                                  prev_seq=prev_seq, prev_prev_hash=prev_prev_hash,
+                                  min_version=min_version)
         if chain_problem is None:
             for cp in by_seq.get(int(row.seq), ()):
                 if cp.record_hash != row.hash or (from_seq == 1 and cp.count != count):
@@ -285,6 +342,7 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
         prev_prev_hash, expected_prev = expected_prev, row.hash
         prev_seq = int(row.seq)
         expected_seq = prev_seq + 1
+        min_version = max(min_version, int(row.digest_version))
         if progress is not None and count % CHUNK == 0:
             progress(count)
     result.records_checked = count
@@ -299,8 +357,124 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
         first_missing = 1 if last is None else last + 1
         problems.append(Problem(TRUNCATED, newest.seq, {
             "last": last, "missing": _span(first_missing, newest.seq), "at": _when(newest.at)}))
+    head_problems, result.head_entries_checked = _check_head(from_seq, last, checkpoints,
+                                                             chain_problem)
+    problems += head_problems
+    sealed = newest if newest is not None else _newest_valid_before(from_seq, keys)
+    result.sealed_through = sealed.seq if sealed is not None else None
+    unsealed = AuditRecord.objects.filter(seq__gt=sealed.seq) if sealed is not None \
+        else AuditRecord.objects.all()
+    result.unsealed = unsealed.count()
+    if check_age and result.unsealed:
+        stale = _stale(sealed, unsealed, result.unsealed, now or timezone.now())
+        if stale is not None:
+            problems.append(stale)
     # The first problem in the order of the chain; a record's own problem before a checkpoint's.
-    order = {MISSING: 0, INSERTED: 0, REORDERED: 0, MODIFIED: 0, CHECKPOINT_MISMATCH: 1,
-             TRUNCATED: 2, CHECKPOINT_KEY: 3, CHECKPOINT_SIGNATURE: 3}
+    order = {HEAD_MALFORMED: -1, MISSING: 0, INSERTED: 0, REORDERED: 0, MODIFIED: 0,
+             CHECKPOINT_MISMATCH: 1, HEAD_MISMATCH: 1, TRUNCATED: 2, HEAD_TRUNCATED: 3,
+             CHECKPOINT_DELETED: 3, CHECKPOINT_KEY: 4, CHECKPOINT_SIGNATURE: 4, STALE: 5}
     result.problems = sorted(problems, key=lambda p: (p.seq, order.get(p.kind, 9)))
     return result
+
+
+def _newest_valid_before(from_seq: int, keys: dict[str, PublicKey]) -> AuditCheckpoint | None:
+    """The newest validly signed checkpoint before ``from_seq`` (a verification from a later
+    record still says what is sealed)."""
+    if from_seq <= 1:
+        return None
+    candidates = list(AuditCheckpoint.objects.filter(seq__lt=from_seq).order_by("-seq", "-at")[:8])
+    valid, _problems = _check_signatures(candidates, keys)
+    return valid[0] if valid else None
+
+
+def _stale(sealed: AuditCheckpoint | None, unsealed: Any, count: int,
+           now: dt.datetime) -> Problem | None:
+    """A problem when records have waited for a checkpoint longer than the schedule allows: the
+    newest checkpoint, and the oldest record after it, both older than the allowed age."""
+    minutes = int(settings.AUDIT_CHECKPOINT_MAX_AGE_MINUTES)
+    if minutes <= 0:
+        return None
+    limit = now - dt.timedelta(minutes=minutes)
+    if sealed is not None and sealed.at >= limit:
+        return None
+    oldest = unsealed.order_by("seq").values_list("seq", "at").first()
+    if oldest is None or oldest[1] >= limit:
+        return None
+    return Problem(STALE, int(oldest[0]), {
+        "unsealed": count, "minutes": minutes, "sealed": sealed.seq if sealed else None,
+        "checkpoint_at": _when(sealed.at) if sealed is not None else None})
+
+
+def _check_head(from_seq: int, last: int | None, checkpoints: list[AuditCheckpoint],
+                chain_problem: Problem | None) -> tuple[list[Problem], int | None]:
+    """Compare the head file with the database: every record line must name a record that is
+    still there with the same hash, every checkpoint line a checkpoint still there. Returns the
+    problems (the first rewritten or missing record, the furthest record beyond the chain's end,
+    each deleted checkpoint, the first unreadable line) and the number of lines compared (None:
+    no head file).
+
+    Where the walk already broke (``chain_problem``), it names the tampering better: a record
+    the file names differently from there on, or missing within the chain, is not repeated."""
+    path = head.head_path()
+    if not path.exists():
+        return [], None
+    problems: list[Problem] = []
+    first_bad: Problem | None = None
+    beyond: head.Entry | None = None
+    stored = {(cp.seq, cp.record_hash, head.checkpoint_at(cp.at)) for cp in checkpoints}
+    seen_checkpoints: set[tuple[int, str, str]] = set()
+    batch: list[head.Entry] = []
+    compared = 0
+
+    def flush() -> None:
+        nonlocal first_bad, beyond
+        hashes = dict(AuditRecord.objects.filter(seq__in={e.seq for e in batch})
+                      .values_list("seq", "hash"))
+        for entry in batch:
+            if last is None or entry.seq > last:
+                if beyond is None or entry.seq > beyond.seq:
+                    beyond = entry
+                continue
+            found = hashes.get(entry.seq)
+            if found == entry.digest or (first_bad is not None and first_bad.seq <= entry.seq):
+                continue
+            if chain_problem is not None and (found is None or entry.seq >= chain_problem.seq):
+                continue
+            first_bad = Problem(HEAD_MISMATCH, entry.seq,
+                                {"at": _when_iso(entry.at), "absent": found is None})
+        batch.clear()
+
+    for entry in head.entries(from_seq):
+        if isinstance(entry, int):
+            if not any(p.kind == HEAD_MALFORMED for p in problems):
+                problems.append(Problem(HEAD_MALFORMED, 0, {"line": entry, "path": str(path)}))
+            continue
+        if entry.seq < from_seq:
+            continue
+        compared += 1
+        if entry.kind == head.CHECKPOINT:
+            key = (entry.seq, entry.digest, entry.at)
+            if key not in stored and key not in seen_checkpoints:
+                problems.append(Problem(CHECKPOINT_DELETED, entry.seq, {"at": _when_iso(entry.at)}))
+            seen_checkpoints.add(key)
+            continue
+        batch.append(entry)
+        if len(batch) >= HEAD_BATCH:
+            flush()
+    if batch:
+        flush()
+    if first_bad is not None:
+        problems.append(first_bad)
+    if beyond is not None:
+        first_missing = 1 if last is None else last + 1
+        problems.append(Problem(HEAD_TRUNCATED, beyond.seq, {
+            "last": last, "missing": _span(first_missing, beyond.seq),
+            "at": _when_iso(beyond.at)}))
+    return problems, compared
+
+
+def _when_iso(at: str) -> str:
+    try:
+        return _when(dt.datetime.fromisoformat(at))
+    except ValueError:
+        return at

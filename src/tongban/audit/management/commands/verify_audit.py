@@ -1,6 +1,8 @@
 """``tongban verify_audit``: verify the whole audit chain and its signed checkpoints.
 
-Prints how many records and checkpoints were checked and "完好" (intact), or each problem found,
+Prints how many records and checkpoints were checked, how many records no signed checkpoint
+covers yet, how many lines of the head file kept outside the database were compared, and "完好"
+(intact), or each problem found,
 the first one first, naming the record ("记录 #N 内容被修改", …); exits with status 1 when anything
 is wrong. ``--json`` prints the same as one JSON object.
 """
@@ -15,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from tongban.audit.head import head_path
 from tongban.audit.verification import verify_chain
 
 
@@ -39,6 +42,18 @@ class Command(BaseCommand):
                 self.stdout.write(_("已校验 %(records)s 条记录（自 #%(from)s 起）、%(checkpoints)s 个检查点")
                                   % {"records": result.records_checked, "from": result.from_seq,
                                      "checkpoints": result.checkpoints_checked})
+                if result.sealed_through is None:
+                    self.stdout.write(_("尚无检查点：%(unsealed)s 条记录尚未签署")
+                                      % {"unsealed": result.unsealed})
+                else:
+                    self.stdout.write(_("已签署至记录 #%(sealed)s；其后 %(unsealed)s 条记录尚未签署")
+                                      % {"sealed": result.sealed_through,
+                                         "unsealed": result.unsealed})
+                if result.head_entries_checked is None:
+                    self.stdout.write(_("链头文件 %(path)s 不存在，未比对") % {"path": head_path()})
+                else:
+                    self.stdout.write(_("已与链头文件比对 %(lines)s 行")
+                                      % {"lines": result.head_entries_checked})
                 for problem in result.problems:
                     self.stdout.write(problem.message)
             if not result.intact:
