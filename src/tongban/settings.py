@@ -41,7 +41,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tongban.core.admin_apps.AuditedAdminConfig",  # django.contrib.admin, every write audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
