@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: runs the view, once more after a deadlock; 503 only for a lock time-out.
+    "tongban.core.middleware.LockFailureMiddleware",
 ]
 
 ROOT_URLCONF = "tongban.urls"
