@@ -18,6 +18,7 @@ from functools import update_wrapper
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
@@ -80,8 +81,8 @@ def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: i
 
     from tongban.audit.services import audit_record
 
-    object_type = model_admin.opts.model_name
-    entries = list(LogEntry.objects.filter(pk__gt=logged_before, user_id=request.user.pk)
+    object_type = str(model_admin.opts.model_name)
+    entries = list(LogEntry.objects.filter(pk__gt=logged_before, user_id=request.user.pk or 0)
                    .order_by("pk"))
     for entry in entries:
         audit_record(actor=request.user, action=_LOGGED.get(entry.action_flag, "admin.write"),
@@ -93,7 +94,7 @@ def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: i
                      object_id=kwargs.get("object_id", ""),
                      detail={"model": model_admin.opts.label, "path": request.path,
                              "action": request.POST.get("action", ""),
-                             "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)})
+                             "selected": request.POST.getlist(ACTION_CHECKBOX_NAME)})
 
 
 class AuditedAdmin(admin.ModelAdmin):
