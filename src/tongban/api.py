@@ -18,7 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from tongban.accounts.services import token_authenticate
 from tongban.cases.services import CaseConflict
-from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.core.errors import LOCK_TIMEOUT, AccessDenied, RuleViolation, lock_failure
 
 
 class BearerAuth(HttpBearer):
@@ -54,9 +54,10 @@ def case_conflict(request: HttpRequest, exc: CaseConflict) -> HttpResponse:
 
 @api.exception_handler(OperationalError)
 def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
-    # SQLite serialises writers; a writer that waited longer than the busy timeout gets
-    # "database is locked". Its transaction was rolled back, so the client may simply retry.
-    if "locked" not in str(exc):
+    # Only a lock not granted in time is "busy" (503; its transaction was rolled back, the client
+    # may retry). A deadlock goes on to ``core.middleware.LockFailureMiddleware``, which runs the
+    # request once more; anything else is a fault (500).
+    if lock_failure(exc) != LOCK_TIMEOUT:
         raise exc
     return api.create_response(request, {"detail": _("系统繁忙，请稍后重试")}, status=503)
 

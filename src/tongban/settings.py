@@ -41,7 +41,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tongban.core.admin_apps.AuditedAdminConfig",  # django.contrib.admin, every write audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: runs the view, once more after a deadlock; 503 only for a lock time-out.
+    "tongban.core.middleware.LockFailureMiddleware",
 ]
 
 ROOT_URLCONF = "tongban.urls"
@@ -137,7 +139,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 AXES_FAILURE_LIMIT = int(os.environ.get("TONGBAN_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Failures count per pair (username, client address): only that pair is locked, so nobody can
+# lock a real user out from elsewhere (core/lockout.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "tongban.core.lockout.LockoutHandler"
+# Different usernames one client address may fail on within the cool-off before it may try no
+# further one (an address spraying names, existing or not).
+LOGIN_ADDRESS_USERNAME_LIMIT = int(os.environ.get("TONGBAN_LOGIN_ADDRESS_USERNAME_LIMIT", "20"))
 AXES_RESET_ON_SUCCESS = True
 # Log attempts with the lockout parameters only, and no start-up banner on every command.
 AXES_VERBOSE = False
@@ -243,6 +251,11 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 # How often `tongban worker` looks for due schedules, in seconds.
 SCHEDULER_TICK_SECONDS = float(os.environ.get("TONGBAN_SCHEDULER_TICK_SECONDS", "5"))
+# Seconds a claimed task may run before it counts as abandoned by a dead worker and is queued
+# again (at-least-once delivery); longer than the longest task takes.
+TASK_LEASE_SECONDS = int(os.environ.get("TONGBAN_TASK_LEASE_SECONDS", "600"))
+# Claims after which a task whose lease ran out again is marked failed instead of queued again.
+TASK_MAX_ATTEMPTS = int(os.environ.get("TONGBAN_TASK_MAX_ATTEMPTS", "3"))
 # Finished task results older than this many days are deleted by the daily clean-up schedule.
 TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TONGBAN_TASK_RESULTS_KEEP_DAYS", "14"))
 

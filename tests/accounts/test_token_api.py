@@ -86,7 +86,8 @@ def test_repeated_failures_lock_the_account_out(client: Client, citizen: User,
         assert _issue(client, "citizen", "wrong-password").status_code == 401
     third = _issue(client, "citizen", "wrong-password")
     assert third.status_code == 429
-    assert third.json() == {"detail": "登录失败次数过多，已暂时锁定，请30分钟后再试"}
+    assert third.json() == {"detail": "该账号在当前网络地址登录失败次数过多，已暂时锁定，请30分钟后再试；"
+                                      "从其他网络地址登录不受影响"}
     # Locked out: even the right password is refused now, and no token is issued.
     locked = _issue(client, "citizen", "secret-pass-123")
     assert locked.status_code == 429

@@ -51,3 +51,19 @@ def test_an_officer_cannot_open_the_schedules(client: Client) -> None:
     officer = make_user("officer-x", Role.OFFICER, is_staff=True)
     client.force_login(officer)
     assert client.get("/admin/scheduling/schedule/").status_code == 403
+
+
+def test_a_bulk_delete_is_audited_like_a_single_one(client: Client, bureau_admin: User) -> None:
+    chosen = list(Schedule.objects.filter(name__in=["sweep_deadlines", "sweep_supervision"])
+                  .order_by("name"))
+    client.force_login(bureau_admin)
+    response = client.post("/admin/scheduling/schedule/", {
+        "action": "delete_selected", "post": "yes",
+        "_selected_action": [str(s.pk) for s in chosen]})
+    assert response.status_code == 302
+    assert not Schedule.objects.filter(pk__in=[s.pk for s in chosen]).exists()
+    assert sorted(AuditRecord.objects.filter(action="schedule.deleted")
+                  .values_list("object_id", "actor_id")) == [
+        ("sweep_deadlines", bureau_admin.pk), ("sweep_supervision", bureau_admin.pk)]
+    # Audited once, by the schedule's own records: the site adds nothing when a record exists.
+    assert not AuditRecord.objects.filter(action__startswith="admin.").exists()

@@ -65,6 +65,7 @@ def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the audited action")
+    _hold_actor(connection, actor)  # the lock order: the account row, then the chain (audit.md)
     seq, prev_hash = _chain_end(connection)
     at = timezone.now()
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
@@ -103,6 +104,23 @@ def _chain_end(connection: BaseDatabaseWrapper) -> tuple[int, str]:
         cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")
         last = cursor.fetchone()
     return (last[0] + 1, last[1]) if last else (1, GENESIS)
+
+
+def _hold_actor(connection: BaseDatabaseWrapper, actor: Any) -> None:
+    """Take, before the chain's lock, the lock on the actor's account row that inserting the
+    record takes anyway (PostgreSQL's foreign-key check, ``FOR KEY SHARE``).
+
+    One lock order everywhere: a transaction locks the account row (a service locking it, an
+    insert referring to it) before the audit chain, never after. Were the row's lock taken by
+    the insert, after the chain's, a request holding the chain waiting for the row and one
+    holding the row (``FOR UPDATE``) waiting for the chain would deadlock.
+    """
+    actor_id = getattr(actor, "pk", None)
+    if connection.vendor != "postgresql" or not actor_id:
+        return
+    table = connection.ops.quote_name(AuditRecord._meta.get_field("actor").related_model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [actor_id])
 
 
 # --- checkpoints, verification runs and reading the log -----------------------------------

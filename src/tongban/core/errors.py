@@ -51,3 +51,29 @@ class RuleViolation(Exception):
 
 class AccessDenied(Exception):
     """Raised by a service when the acting user may not do this."""
+
+
+# --- database lock failures ---------------------------------------------------------------------
+
+DEADLOCK = "deadlock"
+LOCK_TIMEOUT = "lock_timeout"
+
+
+def lock_failure(exc: BaseException) -> str | None:
+    """What kind of lock failure a database error is, by its code rather than its wording.
+
+    ``DEADLOCK``: PostgreSQL chose this transaction as a deadlock's victim (SQLSTATE 40P01) and
+    rolled it back; running it again usually succeeds. ``LOCK_TIMEOUT``: a lock was not granted
+    in time (PostgreSQL 55P03 ``lock_not_available``; SQLite "database is locked" after its busy
+    timeout); the database is busy and the client may retry later. ``None`` for anything else,
+    which is a fault and must not be dressed up as "busy".
+    """
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate == "40P01":
+        return DEADLOCK
+    if sqlstate == "55P03":
+        return LOCK_TIMEOUT
+    if sqlstate is None and str(exc).startswith("database is locked"):
+        return LOCK_TIMEOUT
+    return None

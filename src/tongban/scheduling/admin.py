@@ -38,3 +38,9 @@ class ScheduleAdmin(admin.ModelAdmin):
             audit_record(actor=request.user, action="schedule.deleted", object_type="schedule",
                          object_id=obj.name, detail={})
             super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # The bulk delete (the changelist's action) records each schedule as a single delete does.
+        with transaction.atomic():
+            for schedule in queryset:
+                self.delete_model(request, schedule)

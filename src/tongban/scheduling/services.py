@@ -14,6 +14,7 @@ import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -78,3 +79,47 @@ def _fire(schedule: Schedule, *, now: dt.datetime) -> bool:
         task.enqueue(**schedule.kwargs)
     log.info("schedule %s fired; next run at %s", schedule.name, following.isoformat())
     return True
+
+
+# --- stale tasks: at-least-once delivery -----------------------------------------------------
+
+class LeaseExpired(Exception):
+    """Recorded on a task whose every attempt outlived its lease (its worker died each time)."""
+
+
+def tasks_reclaim_stale(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Put back in the queue every task left running past its lease by a worker that died.
+
+    A worker marks a task RUNNING when it claims it and finished when it ends; a worker killed
+    in between (SIGKILL, a lost node) would leave it RUNNING for ever and its message would be
+    lost. A task still RUNNING ``TASK_LEASE_SECONDS`` after it was claimed is made READY again,
+    and the next worker runs it: delivery is at least once, and tasks are idempotent (a
+    notification is one row per recipient and key), so running one again sends nothing twice.
+    A task claimed ``TASK_MAX_ATTEMPTS`` times is marked FAILED instead (it kills its workers).
+
+    Each row moves with a conditional update from the state read, so any number of workers may
+    reclaim at once and each stale run is reclaimed once. Returns (requeued, failed).
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    expired = now - dt.timedelta(seconds=settings.TASK_LEASE_SECONDS)
+    requeued = failed = 0
+    stale = DBTaskResult.objects.running().filter(started_at__lt=expired)
+    for pk, started_at, worker_ids, task_path in stale.values_list(
+            "pk", "started_at", "worker_ids", "task_path"):
+        same = DBTaskResult.objects.running().filter(pk=pk, started_at=started_at)
+        attempts = len(worker_ids or [])
+        if attempts >= settings.TASK_MAX_ATTEMPTS:
+            error = LeaseExpired(f"{attempts} attempts outlived the lease of "
+                                 f"{settings.TASK_LEASE_SECONDS} s")
+            if same.update(status="FAILED", finished_at=now,
+                           exception_class_path=f"{__name__}.LeaseExpired",
+                           traceback=f"{LeaseExpired.__qualname__}: {error}\n"):
+                failed += 1
+                log.error("task %s (%s) failed: %s", pk, task_path, error)
+        elif same.update(status="READY"):
+            requeued += 1
+            log.warning("task %s (%s) outlived its lease (worker %s); queued again", pk,
+                        task_path, (worker_ids or ["?"])[-1])
+    return requeued, failed

@@ -6,6 +6,9 @@
 - In a thread of its own, it fires due schedules (``tongban.scheduling``) every few seconds;
   the conditional update in ``schedules_fire_due`` makes a schedule fire once however many
   workers run.
+- The same thread (also with ``--no-scheduler``; ``--batch`` once at start) queues again the
+  tasks left running past ``TASK_LEASE_SECONDS`` by a worker that died (``tasks_reclaim_stale``):
+  a task is run at least once, however its worker ended.
 
 SIGTERM or SIGINT stops it gracefully: the scheduler stops, a running task is finished first.
 A second signal stops it at once.
@@ -55,7 +58,7 @@ class Command(BaseCommand):
         from django_tasks_db.management.commands.db_worker import Worker
 
         from tongban.scheduling.runner import SchedulerThread
-        from tongban.scheduling.services import schedules_fire_due
+        from tongban.scheduling.services import schedules_fire_due, tasks_reclaim_stale
 
         if not isinstance(task_backends["default"], DatabaseBackend):
             raise CommandError("任务后端不是数据库队列（TONGBAN_TASKS_BACKEND=immediate 时任务在提交它的"
@@ -73,6 +76,9 @@ class Command(BaseCommand):
         scheduling = not options["no_scheduler"]
 
         if options["batch"]:
+            requeued, failed = tasks_reclaim_stale()
+            if requeued or failed:
+                self.stdout.write(f"超过租期仍未完成的任务：重新排队 {requeued} 个，标记失败 {failed} 个")
             if scheduling:
                 fired = schedules_fire_due()
                 if fired:
@@ -80,28 +86,26 @@ class Command(BaseCommand):
             worker.run()
             return
 
-        scheduler = SchedulerThread(tick=options["schedule_interval"]) if scheduling else None
+        # Without schedules the thread still reclaims the tasks of dead workers.
+        scheduler = SchedulerThread(tick=options["schedule_interval"], fire_schedules=scheduling)
 
         def stop(signum: int, frame: FrameType | None) -> None:
-            if scheduler is not None:
-                scheduler.stop()
+            scheduler.stop()
             # Finishes the running task first; exits at once when idle or on a second signal.
             worker.shutdown(signum, frame)
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-        timing = f"每 {options['schedule_interval']:g} 秒查看一次" if scheduler else "未启用"
+        timing = f"每 {options['schedule_interval']:g} 秒查看一次" if scheduling else "未启用"
         self.stdout.write(f"后台任务进程已启动：队列 {','.join(queues)}，定时任务{timing}")
         try:
-            if scheduler is not None:
-                scheduler.start()
+            scheduler.start()
             worker.run()
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-                scheduler.join(timeout=30)
+            scheduler.stop()
+            scheduler.join(timeout=30)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write("后台任务进程已停止")

@@ -1,0 +1,11 @@
+"""The admin application with the platform's default site (kept apart from ``core.apps``: an
+apps module with two application classes would make neither the default)."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class AuditedAdminConfig(AdminConfig):
+    """``django.contrib.admin`` whose default site audits every admin write
+    (``tongban.core.admin.AuditedAdminSite``)."""
+
+    default_site = "tongban.core.admin.AuditedAdminSite"
