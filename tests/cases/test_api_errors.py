@@ -36,7 +36,7 @@ def create_body(**changes: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"applicant": {**WALK_IN, "id_number": "620102199003070019"}},
-     [("applicant.id_number", "公民身份号码无效")]),
+     [("applicant.id_number", "公民身份号码末位校验码与前17位不符，请核对号码")]),
     ({"applicant": {**WALK_IN, "kind": "legal_person"}},
      [("applicant.id_number", "统一社会信用代码无效")]),
     ({"applicant": {**WALK_IN, "name": "  "}}, [("applicant.name", "申请人姓名/名称不能为空")]),

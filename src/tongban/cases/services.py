@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
@@ -242,23 +243,25 @@ class AgentData:
 
 
 def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Problem]:
-    from stdnum.cn import ric, uscc
+    from stdnum.cn import uscc
 
     problems: list[Problem] = []
     if applicant.kind not in ApplicantKind.values:
         problems.append(Problem("applicant.kind", _("申请人类型须为自然人或法人")))
     if not applicant.name.strip():
         problems.append(Problem("applicant.name", _("申请人姓名/名称不能为空")))
-    validator = ric if applicant.kind == ApplicantKind.NATURAL else uscc
-    if not validator.is_valid(applicant.id_number or ""):
-        problems.append(Problem("applicant.id_number", _("公民身份号码无效")
-                                if applicant.kind == ApplicantKind.NATURAL
-                                else _("统一社会信用代码无效")))
+    if applicant.kind == ApplicantKind.NATURAL:
+        message = id_number_problem(applicant.id_number)
+        if message is not None:
+            problems.append(Problem("applicant.id_number", message))
+    elif not uscc.is_valid(applicant.id_number or ""):
+        problems.append(Problem("applicant.id_number", _("统一社会信用代码无效")))
     if agent is not None:
         if not agent.name.strip():
             problems.append(Problem("agent.name", _("代理人姓名不能为空")))
-        if not ric.is_valid(agent.id_number or ""):
-            problems.append(Problem("agent.id_number", _("代理人公民身份号码无效")))
+        message = id_number_problem(agent.id_number, label=_("代理人公民身份号码"))
+        if message is not None:
+            problems.append(Problem("agent.id_number", message))
         if not agent.authorization.strip():
             problems.append(Problem("agent.authorization", _("代理办理须提供授权委托说明")))
     return problems
@@ -311,22 +314,24 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         raise RuleViolation([Problem("channel", _("申请渠道无效"))])
     if not getattr(actor, "is_authenticated", False):
         raise _deny()
+    public = _is_public(actor)
     problems = _check_party(applicant, agent)
     clean, form_problems = form_validate(version=version, data=form_data)
     problems.extend(form_problems)
     if problems:
         raise RuleViolation(problems)
-    public = _is_public(actor)
     if not public and getattr(actor, "role", None) not in {"clerk", "officer", "head",
                                                            "proxy_agent"}:
         raise _deny()
+    natural = applicant.kind == ApplicantKind.NATURAL
     case = Case(
         item=item, item_version=version, department_id=item.department_id,
         receiving_unit_id=version.receiving_unit_id if version.commitment == Commitment.PROXY
         else None,
         hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
         channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
-        applicant_id_number=applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
+        applicant_id_number=id_number_compact(applicant.id_number) if natural
+        else applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
         form_data=clean, idempotency_key=idempotency_key, event_count=1,
     )
     if public:
@@ -335,7 +340,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         else:
             case.applicant = actor
     if agent is not None:
-        case.agent_name, case.agent_id_number = agent.name.strip(), agent.id_number.strip().upper()
+        case.agent_name, case.agent_id_number = agent.name.strip(), id_number_compact(agent.id_number)
         case.authorization = agent.authorization
         if agent.user is not None:
             case.agent = agent.user
