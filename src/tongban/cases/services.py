@@ -267,6 +267,57 @@ def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Prob
     return problems
 
 
+def _same_name(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _check_account_party(actor: Any, applicant: ApplicantData, agent: AgentData | None,
+                         problems: list[Problem]) -> list[Problem]:
+    """An application from a citizen's or an enterprise's own account: its applicant is the
+    account holder — the person, or for an enterprise account its company. Applying for anyone
+    else is done as their agent (代理人): the account holder themself, named as the agent, with
+    the authorisation record, exactly as at the window; an enterprise account is no agent.
+    ``problems`` are those already found, so that a field is not reported twice."""
+    from stdnum.cn import uscc
+
+    taken = {p.field for p in problems}
+    found: list[Problem] = []
+
+    def add(field: str, message: Any) -> None:
+        if field not in taken:
+            found.append(Problem(field, message))
+
+    enterprise = getattr(actor, "role", None) == "enterprise"
+    if agent is not None:
+        if enterprise:
+            add("agent", _("法人账户不能作为代理人代他人申请；代理人须使用本人的自然人账户申请"))
+            return found
+        if id_number_compact(agent.id_number) != (actor.id_number or "").upper():
+            add("agent.id_number", _("代理人须为登录账户本人：代理人公民身份号码须与账户一致"))
+        if not _same_name(agent.name, actor.real_name or ""):
+            add("agent.name", _("代理人须为登录账户本人：代理人姓名须为“%(name)s”") % {
+                "name": actor.real_name})
+        return found
+    other = _("网上申请的申请人须为账户本人；为他人申请，须以代理人身份提交并提供授权委托说明")
+    if enterprise:
+        if applicant.kind != ApplicantKind.LEGAL:
+            add("applicant.kind", _("法人账户的申请人须为本单位（法人）"))
+        elif uscc.compact(applicant.id_number or "").upper() != (actor.uscc or "").upper():
+            add("applicant.id_number", _("法人账户的申请人须为本单位：统一社会信用代码须为%(uscc)s") % {
+                "uscc": actor.uscc})
+        elif not _same_name(applicant.name, actor.real_name or ""):
+            add("applicant.name", _("法人账户的申请人须为本单位：名称须为“%(name)s”") % {
+                "name": actor.real_name})
+        return found
+    if applicant.kind != ApplicantKind.NATURAL:
+        add("applicant.kind", other)
+    elif id_number_compact(applicant.id_number) != (actor.id_number or "").upper():
+        add("applicant.id_number", other)
+    elif not _same_name(applicant.name, actor.real_name or ""):
+        add("applicant.name", _("申请人须为账户本人：姓名须为“%(name)s”") % {"name": actor.real_name})
+    return found
+
+
 def _next_number(case: Case, at: dt.datetime) -> str:
     """<division code><yyyymmdd><6-digit daily sequence>, e.g. 62010020261126000042."""
     day = at.astimezone(SHANGHAI).date()
@@ -296,8 +347,10 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
                 hall: Any = None, idempotency_key: str = "") -> Case:
     """Start a draft application for the item's current published version.
 
-    Online, the actor is the applicant (or their agent); at a window, a clerk creates it for a
-    walk-in. The form data is checked against the item version's form definition.
+    From a citizen's or an enterprise's account the applicant is the account holder (or its
+    company), or the account holder is the agent with an authorisation record
+    (:func:`_check_account_party`); at a window, a clerk creates it for a walk-in. The form data
+    is checked against the item version's form definition.
     """
     from .forms import form_validate
 
@@ -316,6 +369,8 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         raise _deny()
     public = _is_public(actor)
     problems = _check_party(applicant, agent)
+    if public:
+        problems.extend(_check_account_party(actor, applicant, agent, problems))
     clean, form_problems = form_validate(version=version, data=form_data)
     problems.extend(form_problems)
     if problems:
