@@ -216,8 +216,9 @@ def _after_commit(event: CaseEvent) -> None:
 def case_data_access_record(*, actor: Any, case: Case, what: str,
                             detail: dict[str, Any] | None = None) -> None:
     """Staff reading an applicant's personal data — the case with its identifiers, a material's
-    file — is an exercise of power and is audited (``case.<what>``: ``viewed``,
-    ``material_viewed``, ``material_downloaded``). The applicant's own reads are not."""
+    file, a notice's page or PDF — is an exercise of power and is audited (``case.<what>``:
+    ``viewed``, ``material_viewed``, ``material_downloaded``, ``notice_viewed``,
+    ``notice_downloaded``). The applicant's own reads are not."""
     if policies.is_applicant_side(actor, case):
         return
     audit_record(actor=actor, action=f"case.{what}", object_type="case",
