@@ -46,7 +46,7 @@ def test_form_shows_each_service_problem_on_its_field(client: Client, bureau_adm
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors["department"] == ["“部门经办人”须归属一个部门"]
-    assert errors["id_number"] == ["公民身份号码“620102199001011234”无效（须为18位，出生日期和校验码正确）"]
+    assert errors["id_number"] == ["公民身份号码末位校验码与前17位不符，请核对号码"]
     assert not User.objects.filter(username="officer1").exists()
 
 

@@ -65,7 +65,7 @@ def test_every_problem_is_reported_per_field_and_nothing_is_saved() -> None:
         services.account_register(actor=None, password="123", fields=person(
             id_number="620102198503150029", phone="", username="bad name!"))
     found = problems(exc)
-    assert found["id_number"] == "公民身份号码“620102198503150029”无效（须为18位，出生日期和校验码正确）"
+    assert found["id_number"] == "公民身份号码末位校验码与前17位不符，请核对号码"
     assert found["phone"] == "手机号码不能为空"
     assert found["username"] == "用户名只能包含字母、数字和 @/./+/-/_"
     assert "password" in found
@@ -83,7 +83,7 @@ def test_company_rules_uscc_and_legal_representative_id() -> None:
         services.account_register(actor=None, password=PASSWORD,
                                   fields=company(legal_representative_id_number="620102199207080041"))
     assert problems(exc) == {"legal_representative_id_number":
-                             "法定代表人身份证号码“620102199207080041”无效（须为18位，出生日期和校验码正确）"}
+                             "法定代表人身份证号码末位校验码与前17位不符，请核对号码"}
     assert not User.objects.exists()
 
 
@@ -135,7 +135,7 @@ def test_bad_input_is_shown_next_to_the_field_in_chinese(client: Client) -> None
     assert not User.objects.exists()
     response = _post_person(client, id_number="620102198503150029")
     page = response.content.decode()  # type: ignore[attr-defined]
-    assert "公民身份号码“620102198503150029”无效" in page and 'aria-invalid="true"' in page
+    assert "公民身份号码末位校验码与前17位不符，请核对号码" in page and 'aria-invalid="true"' in page
     assert not User.objects.exists()
 
 

@@ -44,7 +44,7 @@ def test_invalid_identifiers_are_reported_per_field_and_nothing_is_saved() -> No
             username="lisi", role=Role.CITIZEN, real_name="李四",
             id_number="620102199001011234", phone="1381234567"))
     assert problems(exc) == {
-        "id_number": "公民身份号码“620102199001011234”无效（须为18位，出生日期和校验码正确）",
+        "id_number": "公民身份号码末位校验码与前17位不符，请核对号码",
         "phone": "手机号码“1381234567”无效（须为11位，以1开头）",
     }
     assert not User.objects.filter(username="lisi").exists()

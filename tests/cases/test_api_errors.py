@@ -9,7 +9,6 @@ import pytest
 
 from tests.cases.conftest import (
     TIME_LIMITED,
-    WALK_IN,
     api_create,
     api_upload_all,
     applicant_body,
@@ -27,23 +26,29 @@ def problems(response: Any) -> list[tuple[str, str]]:
     return [(p["field"], p["message"]) for p in response.json()["detail"]]
 
 
+# The ``citizen`` persona (张三) applying for themself.
+SELF = {"kind": "natural_person", "name": "张三", "id_number": "620102199003077770",
+        "phone": "13893100001"}
+
+
 def create_body(**changes: Any) -> dict[str, Any]:
-    body = {"item": TIME_LIMITED, "channel": "online", "applicant": dict(WALK_IN),
+    body = {"item": TIME_LIMITED, "channel": "online", "applicant": dict(SELF),
             "form_data": form()}
     body.update(changes)
     return body
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
-    ({"applicant": {**WALK_IN, "id_number": "620102199003070019"}},
-     [("applicant.id_number", "公民身份号码无效")]),
-    ({"applicant": {**WALK_IN, "kind": "legal_person"}},
-     [("applicant.id_number", "统一社会信用代码无效")]),
-    ({"applicant": {**WALK_IN, "name": "  "}}, [("applicant.name", "申请人姓名/名称不能为空")]),
+    ({"applicant": {**SELF, "id_number": "620102199003077771"}},
+     [("applicant.id_number", "公民身份号码末位校验码与前17位不符，请核对号码")]),
+    ({"applicant": {**SELF, "kind": "legal_person"}},
+     [("applicant.id_number", "统一社会信用代码无效"),
+      ("applicant.kind", "网上申请的申请人须为账户本人；为他人申请，须以代理人身份提交并提供授权委托说明")]),
+    ({"applicant": {**SELF, "name": "  "}}, [("applicant.name", "申请人姓名/名称不能为空")]),
     ({"item": "00000000000000000000000000000X"},
      [("item", "没有实施编码为“00000000000000000000000000000X”的事项")]),
     ({"channel": "fax"}, [("channel", "申请渠道无效")]),
-    ({"agent": {"name": "李四", "id_number": "620102199003070018", "authorization": ""}},
+    ({"agent": {"name": "张三", "id_number": "620102199003077770", "authorization": ""}},
      [("agent.authorization", "代理办理须提供授权委托说明")]),
 ])
 def test_creating_with_bad_input_names_the_field(api: Any, changes: dict[str, Any],

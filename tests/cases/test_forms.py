@@ -221,7 +221,7 @@ def test_each_field_type_says_what_is_wrong(demo_forms: None) -> None:
         ("form.uscc", "“统一社会信用代码”不是有效的统一社会信用代码（18位，末位校验码须正确）"),
         ("form.legal_representative", "“法定代表人（负责人）”不能超过50个字（现有51个）"),
         ("form.legal_representative_id",
-         "“法定代表人身份证号”不是有效的公民身份号码（18位，出生日期和末位校验码须正确）"),
+         "“法定代表人身份证号”第7至14位的出生日期1990-02-30不是有效日期"),
         ("form.premises", "“经营场所”应为文字"),
         ("form.business_item", "“经营项目”须为以下之一：预包装食品销售、散装食品销售、热食类食品制售、"
                                "冷食类食品制售、自制饮品制售、糕点类食品制售"),
@@ -321,7 +321,7 @@ def test_case_create_reports_form_and_party_problems_together(people: dict[str, 
             applicant=ApplicantData(kind="natural_person", name="张三", id_number="123"),
             form_data={**form_for(PROXY), "contribution_grade": "450"})
     assert problems(exc) == [
-        ("applicant.id_number", "公民身份号码无效"),
+        ("applicant.id_number", "公民身份号码应为18位（现为3位）"),
         ("form.contribution_grade",
          "“缴费档次（元/年）”须为以下之一：200、300、500、700、1000、2000、3000、5000"),
     ]

@@ -301,3 +301,32 @@ def test_notice_page_is_not_cached(people: dict[str, User], client: Client) -> N
     client.force_login(citizen)
     response = client.get(notice_url(notice))
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_staff_read_of_a_notice_page_or_pdf_is_audited(people: dict[str, User],
+                                                         client: Client) -> None:
+    from tongban.audit.models import AuditRecord
+
+    citizen, officer = people["citizen"], people["officer"]
+    case = submitted(citizen)
+    notice = services.case_refuse(actor=officer, case=case, reason="材料虚假")
+    pdf_url = f"/cases/{case.number}/notices/{notice.number}/pdf/"
+
+    def reads() -> list[tuple[int | None, str, str, dict[str, Any]]]:
+        return list(AuditRecord.objects.filter(action__startswith="case.notice_")
+                    .order_by("seq").values_list("actor_id", "action", "object_id", "detail"))
+
+    # The applicant's own reads are not audited.
+    assert read(client, citizen, notice)[0] == 200
+    assert client.get(pdf_url).status_code == 200
+    assert reads() == []
+
+    assert read(client, officer, notice)[0] == 200
+    assert client.get(pdf_url).status_code == 200
+    assert reads() == [
+        (officer.pk, "case.notice_viewed", case.number, {"notice": notice.number}),
+        (officer.pk, "case.notice_downloaded", case.number, {"notice": notice.number}),
+    ]
+    # Someone who may not see it gets 404 and nothing is recorded for them.
+    assert read(client, people["hr_officer"], notice)[0] == 404
+    assert len(reads()) == 2

@@ -131,7 +131,7 @@ def test_a_citizen_applies_for_someone_else_as_agent(citizen: User) -> None:
     response = client.post(APPLY, {**posted(), **agent_part, "principal_id_number": "123",
                                    "idempotency_key": "a1"})
     page = text(response)
-    assert "公民身份号码无效" in page and "代理办理须提供授权委托说明" in page
+    assert "公民身份号码应为18位（现为3位）" in page and "代理办理须提供授权委托说明" in page
     assert 'id="id_principal_id_number_error"' in page and 'id="id_authorization_error"' in page
     assert not Case.objects.exists()
     client.post(APPLY, {**posted(), **agent_part, "authorization": "李四委托张三办理食品经营许可",

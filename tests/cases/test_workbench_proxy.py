@@ -80,7 +80,7 @@ def test_bad_input_names_the_field_and_saves_nothing(people: dict[str, User]) ->
                        **{"form.contact_phone": "12345"})
     text = response.content.decode()
     assert response.status_code == 422
-    assert "公民身份号码无效" in text and "尚未保存任何内容" in text
+    assert "公民身份号码末位校验码与前17位不符，请核对号码" in text and "尚未保存任何内容" in text
     assert not Case.objects.exists() and not CaseMaterial.objects.exists()
 
     version = item(PROXY).current

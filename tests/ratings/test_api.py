@@ -43,10 +43,11 @@ def test_whole_ticket_path(overseers: dict[str, User], done: Case, api: Any) -> 
     # Once only: 409.
     assert citizen.post(f"/ratings/cases/{done.number}", bad()).status_code == 409
 
-    # The department sees the rater in full; a department not concerned gets 404.
+    # The department's list shows the rater masked (the ticket itself shows name and phone, see
+    # test_rater_privacy); a department not concerned gets 404.
     listed = officer.get("/ratings/tickets").json()
     assert [t["id"] for t in listed["items"]] == [ticket_id]
-    assert listed["items"][0]["rating"]["rater"]["masked"] is False
+    assert listed["items"][0]["rating"]["rater"]["masked"] is True
     assert api("hr_officer").get(f"/ratings/tickets/{ticket_id}").status_code == 404
     assert api("hr_officer").get("/ratings/tickets").json()["count"] == 0
 
@@ -91,7 +92,8 @@ def test_whole_ticket_path(overseers: dict[str, User], done: Case, api: Any) -> 
 
     actions = list(AuditRecord.objects.filter(object_type__in=["rating", "rating_ticket"])
                    .order_by("seq").values_list("action", flat=True))
-    assert actions == ["rating.submitted", "rating_ticket.opened", "rating_ticket.appealed",
+    assert actions == ["rating.submitted", "rating_ticket.opened", "rating.rater_viewed",
+                       "rating_ticket.appealed",
                        "rating_ticket.appeal_decided", "rating_ticket.responded",
                        "rating_ticket.called_back", "rating_ticket.fix_rated"]
 
@@ -110,7 +112,7 @@ def test_appeal_accepted_through_the_api(overseers: dict[str, User], done: Case,
 def test_rater_masked_for_roles_that_do_not_act(overseers: dict[str, User], done: Case,
                                                 api: Any) -> None:
     """A good rating opens no ticket: even the department sees the rater masked; the
-    supervisor sees them in full. The rater is never named to a department not concerned."""
+    supervisor sees their name and phone. The rater is never named to a department not concerned."""
     from tongban.ratings.schemas import rating_out
 
     rating = api("citizen").post(f"/ratings/cases/{done.number}", {
@@ -121,7 +123,10 @@ def test_rater_masked_for_roles_that_do_not_act(overseers: dict[str, User], done
         "张*", "138****0001", "6201**********7770", True)
     for who in ("hr_officer", "clerk", "bureau", "other"):
         assert rating_out(stored, overseers[who]).rater.masked is True
-    assert rating_out(stored, overseers["supervisor"]).rater.name == "张三"
+    # The supervisor, on the ticket's own answer: name and phone in full, the ID number masked.
+    shown = rating_out(stored, overseers["supervisor"], reveal=True).rater
+    assert (shown.name, shown.phone, shown.id_number) == (
+        "张三", "13893100001", "6201**********7770")
 
 
 def test_visit_rating_through_the_api(people: dict[str, User], done: Case, api: Any) -> None:

@@ -1,9 +1,9 @@
 """Accounts: creating and changing accounts (with their role and workplace) and API tokens.
 
 Who may do what is decided in ``permissions.py``; these functions check it, validate the
-identifiers (身份证号 with ``stdnum.cn.ric``, 统一社会信用代码 with ``stdnum.cn.uscc``, mobile
-numbers), write, and audit in one transaction. The admin, pages, API and ``load_demo`` all come
-through here.
+identifiers (身份证号 with ``identifiers.id_number_problem``, 统一社会信用代码 with
+``stdnum.cn.uscc``, mobile numbers), write, and audit in one transaction. The admin, pages, API
+and ``load_demo`` all come through here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -33,6 +32,7 @@ from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
 
 from . import permissions
+from .identifiers import id_number_compact, id_number_problem
 from .models import DEPARTMENT_ROLES, HALL_ROLES, PUBLIC_ROLES, STAFF_ROLES, ApiToken, Role, User
 
 
@@ -111,12 +111,12 @@ class UserFields:
         return {
             "username": self.username.strip(), "role": self.role,
             "real_name": self.real_name.strip(),
-            "id_number": stdnum_ric.compact(self.id_number or "").upper(),
+            "id_number": id_number_compact(self.id_number),
             "phone": normalize_phone(self.phone),
             "uscc": stdnum_uscc.compact(self.uscc or "").upper(),
             "legal_representative": self.legal_representative.strip(),
             "legal_representative_id_number":
-                stdnum_ric.compact(self.legal_representative_id_number or "").upper(),
+                id_number_compact(self.legal_representative_id_number),
             "email": self.email.strip(), "department": self.department, "hall": self.hall,
             "is_active": self.is_active,
         }
@@ -148,14 +148,11 @@ def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]
         problems.append(Problem("real_name", _("%(label)s不能为空") % {"label": label}))
 
     if v["id_number"]:
-        try:
-            stdnum_ric.validate(v["id_number"])
-        except StdnumError:
-            problems.append(Problem("id_number", _(
-                "公民身份号码“%(value)s”无效（须为18位，出生日期和校验码正确）") % {"value": v["id_number"]}))
-        else:
-            if others.filter(id_number=v["id_number"]).exists():
-                problems.append(Problem("id_number", _("该公民身份号码已注册账户")))
+        message = id_number_problem(v["id_number"])
+        if message is not None:
+            problems.append(Problem("id_number", message))
+        elif others.filter(id_number=v["id_number"]).exists():
+            problems.append(Problem("id_number", _("该公民身份号码已注册账户")))
     elif role == Role.CITIZEN:
         problems.append(Problem("id_number", _("自然人账户须填写公民身份号码")))
 
@@ -169,12 +166,10 @@ def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]
         if not v["legal_representative"]:
             problems.append(Problem("legal_representative", _("法人账户须填写法定代表人")))
     if v["legal_representative_id_number"]:
-        try:
-            stdnum_ric.validate(v["legal_representative_id_number"])
-        except StdnumError:
-            problems.append(Problem("legal_representative_id_number", _(
-                "法定代表人身份证号码“%(value)s”无效（须为18位，出生日期和校验码正确）")
-                % {"value": v["legal_representative_id_number"]}))
+        message = id_number_problem(v["legal_representative_id_number"],
+                                    label=_("法定代表人身份证号码"))
+        if message is not None:
+            problems.append(Problem("legal_representative_id_number", message))
     if v["uscc"]:
         try:
             stdnum_uscc.validate(v["uscc"])
@@ -339,8 +334,8 @@ def account_from_identity(*, identity: Identity) -> User:
     or created (without a password: such a person logs in through the provider). Name and a
     valid mobile number from the provider update the stored ones. Staff and enterprise accounts
     are never entered this way."""
-    id_number = stdnum_ric.compact(identity.id_number or "").upper()
-    if not stdnum_ric.is_valid(id_number):
+    id_number = id_number_compact(identity.id_number)
+    if id_number_problem(id_number) is not None:
         raise RuleViolation([Problem("id_number", _("统一身份认证未提供有效的公民身份号码"))])
     name = (identity.name or "").strip()
     phone = normalize_phone(identity.phone)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from tongban.accounts import permissions
+from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.audit.services import audit_record
 from tongban.catalog.models import FormDefinition, Item
 from tongban.core import prepared
@@ -315,7 +316,7 @@ def _date(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
 
 def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
     """(cleaned value, None) or (None, message) for one non-empty value."""
-    from stdnum.cn import ric, uscc
+    from stdnum.cn import uscc
 
     kind, label = spec["type"], spec["label"]
     if kind == "number":
@@ -345,10 +346,10 @@ def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
                 "label": label}
         return number, None
     if kind == "id_number":
-        number = ric.compact(text).upper()
-        if not ric.is_valid(number):
-            return None, _("“%(label)s”不是有效的公民身份号码（18位，出生日期和末位校验码须正确）") % {
-                "label": label}
+        number = id_number_compact(text)
+        message = id_number_problem(number, label=f"“{label}”")
+        if message is not None:
+            return None, message
         return number, None
     if kind == "uscc":
         number = uscc.compact(text).upper()

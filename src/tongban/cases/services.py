@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
@@ -215,8 +216,9 @@ def _after_commit(event: CaseEvent) -> None:
 def case_data_access_record(*, actor: Any, case: Case, what: str,
                             detail: dict[str, Any] | None = None) -> None:
     """Staff reading an applicant's personal data — the case with its identifiers, a material's
-    file — is an exercise of power and is audited (``case.<what>``: ``viewed``,
-    ``material_viewed``, ``material_downloaded``). The applicant's own reads are not."""
+    file, a notice's page or PDF — is an exercise of power and is audited (``case.<what>``:
+    ``viewed``, ``material_viewed``, ``material_downloaded``, ``notice_viewed``,
+    ``notice_downloaded``). The applicant's own reads are not."""
     if policies.is_applicant_side(actor, case):
         return
     audit_record(actor=actor, action=f"case.{what}", object_type="case",
@@ -242,26 +244,79 @@ class AgentData:
 
 
 def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Problem]:
-    from stdnum.cn import ric, uscc
+    from stdnum.cn import uscc
 
     problems: list[Problem] = []
     if applicant.kind not in ApplicantKind.values:
         problems.append(Problem("applicant.kind", _("申请人类型须为自然人或法人")))
     if not applicant.name.strip():
         problems.append(Problem("applicant.name", _("申请人姓名/名称不能为空")))
-    validator = ric if applicant.kind == ApplicantKind.NATURAL else uscc
-    if not validator.is_valid(applicant.id_number or ""):
-        problems.append(Problem("applicant.id_number", _("公民身份号码无效")
-                                if applicant.kind == ApplicantKind.NATURAL
-                                else _("统一社会信用代码无效")))
+    if applicant.kind == ApplicantKind.NATURAL:
+        message = id_number_problem(applicant.id_number)
+        if message is not None:
+            problems.append(Problem("applicant.id_number", message))
+    elif not uscc.is_valid(applicant.id_number or ""):
+        problems.append(Problem("applicant.id_number", _("统一社会信用代码无效")))
     if agent is not None:
         if not agent.name.strip():
             problems.append(Problem("agent.name", _("代理人姓名不能为空")))
-        if not ric.is_valid(agent.id_number or ""):
-            problems.append(Problem("agent.id_number", _("代理人公民身份号码无效")))
+        message = id_number_problem(agent.id_number, label=_("代理人公民身份号码"))
+        if message is not None:
+            problems.append(Problem("agent.id_number", message))
         if not agent.authorization.strip():
             problems.append(Problem("agent.authorization", _("代理办理须提供授权委托说明")))
     return problems
+
+
+def _same_name(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def _check_account_party(actor: Any, applicant: ApplicantData, agent: AgentData | None,
+                         problems: list[Problem]) -> list[Problem]:
+    """An application from a citizen's or an enterprise's own account: its applicant is the
+    account holder — the person, or for an enterprise account its company. Applying for anyone
+    else is done as their agent (代理人): the account holder themself, named as the agent, with
+    the authorisation record, exactly as at the window; an enterprise account is no agent.
+    ``problems`` are those already found, so that a field is not reported twice."""
+    from stdnum.cn import uscc
+
+    taken = {p.field for p in problems}
+    found: list[Problem] = []
+
+    def add(field: str, message: Any) -> None:
+        if field not in taken:
+            found.append(Problem(field, message))
+
+    enterprise = getattr(actor, "role", None) == "enterprise"
+    if agent is not None:
+        if enterprise:
+            add("agent", _("法人账户不能作为代理人代他人申请；代理人须使用本人的自然人账户申请"))
+            return found
+        if id_number_compact(agent.id_number) != (actor.id_number or "").upper():
+            add("agent.id_number", _("代理人须为登录账户本人：代理人公民身份号码须与账户一致"))
+        if not _same_name(agent.name, actor.real_name or ""):
+            add("agent.name", _("代理人须为登录账户本人：代理人姓名须为“%(name)s”") % {
+                "name": actor.real_name})
+        return found
+    other = _("网上申请的申请人须为账户本人；为他人申请，须以代理人身份提交并提供授权委托说明")
+    if enterprise:
+        if applicant.kind != ApplicantKind.LEGAL:
+            add("applicant.kind", _("法人账户的申请人须为本单位（法人）"))
+        elif uscc.compact(applicant.id_number or "").upper() != (actor.uscc or "").upper():
+            add("applicant.id_number", _("法人账户的申请人须为本单位：统一社会信用代码须为%(uscc)s") % {
+                "uscc": actor.uscc})
+        elif not _same_name(applicant.name, actor.real_name or ""):
+            add("applicant.name", _("法人账户的申请人须为本单位：名称须为“%(name)s”") % {
+                "name": actor.real_name})
+        return found
+    if applicant.kind != ApplicantKind.NATURAL:
+        add("applicant.kind", other)
+    elif id_number_compact(applicant.id_number) != (actor.id_number or "").upper():
+        add("applicant.id_number", other)
+    elif not _same_name(applicant.name, actor.real_name or ""):
+        add("applicant.name", _("申请人须为账户本人：姓名须为“%(name)s”") % {"name": actor.real_name})
+    return found
 
 
 def _next_number(case: Case, at: dt.datetime) -> str:
@@ -293,8 +348,10 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
                 hall: Any = None, idempotency_key: str = "") -> Case:
     """Start a draft application for the item's current published version.
 
-    Online, the actor is the applicant (or their agent); at a window, a clerk creates it for a
-    walk-in. The form data is checked against the item version's form definition.
+    From a citizen's or an enterprise's account the applicant is the account holder (or its
+    company), or the account holder is the agent with an authorisation record
+    (:func:`_check_account_party`); at a window, a clerk creates it for a walk-in. The form data
+    is checked against the item version's form definition.
     """
     from .forms import form_validate
 
@@ -311,22 +368,26 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         raise RuleViolation([Problem("channel", _("申请渠道无效"))])
     if not getattr(actor, "is_authenticated", False):
         raise _deny()
+    public = _is_public(actor)
     problems = _check_party(applicant, agent)
+    if public:
+        problems.extend(_check_account_party(actor, applicant, agent, problems))
     clean, form_problems = form_validate(version=version, data=form_data)
     problems.extend(form_problems)
     if problems:
         raise RuleViolation(problems)
-    public = _is_public(actor)
     if not public and getattr(actor, "role", None) not in {"clerk", "officer", "head",
                                                            "proxy_agent"}:
         raise _deny()
+    natural = applicant.kind == ApplicantKind.NATURAL
     case = Case(
         item=item, item_version=version, department_id=item.department_id,
         receiving_unit_id=version.receiving_unit_id if version.commitment == Commitment.PROXY
         else None,
         hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
         channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
-        applicant_id_number=applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
+        applicant_id_number=id_number_compact(applicant.id_number) if natural
+        else applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
         form_data=clean, idempotency_key=idempotency_key, event_count=1,
     )
     if public:
@@ -335,7 +396,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         else:
             case.applicant = actor
     if agent is not None:
-        case.agent_name, case.agent_id_number = agent.name.strip(), agent.id_number.strip().upper()
+        case.agent_name, case.agent_id_number = agent.name.strip(), id_number_compact(agent.id_number)
         case.authorization = agent.authorization
         if agent.user is not None:
             case.agent = agent.user

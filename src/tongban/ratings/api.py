@@ -113,7 +113,12 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Any:
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, 404: ErrorOut}, summary="One ticket")
 def get_ticket(request: HttpRequest, ticket_id: int) -> Any:
-    return ticket_out(_ticket(request, ticket_id), request.user)
+    """The rater's name and phone in full for those who call them back (supervisors and the
+    people acting on the ticket), the ID number masked; the read is audited
+    (``rating.rater_viewed``). Lists and the answers of actions show the rater masked."""
+    ticket = _ticket(request, ticket_id)
+    services.rater_data_access_record(actor=request.user, rating=ticket.rating)
+    return ticket_out(ticket, request.user, reveal=True)
 
 
 @router.post("/tickets/{ticket_id}/respond", response=ACTION,

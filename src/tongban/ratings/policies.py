@@ -57,9 +57,16 @@ def can_decide_appeal(user: Any) -> bool:
     return is_supervisor(user)
 
 
+def is_rater(user: Any, rating: Rating) -> bool:
+    return (_role(user) is not None and rating.rater_id is not None
+            and user.pk == rating.rater_id)
+
+
 def sees_rater(user: Any, rating: Rating) -> bool:
-    """The rater's name, phone and ID number in full: supervisors, the people who must act on
-    the rating's ticket (bad reviews only), and the rater. Masked for everyone else."""
+    """Who may see the rater's name and phone in full — to call them back — on the ticket itself:
+    supervisors, the people who must act on the rating's ticket (bad reviews only), and the
+    rater. Masked for everyone else. The rater's ID number is shown in full to the rater only:
+    no staff role needs it to put a review right."""
     if is_supervisor(user):
         return True
     role = _role(user)
@@ -67,3 +74,10 @@ def sees_rater(user: Any, rating: Rating) -> bool:
         return True
     ticket = getattr(rating, "ticket", None) if rating.is_bad else None
     return ticket is not None and acts_on_ticket(user, ticket)
+
+
+def reveals_rater(user: Any, rating: Rating) -> bool:
+    """Whether one ticket's page or API answer shows a member of staff the rater's name and
+    phone in full (``selectors.rater_for`` with ``reveal``) — a read of personal data that is
+    audited (``services.rater_data_access_record``)."""
+    return not is_rater(user, rating) and is_staff(user) and sees_rater(user, rating)

@@ -1,5 +1,6 @@
 """API shapes of ratings and rectification tickets. The rater's identity is masked unless the
-caller is a supervisor, acts on the ticket, or is the rater (``selectors.rater_for``)."""
+caller is the rater, or — on one ticket's answer, audited — a supervisor or acts on the ticket
+(``selectors.rater_for``)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,10 @@ class RatingOut(Schema):
     ticket_id: int | None
 
 
-def rating_out(rating: Rating, user: Any) -> RatingOut:
-    rater = rater_for(user, rating)
+def rating_out(rating: Rating, user: Any, *, reveal: bool = False) -> RatingOut:
+    """``reveal``: the rater as one ticket shows them (``selectors.rater_for``); the caller
+    audits the read."""
+    rater = rater_for(user, rating, reveal=reveal)
     ticket = getattr(rating, "ticket", None)
     version = rating.item.current
     return RatingOut(
@@ -110,7 +113,7 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value is not None else None
 
 
-def ticket_out(ticket: RectificationTicket, user: Any) -> TicketOut:
+def ticket_out(ticket: RectificationTicket, user: Any, *, reveal: bool = False) -> TicketOut:
     return TicketOut(
         id=ticket.pk, version=ticket.version, state=ticket.state,
         state_label=str(ticket.get_state_display()), department=ticket.department.name,
@@ -123,7 +126,7 @@ def ticket_out(ticket: RectificationTicket, user: Any) -> TicketOut:
         callback_note=ticket.callback_note, fix_satisfied=ticket.fix_satisfied,
         appeal_reason=ticket.appeal_reason, appeal_decision=ticket.appeal_decision,
         appeal_note=ticket.appeal_note, outcome=ticket.outcome,
-        closed_at=_local(ticket.closed_at), rating=rating_out(ticket.rating, user))
+        closed_at=_local(ticket.closed_at), rating=rating_out(ticket.rating, user, reveal=reveal))
 
 
 class TicketVersionIn(Schema):

@@ -37,14 +37,21 @@ class Rater:
     name: str
     phone: str
     id_number: str
-    masked: bool
+    masked: bool  # some part is masked
 
 
-def rater_for(user: Any, rating: Rating) -> Rater:
-    """The rater's identity in full for supervisors, the ticket's department and the rater;
-    masked for everyone else."""
-    if policies.sees_rater(user, rating):
+def rater_for(user: Any, rating: Rating, *, reveal: bool = False) -> Rater:
+    """The rater as ``user`` may see them.
+
+    The rater: everything in full. With ``reveal`` (one ticket's page or API answer, whose read
+    is audited) supervisors and the people acting on the bad review's ticket: name and phone in
+    full, to call the rater back, and the ID number masked. Everyone else, and lists: masked.
+    """
+    if policies.is_rater(user, rating):
         return Rater(rating.rater_name, rating.rater_phone, rating.rater_id_number, False)
+    if reveal and policies.reveals_rater(user, rating):
+        return Rater(rating.rater_name, rating.rater_phone,
+                     mask_id_number(rating.rater_id_number), bool(rating.rater_id_number))
     return Rater(mask_name(rating.rater_name), mask_phone(rating.rater_phone),
                  mask_id_number(rating.rater_id_number), True)
 

@@ -312,6 +312,20 @@ def _save(ticket: RectificationTicket, *, actor: Any, action: str, fields: Seque
     return ticket
 
 
+@transaction.atomic
+def rater_data_access_record(*, actor: Any, rating: Rating) -> None:
+    """Staff reading a rater's name and phone in full (one ticket's page or API answer) is an
+    exercise of power and is audited (``rating.rater_viewed``); the rater's own reads and masked
+    ones are not."""
+    if not policies.reveals_rater(actor, rating):
+        return
+    ticket = getattr(rating, "ticket", None)
+    audit_record(actor=actor, action="rating.rater_viewed", object_type="rating",
+                 object_id=rating.pk, detail={
+                     "ticket": ticket.pk if ticket is not None else None,
+                     "fields": ["rater_name", "rater_phone"]})
+
+
 def needs_callback(rating: Rating) -> bool:
     """Real-name bad reviews get a callback (回访): the rater is known and reachable."""
     return bool(rating.rater_name and (rating.rater_id or rating.rater_phone))

@@ -235,7 +235,8 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
                     return redirect("ratings:rate_case", ref=ticket.rating.case.number)
                 return redirect("ratings:ticket", ticket_id=ticket.pk)
         status = 422
-    rater = selectors.rater_for(request.user, ticket.rating)
+    rater = selectors.rater_for(request.user, ticket.rating, reveal=True)
+    services.rater_data_access_record(actor=request.user, rating=ticket.rating)
     return render(request, "ratings/ticket.html", {
         "ticket": ticket, "rating": ticket.rating, "rater": rater, "forms": forms,
         "now": timezone.now()}, status=status)
