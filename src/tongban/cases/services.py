@@ -544,6 +544,8 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     own_hall = getattr(actor, "hall_id", None)
     if window is not None and own_hall is not None and window.hall_id != own_hall:
         raise RuleViolation([Problem("window", _("该窗口不属于您所在的大厅"))])
+    if window is not None:
+        _check_window_serves(window, case)
     missing = [m.name for m in missing_materials(case)]
     if missing:
         raise RuleViolation([Problem("materials", _(
@@ -574,6 +576,21 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
                       data={"delivery": Delivery.PICKUP})
     _after_commit(event)
     return case
+
+
+def _check_window_serves(window: Any, case: Case) -> None:
+    """A window that is not a comprehensive window (综合窗口) accepts only items of the
+    departments it serves (a 代办 case: of its department or of its receiving unit)."""
+    if window.is_comprehensive:
+        return
+    served = list(window.departments.order_by("pk"))
+    if {d.pk for d in served} & {case.department_id, case.receiving_unit_id}:
+        return
+    raise RuleViolation([Problem("window", _(
+        "%(window)s不是综合窗口，只受理%(served)s的事项，不能受理%(department)s的事项")
+        % {"window": window.name or window.number,
+           "served": "、".join(d.name for d in served) or _("（未设受理部门）"),
+           "department": case.department.name})])
 
 
 @transaction.atomic
