@@ -121,7 +121,9 @@ def test_bad_actions_name_the_field_and_change_nothing(api: Any, people: dict[st
     assert problems(officer.post(f"/tasks/{task['id']}/act", {"action": "deny", "reason": "x"})) == [
         ("action", "环节“审查”不允许此操作")]
     assert problems(officer.post(f"/tasks/{task['id']}/suspend", {"reason": ""})) == [
-        ("reason", "须填写理由")]
+        ("procedure", "须选择特别程序种类：听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审"),
+        ("reason", "须填写理由"),
+        ("expected_working_days", "须书面告知特别程序所需时间：填写1至365个工作日")]
     assert not Extension.objects.exists()
     assert problems(officer.post(f"/cases/{number}/visits", {"purpose": ""})) == [
         ("purpose", "须填写跑动事由")]
@@ -131,7 +133,7 @@ def test_bad_actions_name_the_field_and_change_nothing(api: Any, people: dict[st
 def test_bad_list_filters_name_the_parameter(api: Any) -> None:
     assert problems(api("officer").get("/cases", {"status": "accepted,flying"})) == [
         ("status", "未知的办件状态：flying；可用：draft、submitted、pre_review、supplement、accepted、"
-                   "suspended、approved、denied、delivered、refused、withdrawn、terminated")]
+                   "suspended、halted、approved、denied、delivered、refused、withdrawn、terminated")]
     assert problems(api("officer").get("/cases", {"deadline_state": "blue"})) == [
         ("deadline_state", "时限状态须为green、yellow或red")]
     response = api("officer").get("/cases", {"page_size": 1000})

@@ -55,14 +55,16 @@ def test_special_procedure_stops_the_clock_and_an_extension_moves_the_due(
     due = case["due_at"]
 
     case = ok(officer.post(f"/tasks/{task['id']}/suspend", {
-        "reason": "需组织专家现场核查", "expected_working_days": 5,
+        "procedure": "expert_review", "reason": "需组织专家现场核查", "expected_working_days": 5,
         "expected_version": case["version"]}))
     assert case["status"] == "suspended"
     [stop] = case["clock_stops"]
     assert (stop["kind"], stop["reason"], stop["expected_working_days"], stop["ended_at"]) == (
         "special_procedure", "需组织专家现场核查", 5, None)
     assert case["notices"][-1]["kind"] == "suspension"
-    assert case["notices"][-1]["body"] == {"reason": "需组织专家现场核查", "expected_working_days": 5}
+    assert case["notices"][-1]["body"] == {"procedure": "expert_review",
+                                           "reason": "需组织专家现场核查", "expected_working_days": 5}
+    assert (stop["procedure"], stop["procedure_label"]) == ("expert_review", "专家评审")
     # The applicant may not end it; the department may.
     assert api("citizen").post(f"/cases/{case['id']}/resume").status_code == 403
     case = ok(officer.post(f"/cases/{case['id']}/resume", {"expected_version": case["version"]}))

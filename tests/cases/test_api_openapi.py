@@ -28,6 +28,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, str, str]] = {
     ("post", C + "/supply"): ("VersionIn", "200", "CaseOut"),
     ("post", C + "/accept"): ("AcceptIn", "200", "CaseOut"),
     ("post", C + "/refuse"): ("ReasonIn", "200", "CaseOut"),
+    ("post", C + "/halt"): ("HaltIn", "200", "CaseOut"),
     ("post", C + "/resume"): ("VersionIn", "200", "CaseOut"),
     ("post", C + "/deliver"): ("DeliverIn", "200", "CaseOut"),
     ("post", C + "/withdraw"): ("OptionalReasonIn", "200", "CaseOut"),

@@ -209,7 +209,8 @@ def test_resuming_moves_open_steps_by_the_business_time_stopped(
     before = review.due_at
 
     monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 11, 30, 10, tzinfo=SHANGHAI))
-    services.case_suspend(actor=officer, task=review, reason="组织专家评审", expected_working_days=1)
+    services.case_suspend(actor=officer, task=review, procedure="expert_review", reason="组织专家评审",
+                          expected_working_days=1)
     monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
     services.case_resume(actor=head, case=case)
 

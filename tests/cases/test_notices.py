@@ -217,8 +217,8 @@ def test_suspension_notice_gives_reason_and_expected_duration(people: dict[str, 
     citizen, officer = people["citizen"], people["officer"]
     case = submitted(citizen)
     services.case_accept(actor=officer, case=case)
-    services.case_suspend(actor=officer, task=open_task(case), reason="需现场核查经营场所",
-                          expected_working_days=5)
+    services.case_suspend(actor=officer, task=open_task(case), procedure="inspection",
+                          reason="需现场核查经营场所", expected_working_days=5)
     notice = case.notices.get(kind=Notice.Kind.SUSPENSION)
     status, page = read(client, citizen, notice)
     assert status == 200 and notice.number.startswith("TB")

@@ -149,8 +149,8 @@ def test_a_suspended_case_is_left_as_it_is(
 ) -> None:
     case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
     review = StepTask.objects.get(case=case, status="open")
-    services.case_suspend(actor=people["officer"], task=review, reason="需现场核查",
-                          expected_working_days=5)
+    services.case_suspend(actor=people["officer"], task=review, procedure="inspection",
+                          reason="需现场核查", expected_working_days=5)
     # Long after the original due instant: the clock is stopped, nothing turns red.
     assert sweep(at(2026, 3, 20, 10, 0)) == {"cases": 0, "tasks": 0}
     assert states(case) == ("green", [("review", "green")])

@@ -117,7 +117,7 @@ def test_special_procedure_stops_the_clock_and_resume_restarts_it(people: dict[s
     assert bad.status_code == 422  # type: ignore[attr-defined]
     assert "须填写预计所需工作日" in bad.content.decode()  # type: ignore[attr-defined]
     act(people["officer"], case, "suspend", task=review.pk, reason="专家评审",
-        expected_working_days=5)
+        procedure="expert_review", expected_working_days=5)
     case.refresh_from_db()
     assert case.status == Status.SUSPENDED
     stop = ClockStop.objects.get(case=case)

@@ -40,6 +40,7 @@ from .schemas import (
     ErrorOut,
     ExtensionDecideIn,
     ExtensionIn,
+    HaltIn,
     OptionalReasonIn,
     ProblemsOut,
     PromiseIn,
@@ -287,8 +288,19 @@ def refuse(request: HttpRequest, number_or_id: str, payload: ReasonIn) -> Any:
 
 # --- during handling --------------------------------------------------------------------------
 
+@router.post("/cases/{number_or_id}/halt", response=ACTION,
+             summary="Suspend the procedure (中止): the clock stops")
+def halt(request: HttpRequest, number_or_id: str, payload: HaltIn) -> Any:
+    """For a legal reason or at the applicant's request; the applicant gets a suspension
+    notice. ``POST …/resume`` ends it."""
+    case = _case(request, number_or_id)
+    services.case_halt(actor=request.user, case=case, ground=payload.ground,
+                       reason=payload.reason, expected_version=payload.expected_version)
+    return detail(request, case.pk)
+
+
 @router.post("/cases/{number_or_id}/resume", response=ACTION,
-             summary="End a special procedure (the clock runs again)")
+             summary="End a special procedure or a suspension (the clock runs again)")
 def resume(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
     case = _case(request, number_or_id)
     services.case_resume(actor=request.user, case=case, expected_version=_version(payload))
@@ -311,7 +323,8 @@ def act(request: HttpRequest, task_id: int, payload: StepActIn) -> Any:
              summary="Start a special procedure (特别程序): the clock stops")
 def suspend(request: HttpRequest, task_id: int, payload: SuspendIn) -> Any:
     task = _task(request, task_id)
-    services.case_suspend(actor=request.user, task=task, reason=payload.reason,
+    services.case_suspend(actor=request.user, task=task, procedure=payload.procedure,
+                          reason=payload.reason,
                           expected_working_days=payload.expected_working_days,
                           expected_version=payload.expected_version)
     return detail(request, task.case_id)

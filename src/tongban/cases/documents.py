@@ -41,6 +41,7 @@ PUBLIC_EVENTS: dict[str, Any] = {
     "accept": _("受理"),
     "refuse": _("不予受理"),
     "suspend": _("特别程序（暂停计时）"),
+    "halt": _("中止（暂停计时）"),
     "resume": _("恢复计时"),
     "extend": _("批准延期"),
     "approve": _("准予办理"),
@@ -200,5 +201,5 @@ def verification(notice: Notice) -> Verification:
         status=Status(case.status).label, valid=valid, validity=validity, events=events,
         result_name=case.result_name,
         due_at=_instant(case.due_at) if case.due_at and case.status in (
-            Status.ACCEPTED, Status.SUSPENDED, Status.SUPPLEMENT) else None,
+            Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT) else None,
         due_provisional=case.due_provisional)

@@ -42,7 +42,7 @@ SIGNATURES = {
 # States in which materials may still be added: up to the decision. After approval only a
 # material promised under 容缺 may follow (it must be in before the result is handed over).
 OPEN_STATES = {Status.DRAFT, Status.SUBMITTED, Status.PRE_REVIEW, Status.SUPPLEMENT,
-               Status.ACCEPTED, Status.SUSPENDED}
+               Status.ACCEPTED, Status.SUSPENDED, Status.HALTED}
 
 
 def _is_ofd(data: bytes) -> bool:

@@ -25,6 +25,7 @@ class Status(models.TextChoices):
     SUPPLEMENT = "supplement", _("待补正")
     ACCEPTED = "accepted", _("已受理（办理中）")
     SUSPENDED = "suspended", _("特别程序（暂停计时）")
+    HALTED = "halted", _("中止（暂停计时）")
     APPROVED = "approved", _("准予办理")
     DENIED = "denied", _("不予办理")
     DELIVERED = "delivered", _("已送达")
@@ -202,6 +203,7 @@ class Notice(models.Model):
         SUPPLEMENT = "supplement", _("一次性告知书")
         REFUSAL = "refusal", _("不予受理通知书")
         SUSPENSION = "suspension", _("特别程序告知书")
+        HALT = "halt", _("中止办理告知书")
         EXTENSION = "extension", _("延期办理告知书")
         DECISION = "decision", _("办理决定书")
 
@@ -223,6 +225,26 @@ class Notice(models.Model):
         return self.number
 
 
+class SpecialProcedure(models.TextChoices):
+    """The special procedures of 行政许可法 Art. 45, whose time is not counted."""
+
+    HEARING = "hearing", _("听证")
+    TENDER = "tender", _("招标")
+    AUCTION = "auction", _("拍卖")
+    INSPECTION = "inspection", _("检验")
+    TESTING = "testing", _("检测")
+    QUARANTINE = "quarantine", _("检疫")
+    APPRAISAL = "appraisal", _("鉴定")
+    EXPERT_REVIEW = "expert_review", _("专家评审")
+
+
+class HaltGround(models.TextChoices):
+    """Why a case is halted (中止)."""
+
+    LEGAL = "legal", _("法定事由")
+    APPLICANT = "applicant", _("申请人申请")
+
+
 class ClockStop(models.Model):
     """A period the clock does not run: special procedure, suspension, supplement after acceptance."""
 
@@ -233,6 +255,11 @@ class ClockStop(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clock_stops")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    # A special procedure's kind (Art. 45); a suspension's ground.
+    procedure = models.CharField(_("特别程序种类"), max_length=16, blank=True,
+                                 choices=SpecialProcedure.choices)
+    ground = models.CharField(_("中止事由类型"), max_length=16, blank=True,
+                              choices=HaltGround.choices)
     reason = models.TextField(_("理由"))
     expected_working_days = models.PositiveIntegerField(_("预计工作日"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始"))

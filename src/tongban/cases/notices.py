@@ -2,7 +2,7 @@
 
 The case services issue a :class:`~tongban.cases.models.Notice` with each transition that must
 be told in writing — one-time supplement notice (一次性告知书), acceptance, refusal, special
-procedure, extension, decision — and keep what was decided in ``Notice.body``. This module
+procedure, suspension (中止), extension, decision — and keep what was decided in ``Notice.body``. This module
 finds a notice for a reader who may see it and assembles what its page shows: the body as
 issued, plus the case's parties (ID numbers masked), item and issuing department. Times are
 shown in Asia/Shanghai.
@@ -21,7 +21,15 @@ from tongban.catalog.models import Commitment
 from tongban.clock.deadline import SHANGHAI
 
 from . import policies
-from .models import ApplicantKind, Case, CaseMaterial, Delivery, Notice
+from .models import (
+    ApplicantKind,
+    Case,
+    CaseMaterial,
+    Delivery,
+    HaltGround,
+    Notice,
+    SpecialProcedure,
+)
 
 # Said where the item version names no route of its own (行政复议法 Art. 20: 60 days;
 # 行政诉讼法 Art. 46: six months).
@@ -126,6 +134,13 @@ def notice_context(notice: Notice) -> dict[str, Any]:
     elif kind == Notice.Kind.SUSPENSION:
         context["reason"] = body.get("reason", "")
         context["expected_working_days"] = body.get("expected_working_days")
+        procedure = body.get("procedure", "")
+        context["procedure"] = SpecialProcedure(procedure).label \
+            if procedure in SpecialProcedure.values else ""
+    elif kind == Notice.Kind.HALT:
+        context["reason"] = body.get("reason", "")
+        ground = body.get("ground", "")
+        context["ground"] = HaltGround(ground).label if ground in HaltGround.values else ""
     elif kind == Notice.Kind.EXTENSION:
         context["reason"] = body.get("reason", "")
         context["working_days"] = body.get("working_days")

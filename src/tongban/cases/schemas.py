@@ -138,8 +138,18 @@ class StepActIn(VersionIn):
 
 
 class SuspendIn(VersionIn):
+    procedure: str = Field("", max_length=16, description=(
+        "The special procedure (Art. 45): hearing 听证 / tender 招标 / auction 拍卖 / inspection 检验"
+        " / testing 检测 / quarantine 检疫 / appraisal 鉴定 / expert_review 专家评审 (required)"))
     reason: str = Field(max_length=MAX_TEXT)
-    expected_working_days: int | None = Field(None, ge=0, le=3650)
+    expected_working_days: int | None = Field(
+        None, ge=0, le=3650, description="How long it takes, in working days (required, 1–365)")
+
+
+class HaltIn(VersionIn):
+    ground: str = Field("", max_length=16, description=(
+        "legal 法定事由 / applicant 申请人申请 (required)"))
+    reason: str = Field(max_length=MAX_TEXT)
 
 
 class ExtensionIn(VersionIn):
@@ -305,6 +315,10 @@ class VisitOut(Schema):
 class ClockStopOut(Schema):
     kind: str
     kind_label: str
+    procedure: str = Field(description="A special procedure's kind (Art. 45), else empty")
+    procedure_label: str
+    ground: str = Field(description="A suspension's (中止) ground: legal / applicant, else empty")
+    ground_label: str
     reason: str
     expected_working_days: int | None
     started_at: dt.datetime
@@ -520,6 +534,9 @@ def case_out(case: Case, *, full_identifiers: bool, deadline_state: str,
         visits=[VisitOut(at=local(v.at), purpose=v.purpose, hall=v.hall.name if v.hall else None,
                          window=v.window.number if v.window else None) for v in visits],
         clock_stops=[ClockStopOut(kind=s.kind, kind_label=_label(ClockStop.Kind, s.kind),
+                                  procedure=s.procedure, procedure_label=s.get_procedure_display()
+                                  if s.procedure else "", ground=s.ground,
+                                  ground_label=s.get_ground_display() if s.ground else "",
                                   reason=s.reason, expected_working_days=s.expected_working_days,
                                   started_at=local(s.started_at), ended_at=local(s.ended_at))
                      for s in stops],

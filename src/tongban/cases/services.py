@@ -43,7 +43,9 @@ from .models import (
     ClockStop,
     Delivery,
     Extension,
+    HaltGround,
     Notice,
+    SpecialProcedure,
     Status,
     Visit,
 )
@@ -58,16 +60,17 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "accept": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
     "refuse": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.REFUSED),
     "step": (frozenset({S.ACCEPTED}), S.ACCEPTED),
-    "suspend": (frozenset({S.ACCEPTED}), S.SUSPENDED),
-    "resume": (frozenset({S.SUSPENDED}), S.ACCEPTED),
+    "suspend": (frozenset({S.ACCEPTED}), S.SUSPENDED),  # 特别程序 (Art. 45)
+    "halt": (frozenset({S.ACCEPTED}), S.HALTED),  # 中止
+    "resume": (frozenset({S.SUSPENDED, S.HALTED}), S.ACCEPTED),
     "request_extension": (frozenset({S.ACCEPTED, S.SUSPENDED}), None),
     "extend": (frozenset({S.ACCEPTED, S.SUSPENDED}), None),
     "approve": (frozenset({S.ACCEPTED}), S.APPROVED),
     "deny": (frozenset({S.ACCEPTED}), S.DENIED),
     "deliver": (frozenset({S.APPROVED, S.DENIED}), S.DELIVERED),
     "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.PRE_REVIEW, S.SUPPLEMENT, S.ACCEPTED,
-                            S.SUSPENDED}), S.WITHDRAWN),
-    "terminate": (frozenset({S.SUPPLEMENT, S.ACCEPTED, S.SUSPENDED}), S.TERMINATED),
+                            S.SUSPENDED, S.HALTED}), S.WITHDRAWN),
+    "terminate": (frozenset({S.SUPPLEMENT, S.ACCEPTED, S.SUSPENDED, S.HALTED}), S.TERMINATED),
     "record_visit": (frozenset(set(S) - {S.DRAFT}), None),
 }
 FINAL = frozenset({S.DELIVERED, S.REFUSED, S.WITHDRAWN, S.TERMINATED})
@@ -156,8 +159,9 @@ def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason:
 
 ACTION_LABELS = {
     "submit": _("提交"), "pre_review": _("预审"), "request_supplement": _("一次性告知补正"),
-    "supply": _("补正材料"), "accept": _("受理"), "refuse": _("不予受理"), "step": _("办理"),
-    "suspend": _("特别程序"), "resume": _("恢复计时"), "request_extension": _("申请延期"),
+    "supply": _("补正材料"), "accept": _("受理"),
+    "refuse": _("不予受理"), "step": _("办理"), "suspend": _("特别程序"), "halt": _("中止办理"),
+    "resume": _("恢复计时"), "request_extension": _("申请延期"),
     "extend": _("批准延期"), "approve": _("准予办理"), "deny": _("不予办理"),
     "deliver": _("送达"), "withdraw": _("撤回"), "terminate": _("终止"),
     "record_visit": _("登记跑动"),
@@ -189,7 +193,7 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
 
 def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notice:
     prefix = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
-              "extension": "YQ", "decision": "JD"}[kind]
+              "halt": "ZZ", "extension": "YQ", "decision": "JD"}[kind]
     # Acceptance, refusal and decision happen once in a case's life (the state machine allows
     # no second one); the others may repeat and are numbered in turn.
     once = kind in {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION}
@@ -605,6 +609,8 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     own_hall = getattr(actor, "hall_id", None)
     if window is not None and own_hall is not None and window.hall_id != own_hall:
         raise RuleViolation([Problem("window", _("该窗口不属于您所在的大厅"))])
+    if window is not None:
+        _check_window_serves(window, case)
     missing = [m.name for m in missing_materials(case)]
     if missing:
         raise RuleViolation([Problem("materials", _(
@@ -635,6 +641,21 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
                       data={"delivery": Delivery.PICKUP})
     _after_commit(event)
     return case
+
+
+def _check_window_serves(window: Any, case: Case) -> None:
+    """A window that is not a comprehensive window (综合窗口) accepts only items of the
+    departments it serves (a 代办 case: of its department or of its receiving unit)."""
+    if window.is_comprehensive:
+        return
+    served = list(window.departments.order_by("pk"))
+    if {d.pk for d in served} & {case.department_id, case.receiving_unit_id}:
+        return
+    raise RuleViolation([Problem("window", _(
+        "%(window)s不是综合窗口，只受理%(served)s的事项，不能受理%(department)s的事项")
+        % {"window": window.name or window.number,
+           "served": "、".join(d.name for d in served) or _("（未设受理部门）"),
+           "department": case.department.name})])
 
 
 @transaction.atomic
@@ -719,23 +740,70 @@ def _decide(case: Case, *, actor: Any, approve: bool, reason: str, at: dt.dateti
 
 # --- clock stops and extensions ---------------------------------------------------------------
 
+# The longest special procedure the platform accepts, in working days (a year and more).
+MAX_PROCEDURE_WORKING_DAYS = 365
+
+
 @transaction.atomic
-def case_suspend(*, actor: Any, task: StepTask, reason: str, expected_working_days: int | None,
-                 kind: str = ClockStop.Kind.SPECIAL_PROCEDURE,
+def case_suspend(*, actor: Any, task: StepTask, procedure: str, reason: str,
+                 expected_working_days: int | None,
                  expected_version: int | None = None) -> Case:
-    """特别程序 (hearing, expert review, inspection …): the clock stops; the applicant is told
-    the reason and the expected duration in writing."""
+    """特别程序 (行政许可法 Art. 45: hearing, tender, auction, inspection, testing, quarantine,
+    appraisal, expert review): the clock stops; the applicant is told its kind, reason and
+    duration in writing (the special-procedure notice). Kind and duration are required."""
     case = _lock(task.case_id, expected_version)
     _check(case, "suspend")
     _check_task(actor, case, task, "suspend")
-    _require_reason(reason)
+    problems = []
+    if procedure not in SpecialProcedure.values:
+        problems.append(Problem("procedure", _(
+            "须选择特别程序种类：%(kinds)s") % {"kinds": "、".join(
+                str(label) for label in SpecialProcedure.labels)}))
+    if not reason.strip():
+        problems.append(Problem("reason", _("须填写理由")))
+    if expected_working_days is None or not (
+            1 <= expected_working_days <= MAX_PROCEDURE_WORKING_DAYS):
+        problems.append(Problem("expected_working_days", _(
+            "须书面告知特别程序所需时间：填写1至%(n)s个工作日") % {"n": MAX_PROCEDURE_WORKING_DAYS}))
+    if problems:
+        raise RuleViolation(problems)
     at = _now()
-    ClockStop.objects.create(case=case, kind=kind, reason=reason, started_at=at,
+    ClockStop.objects.create(case=case, kind=ClockStop.Kind.SPECIAL_PROCEDURE, procedure=procedure,
+                             reason=reason, started_at=at,
                              expected_working_days=expected_working_days)
     notice = _notice(case, Notice.Kind.SUSPENSION, actor=actor, body={
-        "reason": reason, "expected_working_days": expected_working_days})
+        "procedure": procedure, "reason": reason,
+        "expected_working_days": expected_working_days})
     event = _move(case, "suspend", actor=actor, reason=reason, at=at,
-                  data={"notice": notice.number, "expected_working_days": expected_working_days})
+                  data={"notice": notice.number, "procedure": procedure,
+                        "expected_working_days": expected_working_days})
+    _after_commit(event)
+    return case
+
+
+@transaction.atomic
+def case_halt(*, actor: Any, case: Case, ground: str, reason: str,
+              expected_version: int | None = None) -> Case:
+    """中止: the procedure halts for a legal reason or at the applicant's request; the clock
+    stops until ``case_resume``, and the applicant is told the ground and reason in writing
+    (the suspension notice). The department's officers and head decide it."""
+    case = _lock(case, expected_version)
+    if not (policies.is_department_staff(actor, case) or policies.can_terminate(actor, case)):
+        raise _deny()
+    _check(case, "halt")
+    problems = []
+    if ground not in HaltGround.values:
+        problems.append(Problem("ground", _("须选择中止事由类型：法定事由或申请人申请")))
+    if not reason.strip():
+        problems.append(Problem("reason", _("须填写中止理由")))
+    if problems:
+        raise RuleViolation(problems)
+    at = _now()
+    ClockStop.objects.create(case=case, kind=ClockStop.Kind.SUSPENSION, ground=ground,
+                             reason=reason, started_at=at)
+    notice = _notice(case, Notice.Kind.HALT, actor=actor, body={"ground": ground, "reason": reason})
+    event = _move(case, "halt", actor=actor, reason=reason, at=at,
+                  data={"notice": notice.number, "ground": ground})
     _after_commit(event)
     return case
 

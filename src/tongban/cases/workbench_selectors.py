@@ -33,7 +33,7 @@ TABS = ("mine", "unclaimed", "all")
 URGENCY: dict[str, int] = {DeadlineState.RED: 0, DeadlineState.YELLOW: 1,
                            DeadlineState.GREEN: 2}
 # Cases whose clock has started and which are not decided: what a head watches.
-OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.SUPPLEMENT)
+OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
 FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -168,6 +168,7 @@ class StaffCase:
     state: str
     pending_extension: Extension | None
     can_resume: bool
+    can_halt: bool
     can_deliver: bool
     can_decide_extension: bool
     supplement_materials: list[Any]
@@ -230,7 +231,9 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
         tasks=tasks, open_steps=open_steps,
         state=selectors.case_deadline_state(case, now=now),
         pending_extension=pending,
-        can_resume=case.status == Status.SUSPENDED and (
+        can_resume=case.status in (Status.SUSPENDED, Status.HALTED) and (
+            policies.is_department_staff(user, case) or policies.can_terminate(user, case)),
+        can_halt=case.status == Status.ACCEPTED and (
             policies.is_department_staff(user, case) or policies.can_terminate(user, case)),
         can_deliver=case.status in (Status.APPROVED, Status.DENIED)
         and policies.can_deliver(user, case),

@@ -36,6 +36,7 @@ APPLICANT_EVENTS = {
     "accept": gettext_noop("您的申请已受理"),
     "refuse": gettext_noop("您的申请不予受理"),
     "suspend": gettext_noop("您的办件进入特别程序"),
+    "halt": gettext_noop("您的办件已中止办理"),
     "resume": gettext_noop("您的办件已恢复办理"),
     "extend": gettext_noop("您的办件已延期"),
     "approve": gettext_noop("您的办件已办结（准予）"),

@@ -31,13 +31,13 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "waiting": (Status.SUBMITTED, Status.PRE_REVIEW),
     "supplement": (Status.SUPPLEMENT,),
     "in_progress": (Status.ACCEPTED,),
-    "suspended": (Status.SUSPENDED,),
+    "suspended": (Status.SUSPENDED, Status.HALTED),
     "completed": (Status.APPROVED, Status.DENIED, Status.DELIVERED),
     "refused": (Status.REFUSED,),
     "closed": (Status.WITHDRAWN, Status.TERMINATED),
 }
 # Cases whose clock runs or is stopped: the ones a deadline state is counted for.
-OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.SUPPLEMENT)
+OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
 
 
 def scope_cases(user: Any) -> QuerySet[Case]:

@@ -36,7 +36,7 @@ from .. import selectors, services
 from .. import workbench_selectors as bench
 from ..forms import form_fields
 from ..materials import case_material_add
-from ..models import ApplicantKind, Channel, Delivery, Status
+from ..models import ApplicantKind, Channel, Delivery, HaltGround, SpecialProcedure, Status
 from ..services import ACTION_LABELS, CaseConflict
 
 WORKBENCH_ROLES = ("officer", "head", "proxy_agent")
@@ -97,7 +97,10 @@ class ReturnForm(Form):
 
 
 class SuspendForm(Form):
-    reason = forms.CharField(label=_("特别程序事由（如听证、专家评审、现场核查）"), max_length=2000,
+    procedure = forms.ChoiceField(label=_("特别程序种类"),
+                                  choices=[("", "—"), *SpecialProcedure.choices],
+                                  error_messages={"required": _("须选择特别程序种类")})
+    reason = forms.CharField(label=_("特别程序事由"), max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("须填写特别程序事由")})
     expected_working_days = forms.IntegerField(
@@ -105,6 +108,15 @@ class SuspendForm(Form):
         error_messages={"required": _("须填写预计所需工作日"),
                         "invalid": _("预计所需工作日须为整数"),
                         "min_value": _("预计所需工作日至少为1")})
+
+
+class HaltForm(Form):
+    ground = forms.ChoiceField(label=_("中止事由类型"), choices=HaltGround.choices,
+                               widget=forms.RadioSelect,
+                               error_messages={"required": _("须选择中止事由类型")})
+    reason = forms.CharField(label=_("中止理由（将书面告知申请人）"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("须填写中止理由")})
 
 
 class ExtensionForm(Form):
@@ -144,11 +156,13 @@ class SupplementForm(Form):
         for m in self.materials:
             if self.cleaned_data.get(f"m{m.pk}"):
                 fields[f"items[{len(items)}].reason"] = f"r{m.pk}"
+                fields[f"items[{len(items)}].name"] = f"m{m.pk}"
                 items.append(services.SupplementItem(
                     name=m.name, reason=self.cleaned_data.get(f"r{m.pk}", ""), material_id=m.pk))
         extra = self.cleaned_data.get("extra_name", "").strip()
         if extra:
             fields[f"items[{len(items)}].reason"] = "extra_reason"
+            fields[f"items[{len(items)}].name"] = "extra_name"
             items.append(services.SupplementItem(name=extra,
                                                  reason=self.cleaned_data.get("extra_reason", "")))
         fields["items"] = "__all__"
@@ -266,6 +280,8 @@ def _action_forms(sc: bench.StaffCase) -> dict[str, Any]:
         result["intake_supplement"] = SupplementForm(materials=sc.supplement_materials,
                                                      auto_id="intake-supplement-%s")
         result["refuse"] = RefuseForm(auto_id="refuse-%s")
+    if sc.can_halt:
+        result["halt"] = HaltForm(auto_id="halt-%s")
     if sc.can_deliver:
         result["deliver"] = DeliverForm(auto_id="deliver-%s")
     return result
@@ -365,7 +381,8 @@ def _perform(request: HttpRequest, sc: bench.StaffCase, op: str,
                 services.case_request_supplement(actor=user, case=case, items=items, task=task,
                                                  note=data["note"], expected_version=version)
             elif op == "suspend":
-                services.case_suspend(actor=user, task=task, reason=data["reason"],
+                services.case_suspend(actor=user, task=task, procedure=data["procedure"],
+                                      reason=data["reason"],
                                       expected_working_days=data["expected_working_days"],
                                       expected_version=version)
             else:
@@ -382,8 +399,23 @@ def _perform(request: HttpRequest, sc: bench.StaffCase, op: str,
     if op in INTAKE_OPS:
         return _intake(request, sc, op, form_box)
     if op == "resume":
+        halted = case.status == Status.HALTED
         services.case_resume(actor=user, case=case, expected_version=version)
-        return str(_("特别程序已结束，恢复计时"))
+        return str(_("中止已结束，恢复计时") if halted else _("特别程序已结束，恢复计时"))
+    if op == "halt":
+        form = HaltForm(post, auto_id="halt-%s")
+        form_box["halt"] = form
+        if not form.is_valid():
+            return None
+        try:
+            services.case_halt(actor=user, case=case, ground=form.cleaned_data["ground"],
+                               reason=form.cleaned_data["reason"], expected_version=version)
+        except CaseConflict:
+            raise
+        except RuleViolation as exc:
+            add_problems(form, exc)
+            return None
+        return str(_("已中止办理，暂停计时"))
     if op == "deliver":
         form = DeliverForm(post, auto_id="deliver-%s")
         form_box["deliver"] = form
@@ -450,7 +482,7 @@ def _intake(request: HttpRequest, sc: bench.StaffCase, op: str,
 @require_roles(*CASE_ROLES)
 def case_act(request: HttpRequest, number: str) -> HttpResponse:
     """Every action of the case page: the step's (approve, forward, deny, return, supplement,
-    special procedure, extension), resume and deliver."""
+    special procedure, extension), suspension (中止), resume and deliver."""
     sc = _staff_case(request, number)
     op = request.POST.get("op", "")
     bound: dict[str, Any] = {}

@@ -1,0 +1,176 @@
+"""Rules of the Administrative Licensing Law on cases: special procedures (Art. 45) and
+suspension (中止)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.cases.conftest import (
+    TIME_LIMITED,
+    api_create,
+    api_upload_all,
+    applicant_body,
+    form,
+    item,
+    pdf,
+)
+from tongban.accounts.models import User
+from tongban.cases import services
+from tongban.cases.materials import case_material_add
+from tongban.cases.models import Case, CaseEvent, Channel, ClockStop, Notice, Status
+from tongban.cases.services import ApplicantData
+from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.notifications.models import Notification
+from tongban.workflows.models import StepTask
+
+pytestmark = pytest.mark.django_db
+
+BJ = dt.timezone(dt.timedelta(hours=8))
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
+
+
+def submitted_case(people: dict[str, User], when: dt.datetime,
+                   monkeypatch: pytest.MonkeyPatch) -> Case:
+    """An online application (食品经营许可, 3 working days) with every material, submitted at
+    ``when`` and not answered."""
+    citizen = people["citizen"]
+    monkeypatch.setattr(services, "_now", lambda: when)
+    case = services.case_create(
+        actor=citizen, item=item(TIME_LIMITED), channel=Channel.ONLINE, form_data=form(),
+        applicant=ApplicantData(kind="natural_person", name=citizen.real_name,
+                                id_number=citizen.id_number, phone=citizen.phone))
+    for m in case.item_version.materials.all():
+        case_material_add(actor=citizen, case=case, material=m, name=m.name, upload=pdf(),
+                          original_name="a.pdf")
+    services.case_submit(actor=citizen, case=case)
+    case.refresh_from_db()
+    return case
+
+
+def page_text(client: Client, user: User, url: str) -> str:
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+# --- special procedures and suspension -------------------------------------------------------------
+
+def accepted(people: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> Case:
+    case = submitted_case(people, at(2026, 3, 2, 9, 0), monkeypatch)
+    services.case_accept(actor=people["officer"], case=case)
+    case.refresh_from_db()
+    return case
+
+
+def test_a_special_procedure_needs_its_kind_and_duration_and_is_told_in_writing(
+    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, client: Client
+) -> None:
+    case = accepted(people, monkeypatch)
+    review = StepTask.objects.get(case=case, status="open")
+    with pytest.raises(RuleViolation) as refused:
+        services.case_suspend(actor=people["officer"], task=review, procedure="site_visit",
+                              reason="组织专家评审", expected_working_days=None)
+    assert [(p.field, str(p.message)) for p in refused.value.problems] == [
+        ("procedure", "须选择特别程序种类：听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审"),
+        ("expected_working_days", "须书面告知特别程序所需时间：填写1至365个工作日")]
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED and not ClockStop.objects.filter(case=case).exists()
+
+    services.case_suspend(actor=people["officer"], task=review, procedure="hearing",
+                          reason="申请人申请听证", expected_working_days=20)
+    stop = ClockStop.objects.get(case=case)
+    assert (stop.kind, stop.procedure, stop.expected_working_days) == (
+        "special_procedure", "hearing", 20)
+    notice = case.notices.get(kind=Notice.Kind.SUSPENSION)
+    text = page_text(client, people["citizen"], reverse("cases:notice",
+                                                        args=[case.number, notice.number]))
+    assert "特别程序种类听证" in text
+    assert "特别程序种类：听证（《中华人民共和国行政许可法》第四十五条）" in text
+    assert "特别程序预计需要20个工作日，所需时间不计入办理时限。" in text
+
+
+def test_a_case_is_suspended_with_its_ground_and_notice_and_resumed(
+    api: Any, people: dict[str, User], client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    citizen, officer = api("citizen"), api("officer")
+    case = api_upload_all(citizen, api_create(citizen, TIME_LIMITED,
+                                              applicant=applicant_body(people["citizen"])))
+    citizen.post(f"/cases/{case['id']}/submit")
+    case = officer.post(f"/cases/{case['id']}/accept").json()
+    number, due = case["number"], case["due_at"]
+
+    response = officer.post(f"/cases/{number}/halt", {"reason": "申请人申请暂缓办理"})
+    assert response.status_code == 422
+    assert [(p["field"], p["message"]) for p in response.json()["detail"]] == [
+        ("ground", "须选择中止事由类型：法定事由或申请人申请")]
+    assert citizen.post(f"/cases/{number}/halt", {"ground": "applicant",
+                                                  "reason": "x"}).status_code == 403
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer.post(f"/cases/{number}/halt", {
+            "ground": "applicant", "reason": "申请人书面申请暂缓办理，待补办产权证明",
+            "expected_version": case["version"]})
+    assert response.status_code == 200, response.content
+    case = response.json()
+    assert (case["status"], case["status_label"]) == ("halted", "中止（暂停计时）")
+    [stop] = case["clock_stops"]
+    assert (stop["kind"], stop["ground"], stop["ground_label"], stop["ended_at"]) == (
+        "suspension", "applicant", "申请人申请", None)
+    [notice] = [n for n in case["notices"] if n["kind"] == "halt"]
+    assert notice["number"] == f"ZZ{number}-1"
+    text = page_text(client, people["citizen"], reverse("cases:notice", args=[number, notice["number"]]))
+    assert "中止办理告知书" in text and "中止事由类型申请人申请" in text
+    assert "中止理由：申请人书面申请暂缓办理，待补办产权证明" in text
+    assert "您的办件已中止办理" in Notification.objects.filter(
+        recipient=people["citizen"]).values_list("subject", flat=True)
+    # Stopped: no step action, no second stop.
+    assert officer.post(f"/cases/{number}/halt", {"ground": "legal",
+                                                  "reason": "x"}).status_code == 409
+
+    response = officer.post(f"/cases/{number}/resume", {"expected_version": case["version"]})
+    assert response.status_code == 200, response.content
+    case = response.json()
+    assert case["status"] == "accepted" and case["clock_stops"][0]["ended_at"] is not None
+    assert dt.datetime.fromisoformat(case["due_at"]) >= dt.datetime.fromisoformat(due)
+    assert [e["action"] for e in case["history"]][-2:] == ["halt", "resume"]
+
+
+def test_the_workbench_suspends_and_resumes_a_case(people: dict[str, User],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    case = accepted(people, monkeypatch)
+    client = Client()
+    client.force_login(people["officer"])
+    url = reverse("cases:staff_case_act", args=[case.number])
+    page = client.get(reverse("cases:staff_case", args=[case.number])).content.decode()
+    assert 'value="halt"' in page
+    bad = client.post(url, {"op": "halt", "version": case.version, "ground": "legal"})
+    assert bad.status_code == 422 and "须填写中止理由" in bad.content.decode()
+    done = client.post(url, {"op": "halt", "version": case.version, "ground": "legal",
+                             "reason": "申请人死亡，需确定继承人"})
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.HALTED
+    page = client.get(reverse("cases:staff_case", args=[case.number])).content.decode()
+    assert "结束中止，恢复计时" in page
+    client.post(url, {"op": "resume", "version": case.version})
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED
+    assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))[-2:] == [
+        "halt", "resume"]
+
+
+def test_only_department_staff_suspend(people: dict[str, User],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    case = accepted(people, monkeypatch)
+    with pytest.raises(AccessDenied):
+        services.case_halt(actor=people["hr_officer"], case=case, ground="legal", reason="x")
