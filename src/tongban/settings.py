@@ -301,6 +301,9 @@ if AUDIT_HASH not in {"sha256", "sm3"} or AUDIT_SIGNATURE not in {"ed25519", "sm
                                "TONGBAN_AUDIT_SIGNATURE must be ed25519 or sm2.")
 # The checkpoint signing key (PEM or hex); empty: generated once into DATA_DIR/audit-signing.key.
 AUDIT_SIGNING_KEY_FILE = os.environ.get("TONGBAN_AUDIT_SIGNING_KEY_FILE", "")
+# Keys of the personal data encrypted at rest (core/crypto.py, docs/privacy.md); empty: generated
+# once into DATA_DIR/personal-data.keys.
+PERSONAL_DATA_KEY_FILE = os.environ.get("TONGBAN_PERSONAL_DATA_KEY_FILE", "")
 # Retired public keys whose old checkpoints still count, "ed25519:HEX,sm2:HEX".
 AUDIT_TRUSTED_PUBLIC_KEYS = [
     k.strip() for k in os.environ.get("TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS", "").split(",") if k.strip()

@@ -29,6 +29,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
 
@@ -154,7 +155,7 @@ def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]
             problems.append(Problem("id_number", _(
                 "公民身份号码“%(value)s”无效（须为18位，出生日期和校验码正确）") % {"value": v["id_number"]}))
         else:
-            if others.filter(id_number=v["id_number"]).exists():
+            if others.filter(matches("id_number", v["id_number"])).exists():
                 problems.append(Problem("id_number", _("该公民身份号码已注册账户")))
     elif role == Role.CITIZEN:
         problems.append(Problem("id_number", _("自然人账户须填写公民身份号码")))
@@ -345,7 +346,7 @@ def account_from_identity(*, identity: Identity) -> User:
     name = (identity.name or "").strip()
     phone = normalize_phone(identity.phone)
     phone = phone if MOBILE_RE.match(phone) else ""
-    user = User.objects.filter(id_number=id_number).first()
+    user = User.objects.filter(matches("id_number", id_number)).first()
     if user is not None:
         if user.role != Role.CITIZEN or not user.is_active:
             raise AccessDenied(_("该身份对应的账户不能通过统一身份认证登录，请使用账号密码登录"))
