@@ -325,6 +325,9 @@ AUDIT_HEAD_FILE = os.environ.get("TONGBAN_AUDIT_HEAD_FILE", "")
 # verify_audit fails when a record has waited longer than this for a signed checkpoint (the
 # checkpoint schedule is hourly: two hours allow one late run).
 AUDIT_CHECKPOINT_MAX_AGE_MINUTES = int(os.environ.get("TONGBAN_AUDIT_CHECKPOINT_MAX_AGE_MINUTES", "120"))
+# Keys of the personal data encrypted at rest (core/crypto.py, docs/privacy.md); empty: generated
+# once into DATA_DIR/personal-data.keys.
+PERSONAL_DATA_KEY_FILE = os.environ.get("TONGBAN_PERSONAL_DATA_KEY_FILE", "")
 # Retired public keys whose old checkpoints still count, "ed25519:HEX,sm2:HEX".
 AUDIT_TRUSTED_PUBLIC_KEYS = [
     k.strip() for k in os.environ.get("TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS", "").split(",") if k.strip()

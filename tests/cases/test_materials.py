@@ -97,7 +97,11 @@ def test_a_pdf_is_stored_with_its_digest_and_readable_through_storage(
     assert record.original_name == "申请书.pdf"
     assert record.name == first_material(case).name and record.uploaded_by == citizen
     assert stored_name(record).endswith(".pdf") and stored_name(record).startswith("cases/")
+    # On disk the file is SM4 ciphertext (docs/privacy.md); through the record's storage it is
+    # the original.
     with default_storage.open(stored_name(record)) as stored:
+        assert PDF not in stored.read()
+    with record.file.open("rb") as stored:
         assert stored.read() == PDF
     assert stored_files(media) == [media / stored_name(record)]
 
@@ -159,7 +163,7 @@ def test_a_new_file_supersedes_the_old_which_is_kept(people: dict[str, User], me
     old.refresh_from_db()
     assert (old.superseded, new.superseded) == (True, False)
     assert len(stored_files(media)) == 2
-    with default_storage.open(stored_name(old)) as stored:
+    with old.file.open("rb") as stored:
         assert stored.read() == PDF
 
 

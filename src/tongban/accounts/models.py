@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.encrypted import BlindIndexField, EncryptedTextField
+
 
 class Role(models.TextChoices):
     """One role per account. What each role may do is decided in ``permissions.py``."""
@@ -33,14 +35,17 @@ class User(AbstractUser):
 
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
     real_name = models.CharField(_("姓名/名称"), max_length=100, blank=True)
-    id_number = models.CharField(_("公民身份号码"), max_length=18, blank=True)
+    # ID numbers and phones are stored SM4-encrypted (docs/privacy.md); look-ups and the
+    # uniqueness of the ID number go through the blind index (``core.encrypted.matches``).
+    id_number = EncryptedTextField(_("公民身份号码"), max_length=18, blank=True)
+    id_number_index = BlindIndexField(source="id_number")
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
     # The legal representative's own 公民身份号码 (an enterprise account's ``id_number`` stays
     # empty: the same person may also hold a citizen account of their own).
-    legal_representative_id_number = models.CharField(_("法定代表人身份证号码"), max_length=18,
-                                                      blank=True)
-    phone = models.CharField(_("手机号码"), max_length=20, blank=True)
+    legal_representative_id_number = EncryptedTextField(_("法定代表人身份证号码"), max_length=18,
+                                                        blank=True)
+    phone = EncryptedTextField(_("手机号码"), max_length=20, blank=True)
     department = models.ForeignKey(
         "organizations.Department", verbose_name=_("所属部门"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="staff",
@@ -55,7 +60,7 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=~models.Q(id_number=""),
+                fields=["id_number_index"], condition=~models.Q(id_number_index=""),
                 name="user_id_number_unique",
             ),
             models.UniqueConstraint(

@@ -28,6 +28,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
 
@@ -151,7 +152,7 @@ def user_check(fields: UserFields, *, user: User | None = None) -> list[Problem]
         message = id_number_problem(v["id_number"])
         if message is not None:
             problems.append(Problem("id_number", message))
-        elif others.filter(id_number=v["id_number"]).exists():
+        elif others.filter(matches("id_number", v["id_number"])).exists():
             problems.append(Problem("id_number", _("该公民身份号码已注册账户")))
     elif role == Role.CITIZEN:
         problems.append(Problem("id_number", _("自然人账户须填写公民身份号码")))
@@ -340,7 +341,7 @@ def account_from_identity(*, identity: Identity) -> User:
     name = (identity.name or "").strip()
     phone = normalize_phone(identity.phone)
     phone = phone if MOBILE_RE.match(phone) else ""
-    user = User.objects.filter(id_number=id_number).first()
+    user = User.objects.filter(matches("id_number", id_number)).first()
     if user is not None:
         if user.role != Role.CITIZEN or not user.is_active:
             raise AccessDenied(_("该身份对应的账户不能通过统一身份认证登录，请使用账号密码登录"))

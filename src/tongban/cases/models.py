@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Item, ItemVersion, Material
+from tongban.core.encrypted import EncryptedTextField, material_storage
 from tongban.organizations.models import Department, Hall, Window
 
 
@@ -83,12 +84,13 @@ class Case(models.Model):
                                   related_name="cases")
     applicant_kind = models.CharField(_("申请人类型"), max_length=16, choices=ApplicantKind.choices)
     applicant_name = models.CharField(_("申请人"), max_length=100)
-    applicant_id_number = models.CharField(_("证件号码"), max_length=18)
-    applicant_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Stored SM4-encrypted (docs/privacy.md).
+    applicant_id_number = EncryptedTextField(_("证件号码"), max_length=18)
+    applicant_phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("代理人账户"), null=True,
                               blank=True, on_delete=models.PROTECT, related_name="agent_cases")
     agent_name = models.CharField(_("代理人"), max_length=100, blank=True)
-    agent_id_number = models.CharField(_("代理人证件号码"), max_length=18, blank=True)
+    agent_id_number = EncryptedTextField(_("代理人证件号码"), max_length=18, blank=True)
     authorization = models.TextField(_("授权委托说明"), blank=True)
 
     form_data = models.JSONField(_("申请表"), default=dict)
@@ -173,7 +175,9 @@ class CaseMaterial(models.Model):
     name = models.CharField(_("材料名称"), max_length=200)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices,
                              default=State.SUPPLIED)
-    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", blank=True)
+    # Stored SM4-encrypted; read only through the views that check who may read it.
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/", blank=True,
+                            storage=material_storage)
     original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.encrypted import BlindIndexField, EncryptedTextField
+
 
 class ServiceCategory(models.Model):
     """业务类别 of a hall: the letter on its tickets and which windows serve it.
@@ -93,7 +95,9 @@ class Ticket(models.Model):
                                on_delete=models.SET_NULL, related_name="queue_tickets")
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("叫号人员"), null=True,
                               blank=True, on_delete=models.SET_NULL, related_name="+")
-    phone = models.CharField(_("手机号码"), max_length=11, blank=True)
+    # Stored SM4-encrypted; the one-waiting-ticket rule compares the blind index.
+    phone = EncryptedTextField(_("手机号码"), max_length=11, blank=True)
+    phone_index = BlindIndexField(source="phone")
     case_number = models.CharField(_("办件编号"), max_length=40, blank=True)
 
     class Meta:
@@ -104,8 +108,8 @@ class Ticket(models.Model):
             models.UniqueConstraint(fields=["category", "day", "seq"],
                                     name="queue_ticket_number_unique_per_day"),
             # One waiting ticket per phone and hall (abuse limit), enforced by the database too.
-            models.UniqueConstraint(fields=["hall", "phone"],
-                                    condition=models.Q(status="waiting") & ~models.Q(phone=""),
+            models.UniqueConstraint(fields=["hall", "phone_index"],
+                                    condition=models.Q(status="waiting") & ~models.Q(phone_index=""),
                                     name="queue_one_waiting_ticket_per_phone"),
         ]
         indexes = [models.Index(fields=["hall", "status", "taken_at"], name="queue_ticket_waiting"),

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.audit.services import audit_record
+from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall, Window
 
@@ -145,7 +146,7 @@ def ticket_take(*, hall: Hall, category: ServiceCategory, phone: str = "",
                 # Kiosks of one category take turns: the category row is the lock (PostgreSQL;
                 # SQLite transactions here are serialised anyway).
                 ServiceCategory.objects.select_for_update().filter(pk=category.pk).first()
-                if phone and Ticket.objects.filter(hall=hall, phone=phone,
+                if phone and Ticket.objects.filter(matches("phone", phone), hall=hall,
                                                    status=TicketStatus.WAITING).exists():
                     raise RuleViolation([already])
                 last = (Ticket.objects.filter(category=category, day=day)

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Item
+from tongban.core.encrypted import EncryptedTextField
 from tongban.organizations.models import Department
 
 
@@ -90,8 +91,9 @@ class Rating(models.Model):
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("评价人账户"), null=True,
                               blank=True, on_delete=models.PROTECT, related_name="ratings")
     rater_name = models.CharField(_("评价人"), max_length=100, blank=True)
-    rater_phone = models.CharField(_("评价人电话"), max_length=20, blank=True)
-    rater_id_number = models.CharField(_("评价人证件号码"), max_length=18, blank=True)
+    # Stored SM4-encrypted (docs/privacy.md).
+    rater_phone = EncryptedTextField(_("评价人电话"), max_length=20, blank=True)
+    rater_id_number = EncryptedTextField(_("评价人证件号码"), max_length=18, blank=True)
     level = models.PositiveSmallIntegerField(_("总体评价"), choices=Level.choices)
     indicators = models.JSONField(_("分项评价"), default=dict)
     tags = models.ManyToManyField(RatingTag, verbose_name=_("差评标签"), blank=True,

@@ -1,0 +1,191 @@
+"""Model fields and a file storage that keep personal data encrypted at rest (``core.crypto``).
+
+* :class:`EncryptedTextField` — SM4 ciphertext in the database, plain text on the model. It takes
+  no look-ups but ``isnull``: compare with :func:`matches` on its blind index instead.
+* :class:`BlindIndexField` — the keyed blind index of another field of the same model, computed on
+  every ``save()`` (so write through ``save()``; ``QuerySet.update`` does not refresh it). Equality
+  look-ups and unique constraints use it.
+* :class:`EncryptedStorage` — wraps the default storage: encrypts on save, decrypts on open.
+  Files are reachable only through the views that check who may read them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldError
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import Storage, storages
+from django.db import connection, models, transaction
+from django.utils.deconstruct import deconstructible
+
+from . import crypto
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as SM4 ciphertext (``core.crypto.encrypt_text``); ``max_length`` limits the
+    plain text (forms), the column holds the longer ciphertext."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None:
+            return value
+        return crypto.decrypt_text(value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or value == "" or crypto.is_encrypted_text(value):
+            return value
+        return crypto.encrypt_text(value)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: compare its blind index "
+                         f"(core.encrypted.matches) instead of '{lookup_name}'")
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: no '{lookup_name}'")
+
+
+class BlindIndexField(models.CharField):
+    """The blind index (``core.crypto.blind_index``) of the field named ``source``."""
+
+    def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", 80)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        for key, value in (("max_length", 80), ("blank", True), ("default", "")):
+            if kwargs.get(key) == value:
+                del kwargs[key]
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = crypto.blind_index(getattr(model_instance, self.source) or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def matches(field: str, value: str) -> models.Q:
+    """``Q`` matching rows whose encrypted ``field`` equals ``value``, through its blind index
+    (every configured index key, so rows not yet re-indexed after a rotation still match)."""
+    return models.Q(**{f"{field}_index__in": crypto.blind_indexes(value)})
+
+
+@deconstructible(path="tongban.core.encrypted.EncryptedStorage")
+class EncryptedStorage(Storage):
+    """The default storage with every file's bytes SM4-encrypted (``core.crypto.encrypt_bytes``).
+
+    Names, existence and deletion are those of the wrapped storage; ``size`` is the stored
+    (encrypted) size; there is no public URL. Files stored before encryption are read as they are.
+    """
+
+    def __init__(self, inner: str = "default") -> None:
+        self.inner_alias = inner
+
+    @property
+    def inner(self) -> Storage:
+        return storages[self.inner_alias]
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        if "w" in mode or "a" in mode or "+" in mode:
+            raise ValueError("encrypted files are written through save()")
+        with self.inner.open(name, "rb") as handle:
+            stored = handle.read()
+        return ContentFile(crypto.decrypt_bytes(stored), name=name)
+
+    def _save(self, name: str, content: File) -> str:
+        content.seek(0)
+        data = content.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return self.inner.save(name, ContentFile(crypto.encrypt_bytes(data)))
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return self.inner.get_available_name(name, max_length=max_length)
+
+    def get_valid_name(self, name: str) -> str:
+        return self.inner.get_valid_name(name)
+
+    def delete(self, name: str) -> None:
+        self.inner.delete(name)
+
+    def exists(self, name: str) -> bool:
+        return self.inner.exists(name)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        return self.inner.listdir(path)
+
+    def size(self, name: str) -> int:
+        return self.inner.size(name)
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError("encrypted files have no public URL")
+
+
+material_storage = EncryptedStorage()
+
+
+# --- key rotation -----------------------------------------------------------------------------
+
+def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, str], list[str]]]:
+    """Every model holding encrypted data: (model, text columns, index column → text column,
+    names of file fields stored through an :class:`EncryptedStorage`)."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        fields = model._meta.concrete_fields
+        columns = {f.name: str(f.column) for f in fields}
+        text = [columns[f.name] for f in fields if isinstance(f, EncryptedTextField)]
+        index = {columns[f.name]: columns[f.source] for f in fields if isinstance(f, BlindIndexField)}
+        files = [f.name for f in fields
+                 if isinstance(f, models.FileField) and isinstance(f.storage, EncryptedStorage)]
+        if text or index or files:
+            found.append((model, text, index, files))
+    return found
+
+
+def rotate_keys(*, actor: Any) -> dict[str, int]:
+    """Re-encrypt every stored ID number, phone and material file under the current data key
+    and recompute every blind index under the current index key (``tongban rotate_keys``).
+
+    Safe while the platform runs: a row changed meanwhile is left as the platform wrote it
+    (already under the current keys); look-ups match every configured index key. Returns the
+    rows and files rewritten per model (``app_label.Model``); audited as ``personal_data.rotated``.
+    """
+    from tongban.audit.services import audit_record  # core is below the apps
+
+    counts: dict[str, int] = {}
+    for model, text, index, files in encrypted_models():
+        label = model._meta.label
+        counts[label] = 0
+        if text or index:
+            with transaction.atomic():
+                counts[label] = crypto.reencrypt_table(connection, model._meta.db_table,
+                                                       str(model._meta.pk.column), text, index)
+        for name in files:
+            field = model._meta.get_field(name)
+            assert isinstance(field, models.FileField)
+            storage = field.storage
+            assert isinstance(storage, EncryptedStorage)
+            stored = (model._default_manager.exclude(**{name: ""})
+                      .values_list(name, flat=True).distinct())
+            for file_name in stored.iterator():
+                if storage.inner.exists(file_name) and crypto.reencrypt_file(storage.inner,
+                                                                              file_name):
+                    counts[label] += 1
+    ring = crypto.keys()
+    with transaction.atomic():
+        audit_record(actor=actor, action="personal_data.rotated", object_type="keys",
+                     object_id=f"data:{ring.current_data_version},index:{ring.current_index_version}",
+                     detail={"rewritten": counts})
+    return counts
