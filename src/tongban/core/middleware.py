@@ -1,4 +1,6 @@
-"""Input no store can hold is refused at the door, with the faulty field named.
+"""What every request passes: the Content-Security-Policy, and no NUL in any input.
+
+Input no store can hold is refused at the door, with the faulty field named.
 
 PostgreSQL rejects the NUL character (U+0000) in text, so a NUL anywhere in a path, a query
 parameter, a form field, an uploaded file's name or a JSON body would otherwise end as a server
@@ -12,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -80,3 +83,16 @@ class RejectNulMiddleware:
         problems = [_("“%(field)s”不能含有空字符（U+0000）") % {"field": f} for f in fields]
         return render(request, "core/bad_input.html", {"problems": problems}, status=422)
 
+
+class ContentSecurityPolicyMiddleware:
+    """Adds ``settings.CONTENT_SECURITY_POLICY`` to every answer that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response
