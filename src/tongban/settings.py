@@ -69,9 +69,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tongban.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its answer speaks the request's language), before anything reads input.
+    "tongban.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -208,6 +211,32 @@ SESSION_COOKIE_SECURE = _env_bool("TONGBAN_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTP Strict Transport Security: seconds browsers keep to HTTPS only (0: no header). Sent only
+# on HTTPS requests, so behind a TLS-terminating proxy set TONGBAN_PROXY_SSL_HEADER as well.
+SECURE_HSTS_SECONDS = int(os.environ.get("TONGBAN_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("TONGBAN_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("TONGBAN_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is the domain owner's registration with the browser makers, not a setting of
+    # this site: `check --deploy` need not remind of it (docs/settings.md).
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Redirect plain HTTP to HTTPS here; off by default because the TLS-terminating proxy does it.
+SECURE_SSL_REDIRECT = _env_bool("TONGBAN_SSL_REDIRECT", False)
+# The header by which the TLS-terminating proxy says the request came over HTTPS, e.g.
+# "X-Forwarded-Proto: https"; empty: trust none (the proxy must overwrite it, never pass it on).
+_PROXY_SSL_HEADER = os.environ.get("TONGBAN_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    _name, _, _value = _PROXY_SSL_HEADER.partition(":")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+# Content-Security-Policy of every answer (tongban.core.middleware.ContentSecurityPolicyMiddleware):
+# the pages load scripts, styles, fonts and images only from the site itself (QR codes are data:
+# images; a few templates carry their own <style>). Empty: no header (the default in debug mode).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "TONGBAN_CONTENT_SECURITY_POLICY",
+    "" if DEBUG else ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                      "img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                      "frame-ancestors 'none'"),
+).strip()
 
 # --- catalog targets (published by provinces; per-place settings) ---------------------------
 # Share of items that need at most one visit / no visit, and the average committed/legal ratio.

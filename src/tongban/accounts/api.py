@@ -3,6 +3,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from tongban.core.schemas import ErrorOut
+
 from . import services
 
 router = Router(tags=["auth"])
@@ -26,7 +28,8 @@ class MeOut(Schema):
     department: str | None = None
 
 
-@router.post("/token", response=TokenOut, auth=None, summary="Issue a bearer token")
+@router.post("/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut}, auth=None,
+             summary="Issue a bearer token")
 def issue_token(request: HttpRequest, payload: TokenIn) -> TokenOut:
     """Exchange username and password for a bearer token (send as ``Authorization: Bearer …``)."""
     issued = services.token_issue(request=request, username=payload.username,

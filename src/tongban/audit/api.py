@@ -12,6 +12,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
+from tongban.core.schemas import BoundedDateTime
+
 from . import selectors, services
 from .models import AuditCheckpoint, AuditRecord, AuditVerification
 from .policies import can_read_audit_log
@@ -24,14 +26,16 @@ class ErrorOut(Schema):
 
 
 class RecordQuery(Schema):
-    since: dt.datetime | None = Field(None, description="from this instant (ISO 8601; naive = Beijing time)")
-    until: dt.datetime | None = Field(None, description="before this instant")
+    since: BoundedDateTime | None = Field(
+        None, description="from this instant (ISO 8601; naive = Beijing time)")
+    until: BoundedDateTime | None = Field(None, description="before this instant")
     actor: str = Field("", description="username, real name, or 'system'")
     action: str = Field("", description="action prefix, e.g. 'case.'")
     object_type: str = ""
     object_id: str = ""
     limit: int = Field(50, ge=1, le=500)
-    before_seq: int | None = Field(None, description="page on: records with a smaller seq")
+    before_seq: int | None = Field(None, ge=1, le=2**63 - 1,
+                                   description="page on: records with a smaller seq")
 
 
 class RecordOut(Schema):

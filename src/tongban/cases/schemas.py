@@ -21,6 +21,7 @@ from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.catalog.api.public import ErrorOut as ErrorOut
 from tongban.catalog.api.public import ProblemsOut as ProblemsOut
 from tongban.catalog.models import Commitment, LimitUnit, Material
+from tongban.core.schemas import BoundedDate
 from tongban.workflows.definition import Definition
 from tongban.workflows.models import TaskStatus
 
@@ -128,7 +129,7 @@ class VisitIn(VersionIn):
 class PromiseIn(VersionIn):
     material: int = Field(description="The catalog material (容缺) promised")
     promise: str = Field(max_length=MAX_TEXT, description="书面承诺")
-    promised_by: dt.date = Field(description="Date by which the material will be supplied")
+    promised_by: BoundedDate = Field(description="Date by which the material will be supplied")
 
 
 class StepActIn(VersionIn):

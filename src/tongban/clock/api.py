@@ -11,15 +11,18 @@ from ninja import Router, Schema
 from ninja.errors import ValidationError
 from pydantic import Field, field_validator, model_validator
 
+from tongban.core.schemas import BoundedDateTime
+
 from . import selectors
+from .calendar import LAST_YEAR, OutsideCalendar
 from .deadline import SHANGHAI, Stop, compute_deadline
 
 router = Router(tags=["calendar"])
 
 
 class StopIn(Schema):
-    start: dt.datetime
-    end: dt.datetime
+    start: BoundedDateTime
+    end: BoundedDateTime
 
     @model_validator(mode="after")
     def _ordered(self) -> StopIn:
@@ -34,7 +37,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 class DeadlineIn(Schema):
-    start: dt.datetime = Field(description="受理时刻 (ISO 8601; without offset = Asia/Shanghai)")
+    start: BoundedDateTime = Field(description="受理时刻 (ISO 8601; without offset = Asia/Shanghai; "
+                                               "1901–2099)")
     category: Literal["on_the_spot", "same_day", "time_limited", "proxy"]
     limit: int = Field(0, ge=0, le=3650)
     unit: Literal["working_days", "natural_days"] = "working_days"
@@ -66,11 +70,17 @@ def deadline(request: HttpRequest, payload: DeadlineIn) -> DeadlineOut:
     if payload.hall is not None and not selectors.hall_exists(payload.hall):
         raise ValidationError([{"loc": ["body", "payload", "hall"], "type": "value_error",
                                 "msg": _("服务大厅不存在")}])
-    result = compute_deadline(
-        start=payload.start, category=payload.category, limit=payload.limit, unit=payload.unit,
-        stops=[Stop(_aware(s.start), _aware(s.end)) for s in payload.stops],
-        extension_working_days=payload.extension_working_days,
-        calendar=selectors.work_calendar(), hours=selectors.office_hours(payload.hall),
-        same_day_cutoff=selectors.same_day_cutoff(),
-    )
+    try:
+        result = compute_deadline(
+            start=payload.start, category=payload.category, limit=payload.limit, unit=payload.unit,
+            stops=[Stop(_aware(s.start), _aware(s.end)) for s in payload.stops],
+            extension_working_days=payload.extension_working_days,
+            calendar=selectors.work_calendar(), hours=selectors.office_hours(payload.hall),
+            same_day_cutoff=selectors.same_day_cutoff(),
+        )
+    except OutsideCalendar:
+        # The working days run past the last year the calendar knows.
+        raise ValidationError([{"loc": ["body", "payload", "limit"], "type": "date_out_of_range",
+                                "msg": _("到期时刻超出工作日历的范围（%(year)s年以后）")
+                                % {"year": LAST_YEAR}}]) from None
     return DeadlineOut(due=result.due.astimezone(SHANGHAI).isoformat(), provisional=result.provisional)

@@ -18,6 +18,16 @@ from lunardate import LunarDate
 
 HOLIDAY = "holiday"
 MAKEUP_WORKDAY = "makeup_workday"
+# The years whose statutory holidays can be computed (the lunar tables end with 2099).
+FIRST_YEAR, LAST_YEAR = 1901, 2099
+
+
+class OutsideCalendar(ValueError):
+    """A working day was asked of a year outside FIRST_YEAR–LAST_YEAR."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"year {year} is outside {FIRST_YEAR}–{LAST_YEAR}")
+        self.year = year
 
 
 def _qingming(year: int) -> dt.date:
@@ -32,6 +42,8 @@ def statutory_holidays(year: int) -> frozenset[dt.date]:
     """The days the law itself fixes (全国年节及纪念日放假办法, 2025 revision), without the
     State Council's yearly bridging and make-up days: 元旦 1, 春节 4 (除夕–初三), 清明 1,
     劳动节 2, 端午 1, 中秋 1, 国庆 3."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise OutsideCalendar(year)
     days = {dt.date(year, 1, 1), dt.date(year, 5, 1), dt.date(year, 5, 2),
             dt.date(year, 10, 1), dt.date(year, 10, 2), dt.date(year, 10, 3), _qingming(year)}
     new_year = LunarDate(year, 1, 1).to_solar_date()

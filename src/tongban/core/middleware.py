@@ -1,13 +1,25 @@
-"""Request middleware of the platform."""
+"""Request middleware of the platform.
+
+- ``LockFailureMiddleware``: a deadlock's victim is run once more; a lock time-out answers 503.
+- ``RejectNulMiddleware``: input no store can hold is refused at the door, with the faulty field
+  named. PostgreSQL rejects the NUL character (U+0000) in text, so a NUL anywhere in a path, a
+  query parameter, a form field, an uploaded file's name or a JSON body would otherwise end as a
+  server error deep inside whichever service first stores or looks it up. No legitimate input
+  contains one: the request is answered 422 before any view runs and nothing changes.
+- ``ContentSecurityPolicyMiddleware``: the Content-Security-Policy header.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .errors import DEADLOCK, LOCK_TIMEOUT, lock_failure
@@ -62,3 +74,82 @@ class LockFailureMiddleware:
             if lock_failure(exc) == LOCK_TIMEOUT:
                 return busy_response(request)
             raise
+
+
+NUL = "\x00"
+
+
+def _json_fields(value: Any, where: str) -> Iterator[str]:
+    """The dotted names of the strings (keys or values) containing NUL in a JSON document."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield where
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if NUL in str(key):
+                yield name
+            else:
+                yield from _json_fields(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_fields(item, f"{where}.{index}" if where else str(index))
+
+
+def fields_with_nul(request: HttpRequest) -> list[str]:
+    """The names of the request's parts that contain NUL: ``path``, parameter or field names."""
+    found: list[str] = []
+    if NUL in request.path_info:
+        found.append("path")
+    for params in (request.GET, request.POST if request.method == "POST" else None):
+        if params is None:
+            continue
+        for key, values in params.lists():
+            if NUL in key or any(NUL in v for v in values):
+                found.append(key.replace(NUL, "\\0"))
+    if request.method == "POST":
+        for key, files in request.FILES.lists():
+            if NUL in key or any(NUL in (f.name or "") for f in files):
+                found.append(key.replace(NUL, "\\0"))
+    if request.content_type == "application/json" and request.body:
+        try:
+            document = json.loads(request.body)
+        except ValueError:
+            document = None  # the view answers malformed JSON itself
+        found.extend(_json_fields(document, ""))
+    return found
+
+
+class RejectNulMiddleware:
+    """Answers 422 naming the field when any text of the request contains NUL."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # A cookie cannot be named to its owner: one holding NUL is simply not read.
+        for name in [n for n, v in request.COOKIES.items() if NUL in n or NUL in v]:
+            del request.COOKIES[name]
+        fields = fields_with_nul(request)
+        if not fields:
+            return self.get_response(request)
+        message = _("不能含有空字符（U+0000）")
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": [{"field": f, "message": message} for f in fields]},
+                                status=422, json_dumps_params={"ensure_ascii": False})
+        problems = [_("“%(field)s”不能含有空字符（U+0000）") % {"field": f} for f in fields]
+        return render(request, "core/bad_input.html", {"problems": problems}, status=422)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds ``settings.CONTENT_SECURITY_POLICY`` to every answer that does not set its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

@@ -11,6 +11,8 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
+from tongban.core.schemas import Offset
+
 from . import selectors, services
 from .models import Notification
 
@@ -39,7 +41,7 @@ class NotificationPage(Schema):
 class ListFilter(Schema):
     unread: bool = Field(False, description="只列出未读消息")
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class MarkedOut(Schema):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,6 +10,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from tongban.core.errors import Problem, RuleViolation
+from tongban.core.schemas import BoundedDate
 from tongban.organizations.models import Hall
 
 from . import selectors
@@ -21,8 +20,8 @@ router = Router(tags=["queues"])
 
 
 class PeriodIn(Schema):
-    start: dt.date | None = Field(None, alias="from")
-    end: dt.date | None = Field(None, alias="to")
+    start: BoundedDate | None = Field(None, alias="from")
+    end: BoundedDate | None = Field(None, alias="to")
 
 
 def _row(f: selectors.Figures) -> CategoryFiguresOut:

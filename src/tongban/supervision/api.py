@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.schemas import BoundedDate, Offset
 
 from . import metrics, policies, selectors, services
 from .models import Kind, State, SupervisionRecord
@@ -34,8 +35,8 @@ router = Router(tags=["supervision"])
 
 class SupervisionPeriodIn(Schema):
     group: str = "department"
-    start: dt.date | None = Field(None, alias="from")
-    end: dt.date | None = Field(None, alias="to")
+    start: BoundedDate | None = Field(None, alias="from")
+    end: BoundedDate | None = Field(None, alias="to")
 
 
 def _period(query: SupervisionPeriodIn) -> tuple[dt.date, dt.date]:
@@ -115,7 +116,7 @@ class SupervisionRecordsIn(Schema):
     state: str = ""
     department: int | None = None
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/records", response=list[SupervisionRecordOut], url_name="supervision_records",
@@ -166,8 +167,8 @@ def close_api(request: HttpRequest, record_id: int, payload: SupervisionCloseIn)
 
 
 class SupervisionPublicPeriodIn(Schema):
-    start: dt.date | None = Field(None, alias="from")
-    end: dt.date | None = Field(None, alias="to")
+    start: BoundedDate | None = Field(None, alias="from")
+    end: BoundedDate | None = Field(None, alias="to")
 
 
 @router.get("/public/items", response=list[SupervisionItemPerformanceOut], auth=None,

@@ -21,6 +21,7 @@ from tongban.cases import selectors as case_selectors
 from tongban.cases.schemas import ErrorOut, ProblemsOut, TaskOut, local
 from tongban.catalog.models import Item
 from tongban.core.errors import Problem, RuleViolation
+from tongban.core.schemas import PageNumber
 
 from . import selectors, services
 from .definition import END, ITEM_DEPARTMENT, Definition
@@ -38,7 +39,7 @@ class InboxQuery(Schema):
     item: str = Field("", description="实施编码 of the item")
     step: str = Field("", description="Step key, e.g. review")
     deadline_state: str = Field("", description="green / yellow / red")
-    page: int = Field(1, ge=1)
+    page: PageNumber = 1
     page_size: int = Field(50, ge=1, le=200)
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router
 from ninja.errors import HttpError
 
 from tongban.core.errors import Problem, RuleViolation
+from tongban.core.schemas import MAX_OFFSET, ErrorOut, ProblemOut, ProblemsOut
 
 from .. import selectors
 from ..models import Item
@@ -31,19 +32,7 @@ router = Router(tags=["catalog"])
 MAX_LIMIT = 100
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
-class ProblemOut(Schema):
-    field: str
-    message: str
-
-
-class ProblemsOut(Schema):
-    """A faulty parameter: ``field`` names it, ``message`` says what is wrong (in Chinese)."""
-
-    detail: list[ProblemOut]
+__all__ = ["ErrorOut", "ProblemOut", "ProblemsOut", "router"]
 
 
 def _filters(params: dict[str, Any], allowed: tuple[str, ...] = selectors.FILTER_NAMES
@@ -81,6 +70,8 @@ def list_items(request: HttpRequest, commitment: str | None = None, division: st
         problems.append(Problem(field="limit", message=_("limit 须在1到%(max)s之间") % {"max": MAX_LIMIT}))
     if offset < 0:
         problems.append(Problem(field="offset", message=_("offset 不能为负数")))
+    elif offset > MAX_OFFSET:
+        problems.append(Problem(field="offset", message=_("offset 不能大于%(max)s") % {"max": MAX_OFFSET}))
     f, filter_problems = selectors.parse_filters({
         "commitment": commitment, "division": division, "department": department,
         "item_type": item_type, "service_object": service_object, "topic": topic,
