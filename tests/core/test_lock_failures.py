@@ -26,10 +26,10 @@ def waiting_on_a_lock() -> int:
         return int(cursor.fetchone()[0])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers: no row locks, no deadlock")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_audited_action_and_a_lock_of_the_account_do_not_deadlock() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: no row locks, no deadlock")
     citizen = make_user("lisi", Role.CITIZEN, real_name="李四")
     row_locked, reader_done = threading.Event(), threading.Event()
     errors: list[BaseException] = []
