@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern
 
 # Tables whose writes are bookkeeping of the request itself, not a change of the platform's data.
@@ -110,7 +111,7 @@ class AuditedAdminSite(admin.AdminSite):
     its own write (changing one's password) is audited too."""
 
     def password_change(self, request: HttpRequest,
-                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+                        extra_context: dict[str, Any] | None = None) -> TemplateResponse:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return super().password_change(request, extra_context)
         from tongban.audit.services import audit_record
