@@ -63,3 +63,18 @@ def test_a_refused_form_writes_nothing_and_audits_nothing(client: Client,
     assert response.status_code == 200  # the term exists: the form shows the error
     assert list(Synonym.objects.filter(term="一网通办").values_list("synonyms", flat=True)) == ["网上办"]
     assert not AuditRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_changing_ones_password_in_the_admin_is_audited(client: Client,
+                                                         bureau_admin: User) -> None:
+    client.force_login(bureau_admin)
+    response = client.post("/admin/password_change/", {
+        "old_password": "secret-pass-123", "new_password1": "An0ther-long-pass",
+        "new_password2": "An0ther-long-pass"})
+    assert response.status_code == 302
+    bureau_admin.refresh_from_db()
+    assert bureau_admin.check_password("An0ther-long-pass")
+    record = AuditRecord.objects.get(action="admin.password_changed")
+    assert (record.object_type, record.object_id, record.actor_id) == (
+        "user", str(bureau_admin.pk), bureau_admin.pk)

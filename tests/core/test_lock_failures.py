@@ -11,11 +11,20 @@ import psycopg.errors
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
-from tests.cases.conftest import ApiClient
+from tests.cases.conftest import (  # noqa: F401  (fixtures)
+    TIME_LIMITED,
+    WALK_IN,
+    ApiClient,
+    catalog,
+    form,
+    people,
+)
+from tests.cases.test_api_concurrency import at_once, submitted_case, threads_db  # noqa: F401
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.audit.services import audit_record
+from tongban.cases.models import Case
 from tongban.notifications import selectors
 
 
@@ -26,10 +35,10 @@ def waiting_on_a_lock() -> int:
         return int(cursor.fetchone()[0])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers: no row locks, no deadlock")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_audited_action_and_a_lock_of_the_account_do_not_deadlock() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: no row locks, no deadlock")
     citizen = make_user("lisi", Role.CITIZEN, real_name="李四")
     row_locked, reader_done = threading.Event(), threading.Event()
     errors: list[BaseException] = []
@@ -147,3 +156,27 @@ def test_another_database_error_naming_a_lock_is_a_fault(failing_list: Any) -> N
     calls = failing_list(error)
     response = client.get("/notifications")
     assert (response.status_code, len(calls)) == (500, 1)
+
+
+ROUNDS = 3
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_eight_requests_of_one_account_at_once_all_succeed(
+    people: dict[str, User], threads_db: None,  # noqa: F811
+) -> None:
+    # An officer's audited reads of a case (audit first) racing their own idempotent creations
+    # (the account row locked first, then audited): the two lock orders that deadlocked.
+    case = submitted_case(people)
+    clients = [ApiClient("officer") for _ in range(8)]
+    body = {"item": TIME_LIMITED, "channel": "window", "applicant": WALK_IN, "form_data": form()}
+    for round_ in range(ROUNDS):
+        reads = [lambda c=c: c.get(f"/cases/{case['id']}") for c in clients[:4]]
+        creations = [lambda c=c, key=f"r{round_}-{i}": c.post("/cases", body,
+                                                              headers={"Idempotency-Key": key})
+                     for i, c in enumerate(clients[4:])]
+        results = at_once(*reads, *creations)
+        assert [r.status_code for r in results] == [200] * 4 + [201] * 4, [
+            r.content[:200] for r in results]
+    assert Case.objects.filter(idempotency_key__startswith="r").count() == 4 * ROUNDS
+    assert AuditRecord.objects.filter(action="case.viewed").count() == 4 * ROUNDS

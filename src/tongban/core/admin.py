@@ -21,6 +21,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern
 
 # Tables whose writes are bookkeeping of the request itself, not a change of the platform's data.
@@ -106,7 +107,23 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 class AuditedAdminSite(admin.AdminSite):
-    """The default admin site: every admin registered with it is an :class:`AuditedAdmin`."""
+    """The default admin site: every admin registered with it is an :class:`AuditedAdmin`, and
+    its own write (changing one's password) is audited too."""
+
+    def password_change(self, request: HttpRequest,
+                        extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().password_change(request, extra_context)
+        from tongban.audit.services import audit_record
+
+        watch = _WriteWatch()
+        with transaction.atomic():
+            with connection.execute_wrapper(watch):
+                response = super().password_change(request, extra_context)
+            if watch.wrote and not watch.audited:
+                audit_record(actor=request.user, action="admin.password_changed",
+                             object_type="user", object_id=request.user.pk, detail={})
+        return response
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         admin_class = admin_class or admin.ModelAdmin
