@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -20,10 +21,16 @@ class Command(BaseCommand):
                             help="先在密钥文件中加入一个新的盲索引密钥并设为当前密钥")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        added = False
         for kind in ("data", "index"):
             if options[f"new_{kind}_key"]:
                 version = crypto.add_key(kind)
+                added = True
                 self.stdout.write(f"{kind} key {version} added to {crypto.key_path()}")
+        if added:
+            # Running processes look at the key file again within this time; what they write
+            # after it is under the new key, so the pass below leaves nothing behind.
+            time.sleep(crypto.KEY_RECHECK_SECONDS + 0.5)
         counts = encrypted.rotate_keys(actor=SYSTEM)
         ring = crypto.keys()
         for label, count in counts.items():
