@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django import forms
 from django.apps import apps as django_apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -306,3 +307,29 @@ def test_look_ups_match_rows_indexed_under_an_older_index_key(people: dict[str, 
     fields = account_services.UserFields(username="twin", role=Role.CITIZEN, real_name="张三",
                                          id_number="620102199003077770", phone="13893100002")
     assert [p.field for p in account_services.user_check(fields)] == ["id_number"]
+
+
+# --- the key file --------------------------------------------------------------------------
+
+def test_a_key_file_is_generated_once_with_mode_600(settings: Any, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path / "data"
+    settings.PERSONAL_DATA_KEY_FILE = ""
+    ring = crypto.keys(fresh=True)
+    path = tmp_path / "data" / "personal-data.keys"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [v for v, _k in ring.data] == [1] and len(ring.data[0][1]) == crypto.DATA_KEY_BYTES
+    assert [v for v, _k in ring.index] == [1] and len(ring.index[0][1]) == crypto.INDEX_KEY_BYTES
+    crypto.generate_key_file(path)  # a second process starting: the first file stays
+    assert crypto.keys(fresh=True) == ring
+    assert sorted(p.name for p in path.parent.iterdir()) == ["personal-data.keys"]
+
+
+def test_a_configured_key_file_that_is_missing_or_malformed_is_named(settings: Any,
+                                                                    tmp_path: Path) -> None:
+    settings.PERSONAL_DATA_KEY_FILE = str(tmp_path / "missing.keys")
+    with pytest.raises(ImproperlyConfigured, match=r"missing\.keys does not exist"):
+        crypto.keys(fresh=True)
+    (tmp_path / "bad.keys").write_text("data 1 0011\nindex 1 " + "00" * 32 + "\n")
+    settings.PERSONAL_DATA_KEY_FILE = str(tmp_path / "bad.keys")
+    with pytest.raises(ImproperlyConfigured, match="line 1: an SM4 key has 32 hex digits"):
+        crypto.keys(fresh=True)

@@ -123,12 +123,18 @@ def generate_key_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (f"data 1 {secrets.token_hex(DATA_KEY_BYTES)}\n"
             f"index 1 {secrets.token_hex(INDEX_KEY_BYTES)}\n")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process was first: use its keys
+    # Written whole under a name of its own, then linked into place: another process starting at
+    # the same moment sees no file or a complete one, and the first link wins.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(text)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return  # another process was first: use its keys
+    finally:
+        temporary.unlink()
     if not settings.DEBUG and not os.environ.get("PYTEST_VERSION"):
         log.warning("Generated personal data keys in %s: keep a copy in a safe place and set "
                     "TONGBAN_PERSONAL_DATA_KEY_FILE to a file outside the data directory.", path)
