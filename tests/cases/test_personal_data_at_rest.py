@@ -12,7 +12,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django import forms
 from django.apps import apps as django_apps
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -114,6 +116,24 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
     assert (citizen.id_number, citizen.phone) == ("620102199003077770", "13893100001")
 
 
+def test_a_value_under_a_key_added_by_another_process_is_read(keyfile: Path,
+                                                              monkeypatch: Any) -> None:
+    monkeypatch.setattr(crypto, "KEY_RECHECK_SECONDS", 3600.0)  # no periodic look meanwhile
+    stale = crypto.keys()
+    other = keyfile.read_text(encoding="ascii")
+    new_key = "00112233445566778899aabbccddeeff"
+    keyfile.write_text(f"data 7 {new_key}\n{other}", encoding="ascii")  # another process
+    ring = crypto.parse_key_file(keyfile.read_text(encoding="ascii"))
+    stored = crypto.encrypt_text(WALK_IN_ID, ring)
+    assert crypto.keys() is stale  # this process has not looked at the file again yet
+    assert crypto.decrypt_text(stored) == WALK_IN_ID
+    assert crypto.keys().current_data_version == 7
+
+
+def test_an_encrypted_field_is_a_one_line_input_in_forms() -> None:
+    assert isinstance(User._meta.get_field("id_number").formfield().widget, forms.TextInput)
+
+
 def test_an_encrypted_field_refuses_a_plain_comparison(people: dict[str, User]) -> None:
     with pytest.raises(Exception, match="encrypted"):
         User.objects.filter(id_number="620102199003077770").exists()
@@ -137,6 +157,15 @@ def test_an_id_number_is_unique_in_the_database_and_refused_at_registration(
     # Two accounts without an ID number are fine (the index of "" is "").
     make_user("staff1", Role.CLERK)
     make_user("staff2", Role.CLERK)
+
+
+def test_a_changed_id_number_is_found_by_the_new_one_only(people: dict[str, User]) -> None:
+    citizen = people["citizen"]
+    fields = account_services.UserFields(username="zhangsan", role=Role.CITIZEN, real_name="张三",
+                                         id_number="620102199202020013", phone="13893100001")
+    account_services.user_update(actor=citizen, user=citizen, fields=fields)
+    assert list(User.objects.filter(matches("id_number", "620102199202020013"))) == [citizen]
+    assert not User.objects.filter(matches("id_number", "620102199003077770")).exists()
 
 
 def test_unified_identity_login_finds_the_account_by_its_id_number(people: dict[str, User]) -> None:
@@ -255,7 +284,7 @@ def test_rotate_keys_re_encrypts_under_new_keys_and_look_ups_keep_working(
     # The old keys are no longer needed: with only the new ones, everything reads.
     keyfile.write_text("".join(f"{kind} 2 {key.hex()}\n" for kind, key in
                                (("data", ring.data_key(2)), ("index", ring.index[0][1]))))
-    assert crypto.keys().data == ((2, ring.data_key(2)),)
+    assert crypto.keys(fresh=True).data == ((2, ring.data_key(2)),)
     assert User.objects.get(matches("id_number", "620102199003077770")) == citizen
     assert Case.objects.get().applicant_id_number == WALK_IN_ID
     with CaseMaterial.objects.get(pk=record.pk).file.open("rb") as handle:
@@ -278,3 +307,29 @@ def test_look_ups_match_rows_indexed_under_an_older_index_key(people: dict[str, 
     fields = account_services.UserFields(username="twin", role=Role.CITIZEN, real_name="张三",
                                          id_number="620102199003077770", phone="13893100002")
     assert [p.field for p in account_services.user_check(fields)] == ["id_number"]
+
+
+# --- the key file --------------------------------------------------------------------------
+
+def test_a_key_file_is_generated_once_with_mode_600(settings: Any, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path / "data"
+    settings.PERSONAL_DATA_KEY_FILE = ""
+    ring = crypto.keys(fresh=True)
+    path = tmp_path / "data" / "personal-data.keys"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [v for v, _k in ring.data] == [1] and len(ring.data[0][1]) == crypto.DATA_KEY_BYTES
+    assert [v for v, _k in ring.index] == [1] and len(ring.index[0][1]) == crypto.INDEX_KEY_BYTES
+    crypto.generate_key_file(path)  # a second process starting: the first file stays
+    assert crypto.keys(fresh=True) == ring
+    assert sorted(p.name for p in path.parent.iterdir()) == ["personal-data.keys"]
+
+
+def test_a_configured_key_file_that_is_missing_or_malformed_is_named(settings: Any,
+                                                                    tmp_path: Path) -> None:
+    settings.PERSONAL_DATA_KEY_FILE = str(tmp_path / "missing.keys")
+    with pytest.raises(ImproperlyConfigured, match=r"missing\.keys does not exist"):
+        crypto.keys(fresh=True)
+    (tmp_path / "bad.keys").write_text("data 1 0011\nindex 1 " + "00" * 32 + "\n")
+    settings.PERSONAL_DATA_KEY_FILE = str(tmp_path / "bad.keys")
+    with pytest.raises(ImproperlyConfigured, match="line 1: an SM4 key has 32 hex digits"):
+        crypto.keys(fresh=True)

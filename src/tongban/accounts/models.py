@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tongban.core.encrypted import BlindIndexField, EncryptedTextField
+from tongban.core.encrypted import BlindIndexField, EncryptedTextField, with_blind_indexes
 
 
 class Role(models.TextChoices):
@@ -70,6 +72,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.real_name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["update_fields"] = with_blind_indexes(type(self), kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     @property
     def is_public(self) -> bool:

@@ -31,6 +31,7 @@ import base64
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -83,14 +84,38 @@ def key_path() -> Path:
     return Path(configured) if configured else Path(settings.DATA_DIR) / "personal-data.keys"
 
 
-def keys() -> KeyRing:
-    """The configured keys (generated into the data directory when no key file is configured)."""
+# How long a process uses the key file it read before looking at it again. A value written under
+# a key this process has not seen yet makes it look at once (``ring_for``).
+KEY_RECHECK_SECONDS = 1.0
+_RINGS: dict[tuple[str, str], tuple[float, KeyRing]] = {}
+
+
+def keys(*, fresh: bool = False) -> KeyRing:
+    """The configured keys (generated into the data directory when no key file is configured).
+    Every field read and write asks: the file is looked at again at most every
+    ``KEY_RECHECK_SECONDS`` (or at once with ``fresh``)."""
+    where = (getattr(settings, "PERSONAL_DATA_KEY_FILE", ""), str(settings.DATA_DIR))
+    now = time.monotonic()
+    cached = _RINGS.get(where)
+    if cached is not None and not fresh and now - cached[0] < KEY_RECHECK_SECONDS:
+        return cached[1]
     path = key_path()
     if not path.exists():
-        if getattr(settings, "PERSONAL_DATA_KEY_FILE", ""):
+        if where[0]:
             raise ImproperlyConfigured(f"TONGBAN_PERSONAL_DATA_KEY_FILE: {path} does not exist")
         generate_key_file(path)
-    return _load(str(path), path.stat().st_mtime_ns)
+    ring = _load(str(path), path.stat().st_mtime_ns)
+    _RINGS[where] = (now, ring)
+    return ring
+
+
+def ring_for(version: int, ring: KeyRing | None) -> KeyRing:
+    """A key ring that holds data key ``version``: the one given, or the file read again (a key
+    another process has just added)."""
+    ring = ring or keys()
+    if any(v == version for v, _k in ring.data):
+        return ring
+    return keys(fresh=True)
 
 
 def generate_key_file(path: Path) -> None:
@@ -98,12 +123,18 @@ def generate_key_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (f"data 1 {secrets.token_hex(DATA_KEY_BYTES)}\n"
             f"index 1 {secrets.token_hex(INDEX_KEY_BYTES)}\n")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process was first: use its keys
+    # Written whole under a name of its own, then linked into place: another process starting at
+    # the same moment sees no file or a complete one, and the first link wins.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(text)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return  # another process was first: use its keys
+    finally:
+        temporary.unlink()
     if not settings.DEBUG and not os.environ.get("PYTEST_VERSION"):
         log.warning("Generated personal data keys in %s: keep a copy in a safe place and set "
                     "TONGBAN_PERSONAL_DATA_KEY_FILE to a file outside the data directory.", path)
@@ -154,6 +185,7 @@ def add_key(kind: str) -> int:
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(text)
     os.replace(temporary, path)
+    keys(fresh=True)
     return version
 
 
@@ -209,13 +241,13 @@ def decrypt_text(stored: str, ring: KeyRing | None = None) -> str:
     """The plain text of a stored value (plain text written before encryption passes through)."""
     if not is_encrypted_text(stored):
         return stored
-    version = text_key_version(stored)
-    ring = ring or keys()
+    version = text_key_version(stored) or 0
+    ring = ring_for(version, ring)
     try:
         sealed = base64.b64decode(stored.split(":", 2)[2], validate=True)
     except (ValueError, IndexError):
         raise DecryptionError("malformed ciphertext") from None
-    return _open(ring.data_key(version or 0), sealed).decode("utf-8")
+    return _open(ring.data_key(version), sealed).decode("utf-8")
 
 
 def encrypt_bytes(data: bytes, ring: KeyRing | None = None) -> bytes:
@@ -235,7 +267,7 @@ def decrypt_bytes(stored: bytes, ring: KeyRing | None = None) -> bytes:
     version = bytes_key_version(stored)
     if version is None:
         return stored
-    ring = ring or keys()
+    ring = ring_for(version, ring)
     return _open(ring.data_key(version), stored[len(FILE_MAGIC) + 2:])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.core.files.base import ContentFile, File
@@ -37,6 +38,10 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "" or crypto.is_encrypted_text(value):
             return value
         return crypto.encrypt_text(value)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        # A one-line input, as the plain CharField had (a TextField would give a text area).
+        return super().formfield(**{"widget": forms.TextInput, **kwargs})
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "isnull":
@@ -72,6 +77,18 @@ class BlindIndexField(models.CharField):
         value = crypto.blind_index(getattr(model_instance, self.source) or "")
         setattr(model_instance, self.attname, value)
         return value
+
+
+def with_blind_indexes(model: type[models.Model], update_fields: Any) -> Any:
+    """``update_fields`` of a ``save()`` with the blind index of every encrypted field in it
+    added (a partial save would otherwise leave the index stale); None stays None."""
+    if update_fields is None:
+        return None
+    names = set(update_fields)
+    for field in model._meta.concrete_fields:
+        if isinstance(field, BlindIndexField) and field.source in names:
+            names.add(field.name)
+    return names
 
 
 def matches(field: str, value: str) -> models.Q:
