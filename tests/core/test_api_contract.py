@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from tongban.accounts.models import ApiToken, User
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 15
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 # Who calls which part of the API (the first matching path prefix wins); None is nobody.
