@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -17,6 +18,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -27,7 +30,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from tongban.accounts.models import ApiToken, User
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 15
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 # Who calls which part of the API (the first matching path prefix wins); None is nobody.
@@ -57,14 +60,27 @@ def _token(user: User) -> str:
     return token
 
 
+@pytest.fixture
+def wsgi_app() -> Iterator[WSGIHandler]:
+    """The live WSGI app, keeping the test's database connection (and transaction) across
+    requests, as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_every_operation_keeps_its_contract(settings: Settings) -> None:
+def test_every_operation_keeps_its_contract(settings: Settings, wsgi_app: WSGIHandler) -> None:
     settings.DEBUG = True  # the demo loads only in debug mode
     call_command("load_demo", stdout=StringIO())
     settings.DEBUG = False
     names = {who for _, group in PERSONAS for who in group if who}
     tokens = {name: _token(User.objects.get(username=name)) for name in names}
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app)
 
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]

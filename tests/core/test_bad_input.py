@@ -174,3 +174,22 @@ def test_a_logged_in_session_still_needs_its_csrf_token(citizen: User) -> None:
     response = client.post("/api/v1/notifications/read-all")
     assert response.status_code == 403
     assert response.json() == {"detail": "CSRF check Failed"}
+
+
+def test_the_messages_are_available_in_english(client: Client) -> None:
+    response = client.post("/api/v1/auth/token", {"username": "a\x00", "password": "x"},
+                           content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert fields(response) == [("username", "Must not contain the NUL character (U+0000)")]
+    response = client.get("/api/v1/items?offset=" + HUGE, HTTP_ACCEPT_LANGUAGE="en")
+    assert fields(response) == [("offset", "offset must not be greater than 1000000")]
+    response = client.get("/api/v1/supervision/public/items?to=9999-12-31",
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert fields(response) == [("to", "The date must lie between 1901-01-01 and 2099-12-31")]
+
+
+def test_a_digit_that_is_no_decimal_digit_in_a_case_reference_is_404(
+        client: Client, bearer: Any) -> None:
+    # "³" is a digit to str.isdigit() but no number to int().
+    response = client.get("/api/v1/cases/%C2%B3", **bearer("citizen-x", Role.CITIZEN))
+    assert response.status_code == 404
+    assert response.json() == {"detail": "办件不存在，或您无权查看"}

@@ -12,17 +12,13 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from tongban.core.schemas import BoundedDateTime
+from tongban.core.schemas import BoundedDateTime, ErrorOut
 
 from . import selectors, services
 from .models import AuditCheckpoint, AuditRecord, AuditVerification
 from .policies import can_read_audit_log
 
 router = Router(tags=["audit"])
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class RecordQuery(Schema):

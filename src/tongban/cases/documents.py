@@ -63,7 +63,7 @@ def notice_from_token(token: str) -> Notice | None:
         pk = signing.Signer(salt=SALT).unsign(token)
     except signing.BadSignature:
         return None
-    if not pk.isdigit():
+    if not pk.isdecimal():
         return None
     return (Notice.objects.select_related("case", "case__item", "case__item_version",
                                           "case__department", "case__hall")

@@ -70,7 +70,7 @@ def case_find(user: Any, number_or_id: str) -> Case | None:
     if not ref:
         return None
     lookup = Q(number=ref)
-    if ref.isdigit() and len(ref) < 20:
+    if ref.isdecimal() and len(ref) < 20:
         lookup |= Q(pk=int(ref))
     case = (Case.objects.select_related("item_version", "department", "hall", "receiving_unit")
             .filter(lookup).first())

@@ -252,7 +252,7 @@ def find_department(value: str) -> Department | None:
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit() and len(value) < 18:
+    if value.isdecimal() and len(value) < 18:
         return Department.objects.filter(pk=int(value)).first()
     return Department.objects.filter(uscc=value.upper()).first()
 

@@ -114,7 +114,7 @@ def parse_filters(params: Mapping[str, Any], *,
             problems.append(_choice_problem(name, value, enum, label))
     depth = raw("online_depth")
     if depth:
-        if depth.isdigit() and int(depth) in OnlineDepth.values:
+        if depth.isdecimal() and int(depth) in OnlineDepth.values:
             values["online_depth"] = int(depth)
         else:
             problems.append(_choice_problem("online_depth", depth, OnlineDepth, _("网上办理深度")))

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from tongban.core.schemas import Offset
+from tongban.core.schemas import ErrorOut, Offset
 
 from . import selectors, services
 from .models import Notification
@@ -46,10 +46,6 @@ class ListFilter(Schema):
 
 class MarkedOut(Schema):
     marked: int
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _out(n: Notification) -> NotificationOut:

@@ -148,7 +148,7 @@ def _window_action(request: HttpRequest, window: Window) -> None:
     user = request.user
     if action == "call_next":
         ids = request.POST.getlist("categories")
-        chosen = (list(ServiceCategory.objects.filter(pk__in=[i for i in ids if i.isdigit()]))
+        chosen = (list(ServiceCategory.objects.filter(pk__in=[i for i in ids if i.isdecimal()]))
                   if ids else None)
         called = services.ticket_call_next(actor=user, window=window, categories=chosen)
         if called is None:

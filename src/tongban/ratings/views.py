@@ -224,7 +224,7 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 raw = request.POST.get("version", "")
-                version = int(raw) if raw.isdigit() else None
+                version = int(raw) if raw.isdecimal() else None
                 _run(action, request.user, ticket, form.cleaned_data, version)
             except RuleViolation as exc:
                 add_problems(form, exc)

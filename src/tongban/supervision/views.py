@@ -56,7 +56,7 @@ def _department_choices(user: Any) -> list[tuple[str, Any]]:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdecimal() else None
 
 
 def _require_dashboard(user: Any) -> None:

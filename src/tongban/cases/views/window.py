@@ -302,7 +302,7 @@ def _act(request: HttpRequest, case: Case, action: Callable[[], Any], done: Any,
 
 
 def _material_of(case: Case, value: str | None) -> Material | None:
-    if not value or not value.isdigit():
+    if not value or not value.isdecimal():
         return None
     return case.item_version.materials.filter(pk=int(value)).first()
 
@@ -374,7 +374,7 @@ def _into_intake(request: HttpRequest, case: Case) -> tuple[Case, int | None]:
 
 def _version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 @require_roles(CLERK)

@@ -58,7 +58,7 @@ def _back(request: HttpRequest, default: str) -> str:
 
 def _version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def _problem_text(problems: RuleViolation) -> str:

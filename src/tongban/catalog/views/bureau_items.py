@@ -218,7 +218,7 @@ def item_diff(request: HttpRequest, code: str) -> HttpResponse:
 
     def pick(name: str, default: int) -> ItemVersion:
         raw = request.GET.get(name, "")
-        number = int(raw) if raw.isdigit() else default
+        number = int(raw) if raw.isdecimal() else default
         if number not in versions:
             raise Http404(_("版本不存在"))
         return versions[number]
