@@ -1,5 +1,5 @@
-"""Rules of the Administrative Licensing Law on cases: special procedures (Art. 45) and
-suspension (中止)."""
+"""Rules of the Administrative Licensing Law on cases: the one-time supplement notice (一次性告知),
+special procedures (Art. 45) and suspension (中止)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ from tests.cases.conftest import (
     pdf,
 )
 from tongban.accounts.models import User
+from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, CaseEvent, Channel, ClockStop, Notice, Status
 from tongban.cases.services import ApplicantData
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.notifications.models import Notification
+from tongban.supervision.models import SupervisionRecord
 from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,51 @@ def page_text(client: Client, user: User, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200
     return re.sub(r"\s+", "", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+# --- 一次性告知 -----------------------------------------------------------------------------------
+
+def test_a_second_notice_may_only_name_what_an_earlier_notice_named(
+    api: Any, people: dict[str, User]
+) -> None:
+    citizen, officer = api("citizen"), api("officer")
+    case = api_upload_all(citizen, api_create(citizen, TIME_LIMITED,
+                                              applicant=applicant_body(people["citizen"])))
+    case = citizen.post(f"/cases/{case['id']}/submit").json()
+    first, second = case["checklist"][0], case["checklist"][1]
+    response = officer.post(f"/cases/{case['id']}/supplement", {"items": [
+        {"name": first["name"], "reason": "复印件不清晰", "material_id": first["material_id"]}]})
+    assert response.status_code == 200, response.content
+    response = citizen.upload(f"/cases/{case['id']}/materials",
+                              {"material": first["material_id"], "file": pdf()})
+    assert response.status_code == 201, response.content
+    case = citizen.post(f"/cases/{case['id']}/supply").json()
+    assert case["status"] == "submitted"
+
+    # Asking now for a material the first notice did not name is refused, and put on record.
+    response = officer.post(f"/cases/{case['id']}/supplement", {"items": [
+        {"name": second["name"], "reason": "须加盖公章", "material_id": second["material_id"]},
+        {"name": first["name"], "reason": "仍不清晰", "material_id": first["material_id"]}]})
+    assert response.status_code == 422
+    assert [(p["field"], p["message"]) for p in response.json()["detail"]] == [
+        ("items[0].name", f"一次性告知：“{second['name']}”未在本办件此前的补正告知书中列明，"
+                          "不能再次要求补正；再次告知只能针对已告知、补正后仍不符合要求的材料")]
+    stored = Case.objects.get(pk=case["id"])
+    assert (stored.status, stored.version) == ("submitted", case["version"])
+    assert stored.notices.filter(kind=Notice.Kind.SUPPLEMENT).count() == 1
+    [record] = SupervisionRecord.objects.filter(case=stored)
+    assert (record.kind, record.department.name, record.person_id) == (
+        "supplement_not_one_time", "兰州市市场监督管理局", people["officer"].pk)
+    assert record.detail == f"办件{stored.number}再次要求补正此前未告知的材料：{second['name']}"
+    assert AuditRecord.objects.filter(action="case.supplement_not_one_time",
+                                      object_id=stored.number).count() == 1
+
+    # The material named before, supplied but still not right, may be asked for again.
+    response = officer.post(f"/cases/{case['id']}/supplement", {"items": [
+        {"name": first["name"], "reason": "仍不清晰", "material_id": first["material_id"]}]})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "supplement"
+    assert stored.notices.filter(kind=Notice.Kind.SUPPLEMENT).count() == 2
 
 
 # --- special procedures and suspension -------------------------------------------------------------
