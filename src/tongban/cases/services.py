@@ -20,10 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
-from tongban.clock.deadline import SHANGHAI, Stop, compute_deadline
+from tongban.clock.deadline import SHANGHAI, WORKING_DAYS, Stop, compute_deadline
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department
@@ -57,6 +58,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     # Back to where it was: submitted before acceptance, accepted after.
     "supply": (frozenset({S.SUPPLEMENT}), None),
     "accept": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
+    # 行政许可法 Art. 32: no answer within five working days of receipt is acceptance.
+    "accept_by_law": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
     "refuse": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.REFUSED),
     "step": (frozenset({S.ACCEPTED}), S.ACCEPTED),
     "suspend": (frozenset({S.ACCEPTED}), S.SUSPENDED),  # 特别程序 (Art. 45)
@@ -158,7 +161,7 @@ def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason:
 
 ACTION_LABELS = {
     "submit": _("提交"), "pre_review": _("预审"), "request_supplement": _("一次性告知补正"),
-    "supply": _("补正材料"), "accept": _("受理"),
+    "supply": _("补正材料"), "accept": _("受理"), "accept_by_law": _("依法视为受理"),
     "refuse": _("不予受理"), "step": _("办理"), "suspend": _("特别程序"), "halt": _("中止办理"),
     "resume": _("恢复计时"), "request_extension": _("申请延期"),
     "extend": _("批准延期"), "approve": _("准予办理"), "deny": _("不予办理"),
@@ -650,6 +653,91 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
         case.delivered_at = at
         event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
                       data={"delivery": Delivery.PICKUP})
+    _after_commit(event)
+    return case
+
+
+# 行政许可法 Art. 32: an application neither accepted, refused nor answered with a one-time
+# supplement notice within this many working days of receipt is accepted by law.
+ACCEPT_BY_LAW_WORKING_DAYS = 5
+
+
+def received_at(case: Case) -> dt.datetime | None:
+    """When the department last received the application's materials: the submission, or the
+    latest supply after a one-time notice before acceptance."""
+    last_supply = (CaseEvent.objects.filter(case=case, action="supply", to_status=S.SUBMITTED)
+                   .order_by("-seq").values_list("at", flat=True).first())
+    times = [t for t in (case.submitted_at, last_supply) if t is not None]
+    return max(times) if times else None
+
+
+def answer_due(case: Case, received: dt.datetime) -> dt.datetime:
+    """The end of the five working days (Art. 32) the department has to accept, refuse or send
+    a one-time supplement notice, counted on the working-day clock from ``received``."""
+    return compute_deadline(
+        start=received, category=Commitment.TIME_LIMITED, limit=ACCEPT_BY_LAW_WORKING_DAYS,
+        unit=WORKING_DAYS, calendar=clock.work_calendar(), hours=clock.office_hours(case.hall_id),
+        same_day_cutoff=clock.same_day_cutoff()).due
+
+
+def cases_accept_by_law(*, now: dt.datetime) -> list[str]:
+    """Accept by law (Art. 32) every submitted application left unanswered for five working
+    days since its materials were received. Run by the deadline sweep; idempotent. Returns
+    the numbers of the cases accepted."""
+    # Five working days are never fewer than five calendar days.
+    candidates = list(Case.objects.filter(
+        status__in=(S.SUBMITTED, S.PRE_REVIEW),
+        submitted_at__lte=now - dt.timedelta(days=ACCEPT_BY_LAW_WORKING_DAYS),
+    ).order_by("submitted_at", "pk").values_list("pk", flat=True))
+    accepted = []
+    for pk in candidates:
+        case = case_accept_by_law(case=pk, now=now)
+        if case is not None:
+            accepted.append(case.number or str(case.pk))
+    return accepted
+
+
+@transaction.atomic
+def case_accept_by_law(*, case: Case | int, now: dt.datetime) -> Case | None:
+    """依法视为受理 (Art. 32): if the case is still unanswered five working days after its
+    materials were received, it is accepted from the instant of receipt — the due instant is
+    counted from then — with an acceptance notice saying so, the applicant told, and a red
+    supervision record against the department that should have answered. Returns the case if
+    it was accepted now, None if not (answered meanwhile, or still in time)."""
+    case = _lock(case, None)
+    if case.status not in TRANSITIONS["accept_by_law"][0]:
+        return None
+    received = received_at(case)
+    if received is None:
+        return None
+    limit = answer_due(case, received)
+    if now <= limit:
+        return None
+    case.accepted_at = received
+    case.workflow = workflows.workflow_for(case.item_id, case.item_version.commitment)
+    refresh_due(case, stops=())
+    local = timezone.localtime
+    reason = str(_("自%(received)s收到申请材料起五个工作日内（至%(limit)s）未作出受理、不予受理或"
+                   "补正告知，依据《中华人民共和国行政许可法》第三十二条，自收到申请材料之日起即为受理")
+                 % {"received": f"{local(received):%Y-%m-%d %H:%M}",
+                    "limit": f"{local(limit):%Y-%m-%d %H:%M}"})
+    notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=SYSTEM, body={
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "provisional": case.due_provisional, "by_law": True,
+        "received_at": received.isoformat(), "answer_due": limit.isoformat()})
+    event = _move(case, "accept_by_law", actor=SYSTEM, at=now, reason=reason,
+                  data={"notice": notice.number, "received_at": received.isoformat(),
+                        "answer_due": limit.isoformat()},
+                  fields=["accepted_at", "workflow", "due_at", "due_provisional"])
+    # The steps open now; the case's own clock runs from receipt.
+    workflows.workflow_start(case, at=now)
+    from tongban.supervision.models import Kind as SupervisionKind
+    from tongban.supervision.services import supervision_record_open
+
+    supervision_record_open(
+        kind=SupervisionKind.ACCEPTED_BY_LAW, case=case, actor=SYSTEM, person=None,
+        department=case.receiving_unit_id or case.department_id,
+        detail=str(_("办件%(number)s：%(reason)s") % {"number": case.number, "reason": reason}))
     _after_commit(event)
     return case
 
