@@ -39,6 +39,7 @@ PUBLIC_EVENTS: dict[str, Any] = {
     "request_supplement": _("一次性告知补正"),
     "supply": _("补正材料"),
     "accept": _("受理"),
+    "accept_by_law": _("依法视为受理"),
     "refuse": _("不予受理"),
     "suspend": _("特别程序（暂停计时）"),
     "halt": _("中止（暂停计时）"),

@@ -129,6 +129,10 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         context["due_at"] = _instant(body.get("due_at"))
         context["provisional"] = bool(body.get("provisional"))
         context["promises"] = _promises(case, notice.issued_at)
+        # 行政许可法 Art. 32: accepted by law from the receipt of the materials.
+        context["by_law"] = bool(body.get("by_law"))
+        context["received_at"] = _instant(body.get("received_at"))
+        context["answer_due"] = _instant(body.get("answer_due"))
     elif kind == Notice.Kind.REFUSAL:
         context["reason"] = body.get("reason", "")
     elif kind == Notice.Kind.SUSPENSION:

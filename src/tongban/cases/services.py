@@ -21,10 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.identifiers import id_number_compact, id_number_problem
+from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
-from tongban.clock.deadline import SHANGHAI, Stop, compute_deadline
+from tongban.clock.deadline import SHANGHAI, WORKING_DAYS, Stop, compute_deadline
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department
@@ -58,6 +59,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     # Back to where it was: submitted before acceptance, accepted after.
     "supply": (frozenset({S.SUPPLEMENT}), None),
     "accept": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
+    # 行政许可法 Art. 32: no answer within five working days of receipt is acceptance.
+    "accept_by_law": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.ACCEPTED),
     "refuse": (frozenset({S.SUBMITTED, S.PRE_REVIEW}), S.REFUSED),
     "step": (frozenset({S.ACCEPTED}), S.ACCEPTED),
     "suspend": (frozenset({S.ACCEPTED}), S.SUSPENDED),  # 特别程序 (Art. 45)
@@ -159,7 +162,7 @@ def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason:
 
 ACTION_LABELS = {
     "submit": _("提交"), "pre_review": _("预审"), "request_supplement": _("一次性告知补正"),
-    "supply": _("补正材料"), "accept": _("受理"),
+    "supply": _("补正材料"), "accept": _("受理"), "accept_by_law": _("依法视为受理"),
     "refuse": _("不予受理"), "step": _("办理"), "suspend": _("特别程序"), "halt": _("中止办理"),
     "resume": _("恢复计时"), "request_extension": _("申请延期"),
     "extend": _("批准延期"), "approve": _("准予办理"), "deny": _("不予办理"),
@@ -531,26 +534,98 @@ class SupplementItem:
     material_id: int | None = None
 
 
-@transaction.atomic
+class _NotOneTime(RuleViolation):
+    """A later supplement notice asks for something no earlier notice of the case named."""
+
+    def __init__(self, problems: list[Problem], *, case: Case, names: list[str]) -> None:
+        super().__init__(problems)
+        self.case, self.names = case, names
+
+
 def case_request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
                             note: str = "", expected_version: int | None = None,
                             task: StepTask | None = None) -> Notice:
     """一次性告知: list every missing or faulty material at once in one notice.
 
     Before acceptance the clock has not started; after acceptance the time until the applicant
-    supplies counts as a clock stop.
+    supplies counts as a clock stop. A later notice of the same case may only name materials an
+    earlier notice named (supplied, but still not right); anything else is refused, and the
+    attempt opens a supervision record against the department (it stays although the notice
+    is refused).
     """
+    try:
+        return _request_supplement(actor=actor, case=case, items=items, note=note,
+                                   expected_version=expected_version, task=task)
+    except _NotOneTime as refused:
+        _record_not_one_time(actor=actor, case=refused.case, names=refused.names)
+        raise RuleViolation(refused.problems) from None
+
+
+def _earlier_supplement_items(case: Case) -> tuple[set[int], set[str]]:
+    """The materials (ids, and names for items without one) the case's notices named so far."""
+    ids: set[int] = set()
+    names: set[str] = set()
+    for body in case.notices.filter(kind=Notice.Kind.SUPPLEMENT).values_list("body", flat=True):
+        for entry in (body or {}).get("items", []):
+            if entry.get("material_id"):
+                ids.add(int(entry["material_id"]))
+            names.add(str(entry.get("name", "")).strip())
+    return ids, names
+
+
+def _check_one_time(case: Case, items: Sequence[SupplementItem]) -> None:
+    if not case.notices.filter(kind=Notice.Kind.SUPPLEMENT).exists():
+        return
+    ids, names = _earlier_supplement_items(case)
+    problems, new = [], []
+    for i, item in enumerate(items):
+        named = item.material_id in ids if item.material_id else item.name.strip() in names
+        if not named:
+            new.append(item.name.strip())
+            problems.append(Problem(f"items[{i}].name", _(
+                "一次性告知：“%(name)s”未在本办件此前的补正告知书中列明，不能再次要求补正；"
+                "再次告知只能针对已告知、补正后仍不符合要求的材料") % {"name": item.name.strip()}))
+    if problems:
+        raise _NotOneTime(problems, case=case, names=new)
+
+
+@transaction.atomic
+def _record_not_one_time(*, actor: Any, case: Case, names: list[str]) -> None:
+    """The refused attempt, on record: an audit record, and a supervision record against the
+    department (one per case; later attempts are audited)."""
+    from tongban.supervision.models import Kind as SupervisionKind
+    from tongban.supervision.services import supervision_record_open
+
+    audit_record(actor=actor, action="case.supplement_not_one_time", object_type="case",
+                 object_id=case.number or case.pk, detail={"items": names})
+    # The person's department; a clerk or proxy agent answers through their hall's department.
+    department = getattr(actor, "department_id", None) or (
+        actor.hall.department_id if getattr(actor, "hall_id", None) else None) \
+        or case.department_id
+    supervision_record_open(
+        kind=SupervisionKind.SUPPLEMENT_NOT_ONE_TIME, case=case, department=department,
+        person=actor if getattr(actor, "pk", None) else None, actor=actor,
+        detail=str(_("办件%(number)s再次要求补正此前未告知的材料：%(names)s") % {
+            "number": case.number or case.pk, "names": "、".join(names)}))
+
+
+@transaction.atomic
+def _request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
+                        note: str, expected_version: int | None,
+                        task: StepTask | None) -> Notice:
     case = _lock(case, expected_version)
     if task is not None:
         _check_task(actor, case, task, "supplement")
     elif not policies.can_receive(actor, case):
         raise _deny()
+    _check(case, "request_supplement")
     if not items:
         raise RuleViolation([Problem("items", _("一次性告知须列出全部需补正的材料"))])
     problems = [Problem(f"items[{i}].reason", _("须说明补正原因"))
                 for i, item in enumerate(items) if not item.reason.strip()]
     if problems:
         raise RuleViolation(problems)
+    _check_one_time(case, items)
     at = _now()
     if case.accepted_at is not None:
         ClockStop.objects.create(case=case, kind=ClockStop.Kind.SUPPLEMENT, started_at=at,
@@ -639,6 +714,91 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
         case.delivered_at = at
         event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
                       data={"delivery": Delivery.PICKUP})
+    _after_commit(event)
+    return case
+
+
+# 行政许可法 Art. 32: an application neither accepted, refused nor answered with a one-time
+# supplement notice within this many working days of receipt is accepted by law.
+ACCEPT_BY_LAW_WORKING_DAYS = 5
+
+
+def received_at(case: Case) -> dt.datetime | None:
+    """When the department last received the application's materials: the submission, or the
+    latest supply after a one-time notice before acceptance."""
+    last_supply = (CaseEvent.objects.filter(case=case, action="supply", to_status=S.SUBMITTED)
+                   .order_by("-seq").values_list("at", flat=True).first())
+    times = [t for t in (case.submitted_at, last_supply) if t is not None]
+    return max(times) if times else None
+
+
+def answer_due(case: Case, received: dt.datetime) -> dt.datetime:
+    """The end of the five working days (Art. 32) the department has to accept, refuse or send
+    a one-time supplement notice, counted on the working-day clock from ``received``."""
+    return compute_deadline(
+        start=received, category=Commitment.TIME_LIMITED, limit=ACCEPT_BY_LAW_WORKING_DAYS,
+        unit=WORKING_DAYS, calendar=clock.work_calendar(), hours=clock.office_hours(case.hall_id),
+        same_day_cutoff=clock.same_day_cutoff()).due
+
+
+def cases_accept_by_law(*, now: dt.datetime) -> list[str]:
+    """Accept by law (Art. 32) every submitted application left unanswered for five working
+    days since its materials were received. Run by the deadline sweep; idempotent. Returns
+    the numbers of the cases accepted."""
+    # Five working days are never fewer than five calendar days.
+    candidates = list(Case.objects.filter(
+        status__in=(S.SUBMITTED, S.PRE_REVIEW),
+        submitted_at__lte=now - dt.timedelta(days=ACCEPT_BY_LAW_WORKING_DAYS),
+    ).order_by("submitted_at", "pk").values_list("pk", flat=True))
+    accepted = []
+    for pk in candidates:
+        case = case_accept_by_law(case=pk, now=now)
+        if case is not None:
+            accepted.append(case.number or str(case.pk))
+    return accepted
+
+
+@transaction.atomic
+def case_accept_by_law(*, case: Case | int, now: dt.datetime) -> Case | None:
+    """依法视为受理 (Art. 32): if the case is still unanswered five working days after its
+    materials were received, it is accepted from the instant of receipt — the due instant is
+    counted from then — with an acceptance notice saying so, the applicant told, and a red
+    supervision record against the department that should have answered. Returns the case if
+    it was accepted now, None if not (answered meanwhile, or still in time)."""
+    case = _lock(case, None)
+    if case.status not in TRANSITIONS["accept_by_law"][0]:
+        return None
+    received = received_at(case)
+    if received is None:
+        return None
+    limit = answer_due(case, received)
+    if now <= limit:
+        return None
+    case.accepted_at = received
+    case.workflow = workflows.workflow_for(case.item_id, case.item_version.commitment)
+    refresh_due(case, stops=())
+    local = timezone.localtime
+    reason = str(_("自%(received)s收到申请材料起五个工作日内（至%(limit)s）未作出受理、不予受理或"
+                   "补正告知，依据《中华人民共和国行政许可法》第三十二条，自收到申请材料之日起即为受理")
+                 % {"received": f"{local(received):%Y-%m-%d %H:%M}",
+                    "limit": f"{local(limit):%Y-%m-%d %H:%M}"})
+    notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=SYSTEM, body={
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "provisional": case.due_provisional, "by_law": True,
+        "received_at": received.isoformat(), "answer_due": limit.isoformat()})
+    event = _move(case, "accept_by_law", actor=SYSTEM, at=now, reason=reason,
+                  data={"notice": notice.number, "received_at": received.isoformat(),
+                        "answer_due": limit.isoformat()},
+                  fields=["accepted_at", "workflow", "due_at", "due_provisional"])
+    # The steps open now; the case's own clock runs from receipt.
+    workflows.workflow_start(case, at=now)
+    from tongban.supervision.models import Kind as SupervisionKind
+    from tongban.supervision.services import supervision_record_open
+
+    supervision_record_open(
+        kind=SupervisionKind.ACCEPTED_BY_LAW, case=case, actor=SYSTEM, person=None,
+        department=case.receiving_unit_id or case.department_id,
+        detail=str(_("办件%(number)s：%(reason)s") % {"number": case.number, "reason": reason}))
     _after_commit(event)
     return case
 

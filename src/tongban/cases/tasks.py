@@ -37,9 +37,15 @@ CHUNK = 200
 
 @task()
 def sweep_deadlines() -> dict[str, int]:
-    """Periodic (see the ``sweep_deadlines`` schedule): store the warning state of every
-    running case and open step, and tell people when one gets worse."""
-    return deadlines_sweep(now=timezone.now())
+    """Periodic (see the ``sweep_deadlines`` schedule): accept by law every application left
+    unanswered for five working days (行政许可法 Art. 32, ``services.cases_accept_by_law``),
+    then store the warning state of every running case and open step, and tell people when
+    one gets worse."""
+    from .services import cases_accept_by_law
+
+    now = timezone.now()
+    accepted = cases_accept_by_law(now=now)
+    return {**deadlines_sweep(now=now), "accepted_by_law": len(accepted)}
 
 
 def deadlines_sweep(*, now: dt.datetime) -> dict[str, int]:

@@ -34,6 +34,7 @@ APPLICANT_EVENTS = {
     "submit": gettext_noop("您的申请已提交"),
     "request_supplement": gettext_noop("请按一次性告知书补正材料"),
     "accept": gettext_noop("您的申请已受理"),
+    "accept_by_law": gettext_noop("您的申请已依法视为受理"),
     "refuse": gettext_noop("您的申请不予受理"),
     "suspend": gettext_noop("您的办件进入特别程序"),
     "halt": gettext_noop("您的办件已中止办理"),

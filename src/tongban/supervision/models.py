@@ -25,6 +25,8 @@ class Kind(models.TextChoices):
     REFUSAL_WITHOUT_REASON = "refusal_without_reason", _("不予受理或不予办理未说明理由")
     VISITS_OVER_PROMISE = "visits_over_promise", _("跑动次数超过承诺")
     MATERIALS_BEYOND_GUIDE = "materials_beyond_guide", _("要求提供办事指南以外的材料")
+    ACCEPTED_BY_LAW = "accepted_by_law", _("办件红牌：逾期未作受理决定（依法视为受理）")
+    SUPPLEMENT_NOT_ONE_TIME = "supplement_not_one_time", _("未一次性告知补正材料")
 
 
 # Findings about one step of a case (the others are about the case as a whole).

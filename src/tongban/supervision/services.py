@@ -1,7 +1,8 @@
 """Writes of electronic supervision (电子监察, domain.md §5).
 
 - :func:`supervision_record_open` opens one record (idempotent per kind and object); other apps'
-  services call it (the ratings app for a bad review tagged "materials beyond the guide").
+  services call it (the ratings app for a bad review tagged "materials beyond the guide"; the
+  case services for an application accepted by law and for a notice that is not one-time).
 - :func:`supervision_sweep` derives every other trigger from the stored data — deadlines of
   cases and steps, late forwarding by a 代办 centre, refusals without a reason, visits beyond the
   promise — so the case services need no hook. It runs every 10 minutes (schedule

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_case_event_count'),
+        ('cases', '0004_encrypt_personal_data'),
     ]
 
     operations = [
