@@ -138,11 +138,37 @@ def test_a_faulty_definition_is_refused_with_every_problem(bureau: User) -> None
      [("fields[0].min", "只有数字和金额字段可以设置最小值、最大值")]),
     ([{"name": "day", "label": "日期", "type": "date", "required": "yes"}],
      [("fields[0].required", "required 须为 true 或 false")]),
+    # Bounds are finite numbers within the documented range (JSON parsers admit NaN, Infinity).
+    ([{"name": "area", "label": "面积", "type": "number", "min": float("nan"),
+       "max": float("inf")}],
+     [("fields[0].min", "min 须为数字"), ("fields[0].max", "max 须为数字")]),
+    ([{"name": "area", "label": "面积", "type": "number", "min": -10 ** 400, "max": 1e16}],
+     [("fields[0].min", "min 须在-1000000000000000至1000000000000000之间"),
+      ("fields[0].max", "max 须在-1000000000000000至1000000000000000之间")]),
+    ([{"name": "area", "label": "面积", "type": "number", "min": -1e15, "max": 10 ** 15}], []),
+    ([{"name": "fee", "label": "费用", "type": "amount", "min": 0.001, "max": 1e308}],
+     [("fields[0].min", "金额的界限最多保留两位小数"),
+      ("fields[0].max", "金额的界限不能大于9999999999.99")]),
 ])
 def test_definition_rules(bureau: User, fields: Any, expected: list[tuple[str, str]]) -> None:
+    if not expected:
+        assert form_definition_save(actor=bureau, item=item(TIME_LIMITED), fields=fields).version == 1
+        return
     with pytest.raises(RuleViolation) as exc:
         form_definition_save(actor=bureau, item=item(TIME_LIMITED), fields=fields)
     assert problems(exc) == expected
+
+
+def test_values_of_a_field_without_bounds_stay_within_the_documented_range(bureau: User) -> None:
+    form_definition_save(actor=bureau, item=item(TIME_LIMITED), fields=[
+        {"name": "area", "label": "面积", "type": "number"},
+        {"name": "fee", "label": "费用", "type": "amount"}])
+    version = item(TIME_LIMITED).current
+    clean, found = form_validate(version=version, data={"area": "1e400", "fee": "9" * 40})
+    assert pairs(found) == [("form.area", "“面积”不能大于1000000000000000"),
+                            ("form.fee", "“费用”不能大于9999999999.99")]
+    clean, found = form_validate(version=version, data={"area": "-1e15", "fee": "9999999999.99"})
+    assert found == [] and (clean["area"], clean["fee"]) == (-10 ** 15, "9999999999.99")
 
 
 def test_only_the_bureau_edits_forms(people: dict[str, User]) -> None:
@@ -352,6 +378,10 @@ def test_bureau_edits_a_form_in_the_admin(bureau: User, client: Client) -> None:
     assert "fields[0].type：未知的字段类型“integer”" in response.content.decode()
     response = client.post(add, {"item": food.pk, "fields": "[{"})
     assert response.status_code == 200
+    unbounded = '[{"name": "area", "label": "面积", "type": "number", "max": Infinity}]'
+    response = client.post(add, {"item": food.pk, "fields": unbounded})
+    assert response.status_code == 200
+    assert "fields[0].max：max 须为数字" in response.content.decode()
     assert not FormDefinition.objects.exists()
 
     response = client.post(add, {"item": food.pk, "fields": json.dumps(SIMPLE, ensure_ascii=False)})

@@ -173,6 +173,15 @@ def test_limits_and_visits_are_non_negative(dept: Department) -> None:
     assert check(dept, required_visits=-1) == [("required_visits", "须为非负整数")]
 
 
+def test_limits_visits_and_copies_are_bounded(dept: Department) -> None:
+    assert check(dept, legal_limit=10 ** 12, committed_limit=1000, required_visits=100) == [
+        ("legal_limit", "不能大于999"), ("committed_limit", "不能大于999"),
+        ("required_visits", "不能大于99")]
+    assert check(dept, legal_limit=999, committed_limit=20) == []
+    many = material("身份证复印件", material_type="copy", original_copies=0, copy_copies=100)
+    assert check(dept, materials=[many]) == [("materials[1].copy_copies", "份数不能大于99")]
+
+
 # --- codes --------------------------------------------------------------------------------------
 
 def test_basic_code_has_twelve_digits(dept: Department) -> None:

@@ -137,6 +137,27 @@ def test_cells_of_the_wrong_type(tmp_path: Path, before: dict[str, Any]) -> None
     ])
 
 
+def test_numbers_beyond_their_bounds(tmp_path: Path, before: dict[str, Any]) -> None:
+    """Bounded in the rules: a huge limit would not fit its column (a server error on
+    PostgreSQL) nor the working-day clock of the cases."""
+    rows = Rows()
+    at: dict[str, int] = {}
+
+    def edit(book: Workbook) -> None:
+        items, materials = book["事项"], book["材料"]
+        at["limit"] = rows.pick(items, 承诺类别="限时办结")
+        put(items, at["limit"], "法定办结时限", 10 ** 12)
+        put(items, at["limit"], "承诺办结时限", 10 ** 12)
+        at["copies"] = rows.pick(materials, 材料类型="原件")
+        put(materials, at["copies"], "原件份数", 100)
+
+    assert rejected(edited(tmp_path, edit), before) == [
+        ("事项", at["limit"], "法定办结时限", "不能大于999"),
+        ("事项", at["limit"], "承诺办结时限", "不能大于999"),
+        ("材料", at["copies"], "原件份数", "份数不能大于99"),
+    ]
+
+
 def test_unknown_enumeration_values(tmp_path: Path, before: dict[str, Any]) -> None:
     rows = Rows()
     at: dict[str, int] = {}

@@ -8,7 +8,9 @@ A definition is a list of field specs (JSON), stored as versions of
 - ``label``: what the applicant reads (``经营者名称``);
 - ``type``: one of :data:`FIELD_TYPES`;
 - ``required`` (default false), ``help_text``, ``data_element`` (the 数据元 the field stands for);
-- ``max_length`` (text, address), ``min``/``max`` (number, amount), ``options`` (choice).
+- ``max_length`` (text, address: an integer 1–10000), ``min``/``max`` (number: finite, within
+  ±10^15; amount: 0–9999999999.99, at most two decimal places), ``options`` (choice).
+  Values of a number or amount field without a bound of its own are held to the same range.
 
 Items without an active definition use :data:`DEFAULT_FORM`. Form data is validated here
 whichever door it came through (:func:`form_validate`, called by ``case_create``); the cleaned
@@ -55,6 +57,10 @@ LENGTH_TYPES = {"text", "address"}
 RANGE_TYPES = {"number", "amount"}
 DEFAULT_MAX_LENGTH = {"text": 500, "address": 200}
 MAX_FIELDS = 100
+# The range of number fields (exact as JSON numbers) and amount fields (a fee's column width),
+# for bounds in a definition and for values without a bound of their own.
+NUMBER_LIMIT = Decimal(10) ** 15
+AMOUNT_LIMIT = Decimal("9999999999.99")
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
@@ -77,6 +83,12 @@ DEFAULT_FORM: list[dict[str, Any]] = [
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _bound(value: int | float) -> Decimal:
+    """A bound as written in the JSON (NaN for NaN and infinities, which JSON parsers admit)."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number if number.is_finite() else Decimal("NaN")
 
 
 def _check_spec(i: int, spec: Any, seen: set[str]) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -120,11 +132,20 @@ def _check_spec(i: int, spec: Any, seen: set[str]) -> tuple[dict[str, Any] | Non
             continue
         if kind not in RANGE_TYPES:
             problems.append(Problem(f"{where}.{key}", _("只有数字和金额字段可以设置最小值、最大值")))
-        elif not _is_number(spec[key]):
+        elif not _is_number(spec[key]) or not _bound(spec[key]).is_finite():
             problems.append(Problem(f"{where}.{key}", _("%(key)s 须为数字") % {"key": key}))
         elif kind == "amount" and spec[key] < 0:
             problems.append(Problem(f"{where}.{key}", _("金额的界限不能为负数")))
-    if _is_number(spec.get("min")) and _is_number(spec.get("max")) and spec["min"] > spec["max"]:
+        elif kind == "amount" and _bound(spec[key]) > AMOUNT_LIMIT:
+            problems.append(Problem(f"{where}.{key}", _("金额的界限不能大于%(limit)s") % {
+                "limit": AMOUNT_LIMIT}))
+        elif kind == "amount" and _bound(spec[key]) != _bound(spec[key]).quantize(Decimal("0.01")):
+            problems.append(Problem(f"{where}.{key}", _("金额的界限最多保留两位小数")))
+        elif abs(_bound(spec[key])) > NUMBER_LIMIT:
+            problems.append(Problem(f"{where}.{key}", _("%(key)s 须在-%(limit)s至%(limit)s之间") % {
+                "key": key, "limit": NUMBER_LIMIT}))
+    if (not any(p.field in (f"{where}.min", f"{where}.max") for p in problems)
+            and "min" in spec and "max" in spec and spec["min"] > spec["max"]):
         problems.append(Problem(f"{where}.min", _("最小值不能大于最大值")))
     if kind == "choice":
         options = spec.get("options")
@@ -285,7 +306,8 @@ def _amount(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
     if text is None or not AMOUNT_RE.fullmatch(text):
         return None, _("“%(label)s”应为金额（元），如1234.50") % {"label": label}
     amount = Decimal(text)
-    if amount != amount.quantize(Decimal("0.01")):
+    # (An amount beyond the range cannot even be rounded to cents: the range says what is wrong.)
+    if amount <= AMOUNT_LIMIT and amount != amount.quantize(Decimal("0.01")):
         return None, _("“%(label)s”最多保留两位小数（精确到分）") % {"label": label}
     error = _range(spec, amount)
     if error is not None:
@@ -295,10 +317,13 @@ def _amount(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
 
 def _range(spec: dict[str, Any], number: Decimal) -> Any:
     label = spec["label"]
-    if "min" in spec and number < Decimal(str(spec["min"])):
-        return _("“%(label)s”不能小于%(min)s") % {"label": label, "min": spec["min"]}
-    if "max" in spec and number > Decimal(str(spec["max"])):
-        return _("“%(label)s”不能大于%(max)s") % {"label": label, "max": spec["max"]}
+    limit = AMOUNT_LIMIT if spec["type"] == "amount" else NUMBER_LIMIT
+    low = spec.get("min", -limit)
+    high = spec.get("max", limit)
+    if number < Decimal(str(low)):
+        return _("“%(label)s”不能小于%(min)s") % {"label": label, "min": low}
+    if number > Decimal(str(high)):
+        return _("“%(label)s”不能大于%(max)s") % {"label": label, "max": high}
     return None
 
 

@@ -22,6 +22,12 @@ from tongban.organizations.models import LEVEL_DIGIT, Department, Level
 
 from .models import Commitment, HandlingForm, ItemType, LimitUnit, Material, OnlineDepth
 
+# The largest value of each number an item or material carries (docs/catalog.md): a time limit
+# of more than 999 days, or 100 visits or copies, is a typing error, and a much larger one
+# would not fit its column or the working-day clock.
+NUMBER_BOUNDS = {"legal_limit": 999, "committed_limit": 999, "required_visits": 99,
+                 "original_copies": 99, "copy_copies": 99}
+
 BASIC_CODE_RE = re.compile(r"^(00|[1-9]\d)(\d{2})\d{8}$")
 
 
@@ -157,6 +163,8 @@ def check_item(data: ItemData) -> list[Problem]:
     for name in ("legal_limit", "committed_limit", "required_visits"):
         if not isinstance(getattr(data, name), int) or getattr(data, name) < 0:
             add(name, _("须为非负整数"))
+        elif getattr(data, name) > NUMBER_BOUNDS[name]:
+            add(name, _("不能大于%(max)s") % {"max": NUMBER_BOUNDS[name]})
     limits_ok = not any(p.field in {"legal_limit", "committed_limit", "legal_limit_unit",
                                     "committed_limit_unit"} for p in problems)
     if data.commitment not in {c.value for c in Commitment}:
@@ -244,6 +252,8 @@ def check_material(material: MaterialData, *, prefix: str = "") -> list[Problem]
     for name in ("original_copies", "copy_copies"):
         if not isinstance(getattr(material, name), int) or getattr(material, name) < 0:
             add(name, _("份数须为非负整数"))
+        elif getattr(material, name) > NUMBER_BOUNDS[name]:
+            add(name, _("份数不能大于%(max)s") % {"max": NUMBER_BOUNDS[name]})
     if not problems:
         kind = material.material_type
         if kind == Material.MaterialType.ORIGINAL and (

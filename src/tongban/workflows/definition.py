@@ -32,7 +32,7 @@ RECEIVING_UNIT = "@receiving_unit"
 ACTIONS = ("approve", "deny", "forward", "return", "supplement", "suspend", "extend", "complete")
 ROLES = ("clerk", "officer", "head", "proxy_agent")
 
-# Bounds on the numbers a definition carries (docs/cases.md, "Workflow definitions").
+# Bounds on the numbers a definition carries (docs/cases.md, "Workflows as data").
 MAX_STEPS = 50
 MAX_BUDGET_WORKING_DAYS = Decimal(365)  # a step's own budget in working days
 MAX_BUDGET_SHARE = Decimal(1)  # a step's share of the committed limit
