@@ -94,8 +94,8 @@ def test_invalid_id_number_is_named_and_nothing_is_created(clerk: User, client: 
         form_legal_representative_id="12345"))
     assert response.status_code == 200
     page = text(response)
-    assert "证件号码：公民身份号码无效" in page
-    assert "法定代表人身份证号：“法定代表人身份证号”不是有效的公民身份号码" in page
+    assert "证件号码：公民身份号码末位校验码与前17位不符，请核对号码" in page
+    assert "法定代表人身份证号：“法定代表人身份证号”应为18位（现为5位）" in page
     assert (Case.objects.count(), CaseEvent.objects.count(), AuditRecord.objects.count()) == before
     # What the clerk typed is kept for correction.
     assert 'value="李华"' in response.content.decode()
