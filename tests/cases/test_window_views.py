@@ -246,3 +246,12 @@ def test_a_clerk_of_another_hall_cannot_open_the_case(clerk: User, client: Clien
     assert client.post(f"/window/cases/{case.pk}/accept/").status_code == 404
     case.refresh_from_db()
     assert case.status == Status.DRAFT
+
+
+def test_the_clerks_read_of_a_case_page_is_audited(clerk: User, client: Client) -> None:
+    case = register(client, TIME_LIMITED)
+    assert not AuditRecord.objects.filter(action="case.viewed").exists()
+    assert client.get(f"/window/cases/{case.pk}/").status_code == 200
+    assert list(AuditRecord.objects.filter(action="case.viewed").values_list(
+        "actor_id", "object_id", "detail")) == [
+        (clerk.pk, str(case.number or case.pk), {"identifiers_in_full": False})]
