@@ -94,8 +94,8 @@ def test_invalid_id_number_is_named_and_nothing_is_created(clerk: User, client: 
         form_legal_representative_id="12345"))
     assert response.status_code == 200
     page = text(response)
-    assert "证件号码：公民身份号码无效" in page
-    assert "法定代表人身份证号：“法定代表人身份证号”不是有效的公民身份号码" in page
+    assert "证件号码：公民身份号码末位校验码与前17位不符，请核对号码" in page
+    assert "法定代表人身份证号：“法定代表人身份证号”应为18位（现为5位）" in page
     assert (Case.objects.count(), CaseEvent.objects.count(), AuditRecord.objects.count()) == before
     # What the clerk typed is kept for correction.
     assert 'value="李华"' in response.content.decode()
@@ -246,3 +246,12 @@ def test_a_clerk_of_another_hall_cannot_open_the_case(clerk: User, client: Clien
     assert client.post(f"/window/cases/{case.pk}/accept/").status_code == 404
     case.refresh_from_db()
     assert case.status == Status.DRAFT
+
+
+def test_the_clerks_read_of_a_case_page_is_audited(clerk: User, client: Client) -> None:
+    case = register(client, TIME_LIMITED)
+    assert not AuditRecord.objects.filter(action="case.viewed").exists()
+    assert client.get(f"/window/cases/{case.pk}/").status_code == 200
+    assert list(AuditRecord.objects.filter(action="case.viewed").values_list(
+        "actor_id", "object_id", "detail")) == [
+        (clerk.pk, str(case.number or case.pk), {"identifiers_in_full": False})]

@@ -143,8 +143,11 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
 @router.post("/cases", response=CREATED, summary="Start an application (draft)")
 def create_case(request: HttpRequest, payload: CaseCreateIn,
                 idempotency_key: HeaderEx[str, P(alias="Idempotency-Key")] = "") -> Any:
-    """A draft for the item's current published version. Online the caller is the applicant
-    (or, with ``agent``, acts as the agent); at a window a clerk creates it for a walk-in.
+    """A draft for the item's current published version. From a citizen's or an enterprise's
+    account the ``applicant`` is the account holder (or its company); to apply for someone else
+    the caller sends ``agent`` — themself, with the authorisation record — and the person as
+    ``applicant``. Anything else is a 422 naming the field. At a window a clerk creates it for a
+    walk-in.
 
     Send an ``Idempotency-Key`` header: a retry with the same key returns the same case
     instead of a second one.

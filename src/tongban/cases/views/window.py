@@ -253,6 +253,10 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     version = case.item_version
     windows = _windows(request.user)
     sees = selectors.sees_identifiers(request.user, case)
+    # The applicant's personal data is on the page: the clerk's read is audited, as on the
+    # workbench and through the API.
+    services.case_data_access_record(actor=request.user, case=case, what="viewed",
+                                     detail={"identifiers_in_full": sees})
     checklist = _checklist(case)
     open_supplement = case.notices.filter(kind=Notice.Kind.SUPPLEMENT, resolved_at=None).last() \
         if case.status == Status.SUPPLEMENT else None
