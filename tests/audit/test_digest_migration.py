@@ -26,7 +26,7 @@ def migrate(targets: list[tuple[str, str]]) -> None:
     executor.migrate(targets)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_existing_chain_still_verifies_after_the_migration(settings: Any) -> None:
     migrate(BEFORE)
     try:

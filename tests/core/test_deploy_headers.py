@@ -37,7 +37,11 @@ def test_an_empty_policy_sends_no_header(client: Client, settings: Settings) -> 
     assert "Content-Security-Policy" not in client.get("/")
 
 
-def test_check_deploy_leaves_only_what_the_tls_proxy_does(settings: Settings) -> None:
+def test_check_deploy_leaves_only_what_the_tls_proxy_does(settings: Settings,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The browser tests' conftest (imported whenever tests/ is collected) allows async-unsafe calls
+    # for Playwright; a deployment never sets it, and async.E001 would report it.
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.SECRET_KEY = secrets.token_urlsafe(50)
     found = checks.run_checks(include_deployment_checks=True)
     ids = sorted(m.id for m in found if m.id not in settings.SILENCED_SYSTEM_CHECKS)
