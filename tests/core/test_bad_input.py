@@ -193,3 +193,33 @@ def test_a_digit_that_is_no_decimal_digit_in_a_case_reference_is_404(
     response = client.get("/api/v1/cases/%C2%B3", **bearer("citizen-x", Role.CITIZEN))
     assert response.status_code == 404
     assert response.json() == {"detail": "办件不存在，或您无权查看"}
+
+
+# --- dates on pages and in list filters -------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-01T00:00:00", "9999-12-31T23:59:59"])
+def test_an_audit_log_filter_beyond_the_calendar_is_named_on_the_page(client: Client,
+                                                                     value: str) -> None:
+    client.force_login(make_user("supervisor", Role.SUPERVISOR))
+    response = client.get("/supervision/audit/", {"since": value})
+    assert response.status_code == 200
+    assert DATE_MESSAGE in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/supervision/metrics/", "/queue/{hall}/figures/"])
+def test_a_figures_period_beyond_the_calendar_is_named_on_the_page(client: Client, city_hall: Hall,
+                                                                   path: str) -> None:
+    client.force_login(make_user("supervisor", Role.SUPERVISOR))
+    response = client.get(path.format(hall=city_hall.pk), {"start": "0001-01-01", "end": "9999-12-31"})
+    assert response.status_code == 422
+    assert DATE_MESSAGE in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+08:00",
+                                   "9999-12-31T23:59:59-12:00"])
+def test_a_due_before_filter_beyond_the_calendar_is_422(citizen: User, issue_token: Any,
+                                                        value: str) -> None:
+    response = Client().get("/api/v1/cases", {"due_before": value},
+                            HTTP_AUTHORIZATION=f"Bearer {issue_token(citizen)}")
+    assert response.status_code == 422
+    assert fields(response) == [("due_before", DATE_MESSAGE)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.forms import CalendarDateTimeField
+
 from .selectors import RecordFilter
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
@@ -20,9 +22,9 @@ class DateTimeLocalInput(forms.DateTimeInput):
 class RecordFilterForm(forms.Form):
     """Times are read in Asia/Shanghai (the site's time zone)."""
 
-    since = forms.DateTimeField(label=_("起始时间"), required=False, input_formats=DATETIME_FORMATS,
+    since = CalendarDateTimeField(label=_("起始时间"), required=False, input_formats=DATETIME_FORMATS,
                                 widget=DateTimeLocalInput())
-    until = forms.DateTimeField(label=_("截止时间"), required=False, input_formats=DATETIME_FORMATS,
+    until = CalendarDateTimeField(label=_("截止时间"), required=False, input_formats=DATETIME_FORMATS,
                                 widget=DateTimeLocalInput())
     actor = forms.CharField(label=_("操作人（用户名或姓名，system 为系统）"), required=False,
                             max_length=150)

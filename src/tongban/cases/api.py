@@ -10,7 +10,6 @@ the case as it is now, including its new ``version``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
@@ -23,7 +22,7 @@ from pydantic import Field
 
 from tongban.catalog.models import Item, Material
 from tongban.core.errors import Problem, RuleViolation
-from tongban.core.schemas import PageNumber
+from tongban.core.schemas import BoundedDateTime, PageNumber
 from tongban.organizations.models import Window
 from tongban.workflows.models import StepTask
 
@@ -116,7 +115,7 @@ class CaseQuery(Schema):
                               description="One or more statuses (repeat, or comma-separated)")
     item: str = Field("", description="实施编码 of the item")
     deadline_state: str = Field("", description="green / yellow / red")
-    due_before: dt.datetime | None = Field(None, description="Due strictly before this instant")
+    due_before: BoundedDateTime | None = Field(None, description="Due strictly before this instant")
     page: PageNumber = 1
     page_size: int = Field(20, ge=1, le=100)
 

@@ -53,13 +53,16 @@ class ProblemsOut(Schema):
     detail: list[ProblemOut]
 
 
+def calendar_range_message() -> str:
+    """The sentence refusing a day outside the calendar's range (the request's language)."""
+    return _("日期须在%(first)s至%(last)s之间") % {"first": FIRST_DAY.isoformat(),
+                                               "last": LAST_DAY.isoformat()}
+
+
 def _within_calendar(value: dt.date) -> dt.date:
     day = value.date() if isinstance(value, dt.datetime) else value
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise PydanticCustomError(
-            "date_out_of_range",
-            _("日期须在%(first)s至%(last)s之间") % {"first": FIRST_DAY.isoformat(),
-                                                "last": LAST_DAY.isoformat()})
+        raise PydanticCustomError("date_out_of_range", calendar_range_message())
     return value
 
 

@@ -20,7 +20,7 @@ from tongban.catalog.views.bureau import WorkbookUploadForm, _megabytes
 from tongban.catalog.workbook import WorkbookRejected
 from tongban.core.access import public, require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.core.forms import add_problems
+from tongban.core.forms import CalendarDateField, add_problems
 from tongban.organizations.models import Division
 
 from . import draw, policies, selectors, services
@@ -275,7 +275,7 @@ class ResultForm(forms.Form):
     findings = forms.CharField(label=_("检查情况"), required=False, max_length=2000,
                                widget=forms.Textarea(attrs={"rows": 4}),
                                help_text=_("结果不是“未发现问题”时必填：发现的问题和处理措施"))
-    inspected_on = forms.DateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    inspected_on = CalendarDateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 @require_roles(*STAFF)

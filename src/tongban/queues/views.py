@@ -19,7 +19,7 @@ from tongban.accounts.masking import mask_phone
 from tongban.accounts.models import HALL_ROLES
 from tongban.core.access import public, require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.core.forms import add_problems
+from tongban.core.forms import CalendarDateField, add_problems
 from tongban.organizations.models import Hall, Window
 
 from . import selectors, services
@@ -221,9 +221,9 @@ def raise_denied(exc: AccessDenied) -> NoReturn:
 # --- figures -----------------------------------------------------------------------------------
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("开始日期"), required=False,
+    start = CalendarDateField(label=_("开始日期"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("结束日期"), required=False,
+    end = CalendarDateField(label=_("结束日期"), required=False,
                           widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.forms import CalendarDateField
+
 from .models import Level, RatingTag, Response, indicators_for
 
 LEVEL_CHOICES = [(lv.value, f"{'★' * lv.value} {lv.label}") for lv in Level]
@@ -50,7 +52,7 @@ class RespondForm(forms.Form):
     response = forms.ChoiceField(label=_("处理方式"), choices=Response.choices,
                                  widget=forms.RadioSelect)
     text = forms.CharField(label=_("整改情况或解释说明"), widget=forms.Textarea(attrs={"rows": 3}))
-    ledger_deadline = forms.DateField(label=_("台账整改期限（建立台账时填写）"), required=False,
+    ledger_deadline = CalendarDateField(label=_("台账整改期限（建立台账时填写）"), required=False,
                                       widget=forms.DateInput(attrs={"type": "date"}))
 
 

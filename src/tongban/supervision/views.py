@@ -23,7 +23,7 @@ from tongban.cases.models import DeadlineState
 from tongban.catalog.models import Item
 from tongban.core.access import public, require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.core.forms import add_problems
+from tongban.core.forms import CalendarDateField, add_problems
 from tongban.organizations.models import Department
 
 from . import metrics, policies, selectors, services
@@ -205,9 +205,9 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
 
 class PeriodForm(Form):
     group = forms.ChoiceField(label=_("统计维度"), required=False, choices=list(METRIC_GROUPS.items()))
-    start = forms.DateField(label=_("开始日期"), required=False,
+    start = CalendarDateField(label=_("开始日期"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("结束日期"), required=False,
+    end = CalendarDateField(label=_("结束日期"), required=False,
                           widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
