@@ -92,7 +92,7 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
     everything_stored(people)
     plain = {WALK_IN_ID, WALK_IN_PHONE, AGENT_ID, "620102199003077770", "13893100001"}
     checked = set()
-    for model, text, index, _files in encrypted_models():
+    for model, text, index, _files, _documents in encrypted_models():
         if not (text or index):
             continue  # material files: below
         rows = raw(model._meta.db_table, [model._meta.pk.column, *text, *index])
@@ -103,7 +103,7 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
                 assert not any(p in value for p in plain), (model, value)
         checked.add(model._meta.label)
     assert checked == {"accounts.User", "cases.Case", "ratings.Rating", "queues.Ticket"}
-    assert [(m._meta.label, files) for m, _t, _i, files in encrypted_models() if files] == [
+    assert [(m._meta.label, files) for m, _t, _i, files, _d in encrypted_models() if files] == [
         ("cases.CaseMaterial", ["file"])]
     # The models read the plain values back.
     case = Case.objects.get()
@@ -273,7 +273,7 @@ def test_rotate_keys_re_encrypts_under_new_keys_and_look_ups_keep_working(
     (id_number, index), = [r for r in raw("accounts_user", ["id_number", "id_number_index"])
                            if r[1] and r[1] == crypto.blind_index("620102199003077770", ring)]
     assert crypto.text_key_version(id_number) == 2 and index.startswith("2:")
-    for model, text, index_columns, _files in encrypted_models():
+    for model, text, index_columns, _files, _documents in encrypted_models():
         if not (text or index_columns):
             continue
         for row in raw(model._meta.db_table, [*text, *index_columns]):

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Item, ItemVersion, Material
-from tongban.core.encrypted import EncryptedTextField, material_storage
+from tongban.core.encrypted import EncryptedJSONField, EncryptedTextField, material_storage
 from tongban.organizations.models import Department, Hall, Window
 
 
@@ -93,7 +93,8 @@ class Case(models.Model):
     agent_id_number = EncryptedTextField(_("代理人证件号码"), max_length=18, blank=True)
     authorization = models.TextField(_("授权委托说明"), blank=True)
 
-    form_data = models.JSONField(_("申请表"), default=dict)
+    # Stored SM4-encrypted (it holds contact phones, ID numbers...): no look-up inside it.
+    form_data = EncryptedJSONField(_("申请表"), default=dict)
     idempotency_key = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

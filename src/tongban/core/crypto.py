@@ -6,6 +6,9 @@ that data migrations may import it without importing app code.
 * Text (ID numbers, phones) is stored as ``sm4:<key version>:<base64(nonce ‖ ciphertext ‖ tag)>``;
   the empty string stays empty. A stored value without the prefix is plain text written before
   encryption was introduced and is read as it is (the migrations encrypt such rows).
+* A JSON document (application form data) is stored, in its JSON column, as the JSON string
+  ``"sm4:<key version>:<base64>"`` of its encrypted JSON text; a stored object or array is a
+  document written before encryption and is read as it is.
 * Files (uploaded materials) are stored as ``MAGIC ‖ key version (2 bytes) ‖ nonce ‖ ciphertext ‖
   tag``; files without the magic are read as they are.
 * The blind index of a value is ``<index key version>:<hex HMAC-SM3(index key, value)>``: equal
@@ -28,6 +31,7 @@ docs/privacy.md.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import secrets
@@ -307,17 +311,51 @@ def index_key_version(stored_index: str) -> int | None:
 
 # --- bulk (re-)encryption: the migrations and ``tongban rotate_keys`` -------------------------
 
+def encrypt_json(value: Any, ring: KeyRing | None = None, encoder: Any = None) -> str:
+    """The stored form of a JSON document (a JSON column then holds this string): its JSON text
+    encrypted like any text. Every document is encrypted, an empty one too."""
+    return encrypt_text(json.dumps(value, cls=encoder, ensure_ascii=False, separators=(",", ":")),
+                        ring)
+
+
+def decrypt_json(value: Any, ring: KeyRing | None = None, decoder: Any = None) -> Any:
+    """The document of a JSON column's (decoded) value: a string ``sm4:…`` is decrypted; any
+    other value is a document stored before encryption and is returned as it is."""
+    if isinstance(value, str) and is_encrypted_text(value):
+        return json.loads(decrypt_text(value, ring), cls=decoder)
+    return value
+
+
+def _reencrypt_json(stored: Any, ring: KeyRing, decrypt: bool) -> Any:
+    """The new raw (JSON text) value of a JSON column, or ``stored`` when it is as wanted."""
+    if stored is None:
+        return stored
+    raw = stored if isinstance(stored, str) else json.dumps(stored)
+    value = json.loads(raw)
+    encrypted = isinstance(value, str) and is_encrypted_text(value)
+    if decrypt:
+        if not encrypted:
+            return stored
+        return json.dumps(decrypt_json(value, ring), ensure_ascii=False)
+    if encrypted and text_key_version(value) == ring.current_data_version:
+        return stored
+    return json.dumps(encrypt_json(decrypt_json(value, ring), ring))
+
+
 def reencrypt_table(connection: Any, table: str, pk: str, text_columns: list[str],
-                    index_columns: dict[str, str], *, decrypt: bool = False,
-                    batch: int = 500) -> int:
+                    index_columns: dict[str, str], *, json_columns: list[str] | None = None,
+                    decrypt: bool = False, batch: int = 500) -> int:
     """Bring every row of ``table`` to the current keys: plain or older-key values of
-    ``text_columns`` are encrypted under the current data key, and ``index_columns`` (index
-    column → its text column) hold the blind index under the current index key. ``decrypt``:
-    the reverse, plain text and empty indexes (undoing the migration). Raw SQL by column name,
-    so that it runs the same in a migration and on the live models. Returns the rows changed."""
+    ``text_columns`` are encrypted under the current data key, ``index_columns`` (index
+    column → its text column) hold the blind index under the current index key, and the
+    documents of ``json_columns`` (JSON columns, e.g. form data) are stored as the JSON string of
+    their encrypted JSON text (:func:`encrypt_json`). ``decrypt``: the reverse, plain text, plain
+    documents and empty indexes (undoing the migration). Raw SQL by column name, so that it runs
+    the same in a migration and on the live models. Returns the rows changed."""
     ring = keys()
     q = connection.ops.quote_name
-    columns = [*text_columns, *index_columns]
+    json_columns = list(json_columns or [])
+    columns = [*text_columns, *index_columns, *json_columns]
     if not columns:
         return 0
     head = f"SELECT {q(pk)}, {', '.join(q(c) for c in columns)} FROM {q(table)}"
@@ -348,6 +386,7 @@ def reencrypt_table(connection: Any, table: str, pk: str, text_columns: list[str
                            else encrypt_text(plain[c], ring) for c in text_columns}
                     new.update({c: blind_index(plain[source], ring)
                                 for c, source in index_columns.items()})
+                new.update({c: _reencrypt_json(stored[c], ring, decrypt) for c in json_columns})
                 if any(new[c] != stored[c] for c in columns):
                     cursor.execute(update, [*(new[c] for c in columns), last,
                                             *(stored[c] for c in columns)])

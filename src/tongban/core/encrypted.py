@@ -2,6 +2,8 @@
 
 * :class:`EncryptedTextField` — SM4 ciphertext in the database, plain text on the model. It takes
   no look-ups but ``isnull``: compare with :func:`matches` on its blind index instead.
+* :class:`EncryptedJSONField` — a JSON document (form data) stored as the JSON string of its SM4
+  ciphertext; likewise only ``isnull``.
 * :class:`BlindIndexField` — the keyed blind index of another field of the same model, computed on
   every ``save()`` (so write through ``save()``; ``QuerySet.update`` does not refresh it). Equality
   look-ups and unique constraints use it.
@@ -48,6 +50,31 @@ class EncryptedTextField(models.TextField):
             return super().get_lookup(lookup_name)
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: compare its blind index "
                          f"(core.encrypted.matches) instead of '{lookup_name}'")
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: no '{lookup_name}'")
+
+
+class EncryptedJSONField(models.JSONField):
+    """A JSON document stored encrypted in a JSON column: the column holds the JSON string
+    ``"sm4:<version>:<base64>"`` of the document's encrypted JSON text (``core.crypto.encrypt_json``).
+    A document stored before encryption (a plain object or array) is read as it is. No key,
+    path or containment look-up: the database cannot see inside."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        value = super().from_db_value(value, expression, connection)
+        return crypto.decrypt_json(value, decoder=self.decoder)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if value is None or (isinstance(value, str) and crypto.is_encrypted_text(value)):
+            return value
+        return crypto.encrypt_json(value, encoder=self.encoder)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: no '{lookup_name}'")
 
     def get_transform(self, lookup_name: str) -> Any:
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: no '{lookup_name}'")
@@ -153,9 +180,10 @@ material_storage = EncryptedStorage()
 
 # --- key rotation -----------------------------------------------------------------------------
 
-def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, str], list[str]]]:
+def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, str], list[str],
+                                    list[str]]]:
     """Every model holding encrypted data: (model, text columns, index column → text column,
-    names of file fields stored through an :class:`EncryptedStorage`)."""
+    names of file fields stored through an :class:`EncryptedStorage`, JSON columns)."""
     found = []
     for model in apps.get_models():
         if model._meta.proxy:
@@ -166,14 +194,16 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, st
         index = {columns[f.name]: columns[f.source] for f in fields if isinstance(f, BlindIndexField)}
         files = [f.name for f in fields
                  if isinstance(f, models.FileField) and isinstance(f.storage, EncryptedStorage)]
-        if text or index or files:
-            found.append((model, text, index, files))
+        documents = [columns[f.name] for f in fields if isinstance(f, EncryptedJSONField)]
+        if text or index or files or documents:
+            found.append((model, text, index, files, documents))
     return found
 
 
 def rotate_keys(*, actor: Any) -> dict[str, int]:
-    """Re-encrypt every stored ID number, phone and material file under the current data key
-    and recompute every blind index under the current index key (``tongban rotate_keys``).
+    """Re-encrypt every stored ID number, phone, application form and material file under the
+    current data key and recompute every blind index under the current index key
+    (``tongban rotate_keys``).
 
     Safe while the platform runs: a row changed meanwhile is left as the platform wrote it
     (already under the current keys); look-ups match every configured index key. Returns the
@@ -182,13 +212,14 @@ def rotate_keys(*, actor: Any) -> dict[str, int]:
     from tongban.audit.services import audit_record  # core is below the apps
 
     counts: dict[str, int] = {}
-    for model, text, index, files in encrypted_models():
+    for model, text, index, files, documents in encrypted_models():
         label = model._meta.label
         counts[label] = 0
-        if text or index:
+        if text or index or documents:
             with transaction.atomic():
                 counts[label] = crypto.reencrypt_table(connection, model._meta.db_table,
-                                                       str(model._meta.pk.column), text, index)
+                                                       str(model._meta.pk.column), text, index,
+                                                       json_columns=documents)
         for name in files:
             field = model._meta.get_field(name)
             assert isinstance(field, models.FileField)

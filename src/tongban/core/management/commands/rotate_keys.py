@@ -15,7 +15,7 @@ from tongban.core import crypto, encrypted
 
 
 class Command(BaseCommand):
-    help = "用当前密钥重新加密个人信息（身份证号、手机号、材料文件）并重算盲索引"
+    help = "用当前密钥重新加密个人信息（身份证号、手机号、申请表、材料文件）并重算盲索引"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--new-data-key", action="store_true",
