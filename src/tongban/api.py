@@ -62,6 +62,7 @@ api = NinjaAPI(
 
 @api.exception_handler(RuleViolation)
 def rule_violation(request: HttpRequest, exc: RuleViolation) -> HttpResponse:
+    exc.run_on_rollback()  # records of the refused attempt left for after a rollback
     return api.create_response(request, {"detail": exc.as_list()}, status=422)
 
 

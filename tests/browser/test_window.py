@@ -130,7 +130,7 @@ def test_one_time_supplement_notice_at_the_window_on_a_phone(
     tab.get_by_label("营业面积（平方米）").fill("85")
     tab.get_by_role("textbox", name="联系电话", exact=True).fill("0931-8123456")
     tab.get_by_role("button", name="登记申请，下一步核对材料").click()
-    assert "不是有效的公民身份号码" in tab.get_by_role("alert").inner_text()
+    assert "末位校验码与前17位不符" in tab.get_by_role("alert").inner_text()
     assert Case.objects.count() == 0
     tab.get_by_label("法定代表人身份证号").fill("620102199003077770")
     tab.get_by_role("button", name="登记申请，下一步核对材料").click()

@@ -17,6 +17,7 @@ from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases.models import Case, CaseEvent, CaseMaterial, Notice, Status, Visit
 from tongban.organizations.models import Window
+from tongban.supervision.models import SupervisionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -255,3 +256,33 @@ def test_the_clerks_read_of_a_case_page_is_audited(clerk: User, client: Client) 
     assert list(AuditRecord.objects.filter(action="case.viewed").values_list(
         "actor_id", "object_id", "detail")) == [
         (clerk.pk, str(case.number or case.pk), {"identifiers_in_full": False})]
+
+
+def test_a_second_notice_at_the_window_naming_something_new_is_refused_and_kept_on_record(
+    clerk: User, client: Client
+) -> None:
+    case = register(client, TIME_LIMITED)
+    collect(client, case, skip={"营业执照"})
+    business = case.item_version.materials.get(name="营业执照")
+    promise = case.item_version.materials.get(name="告知承诺书")
+    client.post(f"/window/cases/{case.pk}/supplement/",
+                {f"need_{business.pk}": "1", f"reason_{business.pk}": "未提交"})
+    upload = io.BytesIO(PDF)
+    upload.name = "b.pdf"
+    client.post(f"/window/cases/{case.pk}/materials/", {"material": business.pk, "file": upload})
+    case.refresh_from_db()
+    visits = case.visits
+
+    # 告知承诺书 was not named in the first notice: refused, and the attempt stays on record
+    # although the window's action (notice and visit together) was undone.
+    response = client.post(f"/window/cases/{case.pk}/supplement/",
+                           {f"need_{promise.pk}": "1", f"reason_{promise.pk}": "须加盖公章"},
+                           follow=True)
+    assert "一次性告知：“告知承诺书”未在本办件此前的补正告知书中列明" in text(response)
+    case.refresh_from_db()
+    assert case.notices.filter(kind=Notice.Kind.SUPPLEMENT).count() == 1
+    assert case.visits == visits
+    [record] = SupervisionRecord.objects.filter(case=case)
+    assert record.kind == "supplement_not_one_time"
+    assert AuditRecord.objects.filter(action="case.supplement_not_one_time",
+                                      object_id=case.number).count() == 1

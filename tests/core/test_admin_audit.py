@@ -78,3 +78,24 @@ def test_changing_ones_password_in_the_admin_is_audited(client: Client,
     record = AuditRecord.objects.get(action="admin.password_changed")
     assert (record.object_type, record.object_id, record.actor_id) == (
         "user", str(bureau_admin.pk), bureau_admin.pk)
+
+
+@pytest.mark.django_db
+def test_opening_a_record_holding_personal_data_is_an_audited_read(
+    client: Client, bureau_admin: User, citizen: User,
+) -> None:
+    client.force_login(bureau_admin)
+    assert client.get("/admin/accounts/user/").status_code == 200  # the list shows them masked
+    assert not AuditRecord.objects.filter(action="admin.personal_data_viewed").exists()
+    response = client.get(f"/admin/accounts/user/{citizen.pk}/change/")
+    assert response.status_code == 200
+    assert citizen.id_number in response.content.decode()
+    read = AuditRecord.objects.get(action="admin.personal_data_viewed")
+    assert (read.object_type, read.object_id, read.actor_id) == ("user", str(citizen.pk),
+                                                                 bureau_admin.pk)
+    # A record without personal data is read without a record.
+    client.get(f"/admin/accounts/user/{bureau_admin.pk}/history/")
+    synonym = Synonym.objects.first()
+    if synonym is not None:
+        client.get(f"/admin/catalog/synonym/{synonym.pk}/change/")
+    assert AuditRecord.objects.filter(action="admin.personal_data_viewed").count() == 1

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg.errors
 import pytest
 from django.db import OperationalError, connection, connections, transaction
+from django.http import HttpResponse
 
 from tests.cases.conftest import (  # noqa: F401  (fixtures)
     TIME_LIMITED,
@@ -180,3 +181,22 @@ def test_eight_requests_of_one_account_at_once_all_succeed(
             r.content[:200] for r in results]
     assert Case.objects.filter(idempotency_key__startswith="r").count() == 4 * ROUNDS
     assert AuditRecord.objects.filter(action="case.viewed").count() == 4 * ROUNDS
+
+
+def test_a_deadlock_victim_that_read_an_upload_reads_it_whole_the_second_time() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import RequestFactory
+
+    from tongban.core.middleware import LockFailureMiddleware
+
+    request = RequestFactory().post("/upload", {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.7 x")})
+    seen: list[bytes] = []
+
+    def view(request: Any) -> HttpResponse:
+        seen.append(request.FILES["file"].read())
+        if len(seen) == 1:
+            raise wrapped(psycopg.errors.DeadlockDetected("deadlock detected"))
+        return HttpResponse("ok")
+
+    response = LockFailureMiddleware(lambda r: HttpResponse()).process_view(request, view, (), {})
+    assert (response.status_code, seen) == (200, [b"%PDF-1.7 x", b"%PDF-1.7 x"])

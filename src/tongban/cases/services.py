@@ -10,6 +10,7 @@ check after the lock makes the second of two simultaneous actions fail cleanly e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import SHANGHAI, WORKING_DAYS, Stop, compute_deadline
 from tongban.core import prepared
-from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.errors import AccessDenied, Problem, RuleViolation, inside_callers_transaction
 from tongban.organizations.models import Department
 from tongban.workflows import services as workflows
 from tongban.workflows.definition import END
@@ -557,8 +558,14 @@ def case_request_supplement(*, actor: Any, case: Case, items: Sequence[Supplemen
         return _request_supplement(actor=actor, case=case, items=items, note=note,
                                    expected_version=expected_version, task=task)
     except _NotOneTime as refused:
-        _record_not_one_time(actor=actor, case=refused.case, names=refused.names)
-        raise RuleViolation(refused.problems) from None
+        violation = RuleViolation(refused.problems)
+        violation.on_rollback.append(functools.partial(
+            _record_not_one_time, actor=actor, case=refused.case, names=refused.names))
+        if not inside_callers_transaction():
+            violation.run_on_rollback()
+        # Otherwise a caller's transaction (a window action: notice and visit together) is
+        # rolled back with the refusal; the caller writes the record afterwards.
+        raise violation from None
 
 
 def _earlier_supplement_items(case: Case) -> tuple[set[int], set[str]]:

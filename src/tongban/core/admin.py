@@ -7,7 +7,9 @@ the :class:`AuditedAdmin` base, whose URLs run each non-safe request in one tran
 watching the statements it sends: when the request changed a table and wrote no audit record
 itself (the services an admin calls write their own), one record per object the admin logged
 (``admin.added`` / ``admin.changed`` / ``admin.deleted``), or one ``admin.write`` record naming
-the view, is appended before the transaction commits.
+the view, is appended before the transaction commits. Opening the change form of a record
+holding encrypted personal data (ID numbers, phones, application forms) is a staff read of that
+data, audited as ``admin.personal_data_viewed``.
 """
 
 from __future__ import annotations
@@ -59,7 +61,15 @@ def audited_view(model_admin: admin.ModelAdmin, view: Callable[..., HttpResponse
 
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method in ("GET", "HEAD", "OPTIONS"):
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            match = request.resolver_match
+            if (request.method == "GET" and response.status_code == 200 and match is not None
+                    and str(match.url_name).endswith("_change")
+                    and _holds_personal_data(model_admin)):
+                # The change form shows the person's full ID number and phone: a staff read of
+                # personal data, audited like every other (the lists show them masked).
+                _audit_read(model_admin, request, kwargs["object_id"])
+            return response
         from django.contrib.admin.models import LogEntry
 
         watch = _WriteWatch()
@@ -96,6 +106,22 @@ def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: i
                      detail={"model": model_admin.opts.label, "path": request.path,
                              "action": request.POST.get("action", ""),
                              "selected": request.POST.getlist(ACTION_CHECKBOX_NAME)})
+
+
+def _holds_personal_data(model_admin: admin.ModelAdmin) -> bool:
+    from .encrypted import EncryptedJSONField, EncryptedTextField
+
+    return any(isinstance(f, EncryptedTextField | EncryptedJSONField)
+               for f in model_admin.opts.get_fields())
+
+
+def _audit_read(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> None:
+    from tongban.audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(actor=request.user, action="admin.personal_data_viewed",
+                     object_type=str(model_admin.opts.model_name), object_id=str(object_id),
+                     detail={"model": model_admin.opts.label, "path": request.path})
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -7,9 +7,11 @@ so the same error reads in Chinese by default and in English when the user asked
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils.encoding import force_str
 
 
@@ -38,15 +40,36 @@ class Problem:
 
 @dataclass
 class RuleViolation(Exception):
-    """Raised by a service when input breaks a rule; nothing has been saved."""
+    """Raised by a service when input breaks a rule; nothing has been saved.
+
+    ``on_rollback``: records of the refused attempt itself that must survive it (an audit
+    record, a supervision record). A service called inside a caller's transaction cannot
+    commit them, since the caller rolls back with the refusal; it leaves them here and the door
+    that opened the transaction runs them after its rollback (:meth:`run_on_rollback`).
+    """
 
     problems: list[Problem] = field(default_factory=list)
+    on_rollback: list[Callable[[], Any]] = field(default_factory=list, compare=False)
+
+    def run_on_rollback(self) -> None:
+        """Write the records of the refusal, once, after the caller's transaction was undone."""
+        pending, self.on_rollback = self.on_rollback, []
+        for record in pending:
+            record()
 
     def __str__(self) -> str:
         return "; ".join(str(p) for p in self.problems)
 
     def as_list(self) -> list[dict[str, Any]]:
         return [p.as_dict() for p in self.problems]
+
+
+def inside_callers_transaction() -> bool:
+    """Whether a service runs inside a transaction its caller opened (whose rollback would undo
+    what the service commits). The atomic blocks Django's test cases wrap each test in are not a
+    caller's: they are marked ``_from_testcase``."""
+    return any(not getattr(block, "_from_testcase", False)
+               for block in transaction.get_connection().atomic_blocks)
 
 
 class AccessDenied(Exception):

@@ -68,6 +68,10 @@ class LockFailureMiddleware:
                     or connection.needs_rollback):
                 raise
             log.warning("deadlock on %s %s; running it once more", request.method, request.path)
+            # The first run read the uploads; the second must find them from their start.
+            for _name, uploads in request.FILES.lists():
+                for upload in uploads:
+                    upload.seek(0)
         try:
             return view(request, *args, **kwargs)
         except OperationalError as exc:

@@ -297,6 +297,7 @@ def _act(request: HttpRequest, case: Case, action: Callable[[], Any], done: Any,
         with transaction.atomic():
             action()
     except RuleViolation as exc:
+        exc.run_on_rollback()
         _say(request, exc)
         return _back(case, anchor)
     except AccessDenied as exc:
