@@ -146,6 +146,12 @@ AXES_COOLOFF_TIME = 0.5  # hours
 # lock a real user out from elsewhere (core/lockout.py).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "tongban.core.lockout.LockoutHandler"
+# How many reverse proxies (the TLS-terminating nginx, a load balancer) stand in front of the
+# application and append to X-Forwarded-For; 0: clients connect directly. Behind proxies, the
+# client address of the lockout is the one the outermost trusted proxy saw — without this every
+# client would share the proxy's address (core/lockout.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TONGBAN_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "tongban.core.lockout.client_address"
 # Different usernames one client address may fail on within the cool-off before it may try no
 # further one (an address spraying names, existing or not).
 LOGIN_ADDRESS_USERNAME_LIMIT = int(os.environ.get("TONGBAN_LOGIN_ADDRESS_USERNAME_LIMIT", "20"))

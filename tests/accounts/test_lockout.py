@@ -81,3 +81,23 @@ def test_an_address_spraying_many_names_is_throttled(citizen: User, limits: None
     # The accounts themselves are not locked: from another address they log in.
     assert token("zhaoliu", PASSWORD, HOME).status_code == 200
     assert ApiToken.objects.filter(user=citizen).count() == 1
+
+
+def test_behind_the_tls_proxy_the_pair_is_the_one_the_proxy_saw(
+    citizen: User, limits: None, settings: Settings,
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+
+    def via_proxy(username: str, password: str, client: str, forged: str = "") -> Any:
+        forwarded = f"{forged}, {client}" if forged else client
+        return Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=forwarded).post(
+            "/api/v1/auth/token", data=json.dumps({"username": username, "password": password}),
+            content_type="application/json")
+
+    for _ in range(3):
+        via_proxy("zhaoliu", "wrong-password", ATTACKER, forged=HOME)
+    assert via_proxy("zhaoliu", PASSWORD, ATTACKER).status_code == 429
+    # Every client reaches the application from the proxy's address; the user's own still works,
+    # and the attacker's forged entry did not lock it.
+    assert via_proxy("zhaoliu", PASSWORD, HOME).status_code == 200

@@ -30,6 +30,23 @@ PAIR = "pair"
 ADDRESS = "address"
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address for the lockout: ``REMOTE_ADDR``, or behind
+    ``TRUSTED_PROXY_COUNT`` proxies the address the outermost of them saw.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, so with N trusted
+    proxies the client is the N-th entry from the right; entries further left were sent by the
+    client itself and may be forged. Too few entries: the request did not come through the
+    proxies, and ``REMOTE_ADDR`` is the client.
+    """
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                 if a.strip()]
+    if count > 0 and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
 def _cooloff() -> dt.timedelta:
     return dt.timedelta(hours=float(settings.AXES_COOLOFF_TIME))
 
