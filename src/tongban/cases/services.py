@@ -20,8 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc
 
 from tongban.accounts.identifiers import id_number_compact, id_number_problem
+from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
@@ -252,8 +254,6 @@ class AgentData:
 
 
 def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Problem]:
-    from stdnum.cn import uscc
-
     problems: list[Problem] = []
     if applicant.kind not in ApplicantKind.values:
         problems.append(Problem("applicant.kind", _("申请人类型须为自然人或法人")))
@@ -287,8 +287,6 @@ def _check_account_party(actor: Any, applicant: ApplicantData, agent: AgentData 
     else is done as their agent (代理人): the account holder themself, named as the agent, with
     the authorisation record, exactly as at the window; an enterprise account is no agent.
     ``problems`` are those already found, so that a field is not reported twice."""
-    from stdnum.cn import uscc
-
     taken = {p.field for p in problems}
     found: list[Problem] = []
 
@@ -296,7 +294,7 @@ def _check_account_party(actor: Any, applicant: ApplicantData, agent: AgentData 
         if field not in taken:
             found.append(Problem(field, message))
 
-    enterprise = getattr(actor, "role", None) == "enterprise"
+    enterprise = getattr(actor, "role", None) == Role.ENTERPRISE
     if agent is not None:
         if enterprise:
             add("agent", _("法人账户不能作为代理人代他人申请；代理人须使用本人的自然人账户申请"))

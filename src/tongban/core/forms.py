@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .errors import Problem, RuleViolation
-from .schemas import FIRST_DAY, LAST_DAY, calendar_range_message
+from .schemas import calendar_range_message, outside_calendar
 
 
 def within_calendar(value: dt.date | dt.datetime | None) -> None:
@@ -19,10 +19,7 @@ def within_calendar(value: dt.date | dt.datetime | None) -> None:
     Beyond it an instant cannot even be converted between time zones (year 1 in Beijing is
     before year 1 in UTC), and no case, figure or record lies there.
     """
-    if value is None:
-        return
-    day = value.date() if isinstance(value, dt.datetime) else value
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if value is not None and outside_calendar(value):
         raise ValidationError(calendar_range_message(), code="date_out_of_range")
 
 

@@ -59,9 +59,14 @@ def calendar_range_message() -> str:
                                                "last": LAST_DAY.isoformat()}
 
 
-def _within_calendar(value: dt.date) -> dt.date:
+def outside_calendar(value: dt.date | dt.datetime) -> bool:
+    """Whether a day or instant lies outside 1901–2099, the calendar's range."""
     day = value.date() if isinstance(value, dt.datetime) else value
-    if not FIRST_DAY <= day <= LAST_DAY:
+    return not FIRST_DAY <= day <= LAST_DAY
+
+
+def _within_calendar(value: dt.date) -> dt.date:
+    if outside_calendar(value):
         raise PydanticCustomError("date_out_of_range", calendar_range_message())
     return value
 

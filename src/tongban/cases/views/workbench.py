@@ -10,6 +10,7 @@ meanwhile answers 409 with the page as it is now (``CaseConflict``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -403,34 +404,34 @@ def _perform(request: HttpRequest, sc: bench.StaffCase, op: str,
         services.case_resume(actor=user, case=case, expected_version=version)
         return str(_("中止已结束，恢复计时") if halted else _("特别程序已结束，恢复计时"))
     if op == "halt":
-        form = HaltForm(post, auto_id="halt-%s")
-        form_box["halt"] = form
-        if not form.is_valid():
-            return None
-        try:
-            services.case_halt(actor=user, case=case, ground=form.cleaned_data["ground"],
-                               reason=form.cleaned_data["reason"], expected_version=version)
-        except CaseConflict:
-            raise
-        except RuleViolation as exc:
-            add_problems(form, exc)
+        form = form_box["halt"] = HaltForm(post, auto_id="halt-%s")
+        if not _through_form(form, lambda d: services.case_halt(
+                actor=user, case=case, ground=d["ground"], reason=d["reason"],
+                expected_version=version)):
             return None
         return str(_("已中止办理，暂停计时"))
     if op == "deliver":
-        form = DeliverForm(post, auto_id="deliver-%s")
-        form_box["deliver"] = form
-        if not form.is_valid():
-            return None
-        try:
-            services.case_deliver(actor=user, case=case, delivery=form.cleaned_data["delivery"],
-                                  expected_version=version)
-        except CaseConflict:
-            raise
-        except RuleViolation as exc:
-            add_problems(form, exc)
+        form = form_box["deliver"] = DeliverForm(post, auto_id="deliver-%s")
+        if not _through_form(form, lambda d: services.case_deliver(
+                actor=user, case=case, delivery=d["delivery"], expected_version=version)):
             return None
         return str(_("办理结果已送达"))
     raise RuleViolation([Problem("op", _("未知的操作"))])
+
+
+def _through_form(form: forms.Form, call: Callable[[dict[str, Any]], Any]) -> bool:
+    """Run the service ``call`` with the form's cleaned data; a rule it finds broken is shown on
+    the form (False). A conflict (someone acted first) goes on to the page's 409."""
+    if not form.is_valid():
+        return False
+    try:
+        call(form.cleaned_data)
+    except CaseConflict:
+        raise
+    except RuleViolation as exc:
+        add_problems(form, exc)
+        return False
+    return True
 
 
 INTAKE_OPS = ("pre_review", "accept", "refuse", "intake_supplement")
@@ -450,15 +451,8 @@ def _intake(request: HttpRequest, sc: bench.StaffCase, op: str,
     if op == "refuse":
         form: forms.Form = RefuseForm(request.POST, auto_id="refuse-%s")
         form_box["refuse"] = form
-        if not form.is_valid():
-            return None
-        try:
-            services.case_refuse(actor=user, case=case, reason=form.cleaned_data["reason"],
-                                 expected_version=version)
-        except CaseConflict:
-            raise
-        except RuleViolation as exc:
-            add_problems(form, exc)
+        if not _through_form(form, lambda d: services.case_refuse(
+                actor=user, case=case, reason=d["reason"], expected_version=version)):
             return None
         return str(_("已作出不予受理决定"))
     form = SupplementForm(request.POST, materials=sc.supplement_materials,
