@@ -92,12 +92,12 @@ def make_uscc(serial: int) -> str:
 def scene() -> dict[str, Any]:
     from tongban.accounts.models import Role, User
     from tongban.accounts.permissions import SYSTEM
+    from tongban.cases.workflows.services import workflow_save
     from tongban.catalog import services as catalog
     from tongban.catalog.models import Item
     from tongban.catalog.rules import ItemData, MaterialData
     from tongban.organizations.models import Department, Division
     from tongban.organizations.services import DepartmentFields, department_save
-    from tongban.workflows.services import workflow_save
 
     tag = secrets.token_hex(3)  # fresh names, so that a used PostgreSQL database works too
     serial = int(tag, 16) % 10_000_000
@@ -149,7 +149,7 @@ def run_case(n: int, people: dict[str, Any], times: dict[str, float]) -> str:
     """One case from the online form to the delivered result; returns its final decision."""
     from tongban.cases import services
     from tongban.cases.models import Channel
-    from tongban.workflows.models import StepTask, TaskStatus
+    from tongban.cases.workflows.models import StepTask, TaskStatus
 
     citizen, officer, head = people["citizen"], people["officer"], people["head"]
     clock = time.perf_counter

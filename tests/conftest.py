@@ -20,7 +20,7 @@ from tongban.accounts.models import ApiToken, Role, User
 from tongban.organizations.models import Department, Division, Hall
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_WORKBOOK = REPO / "src" / "tongban" / "catalog" / "data" / "demo-catalog.xlsx"
+DEMO_WORKBOOK = REPO / "src" / "tongban" / "demo" / "data" / "demo-catalog.xlsx"
 
 
 def make_user(username: str, role: str, **extra: object) -> User:

@@ -162,15 +162,15 @@ def _register() -> None:
     from tongban.accounts.api import router as accounts_router
     from tongban.audit.api import router as audit_router
     from tongban.cases.api import router as cases_router
+    from tongban.cases.notifications.api import router as notifications_router
+    from tongban.cases.workflows.api import router as workflows_router
     from tongban.catalog.api import router as catalog_router
     from tongban.clock.api import router as clock_router
     from tongban.inspections.api import router as inspections_router
-    from tongban.notifications.api import router as notifications_router
     from tongban.organizations.api import router as organizations_router
     from tongban.queues.api import router as queues_router
     from tongban.ratings.api import router as ratings_router
     from tongban.supervision.api import router as supervision_router
-    from tongban.workflows.api import router as workflows_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/", organizations_router)

@@ -41,7 +41,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "tongban.core.admin_apps.AuditedAdminConfig",  # django.contrib.admin, every write audited
+    "tongban.audit.admin_apps.AuditedAdminConfig",  # django.contrib.admin, every write audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,14 +57,15 @@ INSTALLED_APPS = [
     "tongban.accounts",
     "tongban.catalog",
     "tongban.clock",
-    "tongban.workflows",
+    "tongban.cases.workflows",
     "tongban.cases",
-    "tongban.notifications",
+    "tongban.cases.notifications",
     "tongban.scheduling",
     "tongban.queues",
     "tongban.ratings",
     "tongban.supervision",
     "tongban.inspections",
+    "tongban.demo",
 ]
 
 MIDDLEWARE = [
@@ -271,7 +272,7 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("TONGBAN_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("TONGBAN_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("TONGBAN_EMAIL_FROM", "noreply@tongban.local")
-SMS_BACKEND = os.environ.get("TONGBAN_SMS_BACKEND", "tongban.notifications.sms.LogSmsBackend")
+SMS_BACKEND = os.environ.get("TONGBAN_SMS_BACKEND", "tongban.cases.notifications.sms.LogSmsBackend")
 
 # --- background work (`tongban worker`) ----------------------------------------------------
 # "database": tasks wait in the database until a `tongban worker` runs them; "immediate": each

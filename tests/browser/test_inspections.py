@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tongban.inspections.demo import DRAFT_TASK, PUBLISHED_TASK
+from tongban.demo.inspections import DRAFT_TASK, PUBLISHED_TASK
 from tongban.inspections.models import DrawnEntity, DrawTask, TaskStatus
 
 

@@ -90,7 +90,7 @@ DEMO_FORM_DATA: dict[str, dict[str, Any]] = {
 @pytest.fixture
 def demo_forms(catalog: None) -> None:
     """The demo items' application forms, loaded as ``tongban load_demo`` does."""
-    from tongban.catalog.management.commands.load_demo import load_forms
+    from tongban.demo.management.commands.load_demo import load_forms
 
     load_forms()
 

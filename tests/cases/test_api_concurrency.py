@@ -32,7 +32,7 @@ from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.models import Case, CaseEvent, ClockStop, Notice
-from tongban.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask
 
 # How long the winner holds the case's lock: long enough that the other request is surely
 # waiting for it (the test would pass without, but might then not overlap at all).

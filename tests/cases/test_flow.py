@@ -13,10 +13,10 @@ from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, CaseEvent, Channel, Notice, Status
+from tongban.cases.notifications.models import Notification
 from tongban.cases.services import ApplicantData, SupplementItem
+from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.notifications.models import Notification
-from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -355,7 +355,7 @@ def test_case_create_reports_form_and_party_problems_together(people: dict[str, 
 
 
 def test_loading_the_demo_forms_twice_changes_nothing(demo_forms: None) -> None:
-    from tongban.catalog.management.commands.load_demo import load_forms
+    from tongban.demo.management.commands.load_demo import load_forms
 
     assert FormDefinition.objects.filter(is_active=True, version=1).count() == 4
     before = (FormDefinition.objects.count(), AuditRecord.objects.count())

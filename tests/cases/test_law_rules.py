@@ -27,11 +27,11 @@ from tongban.audit.models import AuditRecord
 from tongban.cases import services, tasks
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, CaseEvent, Channel, ClockStop, Notice, Status
+from tongban.cases.notifications.models import Notification
 from tongban.cases.services import ApplicantData, SupplementItem
+from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.notifications.models import Notification
 from tongban.supervision.models import SupervisionRecord
-from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

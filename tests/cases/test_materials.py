@@ -19,9 +19,9 @@ from tongban.cases import services
 from tongban.cases.materials import case_material_add, outstanding_promises, size_text
 from tongban.cases.models import Case, CaseEvent, CaseMaterial, Channel, Notice, Status
 from tongban.cases.services import ApplicantData
+from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import Material
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,9 @@ from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel, Notice
 from tongban.cases.notices import notice_url
 from tongban.cases.services import AgentData, ApplicantData, SupplementItem
+from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import ItemVersion, Material
 from tongban.clock.deadline import SHANGHAI
-from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

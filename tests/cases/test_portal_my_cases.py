@@ -16,9 +16,9 @@ from tongban.accounts.models import User
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel, Notice, Status
+from tongban.cases.notifications.models import Notification
 from tongban.cases.services import ApplicantData, SupplementItem
-from tongban.notifications.models import Notification
-from tongban.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

@@ -17,13 +17,13 @@ from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel, Status
+from tongban.cases.notifications.models import Notification
+from tongban.cases.notifications.sms import MemorySmsBackend
 from tongban.cases.services import ApplicantData
 from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.workflows.models import StepTask
+from tongban.cases.workflows.services import task_claim
 from tongban.clock import selectors as clock
-from tongban.notifications.models import Notification
-from tongban.notifications.sms import MemorySmsBackend
-from tongban.workflows.models import StepTask
-from tongban.workflows.services import task_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def at(*args: int) -> dt.datetime:
 @pytest.fixture(autouse=True)
 def _messages(settings: Any) -> Any:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "tongban.notifications.sms.MemorySmsBackend"
+    settings.SMS_BACKEND = "tongban.cases.notifications.sms.MemorySmsBackend"
     MemorySmsBackend.outbox.clear()
     clock.forget_calendar()
     yield

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.cases.test_workbench_inbox import accepted_case, client_for, open_task
 from tongban.accounts.models import User
 from tongban.cases.models import Case, Extension, Notice
-from tongban.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel
 from tongban.cases.services import ApplicantData
-from tongban.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

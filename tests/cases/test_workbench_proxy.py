@@ -15,7 +15,7 @@ from tests.cases.conftest import PROXY, item, named_pdf
 from tests.cases.test_workbench_inbox import accepted_case, client_for, open_task
 from tongban.accounts.models import User
 from tongban.cases.models import Case, CaseMaterial, Status
-from tongban.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

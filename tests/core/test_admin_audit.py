@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import URLPattern
 
 from tongban.accounts.models import User
+from tongban.audit.admin_site import AuditedAdmin
 from tongban.audit.models import AuditRecord
 from tongban.catalog.models import Synonym
-from tongban.core.admin import AuditedAdmin
 
 
 def test_every_registered_admin_and_every_url_of_it_is_audited() -> None:

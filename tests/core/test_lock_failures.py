@@ -26,7 +26,7 @@ from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.audit.services import audit_record
 from tongban.cases.models import Case
-from tongban.notifications import selectors
+from tongban.cases.notifications import selectors
 
 
 def waiting_on_a_lock() -> int:

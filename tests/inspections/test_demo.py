@@ -10,7 +10,7 @@ from tongban.accounts import services as account_services
 from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.models import AuditRecord
-from tongban.inspections.demo import DRAFT_TASK, PUBLISHED_TASK, load_demo_inspections
+from tongban.demo.inspections import DRAFT_TASK, PUBLISHED_TASK, load_demo_inspections
 from tongban.inspections.models import DrawTask, Inspector, MarketEntity, TaskStatus
 from tongban.inspections.verification import verify_task
 from tongban.organizations.models import Department

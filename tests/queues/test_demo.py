@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.conftest import make_department
 from tongban.audit.models import AuditRecord
+from tongban.demo.queues import load_demo_categories
 from tongban.organizations.models import Division, Hall
-from tongban.queues.demo import load_demo_categories
 from tongban.queues.models import ServiceCategory
 
 

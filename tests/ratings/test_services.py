@@ -12,9 +12,9 @@ from tests.ratings.conftest import ON_SITE_INDICATORS, ONLINE_INDICATORS, bad
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases.models import Case
+from tongban.cases.notifications.models import Notification
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.notifications.models import Notification
 from tongban.ratings import selectors, services, tasks
 from tongban.ratings.models import Rating, RectificationTicket, TicketState
 from tongban.ratings.services import RatingConflict

@@ -19,7 +19,7 @@ def notify_when_released(user_id: int, gate: str) -> int:
         (folder / "started").write_text(str(os.getpid()))
         threading.Event().wait()  # never set: the worker is killed here, mid-task
     from tongban.accounts.models import User
-    from tongban.notifications.services import notify_users
+    from tongban.cases.notifications.services import notify_users
 
     return notify_users(User.objects.filter(pk=user_id), key=KEY, subject="办件提醒",
                         text="您的办件有新进展")

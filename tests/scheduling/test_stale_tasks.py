@@ -41,7 +41,7 @@ def _worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 STATE = """
 from django_tasks_db.models import DBTaskResult
-from tongban.notifications.models import Notification
+from tongban.cases.notifications.models import Notification
 row = DBTaskResult.objects.get()
 print(json.dumps([row.status, len(row.worker_ids),
                   list(Notification.objects.values_list("recipient__username", "key"))]))

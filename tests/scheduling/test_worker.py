@@ -18,8 +18,8 @@ from tongban.accounts.models import User
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Channel
+from tongban.cases.notifications.models import Notification
 from tongban.cases.services import ApplicantData
-from tongban.notifications.models import Notification
 from tongban.scheduling.models import Schedule
 from tongban.scheduling.tasks import prune_task_results
 
@@ -41,7 +41,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
     services.case_submit(actor=citizen, case=case)
     # The transition queued its notification; nothing is sent until a worker runs it.
     assert list(DBTaskResult.objects.values_list("task_path", "status")) == [
-        ("tongban.notifications.tasks.send_case_event", "READY")]
+        ("tongban.cases.notifications.tasks.send_case_event", "READY")]
     assert not Notification.objects.exists()
 
     out = io.StringIO()
@@ -53,7 +53,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
         ("tongban.audit.tasks.write_checkpoint", "SUCCESSFUL"),
         ("tongban.cases.tasks.sweep_deadlines", "SUCCESSFUL"),
-        ("tongban.notifications.tasks.send_case_event", "SUCCESSFUL"),
+        ("tongban.cases.notifications.tasks.send_case_event", "SUCCESSFUL"),
         ("tongban.queues.tasks.close_previous_days", "SUCCESSFUL"),
         ("tongban.ratings.tasks.sweep_tickets", "SUCCESSFUL"),
         ("tongban.scheduling.tasks.prune_task_results", "SUCCESSFUL"),

@@ -16,18 +16,18 @@ from tongban.cases import api as cases_api
 from tongban.cases import services as cases
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel
+from tongban.cases.notifications.models import Notification
 from tongban.cases.selectors import case_deadline_state
 from tongban.cases.services import ApplicantData
 from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.workflows.models import StepTask
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.selectors import case_limit_seconds
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.notifications.models import Notification
 from tongban.organizations.models import Department
 from tongban.supervision import services
 from tongban.supervision.models import Kind, State, SupervisionRecord
-from tongban.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tongban.core.admin import ReadOnlyAdmin
+from tongban.audit.admin_site import ReadOnlyAdmin
 
 from .models import AuditCheckpoint, AuditRecord, AuditVerification
 

@@ -20,11 +20,11 @@ from ninja.errors import HttpError
 from ninja.params import HeaderEx, P
 from pydantic import Field
 
+from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import Item, Material
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.schemas import BoundedDateTime, PageNumber
 from tongban.organizations.models import Window
-from tongban.workflows.models import StepTask
 
 from . import selectors, services
 from .forms import case_form_fields
@@ -72,7 +72,7 @@ def _case(request: HttpRequest, number_or_id: str) -> Case:
 
 
 def _task(request: HttpRequest, task_id: int) -> StepTask:
-    from tongban.workflows import selectors as workflow_selectors
+    from tongban.cases.workflows import selectors as workflow_selectors
 
     task = workflow_selectors.task_find(request.user, task_id)
     if task is None:

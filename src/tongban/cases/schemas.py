@@ -16,14 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.cases.workflows.definition import Definition
+from tongban.cases.workflows.models import TaskStatus
 
 # The API's one definition of error bodies (OpenAPI components are named by class).
 from tongban.catalog.api.public import ErrorOut as ErrorOut
 from tongban.catalog.api.public import ProblemsOut as ProblemsOut
 from tongban.catalog.models import Commitment, LimitUnit, Material
 from tongban.core.schemas import BoundedDate
-from tongban.workflows.definition import Definition
-from tongban.workflows.models import TaskStatus
 
 from .models import (
     ApplicantKind,
@@ -475,7 +475,7 @@ def case_out(case: Case, *, full_identifiers: bool, deadline_state: str,
     ``full_identifiers`` false masks ID numbers and phones; ``form_data`` is passed in already
     masked or not (the selector knows the field types).
     """
-    from tongban.workflows.services import definition_of
+    from tongban.cases.workflows.services import definition_of
 
     from .services import allowed_visits
 

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import Problem, RuleViolation
-from tongban.workflows.models import StepTask, TaskStatus
 
 from . import policies
 from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Status

@@ -26,17 +26,18 @@ from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
+from tongban.cases.workflows import services as workflows
+from tongban.cases.workflows.definition import END
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import SHANGHAI, WORKING_DAYS, Stop, compute_deadline
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation, inside_callers_transaction
 from tongban.organizations.models import Department
-from tongban.workflows import services as workflows
-from tongban.workflows.definition import END
-from tongban.workflows.models import StepTask, TaskStatus
 
-from . import policies
+from . import findings, policies
+from .findings import Finding
 from .models import (
     ApplicantKind,
     Case,
@@ -214,7 +215,7 @@ def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notic
 def _after_commit(event: CaseEvent) -> None:
     """Work after the transition commits: notifications to applicant and handlers, sent by a
     background task that runs only if the transition commits."""
-    from tongban.notifications.tasks import send_case_event
+    from tongban.cases.notifications.tasks import send_case_event
     from tongban.scheduling.queue import enqueue_after_commit
 
     enqueue_after_commit(send_case_event, event.pk)
@@ -598,17 +599,14 @@ def _check_one_time(case: Case, items: Sequence[SupplementItem]) -> None:
 def _record_not_one_time(*, actor: Any, case: Case, names: list[str]) -> None:
     """The refused attempt, on record: an audit record, and a supervision record against the
     department (one per case; later attempts are audited)."""
-    from tongban.supervision.models import Kind as SupervisionKind
-    from tongban.supervision.services import supervision_record_open
-
     audit_record(actor=actor, action="case.supplement_not_one_time", object_type="case",
                  object_id=case.number or case.pk, detail={"items": names})
     # The person's department; a clerk or proxy agent answers through their hall's department.
     department = getattr(actor, "department_id", None) or (
         actor.hall.department_id if getattr(actor, "hall_id", None) else None) \
         or case.department_id
-    supervision_record_open(
-        kind=SupervisionKind.SUPPLEMENT_NOT_ONE_TIME, case=case, department=department,
+    findings.report(
+        Finding.SUPPLEMENT_NOT_ONE_TIME, case=case, department=department,
         person=actor if getattr(actor, "pk", None) else None, actor=actor,
         detail=str(_("办件%(number)s再次要求补正此前未告知的材料：%(names)s") % {
             "number": case.number or case.pk, "names": "、".join(names)}))
@@ -797,11 +795,8 @@ def case_accept_by_law(*, case: Case | int, now: dt.datetime) -> Case | None:
                   fields=["accepted_at", "workflow", "due_at", "due_provisional"])
     # The steps open now; the case's own clock runs from receipt.
     workflows.workflow_start(case, at=now)
-    from tongban.supervision.models import Kind as SupervisionKind
-    from tongban.supervision.services import supervision_record_open
-
-    supervision_record_open(
-        kind=SupervisionKind.ACCEPTED_BY_LAW, case=case, actor=SYSTEM, person=None,
+    findings.report(
+        Finding.ACCEPTED_BY_LAW, case=case, actor=SYSTEM, person=None,
         department=case.receiving_unit_id or case.department_id,
         detail=str(_("办件%(number)s：%(reason)s") % {"number": case.number, "reason": reason}))
     _after_commit(event)

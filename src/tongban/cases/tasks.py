@@ -21,9 +21,9 @@ from django_tasks import task
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import SHANGHAI, business_seconds_between
-from tongban.workflows.models import StepTask, TaskStatus
 
 from .models import Case, ClockStop, DeadlineState, Status
 
@@ -57,7 +57,7 @@ def deadlines_sweep(*, now: dt.datetime) -> dict[str, int]:
     their clock does not run. A step has its own due instant, so a step can be red while its
     case is still green. Returns how many cases and steps changed state.
     """
-    from tongban.notifications.tasks import send_deadline_warning
+    from tongban.cases.notifications.tasks import send_deadline_warning
     from tongban.scheduling.queue import enqueue_after_commit
 
     days = HORIZON_DAYS_PER_WORKING_DAY * (math.ceil(settings.CLOCK_WARNING_WORKING_DAYS) + 1)
@@ -128,7 +128,7 @@ def recompute_deadlines(years: list[int]) -> list[str]:
     of such a case (``workflows.services.task_refresh_due``). Not a transition: no case event,
     one audit record for the run. Returns the numbers of the cases whose due instant or
     provisional mark changed."""
-    from tongban.workflows.services import task_refresh_due
+    from tongban.cases.workflows.services import task_refresh_due
 
     from .services import FINAL, refresh_due
 

@@ -18,12 +18,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.cases.workflows import selectors as workflow_selectors
+from tongban.cases.workflows.definition import Definition, Step
+from tongban.cases.workflows.models import StepTask, TaskStatus
+from tongban.cases.workflows.services import can_work_on, definition_of
 from tongban.catalog.models import Commitment, Item
 from tongban.clock import selectors as clock
-from tongban.workflows import selectors as workflow_selectors
-from tongban.workflows.definition import Definition, Step
-from tongban.workflows.models import StepTask, TaskStatus
-from tongban.workflows.services import can_work_on, definition_of
 
 from . import policies, selectors
 from .forms import FORM_KEY, case_form_fields

@@ -209,7 +209,7 @@ def rotate_keys(*, actor: Any) -> dict[str, int]:
     (already under the current keys); look-ups match every configured index key. Returns the
     rows and files rewritten per model (``app_label.Model``); audited as ``personal_data.rotated``.
     """
-    from tongban.audit.services import audit_record  # core is below the apps
+    from tongban.core.auditing import record as audit_record  # core is below the audit app
 
     counts: dict[str, int] = {}
     for model, text, index, files, documents in encrypted_models():

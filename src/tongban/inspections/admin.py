@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tongban.core.admin import ReadOnlyAdmin
+from tongban.audit.admin_site import ReadOnlyAdmin
 
 from .models import Conflict, DrawTask, InspectionItem, Inspector, MarketEntity
 

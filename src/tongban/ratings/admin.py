@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tongban.core.admin import ReadOnlyAdmin
+from tongban.audit.admin_site import ReadOnlyAdmin
 
 from .models import Rating, RatingTag, RectificationTicket
 

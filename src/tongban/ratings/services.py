@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
+from tongban.cases import findings
+from tongban.cases.findings import Finding
 from tongban.cases.models import Case, Status, Visit
 from tongban.cases.services import CaseConflict
 from tongban.clock import selectors as clock
@@ -253,16 +255,10 @@ def _open_ticket(rating: Rating, *, now: dt.datetime, hall_id: int | None) -> Re
 
 
 def _report_to_supervision(rating: Rating) -> None:
-    """需提供办事指南之外的申报材料 is a supervision matter of its own (if that app is installed)."""
-    try:
-        from tongban.supervision.services import (  # type: ignore[import-not-found, unused-ignore]
-            supervision_record_open,
-        )
-    except ImportError:
-        return
-    supervision_record_open(kind=MATERIALS_BEYOND_GUIDE, case=rating.case,
-                            department=rating.department, person=rating.handler,
-                            detail={"rating": rating.pk}, actor=SYSTEM)
+    """需提供办事指南之外的申报材料 is a supervision matter of its own (``cases.findings``)."""
+    findings.report(Finding.MATERIALS_BEYOND_GUIDE, case=rating.case,
+                    department=rating.department, person=rating.handler,
+                    detail={"rating": rating.pk}, actor=SYSTEM)
 
 
 # --- the rectification ticket -----------------------------------------------------------------

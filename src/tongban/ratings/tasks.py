@@ -35,7 +35,7 @@ def _supervisors() -> list[Any]:
 def notify_ticket(ticket_id: int, what: str) -> int:
     """Tell the department a ticket was opened or its appeal decided; the supervisors an
     appeal is waiting. The rater is never named in these messages."""
-    from tongban.notifications.services import notify_users
+    from tongban.cases.notifications.services import notify_users
 
     ticket = (RectificationTicket.objects.select_related("rating", "rating__case", "handler",
                                                          "department")
@@ -70,7 +70,7 @@ def notify_ticket(ticket_id: int, what: str) -> int:
 def sweep_tickets() -> int:
     """Periodic: mark overdue tickets and escalate each once to the department's heads and
     the supervisors."""
-    from tongban.notifications.services import notify_users
+    from tongban.cases.notifications.services import notify_users
 
     from .services import tickets_sweep
 

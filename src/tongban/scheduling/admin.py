@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from tongban.audit.services import audit_record
+from tongban.core.auditing import record as audit_record
 
 from .models import Schedule
 

@@ -34,9 +34,9 @@ from tongban.audit.services import audit_record
 from tongban.cases import selectors as case_selectors
 from tongban.cases.models import Case, CaseEvent, ClockStop, Status, Visit
 from tongban.cases.services import allowed_visits
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.clock import selectors as clock
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
-from tongban.workflows.models import StepTask, TaskStatus
 
 from . import policies
 from .models import STEP_KINDS, Kind, State, SupervisionRecord

@@ -38,7 +38,7 @@ def supervision_on_case_event(event_id: int) -> dict[str, int]:
 @task()
 def send_escalation(record_id: int) -> int:
     """Tell the department's heads and every supervisor about a new record, once."""
-    from tongban.notifications.services import notify_users
+    from tongban.cases.notifications.services import notify_users
 
     from .services import escalation_recipients
 

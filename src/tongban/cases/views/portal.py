@@ -35,12 +35,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.cases.notifications import selectors as notification_selectors
+from tongban.cases.notifications import services as notification_services
+from tongban.cases.notifications.models import Notification
 from tongban.catalog.models import Commitment, Item, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
-from tongban.notifications import selectors as notification_selectors
-from tongban.notifications import services as notification_services
-from tongban.notifications.models import Notification
 
 from .. import drafts, policies, selectors, services
 from ..forms import FORM_KEY, form_fields

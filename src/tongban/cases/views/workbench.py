@@ -27,11 +27,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from tongban.cases.workflows import services as workflows
 from tongban.catalog.models import Item, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.forms import add_problems
-from tongban.workflows import services as workflows
 
 from .. import selectors, services
 from .. import workbench_selectors as bench

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from tongban.core.access import public
 from tongban.core.errors import Problem
 
-from .. import life_events, selectors
+from .. import figures, life_events, selectors
 from ..models import (
     Commitment,
     HandlingForm,
@@ -168,13 +168,11 @@ def power_list(request: HttpRequest) -> HttpResponse:
     f, problems = selectors.parse_filters(request.GET, allowed=("division", "department", "item_type"))
     page = Paginator(selectors.published_versions(f, received_counts=False), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    # The figures of the power list's items over the last twelve months (电子监察's selector).
-    from tongban.supervision.metrics import item_performance
-
+    # The figures of the power list's items over the last twelve months (电子监察's counter).
     until = timezone.localdate()
     since = until - timedelta(days=365)
     versions = list(page.object_list)
-    performance = item_performance(since, until, item_ids=[v.item_id for v in versions])
+    performance = figures.item_performance(since, until, item_ids=[v.item_id for v in versions])
     context = {"power": selectors.power_list(f), "page_obj": page, "versions": versions,
                "rows": [(v, performance.get(v.item_id)) for v in versions],
                "since": since, "until": until, "total": page.paginator.count}

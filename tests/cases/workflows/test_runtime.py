@@ -17,9 +17,9 @@ from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, CaseEvent, Channel, Status
+from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
+from tongban.cases.workflows.services import task_assign, task_claim, workflow_save
 from tongban.core.errors import AccessDenied, RuleViolation
-from tongban.workflows.models import StepTask, TaskStatus, WorkflowDefinition
-from tongban.workflows.services import task_assign, task_claim, workflow_save
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -3,6 +3,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
-    name = "tongban.notifications"
+    name = "tongban.cases.notifications"
     label = "notifications"
     verbose_name = _("消息通知")

@@ -101,7 +101,7 @@ def _ask_heads_to_decide_extension(event: Any, case: Any) -> int:
 
 def notify_task_assigned(task_id: int, assignee_id: int) -> int:
     """Tell a person that a step was assigned (or transferred) to them, if it still is."""
-    from tongban.workflows.models import StepTask
+    from tongban.cases.workflows.models import StepTask
 
     task = (StepTask.objects.select_related("case", "case__item_version", "assignee")
             .filter(pk=task_id, status="open", assignee_id=assignee_id).first())
@@ -131,7 +131,7 @@ def notify_deadline(kind: str, object_id: int, state: str) -> int:
     handlers and the head of the department. Sends nothing if the stored state is no longer
     ``state`` or the case or step is no longer running."""
     from tongban.cases.models import Case, Status
-    from tongban.workflows.models import StepTask
+    from tongban.cases.workflows.models import StepTask
 
     if state not in ("yellow", "red"):
         return 0

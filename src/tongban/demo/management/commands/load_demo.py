@@ -25,10 +25,10 @@ from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
 from tongban.cases.forms import form_definition_save
 from tongban.catalog.models import Item
-from tongban.inspections.demo import load_demo_inspections
+from tongban.demo.inspections import load_demo_inspections
+from tongban.demo.queues import load_demo_categories
 from tongban.organizations import services as org_services
 from tongban.organizations.models import Department, Division, Hall, Window
-from tongban.queues.demo import load_demo_categories
 
 DEMO_PASSWORD = "tongban-demo"
 DEMO_WORKBOOK = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.xlsx"

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from tests.cases.conftest import catalog, people  # noqa: F401  (fixtures used here)
-from tongban.notifications.sms import MemorySmsBackend
+from tongban.cases.notifications.sms import MemorySmsBackend
 
 
 @pytest.fixture(autouse=True)
 def _outboxes(settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "tongban.notifications.sms.MemorySmsBackend"
+    settings.SMS_BACKEND = "tongban.cases.notifications.sms.MemorySmsBackend"
     MemorySmsBackend.outbox.clear()

@@ -16,8 +16,8 @@ from tests.cases.conftest import (
 )
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
+from tongban.cases.workflows.models import StepTask, WorkflowDefinition
 from tongban.organizations.models import Department
-from tongban.workflows.models import StepTask, WorkflowDefinition
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tongban.workflows.definition import END, Definition, check_definition, steps_to_open
+from tongban.cases.workflows.definition import END, Definition, check_definition, steps_to_open
 
 Data = dict[str, Any]
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tongban.workflows.defaults import DEFAULTS
-from tongban.workflows.definition import (
+from tongban.cases.workflows.defaults import DEFAULTS
+from tongban.cases.workflows.definition import (
     END,
     Definition,
     Step,

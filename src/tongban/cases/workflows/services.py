@@ -259,7 +259,7 @@ def task_assign(*, actor: Any, task: StepTask, to: Any, reason: str = "") -> Ste
     audit_record(actor=actor, action="task.assigned", object_type="task", object_id=task.pk,
                  detail={"case": task.case_id, "from": previous, "to": to.pk, "reason": reason})
     if to.pk != actor.pk:
-        from tongban.notifications.tasks import send_task_assigned
+        from tongban.cases.notifications.tasks import send_task_assigned
         from tongban.scheduling.queue import enqueue_after_commit
 
         enqueue_after_commit(send_task_assigned, task.pk, to.pk)

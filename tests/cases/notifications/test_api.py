@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
-from tongban.notifications.models import Notification
+from tongban.cases.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -6,6 +6,6 @@ from django.contrib.admin.apps import AdminConfig
 
 class AuditedAdminConfig(AdminConfig):
     """``django.contrib.admin`` whose default site audits every admin write
-    (``tongban.core.admin.AuditedAdminSite``)."""
+    (``tongban.audit.admin_site.AuditedAdminSite``)."""
 
-    default_site = "tongban.core.admin.AuditedAdminSite"
+    default_site = "tongban.audit.admin_site.AuditedAdminSite"

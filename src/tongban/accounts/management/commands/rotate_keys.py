@@ -1,4 +1,6 @@
-"""``tongban rotate_keys``: re-encrypt personal data under the current keys (docs/privacy.md)."""
+"""``tongban rotate_keys``: re-encrypt personal data under the current keys (docs/privacy.md).
+
+Here, not in core: the command acts as the system actor, an account-level notion."""
 
 from __future__ import annotations
 

@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from tongban.accounts.models import User
 from tongban.accounts.permissions import SYSTEM
+from tongban.inspections import services
+from tongban.inspections.models import DrawnEntity, DrawTask, InspectionItem, ResultKind
 from tongban.organizations.models import Department
-
-from . import services
-from .models import DrawnEntity, DrawTask, InspectionItem, ResultKind
 
 DEMO_WORKBOOK = Path(__file__).resolve().parent / "data" / "demo-inspections.xlsx"
 DEPARTMENT = "兰州市市场监督管理局"

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.organizations.models import Department, Hall
-
-from . import services
-from .models import ServiceCategory
+from tongban.queues import services
+from tongban.queues.models import ServiceCategory
 
 CITY_CATEGORIES: list[tuple[str, str, tuple[str, ...]]] = [
     ("A", "综合受理", ()),

@@ -14,12 +14,12 @@ from tongban.accounts.models import User
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, CaseEvent, Channel
+from tongban.cases.notifications.models import Notification
+from tongban.cases.notifications.services import notify_case_event, notify_deadline
+from tongban.cases.notifications.sms import LogSmsBackend, MemorySmsBackend
 from tongban.cases.services import ApplicantData
-from tongban.notifications.models import Notification
-from tongban.notifications.services import notify_case_event, notify_deadline
-from tongban.notifications.sms import LogSmsBackend, MemorySmsBackend
-from tongban.workflows.models import StepTask
-from tongban.workflows.services import task_assign
+from tongban.cases.workflows.models import StepTask
+from tongban.cases.workflows.services import task_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_messages_are_written_in_the_platforms_language(
 
 
 def test_the_log_backend_masks_the_phone_number(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="tongban.notifications.sms"):
+    with caplog.at_level(logging.INFO, logger="tongban.cases.notifications.sms"):
         LogSmsBackend().send("13893100001", "您的申请已受理")
     assert caplog.messages == ["SMS to 138****0001: 您的申请已受理"]
     assert "13893100001" not in caplog.text
@@ -168,7 +168,7 @@ def test_a_failing_sms_gateway_keeps_the_message_and_logs_the_phone_masked(
     people: dict[str, User], settings: Any, caplog: pytest.LogCaptureFixture,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    settings.SMS_BACKEND = "tests.notifications.test_services.BrokenGateway"
+    settings.SMS_BACKEND = "tests.cases.notifications.test_services.BrokenGateway"
     citizen = people["citizen"]
     case = new_case(citizen, own(citizen))
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
