@@ -4,6 +4,10 @@
 Form data is validated here whichever door it came through (:func:`form_validate`, called by
 ``case_create``); the cleaned data records the definition it was filled under as
 ``form_data["_form"] = {"id", "version"}`` (id ``None`` and version 0 for the default form).
+
+The pages of every door (the portal, the comprehensive window, the proxy desk) build their
+fields from the specs with one builder (:class:`ApplicationFieldsForm`, :func:`spec_field`) and
+render them with one template (``cases/_form_fields.html``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
@@ -201,3 +206,75 @@ def form_validate(*, version: Any, data: Any) -> tuple[dict[str, Any], list[Prob
     clean[FORM_KEY] = ({"id": definition.pk, "version": definition.version} if definition is not None
                        else {"id": None, "version": 0})
     return clean, problems
+
+
+# --- the pages' fields ---------------------------------------------------------------------------
+
+# A text field that may hold more characters than this is a multi-line box.
+TEXTAREA_ABOVE = 100
+
+
+def spec_field(spec: dict[str, Any], *, own_data: bool = False) -> forms.CharField:
+    """The form field of one field spec. It only collects: the value (stripped of surrounding
+    whitespace) is checked by :func:`form_validate` through the case service, so that every door
+    and the API give the same answer. The spec chooses the input, ``required`` (which marks the
+    label), ``maxlength``, the choices and the help text; ``own_data`` is for an applicant filling
+    in their own details, whose browser may offer them."""
+    kind = spec["type"]
+    attrs: dict[str, Any] = {"required": True} if spec.get("required") else {}
+    widget: forms.Widget
+    if kind == "date":
+        widget = forms.DateInput(attrs={**attrs, "type": "date"})
+    elif kind in ("number", "amount"):
+        # Not type=number: a browser sends nothing for what it cannot parse, and the applicant
+        # would read "required" instead of what is wrong with the value.
+        widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
+    elif kind == "phone":
+        widget = forms.TextInput(attrs={**attrs, "type": "tel", "inputmode": "tel",
+                                        "autocomplete": "tel" if own_data else "off"})
+    elif kind in ("id_number", "uscc"):
+        widget = forms.TextInput(attrs={**attrs, "maxlength": 18, "autocomplete": "off",
+                                        "spellcheck": "false", "autocapitalize": "characters"})
+    elif kind == "choice":
+        choices = [("", _("——请选择——")), *[(o, o) for o in spec.get("options", [])]]
+        widget = forms.Select(attrs=attrs, choices=choices)
+    elif kind == "address":
+        widget = forms.TextInput(attrs={
+            **attrs, "maxlength": spec.get("max_length") or DEFAULT_MAX_LENGTH["address"],
+            "autocomplete": "street-address" if own_data else "off"})
+    else:
+        limit = spec.get("max_length") or DEFAULT_MAX_LENGTH["text"]
+        widget = (forms.Textarea(attrs={**attrs, "rows": 3, "maxlength": limit})
+                  if limit > TEXTAREA_ABOVE else forms.TextInput(attrs={**attrs, "maxlength": limit}))
+    return forms.CharField(label=str(spec["label"]), required=False,
+                           help_text=str(spec.get("help_text") or ""), widget=widget)
+
+
+class ApplicationFieldsForm(forms.Form):
+    """A page's form holding an item's application form: one :func:`spec_field` per spec, named
+    ``<spec_prefix><name>``, after the page's own fields. Render them with
+    ``{% include "cases/_form_fields.html" with fields=form.spec_fields %}``; pass
+    :meth:`form_data` to the service and put its problems back with
+    ``core.forms.add_problems(form, error, form.problem_fields())``."""
+
+    spec_prefix = "form_"
+    own_data = False
+
+    def __init__(self, *args: Any, specs: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.specs = specs
+        for spec in specs:
+            self.fields[self.spec_prefix + spec["name"]] = spec_field(spec, own_data=self.own_data)
+
+    def spec_fields(self) -> list[forms.BoundField]:
+        return [self[self.spec_prefix + spec["name"]] for spec in self.specs]
+
+    def form_data(self) -> dict[str, Any]:
+        """The collected values keyed by the spec's name, for ``form_validate`` (after
+        ``is_valid()``, which these fields always pass)."""
+        return {spec["name"]: self.cleaned_data.get(self.spec_prefix + spec["name"], "")
+                for spec in self.specs}
+
+    def problem_fields(self) -> dict[str, str]:
+        """The service's names of these fields (``form.<name>``) and theirs here."""
+        return {f"form.{spec['name']}": self.spec_prefix + spec["name"] for spec in self.specs}
