@@ -1,7 +1,7 @@
 """Application form definitions (申请表) in the Django admin.
 
 The bureau edits a form as JSON; the form checks it with the same rules the service applies
-(``tongban.cases.forms.form_definition_check``) and shows each problem with its place, and saving
+(``form_definitions.form_definition_check``) and shows each problem with its place, and saving
 goes through ``form_definition_save``. Saved versions never change: saving an existing version's
 page stores the edited fields as the item's next version.
 """
@@ -17,14 +17,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from tongban.cases.forms import (
+from tongban.core.errors import AccessDenied, RuleViolation
+
+from .form_definitions import (
     FIELD_TYPES,
     form_definition_check,
     form_definition_deactivate,
     form_definition_save,
 )
-from tongban.core.errors import AccessDenied, RuleViolation
-
 from .models import FormDefinition
 
 FIELDS_HELP = _(

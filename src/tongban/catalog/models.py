@@ -321,7 +321,7 @@ class FormDefinition(models.Model):
     """The application form (申请表) of an item as data: a list of typed fields.
 
     Versioned like the guide: a saved version never changes; editing saves the next version and
-    makes it the active one (``tongban.cases.forms.form_definition_save`` checks and writes it).
+    makes it the active one (``catalog.form_definitions.form_definition_save`` checks and writes it).
     Items without an active definition use the default form. A case records the id and version
     of the definition it was filled under in ``Case.form_data["_form"]``.
     """

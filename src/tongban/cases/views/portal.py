@@ -41,9 +41,10 @@ from tongban.cases.notifications.models import Notification
 from tongban.catalog.models import Commitment, Item, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.forms import add_problems
 
 from .. import drafts, policies, selectors, services
-from ..forms import FORM_KEY, form_fields
+from ..forms import FORM_KEY, ApplicationFieldsForm, form_fields
 from ..materials import case_material_add, outstanding_promises, size_text
 from ..models import ApplicantKind, Case, CaseMaterial, Channel, DeadlineState, Notice, Status
 
@@ -82,21 +83,20 @@ def _case_url(case: Case, name: str = "cases:my_case") -> str:
 
 # --- the application form ----------------------------------------------------------------------
 
-class ApplicationForm(forms.Form):
-    """The item's application form, generated from its field specs (``cases.forms``), plus —
-    for a citizen starting an application — the optional 代他人办理 part.
+class ApplicationForm(ApplicationFieldsForm):
+    """The item's application form (``cases.forms``: fields ``f_<name>``), plus — for a citizen
+    starting an application — the optional 代他人办理 part.
 
     Django checks nothing here: every value goes to ``form_validate`` through the service,
-    whose problems are attached to these fields (``add_problems``). The specs only choose the
-    input types, ``required``, ``inputmode`` and help text.
+    whose problems are attached to these fields (``add_problems``).
     """
+
+    spec_prefix = FIELD_PREFIX
+    own_data = True
 
     def __init__(self, *args: Any, specs: list[dict[str, Any]], agent_part: bool = False,
                  **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.specs = specs
-        for spec in specs:
-            self.fields[FIELD_PREFIX + spec["name"]] = _field(spec)
+        super().__init__(*args, specs=specs, **kwargs)
         self.agent_part = agent_part
         if agent_part:
             self.fields["as_agent"] = forms.BooleanField(
@@ -119,53 +119,12 @@ class ApplicationForm(forms.Form):
                 help_text=_("写明委托人、受托人、委托事项和权限；受理时须出示授权委托书原件"),
                 widget=forms.Textarea(attrs={"rows": 3}))
 
-    def spec_fields(self) -> list[forms.BoundField]:
-        return [self[FIELD_PREFIX + spec["name"]] for spec in self.specs]
-
     def agent_fields(self) -> list[forms.BoundField]:
         names = ("principal_name", "principal_id_number", "principal_phone", "authorization")
         return [self[name] for name in names] if self.agent_part else []
 
-    def form_data(self) -> dict[str, Any]:
-        """The raw values, keyed by the spec's field name, for ``form_validate``."""
-        return {spec["name"]: self.data.get(FIELD_PREFIX + spec["name"], "")
-                for spec in self.specs}
-
     def wants_agent(self) -> bool:
         return self.agent_part and self.data.get("as_agent") in ("on", "true", "1")
-
-
-def _field(spec: dict[str, Any]) -> forms.Field:
-    kind = spec["type"]
-    attrs: dict[str, Any] = {}
-    if spec.get("required"):
-        attrs["required"] = True
-    widget: forms.Widget
-    if kind == "date":
-        widget = forms.DateInput(attrs={**attrs, "type": "date"})
-    elif kind == "number":
-        widget = forms.NumberInput(attrs={**attrs, "inputmode": "decimal", "step": "any",
-                                          **{k: spec[k] for k in ("min", "max") if k in spec}})
-    elif kind == "amount":
-        widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
-    elif kind == "phone":
-        widget = forms.TextInput(attrs={**attrs, "type": "tel", "inputmode": "tel",
-                                        "autocomplete": "tel"})
-    elif kind in ("id_number", "uscc"):
-        widget = forms.TextInput(attrs={**attrs, "maxlength": 18, "autocomplete": "off",
-                                        "spellcheck": "false", "autocapitalize": "characters"})
-    elif kind == "choice":
-        choices = [("", _("——请选择——")), *[(o, o) for o in spec.get("options", [])]]
-        widget = forms.Select(attrs=attrs, choices=choices)
-    elif kind == "address":
-        widget = forms.TextInput(attrs={**attrs, "autocomplete": "street-address",
-                                        "maxlength": spec.get("max_length", 200)})
-    elif spec.get("max_length", 500) > 100:
-        widget = forms.Textarea(attrs={**attrs, "rows": 3, "maxlength": spec.get("max_length", 500)})
-    else:
-        widget = forms.TextInput(attrs={**attrs, "maxlength": spec["max_length"]})
-    return forms.CharField(label=spec["label"], required=False, help_text=spec.get("help_text", ""),
-                           widget=widget)
 
 
 def _prefill(user: Any, specs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -190,17 +149,11 @@ def _prefill(user: Any, specs: list[dict[str, Any]]) -> dict[str, Any]:
     return initial
 
 
-def _problems_to_form(form: ApplicationForm, problems: list[Problem], *, agent: bool) -> None:
-    form.is_valid()  # nothing is checked here; it only readies the form for errors
-    for problem in problems:
-        name = problem.field
-        if name.startswith("form."):
-            name = FIELD_PREFIX + name.removeprefix("form.")
-        elif agent and name.startswith("applicant."):
-            name = "principal_" + name.removeprefix("applicant.")
-        elif name == "agent.authorization":
-            name = "authorization"
-        form.add_error(name if name in form.fields else None, str(problem.message))
+def _problems_to_form(form: ApplicationForm, problems: RuleViolation, *, agent: bool) -> None:
+    # With an agent, the applicant the service names is the principal entered on this form.
+    party = {f"applicant.{n}": f"principal_{n}" for n in ("kind", "name", "id_number", "phone")}
+    add_problems(form, problems, {**form.problem_fields(), **(party if agent else {}),
+                                  "agent.authorization": "authorization"})
 
 
 def _applicant(user: Any) -> services.ApplicantData:
@@ -252,6 +205,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
     context: dict[str, Any] = {"item": item, "version": version, "party": _party(me), "step": 1}
     if request.method == "POST":
         form = ApplicationForm(request.POST, specs=specs, agent_part=agent_part)
+        form.is_valid()  # collects the values; the service checks them
         key = (request.POST.get("idempotency_key") or "").strip() or _new_key()
         agent = None
         applicant = _applicant(me)
@@ -269,7 +223,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
                                         applicant=applicant, agent=agent,
                                         form_data=form.form_data(), idempotency_key=key)
         except RuleViolation as error:
-            _problems_to_form(form, error.problems, agent=agent is not None)
+            _problems_to_form(form, error, agent=agent is not None)
         except AccessDenied as error:
             raise PermissionDenied(str(error)) from error
         else:
@@ -303,11 +257,12 @@ def draft_form(request: HttpRequest, ref: str) -> HttpResponse:
     specs = form_fields(case.item_version)
     if request.method == "POST":
         form = ApplicationForm(request.POST, specs=specs)
+        form.is_valid()  # collects the values; the service checks them
         try:
             drafts.case_draft_update(actor=request.user, case=case, form_data=form.form_data(),
                                      expected_version=_int(request.POST.get("version")))
         except RuleViolation as error:
-            _problems_to_form(form, error.problems, agent=False)
+            _problems_to_form(form, error, agent=False)
         except AccessDenied as error:
             raise PermissionDenied(str(error)) from error
         else:

@@ -42,7 +42,7 @@ from tongban.organizations.models import Window
 
 from .. import materials as case_materials
 from .. import selectors, services
-from ..forms import form_fields
+from ..forms import ApplicationFieldsForm, form_fields
 from ..models import ApplicantKind, Case, CaseMaterial, Channel, Delivery, Notice, Status
 
 CLERK = "clerk"
@@ -63,11 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # --- intake: who applies, the application form --------------------------------------------------
 
-INPUT_TYPES = {"date": "date", "phone": "tel"}
-NUMERIC = {"number", "amount"}
-
-
-class IntakeForm(forms.Form):
+class IntakeForm(ApplicationFieldsForm):
     """The applicant (or agent) and the item's application form (fields ``form_<name>``).
 
     Fields are not required here: the case service checks everything and names the field."""
@@ -89,64 +85,18 @@ class IntakeForm(forms.Form):
         help_text=_("如：委托书一份，委托事项及期限；已核验受托人身份证原件"))
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
-    def __init__(self, *args: Any, specs: list[dict[str, Any]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.specs = specs
-        for spec in specs:
-            self.fields[f"form_{spec['name']}"] = self._field(spec)
-
-    @staticmethod
-    def _field(spec: dict[str, Any]) -> forms.Field:
-        attrs: dict[str, str] = {}
-        if spec.get("required"):
-            attrs["required"] = "required"
-        kind = spec["type"]
-        common = {"label": spec["label"], "required": False, "help_text": spec.get("help_text", "")}
-        if kind == "choice":
-            choices = [("", _("请选择"))] + [(o, o) for o in spec.get("options", [])]
-            return forms.ChoiceField(choices=choices, widget=forms.Select(attrs=attrs), **common)
-        if kind in INPUT_TYPES:
-            attrs["type"] = INPUT_TYPES[kind]
-        if kind in NUMERIC:
-            attrs["inputmode"] = "decimal"
-        if kind in ("id_number", "uscc"):
-            attrs["autocomplete"] = "off"
-            attrs["spellcheck"] = "false"
-        if kind == "text" and (spec.get("max_length") or 500) > 200:
-            return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
-        return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
-
-    def describe(self) -> None:
-        """Tie each input to its help text and error message (aria-describedby)."""
-        for name, f in self.fields.items():
-            ids = [f"id_{name}-error"] if name in self.errors else []
-            if f.help_text:
-                ids.append(f"id_{name}-help")
-            if ids:
-                f.widget.attrs["aria-describedby"] = " ".join(ids)
-            if name in self.errors:
-                f.widget.attrs["aria-invalid"] = "true"
-
     def applicant_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in ("applicant_name", "applicant_id_number", "applicant_phone")]
 
     def agent_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in ("agent_name", "agent_id_number", "authorization")]
 
-    def item_fields(self) -> list[forms.BoundField]:
-        return [self[f"form_{s['name']}"] for s in self.specs]
 
-    def form_data(self) -> dict[str, Any]:
-        return {s["name"]: self.cleaned_data.get(f"form_{s['name']}", "") for s in self.specs}
-
-
-def _intake_field_map(specs: list[dict[str, Any]]) -> dict[str, str]:
-    mapping = {"applicant.kind": "applicant_kind", "applicant.name": "applicant_name",
-               "applicant.id_number": "applicant_id_number", "applicant.phone": "applicant_phone",
-               "agent.name": "agent_name", "agent.id_number": "agent_id_number",
-               "agent.authorization": "authorization"}
-    mapping.update({f"form.{s['name']}": f"form_{s['name']}" for s in specs})
-    return mapping
+def _intake_field_map(form: IntakeForm) -> dict[str, str]:
+    return {"applicant.kind": "applicant_kind", "applicant.name": "applicant_name",
+            "applicant.id_number": "applicant_id_number", "applicant.phone": "applicant_phone",
+            "agent.name": "agent_name", "agent.id_number": "agent_id_number",
+            "agent.authorization": "authorization", **form.problem_fields()}
 
 
 def _published_item(code: str) -> Item:
@@ -179,14 +129,13 @@ def intake(request: HttpRequest, code: str) -> HttpResponse:
                     agent=agent, form_data=form.form_data(), hall=_actor(request).hall,
                     idempotency_key=d["idempotency_key"])
             except RuleViolation as exc:
-                add_problems(form, exc, _intake_field_map(specs))
+                add_problems(form, exc, _intake_field_map(form))
             except AccessDenied as exc:
                 raise _forbidden(exc) from exc
             else:
                 return HttpResponseRedirect(reverse("cases:window_case", args=[case.pk]))
     else:
         form = IntakeForm(specs=specs, initial={"idempotency_key": uuid.uuid4().hex})
-    form.describe()
     response = render(request, "cases/window/intake.html", {
         "item": item, "version": version, "form": form,
         "materials": version.materials.all(),

@@ -35,7 +35,7 @@ from tongban.core.forms import add_problems
 
 from .. import selectors, services
 from .. import workbench_selectors as bench
-from ..forms import form_fields
+from ..forms import ApplicationFieldsForm, form_fields
 from ..materials import case_material_add
 from ..models import ApplicantKind, Channel, Delivery, HaltGround, SpecialProcedure, Status
 from ..services import ACTION_LABELS, CaseConflict
@@ -578,7 +578,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
         "labels": bench.DEADLINE_LABELS, "here": request.get_full_path()})
 
 
-class ReceiveForm(Form):
+class ReceiveForm(Form, ApplicationFieldsForm):
     """A walk-in resident's application at the street/town centre: who applies, the item's own
     form (fields ``form.<name>``) and one file per material (``material.<id>``)."""
 
@@ -589,39 +589,18 @@ class ReceiveForm(Form):
                                           error_messages={"required": _("须填写申请人公民身份号码")})
     applicant_phone = forms.CharField(label=_("申请人手机号码"), max_length=20, required=False)
 
+    spec_prefix = "form."
+
     def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.specs = form_fields(item.current)
-        for spec in self.specs:
-            self.fields[f"form.{spec['name']}"] = _spec_field(spec)
+        super().__init__(*args, specs=form_fields(item.current), **kwargs)
         self.materials = list(item.current.materials.all()) if item.current else []
         for m in self.materials:
             self.fields[f"material.{m.pk}"] = forms.FileField(
                 label=m.name, required=False,
                 help_text=f"{m.get_necessity_display()}" + (f"；{m.notes}" if m.notes else ""))
 
-    def form_data(self) -> dict[str, Any]:
-        return {spec["name"]: self.cleaned_data.get(f"form.{spec['name']}", "")
-                for spec in self.specs}
-
-
-def _spec_field(spec: dict[str, Any]) -> forms.Field:
-    """A form field for one field spec; the values are checked by ``form_validate`` in
-    ``case_create`` (the page only collects them)."""
-    label, help_text = str(spec.get("label", spec["name"])), str(spec.get("help_text") or "")
-    kind = spec.get("type")
-    if kind == "choice":
-        return forms.ChoiceField(label=label, help_text=help_text, required=False,
-                                 choices=[("", _("请选择"))] + [(o, o) for o in spec.get("options", [])])
-    attrs: dict[str, str] = {}
-    if kind == "date":
-        attrs["type"] = "date"
-    elif kind in ("number", "amount"):
-        attrs["inputmode"] = "decimal"
-    elif kind == "phone":
-        attrs.update(inputmode="tel", autocomplete="off")
-    return forms.CharField(label=label, help_text=help_text, required=False,
-                           widget=forms.TextInput(attrs=attrs))
+    def party_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in ("applicant_name", "applicant_id_number", "applicant_phone")]
 
 
 PARTY_FIELDS = {"applicant.name": "applicant_name", "applicant.id_number": "applicant_id_number",
@@ -672,7 +651,7 @@ def proxy_receive(request: HttpRequest) -> HttpResponse:
     except AccessDenied as exc:
         raise PermissionDenied(str(exc)) from exc
     except RuleViolation as exc:
-        add_problems(form, exc, PARTY_FIELDS)
+        add_problems(form, exc, {**PARTY_FIELDS, **form.problem_fields()})
         return render(request, "cases/workbench/proxy_receive.html",
                       {"form": form, "item": item}, status=422)
     case.refresh_from_db()

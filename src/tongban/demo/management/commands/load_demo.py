@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from tongban.accounts import services as account_services
 from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
-from tongban.cases.forms import form_definition_save
+from tongban.catalog.form_definitions import form_definition_save
 from tongban.catalog.models import Item
 from tongban.demo.inspections import load_demo_inspections
 from tongban.demo.queues import load_demo_categories
