@@ -95,9 +95,6 @@ def _deny() -> AccessDenied:
     return AccessDenied(_("您无权对该办件执行此操作"))
 
 
-def _now() -> dt.datetime:
-    return timezone.now()
-
 
 # --- the core of every transition -------------------------------------------------------------
 
@@ -139,7 +136,7 @@ def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str
     seq = case.event_count
     user = actor if getattr(actor, "pk", None) else None
     event = CaseEvent(
-        case=case, seq=seq, at=at or _now(), actor=user, actor_name=str(actor) if actor else "",
+        case=case, seq=seq, at=at or timezone.now(), actor=user, actor_name=str(actor) if actor else "",
         action=action, from_status=from_status, to_status=case.status, reason=reason,
         data=data or {})
     prepared.insert(event)
@@ -188,7 +185,7 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
         return
     version = case.item_version
     if stops is None:
-        stops = [Stop(s.started_at, s.ended_at or (now or _now()))
+        stops = [Stop(s.started_at, s.ended_at or (now or timezone.now()))
                  for s in case.clock_stops.all()]
     result = compute_deadline(
         start=case.accepted_at, category=version.commitment, limit=version.committed_limit,
@@ -206,7 +203,7 @@ def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notic
     once = kind in {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION}
     count = 1 if once else case.notices.filter(kind=kind).count() + 1
     notice = Notice(
-        case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=_now(),
+        case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=timezone.now(),
         issued_by=actor if getattr(actor, "pk", None) else None, body=body)
     prepared.insert(notice)
     return notice
@@ -465,7 +462,7 @@ def case_submit(*, actor: Any, case: Case, expected_version: int | None = None) 
         if case.status == S.SUBMITTED and case.submitted_at is not None:
             return case  # a repeated submission (same request retried): same answer
         _check(case, "submit")
-    at = _now()
+    at = timezone.now()
     case.number = _next_number(case, at)
     case.submitted_at = at
     event = _move(case, "submit", actor=actor, fields=["number", "submitted_at"], at=at)
@@ -507,7 +504,7 @@ def case_material_promise(*, actor: Any, case: Case, material: Material, promise
     problems = []
     if not promise.strip():
         problems.append(Problem("promise", _("容缺须有书面承诺")))
-    if not isinstance(promised_by, dt.date) or promised_by < _now().astimezone(SHANGHAI).date():
+    if not isinstance(promised_by, dt.date) or promised_by < timezone.now().astimezone(SHANGHAI).date():
         problems.append(Problem("promised_by", _("承诺补交日期不能早于今天")))
     if case.materials.filter(material=material, superseded=False,
                              state=CaseMaterial.State.SUPPLIED).exists():
@@ -629,7 +626,7 @@ def _request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementIte
     if problems:
         raise RuleViolation(problems)
     _check_one_time(case, items)
-    at = _now()
+    at = timezone.now()
     if case.accepted_at is not None:
         ClockStop.objects.create(case=case, kind=ClockStop.Kind.SUPPLEMENT, started_at=at,
                                  reason=note or str(_("受理后补正")))
@@ -650,7 +647,7 @@ def case_supply(*, actor: Any, case: Case, expected_version: int | None = None) 
         raise _deny()
     _check(case, "supply")
     notice = case.notices.filter(kind=Notice.Kind.SUPPLEMENT, resolved_at=None).last()
-    at = _now()
+    at = timezone.now()
     if notice is not None:
         since = notice.issued_at
         supplied = set(case.materials.filter(uploaded_at__gte=since, superseded=False)
@@ -693,7 +690,7 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     if missing:
         raise RuleViolation([Problem("materials", _(
             "材料不齐全，不能受理；请一次性告知补正：%(names)s") % {"names": "、".join(missing)})])
-    at = _now()
+    at = timezone.now()
     case.accepted_at = at
     if hall is not None:
         case.hall = hall
@@ -859,7 +856,7 @@ def case_step(*, actor: Any, task: StepTask, action: str, reason: str = "",
     task = _check_task(actor, case, task, action)
     definition = workflows.definition_of(case)
     step = definition.step(task.step_key)
-    at = _now()
+    at = timezone.now()
     if action == "deny":
         _require_reason(reason)
         if not step.decides:
@@ -927,7 +924,7 @@ def case_suspend(*, actor: Any, task: StepTask, procedure: str, reason: str,
             "须书面告知特别程序所需时间：填写1至%(n)s个工作日") % {"n": MAX_PROCEDURE_WORKING_DAYS}))
     if problems:
         raise RuleViolation(problems)
-    at = _now()
+    at = timezone.now()
     ClockStop.objects.create(case=case, kind=ClockStop.Kind.SPECIAL_PROCEDURE, procedure=procedure,
                              reason=reason, started_at=at,
                              expected_working_days=expected_working_days)
@@ -958,7 +955,7 @@ def case_halt(*, actor: Any, case: Case, ground: str, reason: str,
         problems.append(Problem("reason", _("须填写中止理由")))
     if problems:
         raise RuleViolation(problems)
-    at = _now()
+    at = timezone.now()
     ClockStop.objects.create(case=case, kind=ClockStop.Kind.SUSPENSION, ground=ground,
                              reason=reason, started_at=at)
     notice = _notice(case, Notice.Kind.HALT, actor=actor, body={"ground": ground, "reason": reason})
@@ -974,7 +971,7 @@ def case_resume(*, actor: Any, case: Case, expected_version: int | None = None) 
     _check(case, "resume")
     if not (policies.is_department_staff(actor, case) or policies.can_terminate(actor, case)):
         raise _deny()
-    at = _now()
+    at = timezone.now()
     _end_stops(case, at, kinds=[ClockStop.Kind.SPECIAL_PROCEDURE, ClockStop.Kind.SUSPENSION])
     refresh_due(case)
     event = _move(case, "resume", actor=actor, at=at, fields=["due_at", "due_provisional"])
@@ -1019,7 +1016,7 @@ def case_request_extension(*, actor: Any, task: StepTask, working_days: int, rea
     if used + working_days > limit:
         raise RuleViolation([Problem("working_days", _("延期合计不得超过%(n)s个工作日") % {"n": limit})])
     extension = Extension.objects.create(case=case, working_days=working_days, reason=reason,
-                                         requested_by=actor, requested_at=_now())
+                                         requested_by=actor, requested_at=timezone.now())
     event = _move(case, "request_extension", actor=actor, reason=reason,
                   data={"working_days": working_days, "extension": extension.pk})
     _after_commit(event)
@@ -1037,7 +1034,7 @@ def case_decide_extension(*, actor: Any, extension: Extension, approve: bool, no
     if extension.state != Extension.State.REQUESTED:
         raise _conflict(_("该延期申请已处理"))
     _check(case, "extend")
-    at = _now()
+    at = timezone.now()
     extension.state = Extension.State.APPROVED if approve else Extension.State.REJECTED
     extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
     extension.save()
@@ -1073,7 +1070,7 @@ def case_deliver(*, actor: Any, case: Case, delivery: str, expected_version: int
         if owed:
             raise RuleViolation([Problem("materials", _(
                 "容缺承诺的材料尚未补交：%(names)s；补交后方可送达办理结果") % {"names": "、".join(owed)})])
-    at = _now()
+    at = timezone.now()
     case.delivery, case.delivered_at = delivery, at
     event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
                   data={"delivery": delivery})
@@ -1090,7 +1087,7 @@ def case_withdraw(*, actor: Any, case: Case, reason: str = "",
     case = _lock(case, expected_version)
     if not policies.is_applicant_side(actor, case):
         raise _deny()
-    at = _now()
+    at = timezone.now()
     workflows.tasks_cancel(case, at=at)
     ClockStop.objects.filter(case=case, ended_at=None).update(ended_at=at)
     case.closed_reason = reason
@@ -1108,7 +1105,7 @@ def case_terminate(*, actor: Any, case: Case, reason: str,
     if not policies.can_terminate(actor, case):
         raise _deny()
     _require_reason(reason)
-    at = _now()
+    at = timezone.now()
     workflows.tasks_cancel(case, at=at)
     ClockStop.objects.filter(case=case, ended_at=None).update(ended_at=at)
     case.closed_reason = reason
@@ -1144,7 +1141,7 @@ def case_record_visit(*, actor: Any, case: Case, purpose: str, window: Any = Non
     _check(case, "record_visit")
     if not purpose.strip():
         raise RuleViolation([Problem("purpose", _("须填写跑动事由"))])
-    visit = _visit(case, actor=actor, purpose=purpose, hall=case.hall, window=window, at=_now())
+    visit = _visit(case, actor=actor, purpose=purpose, hall=case.hall, window=window, at=timezone.now())
     _event(case, actor=actor, action="record_visit", from_status=case.status,
            data={"visits": case.visits, "excess": case.excess_visits})
     return visit
