@@ -15,14 +15,13 @@ case; they live by use case:
   (``case_accept_by_law``, ``cases_accept_by_law``, ``received_at``, ``answer_due``).
 - ``window``: what a clerk does at a window and a proxy agent at the desk, each in one
   transaction with its visit: ``case_window_accept``, ``case_window_supplement``,
-  ``case_window_refuse``, ``case_proxy_receive``.
+  ``case_window_refuse``, ``case_proxy_receive``; ``at_window`` says when an answer at intake
+  is given at a window (the pages and the API pick these use cases by it).
 - ``handling``: ``case_step`` on the workflow's open steps, and the decision.
 - ``procedures``: ``case_suspend`` (特别程序), ``case_halt`` (中止), ``case_resume``,
   ``case_request_extension``, ``case_decide_extension``.
 - ``closing``: ``case_deliver``, ``case_withdraw``, ``case_terminate``.
 - ``visits``: ``case_record_visit``, ``allowed_visits``.
-- ``deadlines``: the periodic sweep (``cases_sweep``, ``deadlines_sweep``) and the recompute
-  after a calendar change (``deadlines_recompute``), which ``cases.tasks`` merely call.
 """
 
 from .acceptance import (
@@ -57,14 +56,53 @@ from .procedures import (
 from .supplement import SupplementItem, case_request_supplement, case_supply
 from .transitions import ACTION_LABELS, FINAL, TRANSITIONS, CaseConflict, refresh_due
 from .visits import allowed_visits, case_record_visit
+from .window import (
+    at_window,
+    case_proxy_receive,
+    case_window_accept,
+    case_window_refuse,
+    case_window_supplement,
+)
 
 __all__ = [
-    "ACCEPT_BY_LAW_WORKING_DAYS", "ACTION_LABELS", "FINAL", "MAX_PROCEDURE_WORKING_DAYS",
-    "TRANSITIONS", "AgentData", "ApplicantData", "CaseConflict", "SupplementItem",
-    "allowed_visits", "answer_due", "case_accept", "case_accept_by_law",
-    "case_create", "case_data_access_record", "case_decide_extension", "case_deliver", "case_halt",
-    "case_material_promise", "case_pre_review", "case_record_visit", "case_refuse",
-    "case_request_extension", "case_request_supplement", "case_resume", "case_step",
-    "case_submit", "case_supply", "case_suspend", "case_terminate", "case_withdraw",
-    "cases_accept_by_law", "missing_materials", "received_at", "refresh_due",
+    "ACCEPT_BY_LAW_WORKING_DAYS",
+    "ACTION_LABELS",
+    "FINAL",
+    "MAX_PROCEDURE_WORKING_DAYS",
+    "TRANSITIONS",
+    "AgentData",
+    "ApplicantData",
+    "CaseConflict",
+    "SupplementItem",
+    "allowed_visits",
+    "answer_due",
+    "at_window",
+    "case_accept",
+    "case_accept_by_law",
+    "case_create",
+    "case_data_access_record",
+    "case_decide_extension",
+    "case_deliver",
+    "case_halt",
+    "case_material_promise",
+    "case_pre_review",
+    "case_proxy_receive",
+    "case_record_visit",
+    "case_refuse",
+    "case_request_extension",
+    "case_request_supplement",
+    "case_resume",
+    "case_step",
+    "case_submit",
+    "case_supply",
+    "case_suspend",
+    "case_terminate",
+    "case_window_accept",
+    "case_window_refuse",
+    "case_window_supplement",
+    "case_withdraw",
+    "cases_accept_by_law",
+    "missing_materials",
+    "received_at",
+    "refresh_due",
 ]
