@@ -20,8 +20,7 @@ from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel, Status
 from tongban.cases.notifications.models import Notification
 from tongban.cases.notifications.sms import MemorySmsBackend
-from tongban.cases.services import ApplicantData
-from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.services import ApplicantData, deadlines_sweep
 from tongban.cases.workflows.models import StepTask
 from tongban.cases.workflows.services import task_claim
 from tongban.clock import selectors as clock

@@ -18,8 +18,7 @@ from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel
 from tongban.cases.notifications.models import Notification
 from tongban.cases.selectors import case_deadline_state
-from tongban.cases.services import ApplicantData
-from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.services import ApplicantData, deadlines_sweep
 from tongban.cases.workflows.models import StepTask
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours

@@ -22,6 +22,8 @@ case; they live by use case:
   ``case_request_extension``, ``case_decide_extension``.
 - ``closing``: ``case_deliver``, ``case_withdraw``, ``case_terminate``.
 - ``visits``: ``case_record_visit``, ``allowed_visits``.
+- ``deadlines``: the periodic sweep (``cases_sweep``, ``deadlines_sweep``) and the recompute
+  after a calendar change (``deadlines_recompute``), which ``cases.tasks`` merely call.
 """
 
 from .acceptance import (
@@ -34,6 +36,7 @@ from .acceptance import (
     received_at,
 )
 from .closing import case_deliver, case_terminate, case_withdraw
+from .deadlines import cases_sweep, deadlines_recompute, deadlines_sweep
 from .handling import case_step
 from .intake import (
     AgentData,
@@ -102,6 +105,9 @@ __all__ = [
     "case_window_supplement",
     "case_withdraw",
     "cases_accept_by_law",
+    "cases_sweep",
+    "deadlines_recompute",
+    "deadlines_sweep",
     "missing_materials",
     "received_at",
     "refresh_due",
