@@ -19,13 +19,7 @@ from tongban.core.errors import Problem, RuleViolation
 
 from .. import findings, policies
 from ..findings import Finding
-from ..models import (
-    Case,
-    CaseEvent,
-    Channel,
-    Delivery,
-    Notice,
-)
+from ..models import Case, CaseEvent, Channel, Delivery, Notice
 from .handling import _decide
 from .intake import missing_materials
 from .transitions import (

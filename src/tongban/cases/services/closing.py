@@ -12,19 +12,8 @@ from tongban.cases.workflows import services as workflows
 from tongban.core.errors import Problem, RuleViolation
 
 from .. import policies
-from ..models import (
-    Case,
-    ClockStop,
-    Delivery,
-)
-from .transitions import (
-    S,
-    _after_commit,
-    _deny,
-    _lock,
-    _move,
-    _require_reason,
-)
+from ..models import Case, ClockStop, Delivery
+from .transitions import S, _after_commit, _deny, _lock, _move, _require_reason
 from .visits import _visit
 
 

@@ -14,20 +14,8 @@ from tongban.cases.workflows.definition import END
 from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import Problem, RuleViolation
 
-from ..models import (
-    Case,
-    CaseEvent,
-    Notice,
-)
-from .transitions import (
-    _after_commit,
-    _check,
-    _check_task,
-    _lock,
-    _move,
-    _notice,
-    _require_reason,
-)
+from ..models import Case, CaseEvent, Notice
+from .transitions import _after_commit, _check, _check_task, _lock, _move, _notice, _require_reason
 
 
 @transaction.atomic

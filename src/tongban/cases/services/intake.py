@@ -25,23 +25,8 @@ from tongban.core.errors import Problem, RuleViolation
 from tongban.organizations.models import Department
 
 from .. import policies
-from ..models import (
-    ApplicantKind,
-    Case,
-    CaseCounter,
-    CaseMaterial,
-    Channel,
-)
-from .transitions import (
-    S,
-    _after_commit,
-    _check,
-    _conflict,
-    _deny,
-    _event,
-    _lock,
-    _move,
-)
+from ..models import ApplicantKind, Case, CaseCounter, CaseMaterial, Channel
+from .transitions import S, _after_commit, _check, _conflict, _deny, _event, _lock, _move
 
 # --- reading personal data ---------------------------------------------------------------------
 

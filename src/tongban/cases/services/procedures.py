@@ -16,14 +16,7 @@ from tongban.clock import selectors as clock
 from tongban.core.errors import Problem, RuleViolation
 
 from .. import policies
-from ..models import (
-    Case,
-    ClockStop,
-    Extension,
-    HaltGround,
-    Notice,
-    SpecialProcedure,
-)
+from ..models import Case, ClockStop, Extension, HaltGround, Notice, SpecialProcedure
 from .transitions import (
     _after_commit,
     _check,

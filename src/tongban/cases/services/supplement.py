@@ -17,23 +17,9 @@ from tongban.core.errors import Problem, RuleViolation, inside_callers_transacti
 
 from .. import findings, policies
 from ..findings import Finding
-from ..models import (
-    Case,
-    ClockStop,
-    Notice,
-)
+from ..models import Case, ClockStop, Notice
 from .procedures import _end_stops
-from .transitions import (
-    S,
-    _after_commit,
-    _check,
-    _check_task,
-    _deny,
-    _lock,
-    _move,
-    _notice,
-    refresh_due,
-)
+from .transitions import S, _after_commit, _check, _check_task, _deny, _lock, _move, _notice, refresh_due
 
 
 @dataclass

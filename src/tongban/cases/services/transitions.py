@@ -25,12 +25,7 @@ from tongban.clock.deadline import Stop, compute_deadline
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
-from ..models import (
-    Case,
-    CaseEvent,
-    Notice,
-    Status,
-)
+from ..models import Case, CaseEvent, Notice, Status
 
 S = Status
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
@@ -194,7 +189,9 @@ def _after_commit(event: CaseEvent) -> None:
 
     enqueue_after_commit(send_case_event, event.pk)
 
+
 def _check_task(actor: Any, case: Case, task: StepTask, action: str) -> StepTask:
+    """The open step ``task`` of ``case``, locked, if ``actor`` may take ``action`` on it."""
     task = _LOCKED_TASK.get(task.pk)
     if task.case_id != case.pk:
         raise RuleViolation([Problem("task", _("任务不属于该办件"))])

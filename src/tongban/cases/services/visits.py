@@ -12,17 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from tongban.core.errors import Problem, RuleViolation
 
 from .. import policies
-from ..models import (
-    Case,
-    Channel,
-    Visit,
-)
-from .transitions import (
-    _check,
-    _deny,
-    _event,
-    _lock,
-)
+from ..models import Case, Channel, Visit
+from .transitions import _check, _deny, _event, _lock
 
 
 def _visit(case: Case, *, actor: Any, purpose: str, hall: Any, window: Any, at: dt.datetime) -> Visit:
