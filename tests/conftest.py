@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,27 @@ def make_user(username: str, role: str, **extra: object) -> User:
     user = User.objects.create_user(username=username, password="secret-pass-123", role=role,
                                     real_name=extra.pop("real_name", username), **extra)
     return user
+
+
+Freeze = Callable[[datetime], None]
+
+
+@pytest.fixture
+def freeze(time_machine: Any) -> Iterator[Freeze]:
+    """``freeze(instant)``: from then on every clock of the process (``timezone.now()`` in the
+    services, the audit log, the upload times) reads ``instant`` and stands still until the
+    next call or the end of the test (time-machine)."""
+    from tongban.cases.workflows import services as workflows
+
+    def to(instant: datetime) -> None:
+        time_machine.move_to(instant, tick=False)
+
+    # Parsed workflow definitions are kept by (id, created_at); under a frozen clock two tests
+    # can create different definitions with the same id (SQLite reuses rolled-back ids) at the
+    # same instant.
+    workflows._parsed.clear()
+    yield to
+    workflows._parsed.clear()
 
 
 @pytest.fixture

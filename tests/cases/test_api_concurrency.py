@@ -10,6 +10,7 @@ WAL journal, IMMEDIATE transactions and a busy timeout.
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import threading
 import time
@@ -32,6 +33,7 @@ from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
 from tongban.cases.models import Case, CaseEvent, ClockStop, Notice
+from tongban.cases.services import intake, transitions
 from tongban.cases.workflows.models import StepTask
 
 # How long the winner holds the case's lock: long enough that the other request is surely
@@ -92,14 +94,17 @@ def at_once(*calls: Callable[[], Any]) -> list[Any]:
 @pytest.fixture
 def slow_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoever gets the case's lock first keeps it a while, inside its transaction."""
-    original = services._lock
+    original = transitions._lock
 
     def held(case: Any, expected_version: int | None) -> Case:
         locked = original(case, expected_version)
         time.sleep(HOLD_SECONDS)
         return locked
 
-    monkeypatch.setattr(services, "_lock", held)
+    # Every use case module calls the lock it imported from ``transitions``.
+    for module in vars(services).values():
+        if inspect.ismodule(module) and getattr(module, "_lock", None) is original:
+            monkeypatch.setattr(module, "_lock", held)
 
 
 def submitted_case(people: dict[str, User]) -> dict[str, Any]:
@@ -167,13 +172,13 @@ def test_two_officers_accept_at_once_the_case_is_accepted_once(
 def test_the_same_idempotency_key_at_once_creates_one_case(
     people: dict[str, User], threads_db: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = services._check_party
+    original = intake._check_party
 
     def slow_check(*args: Any) -> Any:  # runs inside the creating transaction
         time.sleep(HOLD_SECONDS)
         return original(*args)
 
-    monkeypatch.setattr(services, "_check_party", slow_check)
+    monkeypatch.setattr(intake, "_check_party", slow_check)
     clients = [ApiClient("zhangsan"), ApiClient("zhangsan")]
     body = {"item": TIME_LIMITED, "channel": "online", "applicant": applicant_body(people["citizen"]),
             "form_data": form()}
@@ -246,10 +251,10 @@ def test_a_transition_and_its_history_commit_together_or_not_at_all(
 
     if fail_at == "history":
         # After the status update, before the history event is written.
-        monkeypatch.setattr(services, "_event", broken)
+        monkeypatch.setattr(transitions, "_event", broken)
     else:
         # After the status update and the history event, with the audit record.
-        monkeypatch.setattr(services, "audit_record", broken)
+        monkeypatch.setattr(transitions, "audit_record", broken)
 
     response = ApiClient("officer").post(f"/cases/{case['id']}/accept")
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.cases.conftest import ON_THE_SPOT, PROXY, SAME_DAY, TIME_LIMITED, form, item, pdf
+from tests.conftest import Freeze
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
@@ -193,7 +194,7 @@ def test_staff_do_not_see_an_unsubmitted_draft(people: dict[str, User]) -> None:
 
 
 def test_resuming_moves_open_steps_by_the_business_time_stopped(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+    people: dict[str, User], freeze: Freeze
 ) -> None:
     from tongban.clock import selectors as clock
     from tongban.clock.deadline import SHANGHAI, business_add
@@ -208,10 +209,10 @@ def test_resuming_moves_open_steps_by_the_business_time_stopped(
     assert review.due_at is not None
     before = review.due_at
 
-    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 11, 30, 10, tzinfo=SHANGHAI))
+    freeze(dt.datetime(2026, 11, 30, 10, tzinfo=SHANGHAI))
     services.case_suspend(actor=officer, task=review, procedure="expert_review", reason="组织专家评审",
                           expected_working_days=1)
-    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
+    freeze(dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
     services.case_resume(actor=head, case=case)
 
     review.refresh_from_db()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import types
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from tests.cases.conftest import (
     item,
     pdf,
 )
+from tests.conftest import Freeze
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services, tasks
@@ -42,12 +42,11 @@ def at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
 
 
-def submitted_case(people: dict[str, User], when: dt.datetime,
-                   monkeypatch: pytest.MonkeyPatch) -> Case:
+def submitted_case(people: dict[str, User], when: dt.datetime, freeze: Freeze) -> Case:
     """An online application (食品经营许可, 3 working days) with every material, submitted at
     ``when`` and not answered."""
     citizen = people["citizen"]
-    monkeypatch.setattr(services, "_now", lambda: when)
+    freeze(when)
     case = services.case_create(
         actor=citizen, item=item(TIME_LIMITED), channel=Channel.ONLINE, form_data=form(),
         applicant=ApplicantData(kind="natural_person", name=citizen.real_name,
@@ -61,11 +60,11 @@ def submitted_case(people: dict[str, User], when: dt.datetime,
 
 
 @pytest.fixture
-def sweep(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> Any:
+def sweep(freeze: Freeze, django_capture_on_commit_callbacks: Any) -> Any:
     """Run the scheduled deadline sweep task as the worker does, at the instant given."""
 
     def run(now: dt.datetime) -> dict[str, int]:
-        monkeypatch.setattr(tasks, "timezone", types.SimpleNamespace(now=lambda: now))
+        freeze(now)
         with django_capture_on_commit_callbacks(execute=True):
             result: dict[str, int] = tasks.sweep_deadlines.call()
         return result
@@ -83,11 +82,11 @@ def page_text(client: Client, user: User, url: str) -> str:
 # --- Art. 32: accepted by law ------------------------------------------------------------------
 
 def test_an_application_unanswered_for_five_working_days_is_accepted_by_law(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any, client: Client
+    people: dict[str, User], freeze: Freeze, sweep: Any, client: Client
 ) -> None:
     # Received Monday 2 March 2026 at 10:00; the five working days end Monday 9 March at close
     # (the weekend in between does not count).
-    case = submitted_case(people, at(2026, 3, 2, 10, 0), monkeypatch)
+    case = submitted_case(people, at(2026, 3, 2, 10, 0), freeze)
     assert sweep(at(2026, 3, 9, 17, 29))["accepted_by_law"] == 0
     case.refresh_from_db()
     assert (case.status, case.accepted_at) == (Status.SUBMITTED, None)
@@ -129,21 +128,21 @@ def test_an_application_unanswered_for_five_working_days_is_accepted_by_law(
 
 
 def test_an_answered_application_is_not_accepted_by_law_and_a_supply_restarts_the_five_days(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    people: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     officer, citizen = people["officer"], people["citizen"]
-    refused = submitted_case(people, at(2026, 3, 2, 10, 0), monkeypatch)
+    refused = submitted_case(people, at(2026, 3, 2, 10, 0), freeze)
     services.case_refuse(actor=officer, case=refused, reason="不属于本机关职权范围，请向区局申请")
-    case = submitted_case(people, at(2026, 3, 2, 10, 0), monkeypatch)
+    case = submitted_case(people, at(2026, 3, 2, 10, 0), freeze)
     material = case.item_version.materials.first()
     assert material is not None
-    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 3, 10, 0))
+    freeze(at(2026, 3, 3, 10, 0))
     services.case_request_supplement(actor=officer, case=case, items=[
         SupplementItem(name=material.name, reason="复印件不清晰", material_id=material.pk)])
     # A notice left unsupplied is an answer: nothing happens however long it waits.
     assert sweep(at(2026, 3, 20, 10, 0))["accepted_by_law"] == 0
     # Supplied on Friday 20 March: five new working days, to Friday 27 March at close.
-    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 20, 11, 0))
+    freeze(at(2026, 3, 20, 11, 0))
     case_material_add(actor=citizen, case=case, material=material, name=material.name,
                       upload=pdf(), original_name="b.pdf")
     services.case_supply(actor=citizen, case=case)
@@ -202,17 +201,17 @@ def test_a_second_notice_may_only_name_what_an_earlier_notice_named(
 
 # --- special procedures and suspension -------------------------------------------------------------
 
-def accepted(people: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> Case:
-    case = submitted_case(people, at(2026, 3, 2, 9, 0), monkeypatch)
+def accepted(people: dict[str, User], freeze: Freeze) -> Case:
+    case = submitted_case(people, at(2026, 3, 2, 9, 0), freeze)
     services.case_accept(actor=people["officer"], case=case)
     case.refresh_from_db()
     return case
 
 
 def test_a_special_procedure_needs_its_kind_and_duration_and_is_told_in_writing(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, client: Client
+    people: dict[str, User], freeze: Freeze, client: Client
 ) -> None:
-    case = accepted(people, monkeypatch)
+    case = accepted(people, freeze)
     review = StepTask.objects.get(case=case, status="open")
     with pytest.raises(RuleViolation) as refused:
         services.case_suspend(actor=people["officer"], task=review, procedure="site_visit",
@@ -283,8 +282,8 @@ def test_a_case_is_suspended_with_its_ground_and_notice_and_resumed(
 
 
 def test_the_workbench_suspends_and_resumes_a_case(people: dict[str, User],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    case = accepted(people, monkeypatch)
+                                                   freeze: Freeze) -> None:
+    case = accepted(people, freeze)
     client = Client()
     client.force_login(people["officer"])
     url = reverse("cases:staff_case_act", args=[case.number])
@@ -307,7 +306,7 @@ def test_the_workbench_suspends_and_resumes_a_case(people: dict[str, User],
 
 
 def test_only_department_staff_suspend(people: dict[str, User],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    case = accepted(people, monkeypatch)
+                                       freeze: Freeze) -> None:
+    case = accepted(people, freeze)
     with pytest.raises(AccessDenied):
         services.case_halt(actor=people["hr_officer"], case=case, ground="legal", reason="x")

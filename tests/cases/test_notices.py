@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from tests.cases.conftest import PDF, SAME_DAY, TIME_LIMITED, form, item
+from tests.conftest import Freeze
 from tongban.accounts.models import User
 from tongban.cases import services
 from tongban.cases.materials import case_material_add
@@ -145,11 +146,11 @@ def test_acceptance_notice_gives_the_due_date(people: dict[str, User], client: C
 
 
 def test_a_provisional_due_date_is_marked(people: dict[str, User], client: Client,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                          freeze: Freeze) -> None:
     citizen, officer = people["citizen"], people["officer"]
     case = submitted(citizen)
     # Accepted on 30 December 2026: the due day falls in 2027, whose holidays are not published.
-    monkeypatch.setattr(services, "_now", lambda: dt.datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI))
+    freeze(dt.datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI))
     services.case_accept(actor=officer, case=case)
     case.refresh_from_db()
     assert case.due_provisional

@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from tests.cases.conftest import TIME_LIMITED, form, item, pdf
+from tests.conftest import Freeze
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
@@ -19,8 +20,7 @@ from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel, Status
 from tongban.cases.notifications.models import Notification
 from tongban.cases.notifications.sms import MemorySmsBackend
-from tongban.cases.services import ApplicantData
-from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.services import ApplicantData, deadlines_sweep
 from tongban.cases.workflows.models import StepTask
 from tongban.cases.workflows.services import task_claim
 from tongban.clock import selectors as clock
@@ -46,10 +46,10 @@ def _messages(settings: Any) -> Any:
 
 
 def accepted_case(people: dict[str, User], code: str, when: dt.datetime,
-                  monkeypatch: pytest.MonkeyPatch) -> Case:
+                  freeze: Freeze) -> Case:
     """An online case submitted and accepted by the officer at ``when``."""
     citizen = people["citizen"]
-    monkeypatch.setattr(services, "_now", lambda: when)
+    freeze(when)
     case = services.case_create(
         actor=citizen, item=item(code), channel=Channel.ONLINE, form_data=form(),
         applicant=ApplicantData(kind="natural_person", name=citizen.real_name,
@@ -86,13 +86,13 @@ def inbox(user: User) -> list[str]:
 
 
 def test_a_step_goes_red_on_its_own_limit_while_the_case_is_in_time(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    people: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     officer, officer2, head = people["officer"], people["officer2"], people["head"]
     User.objects.filter(pk=head.pk).update(email="head@lz.gov.cn", phone="13893100009")
     # 食品经营许可: 3 working days (due Thursday at close); the review step has 60 % of them,
     # 1.8 working days of 7 h counted from the acceptance instant.
-    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
+    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), freeze)
     review = StepTask.objects.get(case=case, status="open")
     task_claim(actor=officer, task=review)
     assert case.due_at == at(2026, 3, 5, 17, 30)
@@ -133,10 +133,10 @@ def test_a_step_goes_red_on_its_own_limit_while_the_case_is_in_time(
 
 
 def test_an_unassigned_step_warns_everyone_who_may_claim_it_in_their_inbox_only(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    people: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     User.objects.filter(pk=people["officer2"].pk).update(email="o2@lz.gov.cn", phone="13893100008")
-    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
+    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), freeze)
     sweep(at(2026, 3, 3, 15, 0))  # 1 h 6 min left for the review step
     assert states(case) == ("green", [("review", "yellow")])
     subject = f"环节预警：审查（{case.number}）"
@@ -145,9 +145,9 @@ def test_an_unassigned_step_warns_everyone_who_may_claim_it_in_their_inbox_only(
 
 
 def test_a_suspended_case_is_left_as_it_is(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    people: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
-    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
+    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), freeze)
     review = StepTask.objects.get(case=case, status="open")
     services.case_suspend(actor=people["officer"], task=review, procedure="inspection",
                           reason="需现场核查", expected_working_days=5)
@@ -158,16 +158,16 @@ def test_a_suspended_case_is_left_as_it_is(
 
 
 def test_an_extension_turns_a_warning_back_to_green_without_a_message(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    people: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
-    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), monkeypatch)
+    case = accepted_case(people, TIME_LIMITED, at(2026, 3, 2, 9, 0), freeze)
     review = StepTask.objects.get(case=case, status="open")
     task_claim(actor=people["officer"], task=review)
     sweep(at(2026, 3, 5, 14, 0))
     assert states(case) == ("yellow", [("review", "red")])
     warned = list(Notification.objects.values_list("pk", flat=True))
     assert len(warned) == 4  # the officer and the head, for the step and for the case
-    monkeypatch.setattr(services, "_now", lambda: at(2026, 3, 5, 14, 0))
+    freeze(at(2026, 3, 5, 14, 0))
     extension = services.case_request_extension(actor=people["officer"], task=review,
                                                 working_days=5, reason="需专家评审")
     services.case_decide_extension(actor=people["head"], extension=extension, approve=True)
@@ -189,13 +189,13 @@ CSV_2027 = """date,kind,name
 
 
 def test_loading_next_years_schedule_recomputes_provisional_due_instants_of_cases_and_steps(
-    people: dict[str, User], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    people: dict[str, User], freeze: Freeze, tmp_path: Path,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     # Accepted on Monday 28 December 2026 with 10 working days: the due instant lies in 2027,
     # whose official schedule is not published yet, so it is computed on weekends and the
     # statutory New Year's Day alone and marked provisional.
-    case = accepted_case(people, DRUG_RETAIL, at(2026, 12, 28, 10, 0), monkeypatch)
+    case = accepted_case(people, DRUG_RETAIL, at(2026, 12, 28, 10, 0), freeze)
     assert (case.due_at, case.due_provisional) == (at(2027, 1, 12, 17, 30), True)
     version = case.version
     # Its open step (the review, five working days of business time from 10:00) likewise.

@@ -9,17 +9,16 @@ import pytest
 from django.utils import timezone
 
 from tests.cases.conftest import ON_THE_SPOT, PROXY, SAME_DAY, TIME_LIMITED, ApiClient, form, item, pdf
+from tests.conftest import Freeze
 from tongban.accounts.models import User
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.models import AuditRecord
-from tongban.cases import api as cases_api
 from tongban.cases import services as cases
 from tongban.cases.materials import case_material_add
 from tongban.cases.models import Case, Channel
 from tongban.cases.notifications.models import Notification
 from tongban.cases.selectors import case_deadline_state
-from tongban.cases.services import ApplicantData
-from tongban.cases.tasks import deadlines_sweep
+from tongban.cases.services import ApplicantData, deadlines_sweep
 from tongban.cases.workflows.models import StepTask
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
@@ -72,9 +71,9 @@ def submitted(people: dict[str, User], code: str, *, actor: str = "citizen",
     return case
 
 
-def accepted(people: dict[str, User], code: str, monkeypatch: pytest.MonkeyPatch,
+def accepted(people: dict[str, User], code: str, freeze: Freeze,
              receiver: str = "officer") -> Case:
-    monkeypatch.setattr(cases, "_now", lambda: START)
+    freeze(START)
     case = submitted(people, code)
     cases.case_accept(actor=people[receiver], case=case)
     case.refresh_from_db()
@@ -86,10 +85,10 @@ def kinds(case: Case) -> list[str]:
 
 
 def test_step_late_while_case_in_time_then_case_red_one_record_each(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     people = overseers
-    case = accepted(people, TIME_LIMITED, monkeypatch)
+    case = accepted(people, TIME_LIMITED, freeze)
     review = StepTask.objects.get(case=case, status="open")
     review.assignee = people["officer"]
     review.save(update_fields=["assignee"])
@@ -120,22 +119,22 @@ def test_step_late_while_case_in_time_then_case_red_one_record_each(
 
 
 def test_a_step_late_after_the_case_is_late_is_a_red_step(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
-    case = accepted(overseers, TIME_LIMITED, monkeypatch)
+    case = accepted(overseers, TIME_LIMITED, freeze)
     assert case.due_at is not None
     assert sweep(case.due_at + dt.timedelta(days=3)) == {Kind.RED_CASE: 1, Kind.RED_STEP: 1}
 
 
 def test_late_forwarding_by_the_street_centre(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     people = overseers
-    case = accepted(people, PROXY, monkeypatch, receiver="proxy")
+    case = accepted(people, PROXY, freeze, receiver="proxy")
     forward = StepTask.objects.get(case=case, status="open")
     assert forward.role == "proxy_agent" and forward.due_at is not None
     later = forward.due_at + dt.timedelta(hours=1)
-    monkeypatch.setattr(cases, "_now", lambda: later)
+    freeze(later)
     cases.case_step(actor=people["proxy"], task=forward, action="forward")
     assert sweep(later) == {Kind.LATE_FORWARDING: 1}
     record = SupervisionRecord.objects.get(case=case)
@@ -156,11 +155,10 @@ def test_refusal_without_a_reason(overseers: dict[str, User], sweep: Any) -> Non
     assert record.department == Department.objects.get(name="兰州市政务服务管理局")  # the hall's
 
 
-def test_visits_over_the_promise(overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch,
+def test_visits_over_the_promise(overseers: dict[str, User], freeze: Freeze,
                                  sweep: Any) -> None:
     people = overseers
-    case = accepted(people, TIME_LIMITED, monkeypatch)
-    monkeypatch.setattr(cases, "_now", timezone.now)
+    case = accepted(people, TIME_LIMITED, freeze)
     promised = case.item_version.required_visits
     for _ in range(promised + 1):
         cases.case_record_visit(actor=people["officer"], case=case, purpose="补交纸质材料")
@@ -173,11 +171,11 @@ def test_visits_over_the_promise(overseers: dict[str, User], monkeypatch: pytest
 
 
 def test_record_open_is_idempotent_per_kind_and_case(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch,
+    overseers: dict[str, User], freeze: Freeze,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     people = overseers
-    case = accepted(people, TIME_LIMITED, monkeypatch)
+    case = accepted(people, TIME_LIMITED, freeze)
     with django_capture_on_commit_callbacks(execute=True):
         first = services.supervision_record_open(
             kind=Kind.MATERIALS_BEYOND_GUIDE, case=case, department=case.department,
@@ -194,9 +192,9 @@ def test_record_open_is_idempotent_per_kind_and_case(
     assert [p.field for p in err.value.problems] == ["kind"]
 
 
-def test_answering_and_closing(overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_answering_and_closing(overseers: dict[str, User], freeze: Freeze) -> None:
     people = overseers
-    case = accepted(people, TIME_LIMITED, monkeypatch)
+    case = accepted(people, TIME_LIMITED, freeze)
     record = services.supervision_record_open(
         kind=Kind.RED_CASE, case=case, department=case.department, person=people["officer"],
         detail="超期", actor=SYSTEM)
@@ -264,20 +262,19 @@ def _finish(people: dict[str, User], case: Case) -> None:
 
 
 def test_a_same_day_case_turns_yellow_only_in_its_last_fifth(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
     """当日办结 accepted Monday 10:00 is due at 17:30; a fifth of its 7 h limit is 1 h 24 min:
     green at acceptance and until 16:05, yellow from 16:06 — the same answer for the case
     selector (pages and API), the API and both sweeps."""
-    case = accepted(overseers, SAME_DAY, monkeypatch)
+    case = accepted(overseers, SAME_DAY, freeze)
     assert case.due_at == START.replace(hour=17, minute=30)
     officer = ApiClient("officer")
     for when, expected in ((START, "green"), (START.replace(hour=16, minute=5), "green"),
                            (START.replace(hour=16, minute=6), "yellow")):
         assert case_deadline_state(case, now=when) == expected
-        monkeypatch.setattr(cases_api.timezone, "now", lambda when=when: when)
+        freeze(when)
         assert officer.get(f"/cases/{case.pk}").json()["deadline_state"] == expected
-    monkeypatch.undo()
 
     assert sweep(START) == {}
     assert Kind.YELLOW_CASE not in sweep(START.replace(hour=16, minute=5))  # its step may be late
@@ -304,9 +301,9 @@ def test_a_twenty_working_day_limit_warns_one_working_day_before(settings: Any) 
 
 
 def test_a_warning_closes_itself_when_the_case_ends_on_time(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
-    case = accepted(overseers, SAME_DAY, monkeypatch)
+    case = accepted(overseers, SAME_DAY, freeze)
     late_afternoon = START.replace(hour=16, minute=30)
     opened = sweep(late_afternoon)
     assert opened[Kind.YELLOW_CASE] == 1
@@ -314,7 +311,7 @@ def test_a_warning_closes_itself_when_the_case_ends_on_time(
                                                                      Kind.YELLOW_STEP])
     assert warnings.exists() and all(r.state == State.OPEN for r in warnings)
 
-    monkeypatch.setattr(cases, "_now", lambda: START.replace(hour=17, minute=0))
+    freeze(START.replace(hour=17, minute=0))
     _finish(overseers, case)
     case.refresh_from_db()
     assert case.decided_at is not None and case.decided_at <= case.due_at
@@ -331,11 +328,11 @@ def test_a_warning_closes_itself_when_the_case_ends_on_time(
 
 
 def test_a_warning_stays_open_when_the_case_ends_late(
-    overseers: dict[str, User], monkeypatch: pytest.MonkeyPatch, sweep: Any
+    overseers: dict[str, User], freeze: Freeze, sweep: Any
 ) -> None:
-    case = accepted(overseers, SAME_DAY, monkeypatch)
+    case = accepted(overseers, SAME_DAY, freeze)
     sweep(START.replace(hour=16, minute=30))
-    monkeypatch.setattr(cases, "_now", lambda: START + dt.timedelta(days=1))
+    freeze(START + dt.timedelta(days=1))
     _finish(overseers, case)
     result = sweep(START + dt.timedelta(days=1, minutes=1))
     assert "warnings_closed" not in result

@@ -45,6 +45,7 @@ from .schemas import (
     ProblemsOut,
     PromiseIn,
     ReasonIn,
+    RefuseIn,
     StepActIn,
     SupplementIn,
     SuspendIn,
@@ -254,10 +255,17 @@ def request_supplement(request: HttpRequest, number_or_id: str, payload: Supplem
     """Lists every missing or faulty item at once in a one-time notice. Before acceptance the
     clock has not started; after acceptance the time until the supply is a clock stop."""
     case = _case(request, number_or_id)
-    services.case_request_supplement(
-        actor=request.user, case=case, note=payload.note, expected_version=payload.expected_version,
-        items=[services.SupplementItem(name=i.name, reason=i.reason, material_id=i.material_id)
-               for i in payload.items])
+    items = [services.SupplementItem(name=i.name, reason=i.reason, material_id=i.material_id)
+             for i in payload.items]
+    window = _window(payload.window)
+    if services.at_window(request.user, window):
+        services.case_window_supplement(actor=request.user, case=case, items=items,
+                                        note=payload.note, window=window,
+                                        expected_version=payload.expected_version)
+    else:
+        services.case_request_supplement(actor=request.user, case=case, items=items,
+                                         note=payload.note,
+                                         expected_version=payload.expected_version)
     return detail(request, case.pk)
 
 
@@ -276,16 +284,26 @@ def accept(request: HttpRequest, number_or_id: str, payload: AcceptIn | None = N
     is decided and handed over in the same transaction."""
     case = _case(request, number_or_id)
     window = _window(payload.window if payload else None)
-    services.case_accept(actor=request.user, case=case, expected_version=_version(payload),
-                         hall=window.hall if window else None, window=window)
+    if services.at_window(request.user, window):
+        services.case_window_accept(actor=request.user, case=case, window=window,
+                                    expected_version=_version(payload))
+    else:
+        services.case_accept(actor=request.user, case=case, expected_version=_version(payload))
     return detail(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/refuse", response=ACTION, summary="Refuse (不予受理)")
-def refuse(request: HttpRequest, number_or_id: str, payload: ReasonIn) -> Any:
+def refuse(request: HttpRequest, number_or_id: str, payload: RefuseIn) -> Any:
+    """At a window (a window clerk, or ``window`` named) the refusal is handed over in person:
+    it records the applicant's visit, as on the window's page."""
     case = _case(request, number_or_id)
-    services.case_refuse(actor=request.user, case=case, reason=payload.reason,
-                         expected_version=payload.expected_version)
+    window = _window(payload.window)
+    if services.at_window(request.user, window):
+        services.case_window_refuse(actor=request.user, case=case, reason=payload.reason,
+                                    window=window, expected_version=payload.expected_version)
+    else:
+        services.case_refuse(actor=request.user, case=case, reason=payload.reason,
+                             expected_version=payload.expected_version)
     return detail(request, case.pk)
 
 

@@ -51,7 +51,7 @@ def case_draft_update(*, actor: Any, case: Case, form_data: dict[str, Any],
     ``form.<field>``); a stale ``expected_version`` is a ``CaseConflict``. Saving the same data
     again changes and records nothing.
     """
-    from .services import _lock  # the lock and version check every case service uses
+    from .services.transitions import _lock  # the lock and version check every case service uses
 
     case = _lock(case, expected_version)
     if not policies.is_applicant_side(actor, case):

@@ -97,7 +97,7 @@ def case_material_add(*, actor: Any, case: Case, material: Material | None, name
     upload; nothing is stored when the file or the actor is refused. ``checked_at_window``: the
     clerk who received the case has seen the original (only staff may say so).
     """
-    from .services import _lock  # the lock and version check every case service uses
+    from .services.transitions import _lock  # the lock and version check every case service uses
 
     case = _lock(case, expected_version)
     if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):

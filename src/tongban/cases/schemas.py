@@ -100,17 +100,26 @@ class SupplementItemIn(Schema):
     material_id: int | None = Field(None, description="The catalog material, when it is one")
 
 
+WINDOW_DESCRIPTION = ("The window (id) where the applicant was received; a window clerk's answer "
+                      "is given at a window even without it, and records the visit (跑动)")
+
+
 class SupplementIn(VersionIn):
     items: list[SupplementItemIn] = Field(description="Every item to supply, all at once (一次性告知)")
     note: str = Field("", max_length=MAX_TEXT)
+    window: int | None = Field(None, description=WINDOW_DESCRIPTION)
 
 
 class AcceptIn(VersionIn):
-    window: int | None = Field(None, description="The window (id) where the applicant was received")
+    window: int | None = Field(None, description=WINDOW_DESCRIPTION)
 
 
 class ReasonIn(VersionIn):
     reason: str = Field(max_length=MAX_TEXT)
+
+
+class RefuseIn(ReasonIn):
+    window: int | None = Field(None, description=WINDOW_DESCRIPTION)
 
 
 class OptionalReasonIn(VersionIn):

@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.cases import findings
@@ -52,10 +54,6 @@ class RatingConflict(CaseConflict):
 
 def _conflict(message: Any) -> RatingConflict:
     return RatingConflict([Problem("state", message)])
-
-
-def _now() -> dt.datetime:
-    return timezone.now()
 
 
 # --- when a case or visit may be rated --------------------------------------------------------
@@ -153,7 +151,7 @@ def rating_submit(*, actor: Any, level: int, indicators: dict[str, Any],
         raise AccessDenied(_("工作人员不能提交评价"))
     if (case is None) == (visit is None):
         raise RuleViolation([Problem("case", _("须指明评价的办件或现场服务"))])
-    now = _now()
+    now = timezone.now()
     if visit is not None:
         channel = Channel.ON_SITE
         visit = Visit.objects.select_related("case", "hall", "hall__department",
@@ -346,7 +344,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
         problems.append(Problem("response", _("处理方式须为立行立改、建立台账或解释说明")))
     if not text.strip():
         problems.append(Problem("text", _("须写明整改情况或说明")))
-    today = _now().astimezone(SHANGHAI).date()
+    today = timezone.now().astimezone(SHANGHAI).date()
     if response == Response.LEDGER:
         if ledger_deadline is None:
             problems.append(Problem("ledger_deadline", _("建立台账须填写整改期限")))
@@ -354,7 +352,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
             problems.append(Problem("ledger_deadline", _("整改期限不能早于今天")))
     if problems:
         raise RuleViolation(problems)
-    now = _now()
+    now = timezone.now()
     ticket.response, ticket.response_text = response, text.strip()
     ticket.ledger_deadline = ledger_deadline if response == Response.LEDGER else None
     ticket.responded_at, ticket.responded_by = now, actor
@@ -383,7 +381,7 @@ def ticket_callback(*, actor: Any, ticket: RectificationTicket, reached: bool, n
         raise AccessDenied(_("只有责任部门或监察人员可以记录回访"))
     _state(ticket, TicketState.RESPONDED)
     _required(note, "note")
-    now = _now()
+    now = timezone.now()
     rating = ticket.rating
     ticket.callback_at, ticket.callback_by = now, actor
     ticket.callback_reached, ticket.callback_note = bool(reached), note.strip()
@@ -411,7 +409,7 @@ def ticket_rate_fix(*, actor: Any, ticket: RectificationTicket, satisfied: bool,
             getattr(actor, "pk", None) != rating.rater_id:
         raise AccessDenied(_("只有评价人本人可以评价整改情况"))
     _state(ticket, TicketState.AWAITING_RATER)
-    now = _now()
+    now = timezone.now()
     ticket.fix_satisfied, ticket.fix_rated_at = bool(satisfied), now
     ticket.state, ticket.outcome, ticket.closed_at = TicketState.CLOSED, Outcome.RECTIFIED, now
     return _save(ticket, actor=actor, action="fix_rated",
@@ -431,7 +429,7 @@ def ticket_appeal(*, actor: Any, ticket: RectificationTicket, reason: str,
         raise _conflict(_("该工单的申诉已被驳回，不能再次申诉"))
     _required(reason, "reason")
     ticket.state = TicketState.APPEALED
-    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = reason.strip(), _now(), actor
+    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = reason.strip(), timezone.now(), actor
     _save(ticket, actor=actor, action="appealed",
           fields=["appeal_reason", "appealed_at", "appealed_by"])
     from tongban.scheduling.queue import enqueue_after_commit
@@ -452,7 +450,7 @@ def ticket_decide_appeal(*, actor: Any, ticket: RectificationTicket, accept: boo
         raise AccessDenied(_("只有监察人员可以复核申诉"))
     _state(ticket, TicketState.APPEALED)
     _required(note, "note")
-    now = _now()
+    now = timezone.now()
     ticket.appeal_note, ticket.appeal_decided_at, ticket.appeal_decided_by = note.strip(), now, actor
     fields = ["appeal_decision", "appeal_note", "appeal_decided_at", "appeal_decided_by"]
     if accept:
@@ -494,3 +492,42 @@ def tickets_sweep(*, now: dt.datetime) -> list[int]:
             audit_record(actor=None, action="rating_ticket.overdue", object_type="rating_ticket",
                          object_id=",".join(map(str, ids[:50])), detail={"count": len(ids)})
     return ids
+
+
+def ticket_heads(ticket: RectificationTicket) -> list[Any]:
+    """Who answers for a ticket: the heads of its department, and its handler (active)."""
+    from django.contrib.auth import get_user_model
+
+    users = list(get_user_model().objects.filter(department_id=ticket.department_id,
+                                                 role=Role.HEAD, is_active=True))
+    if ticket.handler is not None and ticket.handler not in users and ticket.handler.is_active:
+        users.append(ticket.handler)
+    return users
+
+
+def supervisors() -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(role=Role.SUPERVISOR, is_active=True))
+
+
+def tickets_escalate_overdue(*, now: dt.datetime) -> int:
+    """Periodic (task ``sweep_tickets``): mark the tickets past their due instant overdue
+    (``tickets_sweep``) and escalate each once to its department's heads, its handler and the
+    supervisors. Returns how many messages went out."""
+    from tongban.cases.notifications.services import notify_users
+
+    ids = tickets_sweep(now=now)
+    sent = 0
+    for ticket in (RectificationTicket.objects.select_related("rating__case", "department",
+                                                              "handler")
+                   .filter(pk__in=ids, state=TicketState.OPEN)):
+        number = ticket.rating.case.number or ""
+        sent += notify_users(
+            ticket_heads(ticket) + supervisors(), key=f"rating-ticket-{ticket.pk}-overdue",
+            subject=_t("差评整改超期：办件 %(n)s") % {"n": number},
+            text=_t("%(dept)s 对办件 %(n)s 的差评整改已超过期限 %(due)s，请督办。") % {
+                "dept": ticket.department.name, "n": number,
+                "due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")},
+            kind="rating", case=ticket.rating.case)
+    return sent

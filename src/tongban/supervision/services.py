@@ -473,3 +473,26 @@ def escalation_recipients(record: SupervisionRecord) -> list[Any]:
         Q(role="head", department_id=record.department_id) | Q(role="supervisor"),
         is_active=True).order_by("pk")
     return list(users)
+
+
+def supervision_record_escalate(*, record_id: int) -> int:
+    """督办通知: tell the department's heads and every supervisor about a new record, once (the
+    messages have a key per record), and mark it escalated. Returns how many were told."""
+    from tongban.cases.notifications.services import notify_users
+
+    record = (SupervisionRecord.objects.select_related("case", "department", "person")
+              .filter(pk=record_id).first())
+    if record is None:
+        return 0
+    subject = _t("电子监察：%(kind)s（%(department)s）") % {
+        "kind": record.get_kind_display(), "department": record.department.name}
+    lines = [record.detail]
+    if record.person is not None:
+        lines.append(_t("责任人：%(name)s") % {"name": record.person})
+    lines.append(_t("请责任部门签收并说明情况。"))
+    sent = notify_users(escalation_recipients(record), key=f"supervision:{record.pk}",
+                        subject=subject, text="\n".join(lines), kind="supervision",
+                        case=record.case)
+    SupervisionRecord.objects.filter(pk=record.pk, escalated_at__isnull=True).update(
+        escalated_at=timezone.now())
+    return sent

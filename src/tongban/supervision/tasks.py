@@ -6,10 +6,7 @@ Tasks take ids, are idempotent and re-read what they act on.
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.translation import gettext as _t
 from django_tasks import task
-
-from .models import SupervisionRecord
 
 
 @task()
@@ -37,24 +34,8 @@ def supervision_on_case_event(event_id: int) -> dict[str, int]:
 
 @task()
 def send_escalation(record_id: int) -> int:
-    """Tell the department's heads and every supervisor about a new record, once."""
-    from tongban.cases.notifications.services import notify_users
+    """Tell the department's heads and every supervisor about a new record, once
+    (``services.supervision_record_escalate``)."""
+    from .services import supervision_record_escalate
 
-    from .services import escalation_recipients
-
-    record = (SupervisionRecord.objects.select_related("case", "department", "person")
-              .filter(pk=record_id).first())
-    if record is None:
-        return 0
-    subject = _t("电子监察：%(kind)s（%(department)s）") % {
-        "kind": record.get_kind_display(), "department": record.department.name}
-    lines = [record.detail]
-    if record.person is not None:
-        lines.append(_t("责任人：%(name)s") % {"name": record.person})
-    lines.append(_t("请责任部门签收并说明情况。"))
-    sent = notify_users(escalation_recipients(record), key=f"supervision:{record.pk}",
-                        subject=subject, text="\n".join(lines), kind="supervision",
-                        case=record.case)
-    SupervisionRecord.objects.filter(pk=record.pk, escalated_at__isnull=True).update(
-        escalated_at=timezone.now())
-    return sent
+    return supervision_record_escalate(record_id=record_id)

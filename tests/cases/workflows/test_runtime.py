@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.cases.conftest import TIME_LIMITED, form, item, pdf
-from tests.conftest import make_user
+from tests.conftest import Freeze, make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
@@ -31,11 +31,9 @@ def beijing(*args: int) -> dt.datetime:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+def clock(freeze: Freeze) -> Freeze:
     """``clock(instant)``: the case services act at that instant from now on."""
-    def set_to(instant: dt.datetime) -> None:
-        monkeypatch.setattr(services, "_now", lambda: instant)
-    return set_to
+    return freeze
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -241,12 +240,10 @@ def _say(request: HttpRequest, exc: RuleViolation, prefix: str = "") -> None:
 
 def _act(request: HttpRequest, case: Case, action: Callable[[], Any], done: Any,
          anchor: str = "") -> HttpResponseRedirect:
-    """Run ``action`` (service calls) in one transaction: all of it or nothing."""
+    """Run ``action`` (one service call, which is all or nothing) and say how it went."""
     try:
-        with transaction.atomic():
-            action()
+        action()
     except RuleViolation as exc:
-        exc.run_on_rollback()
         _say(request, exc)
         return _back(case, anchor)
     except AccessDenied as exc:
@@ -313,19 +310,6 @@ def material_promise(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(case, "#materials")
 
 
-def _into_intake(request: HttpRequest, case: Case) -> tuple[Case, int | None]:
-    """A walk-in's draft is submitted, a supplied supplement returns it; then intake decides.
-
-    Returns the case and the version the next service call expects: the version the clerk's
-    page showed guards the first call, so a clerk never acts on a case someone else moved."""
-    expected = _version(request)
-    if case.status == Status.DRAFT:
-        return services.case_submit(actor=request.user, case=case, expected_version=expected), None
-    if case.status == Status.SUPPLEMENT:
-        return services.case_supply(actor=request.user, case=case, expected_version=expected), None
-    return case, expected
-
-
 def _version(request: HttpRequest) -> int | None:
     value = request.POST.get("version", "")
     return int(value) if value.isdecimal() else None
@@ -340,14 +324,10 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
     if window is not None:
         request.session[SESSION_WINDOW] = window.pk
 
-    def run() -> None:
-        current, expected = _into_intake(request, case)
-        services.case_accept(actor=request.user, case=current, hall=_actor(request).hall,
-                             window=window, expected_version=expected)
-
     on_the_spot = case.item_version.commitment == Commitment.ON_THE_SPOT
-    return _act(request, case, run, _("已受理并当场办结") if on_the_spot else _("已受理"),
-                anchor="#decide")
+    return _act(request, case, lambda: services.case_window_accept(
+        actor=_actor(request), case=case, window=window, expected_version=_version(request)),
+        _("已受理并当场办结") if on_the_spot else _("已受理"), anchor="#decide")
 
 
 @require_roles(CLERK)
@@ -367,14 +347,9 @@ def supplement(request: HttpRequest, pk: int) -> HttpResponse:
                                              reason=request.POST.get("other_reason", "")))
     note = request.POST.get("note", "")
 
-    def run() -> None:
-        current, expected = _into_intake(request, case)
-        services.case_request_supplement(actor=request.user, case=current, items=items, note=note,
-                                         expected_version=expected)
-        services.case_record_visit(actor=request.user, case=current,
-                                   purpose=str(_("窗口一次性告知")), window=window)
-
-    return _act(request, case, run, _("已出具一次性告知书"), anchor="#decide")
+    return _act(request, case, lambda: services.case_window_supplement(
+        actor=_actor(request), case=case, items=items, note=note, window=window,
+        expected_version=_version(request)), _("已出具一次性告知书"), anchor="#decide")
 
 
 @require_roles(CLERK)
@@ -384,14 +359,9 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     window = _selected_window(request, _windows(request.user))
     reason = request.POST.get("reason", "")
 
-    def run() -> None:
-        current, expected = _into_intake(request, case)
-        services.case_refuse(actor=request.user, case=current, reason=reason,
-                             expected_version=expected)
-        services.case_record_visit(actor=request.user, case=current,
-                                   purpose=str(_("窗口不予受理")), window=window)
-
-    return _act(request, case, run, _("已出具不予受理通知书"), anchor="#decide")
+    return _act(request, case, lambda: services.case_window_refuse(
+        actor=_actor(request), case=case, reason=reason, window=window,
+        expected_version=_version(request)), _("已出具不予受理通知书"), anchor="#decide")
 
 
 @require_roles(CLERK)

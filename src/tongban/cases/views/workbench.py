@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -36,8 +35,7 @@ from tongban.core.forms import add_problems
 from .. import selectors, services
 from .. import workbench_selectors as bench
 from ..forms import ApplicationFieldsForm, form_fields
-from ..materials import case_material_add
-from ..models import ApplicantKind, Channel, Delivery, HaltGround, SpecialProcedure, Status
+from ..models import ApplicantKind, Delivery, HaltGround, SpecialProcedure, Status
 from ..services import ACTION_LABELS, CaseConflict
 
 WORKBENCH_ROLES = ("officer", "head", "proxy_agent")
@@ -627,27 +625,15 @@ def proxy_receive(request: HttpRequest) -> HttpResponse:
     # to make a repeated submission with the same key wait for the first.
     user = get_user_model().objects.select_related("hall").get(pk=getattr(request.user, "pk", 0))
     data = form.cleaned_data
+    uploads = [(m, data[f"material.{m.pk}"]) for m in form.materials
+               if data.get(f"material.{m.pk}") is not None]
     try:
-        with transaction.atomic():
-            case = services.case_create(
-                actor=user, item=item, channel=Channel.WINDOW, form_data=form.form_data(),
-                applicant=services.ApplicantData(
-                    kind=ApplicantKind.NATURAL, name=data["applicant_name"],
-                    id_number=data["applicant_id_number"], phone=data["applicant_phone"]),
-                idempotency_key=data.get("key", "")[:64])
-            if case.status == Status.DRAFT:
-                for m in form.materials:
-                    upload = data.get(f"material.{m.pk}")
-                    if upload is None:
-                        continue
-                    try:
-                        case_material_add(actor=user, case=case, material=m, name=m.name,
-                                          upload=upload, original_name=upload.name or "")
-                    except RuleViolation as exc:
-                        raise RuleViolation([Problem(f"material.{m.pk}", p.message)
-                                             for p in exc.problems]) from exc
-                services.case_submit(actor=user, case=case)
-                services.case_accept(actor=user, case=case, in_person=True)
+        case = services.case_proxy_receive(
+            actor=user, item=item, form_data=form.form_data(), uploads=uploads,
+            applicant=services.ApplicantData(
+                kind=ApplicantKind.NATURAL, name=data["applicant_name"],
+                id_number=data["applicant_id_number"], phone=data["applicant_phone"]),
+            idempotency_key=data.get("key", "")[:64])
     except AccessDenied as exc:
         raise PermissionDenied(str(exc)) from exc
     except RuleViolation as exc:

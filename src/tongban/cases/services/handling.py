@@ -1,0 +1,67 @@
+"""Handling: acting on the workflow's open steps, and the decision (准予 / 不予)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.cases.workflows import services as workflows
+from tongban.cases.workflows.definition import END
+from tongban.cases.workflows.models import StepTask
+from tongban.core.errors import Problem, RuleViolation
+
+from ..models import Case, CaseEvent, Notice
+from .transitions import _after_commit, _check, _check_task, _lock, _move, _notice, _require_reason
+
+
+@transaction.atomic
+def case_step(*, actor: Any, task: StepTask, action: str, reason: str = "",
+              return_to: str = "", expected_version: int | None = None) -> Case:
+    """Act on an open step: approve (pass, or decide at a deciding step), forward (代办 centre
+    hands over), deny (at a deciding step, with reasons) or return to an earlier step."""
+    case = _lock(task.case_id, expected_version)
+    _check(case, "step")
+    task = _check_task(actor, case, task, action)
+    definition = workflows.definition_of(case)
+    step = definition.step(task.step_key)
+    at = timezone.now()
+    if action == "deny":
+        _require_reason(reason)
+        if not step.decides:
+            raise RuleViolation([Problem("action", _("只有决定环节可以作出不予办理决定"))])
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        workflows.tasks_cancel(case, at=at)
+        event = _decide(case, actor=actor, approve=False, reason=reason, at=at)
+    elif action == "return":
+        target = return_to or (step.return_to[0] if step.return_to else "")
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        workflows.task_return(case, task, to=target, at=at)
+        event = _move(case, "step", actor=actor, reason=reason, at=at,
+                      data={"step": task.step_key, "action": action, "to": target})
+    elif action in ("approve", "forward", "complete"):
+        workflows.task_finish(task, actor=actor, outcome=action, at=at)
+        opened, ended = workflows.task_open_next(case, task, at=at)
+        data = {"step": task.step_key, "action": action, "late": task.late,
+                "opened": [t.step_key for t in opened]}
+        if step.decides and END in step.next and ended:
+            event = _decide(case, actor=actor, approve=True, reason=reason, at=at)
+        else:
+            event = _move(case, "step", actor=actor, reason=reason, at=at, data=data)
+    else:
+        raise RuleViolation([Problem("action", _("请使用对应的补正、特别程序或延期操作"))])
+    _after_commit(event)
+    return case
+
+
+def _decide(case: Case, *, actor: Any, approve: bool, reason: str, at: dt.datetime) -> CaseEvent:
+    case.decided_at = at
+    case.decision_reason = reason
+    case.result_name = case.item_version.result_name if approve else ""
+    _notice(case, Notice.Kind.DECISION, actor=actor, body={
+        "approved": approve, "reason": reason, "result_name": case.result_name})
+    return _move(case, "approve" if approve else "deny", actor=actor, reason=reason, at=at,
+                 fields=["decided_at", "decision_reason", "result_name"])
