@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
+from django.utils import timezone
 
 from tests.cases.conftest import TIME_LIMITED, api_create, api_upload_all, applicant_body
+from tests.cases.test_transitions import reach
 from tongban.accounts.models import User
-from tongban.cases.actions import Actions, Action
-from tongban.cases.models import Case, Status
+from tongban.cases import services
+from tongban.cases import workbench_selectors as bench
+from tongban.cases.actions import Action, Actions
+from tongban.cases.models import Case, HaltGround, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +59,32 @@ def test_templates_ask_by_name_and_a_wrong_name_is_an_error() -> None:
     page = Template("{% if case.status_is.halted %}中止{% endif %}{% if may.resume %}，可恢复{% endif %}"
                     "{% if may.deliver %}，可送达{% endif %}")
     assert page.render(Context({"case": case, "may": may})) == "中止，可恢复"
-    assert "resume" in may and "deliver" not in may and list(may)[0].label == "恢复计时"
+    assert "resume" in may and "deliver" not in may and next(iter(may)).label == "恢复计时"
     with pytest.raises(LookupError):
         Template("{% if case.status_is.stopped %}x{% endif %}").render(Context({"case": case}))
     with pytest.raises(LookupError):
         Template("{% if may.approve_all %}x{% endif %}").render(Context({"may": may}))
+
+
+def test_the_workbench_offers_a_step_s_operations_only_as_the_status_allows(
+        people: dict[str, User]) -> None:
+    officer = people["officer"]
+    case = reach(Status.ACCEPTED, people)
+    case.refresh_from_db()
+
+    def ops() -> tuple[str, ...]:
+        sc = bench.staff_case(officer, case.number or "", now=timezone.now())
+        assert sc is not None
+        [step] = sc.open_steps
+        return step.actions
+
+    assert ops() == ("approve", "supplement", "suspend", "extend")
+    services.case_halt(actor=officer, case=case, ground=HaltGround.LEGAL, reason="法定事由")
+    assert ops() == ()  # halted: nothing until it resumes
+    services.case_resume(actor=officer, case=case)
+    [review] = case.tasks.filter(status="open")
+    services.case_suspend(actor=officer, task=review, procedure="testing", reason="需检测",
+                          expected_working_days=3)
+    assert ops() == ("extend",)  # a special procedure: only an extension
+    services.case_request_extension(actor=officer, task=review, working_days=2, reason="复杂")
+    assert ops() == ()  # …and not a second one while the first waits for the head

@@ -9,7 +9,7 @@ with it (a reason missing, a material not supplied) or because someone acted fir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,10 @@ SYSTEM_ONLY = frozenset({"accept_by_law"})
 STEP_BOUND = {"step": None, "suspend": "suspend", "request_extension": "extend"}
 # ``approve`` and ``deny`` decide the case at a deciding step: they are outcomes of ``step``.
 STEP_OUTCOMES = frozenset({"approve", "deny"})
+# A step's operations and the action each one is; the others (approve, forward, complete,
+# deny, return) are ``step``.
+OP_ACTIONS = {"supplement": "request_supplement", "suspend": "suspend",
+              "extend": "request_extension"}
 
 
 @dataclass(frozen=True)
@@ -147,3 +151,17 @@ def available_actions(actor: Any, case: Case) -> Actions:
         if allowed:
             found.append(Action(code=code, label=label))
     return Actions(tuple(found))
+
+
+def step_operations(may: Actions, task_id: int, ops: Sequence[str]) -> tuple[str, ...]:
+    """The operations of an open step (``ops``, the workflow's) that ``may`` allows now: none
+    while the case is halted, only an extension during a special procedure, no second
+    extension request while one waits for the head."""
+
+    def allowed(op: str) -> bool:
+        code = OP_ACTIONS.get(op, "step")
+        if code == "request_supplement":  # the step's, or the receiving department's own
+            return code in may
+        return any(a.code == code and a.task_id == task_id for a in may)
+
+    return tuple(op for op in ops if allowed(op))

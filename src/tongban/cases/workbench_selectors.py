@@ -27,7 +27,7 @@ from tongban.catalog.models import Commitment, Item, VersionStatus
 from tongban.clock import selectors as clock
 
 from . import policies, selectors
-from .actions import Actions, available_actions
+from .actions import Actions, available_actions, step_operations
 from .forms import FORM_KEY, case_form_fields
 from .models import Case, DeadlineState, Extension, Status
 
@@ -148,7 +148,7 @@ class OpenStep:
     step: Step | None
     state: str
     mine: bool  # the user may act on it (``can_work_on``)
-    actions: tuple[str, ...]
+    actions: tuple[str, ...]  # the step's operations the case's status allows now
     return_to: list[tuple[str, str]]
 
 
@@ -224,6 +224,7 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
                  if name != FORM_KEY]
     definition = definition_of(case) if case.workflow_id else None
     tasks, open_steps = [], []
+    may = available_actions(user, case)
     hours = clock.office_hours(case.hall_id)
     for task in case.tasks.all():
         state = selectors.task_deadline_state(task, now=now, hall_id=case.hall_id, hours=hours)
@@ -232,7 +233,8 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
             continue
         step = _step(definition, task.step_key)
         mine = can_work_on(user, task)
-        actions = step.actions if (step is not None and mine) else ()
+        actions = step_operations(may, task.pk, step.actions) if (step is not None and mine) \
+            else ()
         targets = [(key, _step_name(definition, key)) for key in (step.return_to if step else ())]
         open_steps.append(OpenStep(task=task, step=step, state=state, mine=mine,
                                    actions=tuple(actions), return_to=targets))
@@ -250,7 +252,7 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
         tasks=tasks, open_steps=open_steps,
         state=selectors.case_deadline_state(case, now=now),
         pending_extension=pending,
-        may=available_actions(user, case),
+        may=may,
         supplement_materials=list(case.item_version.materials.all()),
     )
 
