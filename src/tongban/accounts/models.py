@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.choices import ChoiceIs
 from tongban.core.encrypted import BlindIndexField, EncryptedTextField, with_blind_indexes
 
 
@@ -80,6 +81,11 @@ class User(AbstractUser):
     @property
     def is_public(self) -> bool:
         return self.role in PUBLIC_ROLES
+
+    @property
+    def role_is(self) -> ChoiceIs:
+        """``user.role_is.admin`` in templates (``core.choices``)."""
+        return ChoiceIs(self.role, Role)
 
 
 class ApiToken(models.Model):

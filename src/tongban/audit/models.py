@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.choices import ChoiceIs
+
 
 class HashAlgorithm(models.TextChoices):
     SHA256 = "sha256", "SHA-256"
@@ -120,3 +122,8 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.pk} {self.status}"
+
+    @property
+    def status_is(self) -> ChoiceIs:
+        """``verification.status_is.done`` in templates (``core.choices``)."""
+        return ChoiceIs(self.status, VerificationStatus)

@@ -27,6 +27,7 @@ from tongban.core.schemas import BoundedDateTime, PageNumber
 from tongban.organizations.models import Window
 
 from . import selectors, services
+from .actions import available_actions
 from .forms import case_form_fields
 from .materials import case_material_add
 from .models import Case, Extension
@@ -92,7 +93,7 @@ def _window(window_id: int | None) -> Window | None:
 
 def detail(request: HttpRequest, case_id: int) -> CaseOut:
     """The case as ``request.user`` sees it (identifiers masked where the role does not need
-    them)."""
+    them), with the actions they may take on it now."""
     user = request.user
     case = selectors.case_detail(case_id)
     now = timezone.now()
@@ -102,7 +103,8 @@ def detail(request: HttpRequest, case_id: int) -> CaseOut:
     task_states = {t.pk: selectors.task_deadline_state(t, now=now, hall_id=case.hall_id)
                    for t in case.tasks.all()}
     return case_out(case, full_identifiers=full, form_data=form_data, task_states=task_states,
-                    deadline_state=selectors.case_deadline_state(case, now=now))
+                    deadline_state=selectors.case_deadline_state(case, now=now),
+                    actions=available_actions(user, case))
 
 
 def _version(payload: VersionIn | None) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.models import Role
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Item, ItemVersion, VersionStatus
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
@@ -23,7 +24,7 @@ from . import policies
 from .forms import FORM_KEY, form_validate
 from .models import Case, Status
 
-PUBLIC_ROLES = ("citizen", "enterprise")
+PUBLIC_ROLES = (Role.CITIZEN, Role.ENTERPRISE)
 
 
 def online_version(item: Item) -> ItemVersion | None:

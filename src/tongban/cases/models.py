@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Item, ItemVersion, Material
+from tongban.core.choices import ChoiceIs
 from tongban.core.encrypted import EncryptedJSONField, EncryptedTextField, material_storage
 from tongban.organizations.models import Department, Hall, Window
 
@@ -128,6 +129,11 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
+
+    @property
+    def status_is(self) -> ChoiceIs:
+        """``case.status_is.halted`` in templates (``core.choices``)."""
+        return ChoiceIs(self.status, Status)
 
 
 class CaseEvent(models.Model):

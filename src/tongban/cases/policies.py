@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from tongban.accounts import permissions
+from tongban.accounts.models import Role
 
-from .models import Case
+from .models import Case, Status
 
-STAFF_ALL_CASES = {"supervisor", "admin"}
+STAFF_ALL_CASES = {Role.SUPERVISOR, Role.ADMIN}
+DEPARTMENT_STAFF = {Role.OFFICER, Role.HEAD}
 
 
 def _role(user: Any) -> str | None:
@@ -28,12 +30,12 @@ def _hall_department(user: Any) -> int | None:
 
 
 def is_department_staff(user: Any, case: Case) -> bool:
-    return _role(user) in {"officer", "head"} and user.department_id == case.department_id
+    return _role(user) in DEPARTMENT_STAFF and user.department_id == case.department_id
 
 
 def is_receiving_agent(user: Any, case: Case) -> bool:
     """A proxy agent of the street/town centre that receives this 代办服务 case."""
-    return (_role(user) == "proxy_agent" and case.receiving_unit_id is not None
+    return (_role(user) == Role.PROXY_AGENT and case.receiving_unit_id is not None
             and _hall_department(user) == case.receiving_unit_id)
 
 
@@ -43,17 +45,17 @@ def can_view(user: Any, case: Case) -> bool:
         return False
     if is_applicant_side(user, case) or role in STAFF_ALL_CASES or permissions.is_bureau_admin(user):
         return True
-    if case.status == "draft":
+    if case.status == Status.DRAFT:
         # An unsubmitted application is the applicant's own; staff see only a walk-in's draft
         # being filled in at their own hall.
         return getattr(user, "hall_id", None) is not None and user.hall_id == case.hall_id
     if is_department_staff(user, case) or is_receiving_agent(user, case):
         return True
-    if role in {"officer", "head"} and user.department_id is not None and case.pk is not None \
+    if role in DEPARTMENT_STAFF and user.department_id is not None and case.pk is not None \
             and case.tasks.filter(department_id=user.department_id).exists():
         return True  # a parallel step (并联审批) handled by another department
     # Clerks see cases of their hall (the comprehensive window accepts any department's items).
-    return role == "clerk" and user.hall_id is not None and user.hall_id == case.hall_id
+    return role == Role.CLERK and user.hall_id is not None and user.hall_id == case.hall_id
 
 
 def can_see_identifiers(user: Any, case: Case) -> bool:
@@ -67,23 +69,23 @@ def can_see_identifiers(user: Any, case: Case) -> bool:
 def can_receive(user: Any, case: Case) -> bool:
     """Pre-review, accept, refuse or request a supplement at intake."""
     role = _role(user)
-    if role == "clerk" and user.hall_id is not None:
+    if role == Role.CLERK and user.hall_id is not None:
         return True  # 无差别受理: any department's item at the comprehensive window
     return is_department_staff(user, case) or is_receiving_agent(user, case)
 
 
 def can_approve_extension(user: Any, case: Case) -> bool:
-    return _role(user) == "head" and user.department_id == case.department_id
+    return _role(user) == Role.HEAD and user.department_id == case.department_id
 
 
 def can_terminate(user: Any, case: Case) -> bool:
-    return (_role(user) == "head" and user.department_id == case.department_id) or \
+    return (_role(user) == Role.HEAD and user.department_id == case.department_id) or \
         permissions.is_bureau_admin(user)
 
 
 def can_deliver(user: Any, case: Case) -> bool:
     role = _role(user)
-    return (role == "clerk" and user.hall_id is not None) or is_department_staff(user, case) \
+    return (role == Role.CLERK and user.hall_id is not None) or is_department_staff(user, case) \
         or is_receiving_agent(user, case)
 
 

@@ -8,7 +8,8 @@ case version the client last saw; a stale one answers 409.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, overload
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +39,9 @@ from .models import (
     Status,
     Visit,
 )
+
+if TYPE_CHECKING:
+    from .actions import Action
 
 MAX_TEXT = 2000
 
@@ -302,6 +306,21 @@ class TaskOut(Schema):
             deadline_state=deadline_state, late=task.late, actions=actions)
 
 
+class CaseActionOut(Schema):
+    """An action the caller may take on the case now."""
+
+    code: str = Field(description="The operation: submit, pre_review, request_supplement, supply, "
+                      "accept, refuse, step, suspend, halt, resume, request_extension, extend, "
+                      "deliver, withdraw, terminate, record_visit")
+    label: str
+    task_id: int | None = Field(None, description="For an action on an open step "
+                                "(step, suspend, request_extension, or a supplement notice after "
+                                "acceptance): the step task to act on (POST /tasks/{task_id}/…)")
+    ops: list[str] = Field(default_factory=list,
+                           description="For step: the operations the step allows "
+                           "(POST /tasks/{task_id}/act with action = one of them)")
+
+
 class ExtensionOut(Schema):
     id: int
     working_days: int
@@ -424,6 +443,9 @@ class CaseOut(Schema):
     extensions: list[ExtensionOut]
     visits: list[VisitOut]
     clock_stops: list[ClockStopOut]
+    available_actions: list[CaseActionOut] = Field(
+        description="What the caller may do on the case now (its status and the caller's role "
+        "and workplace); the operation may still refuse the data sent with it")
 
 
 def _item_ref(case: Case) -> ItemRef:
@@ -478,7 +500,8 @@ def _event(e: CaseEvent) -> EventOut:
 
 
 def case_out(case: Case, *, full_identifiers: bool, deadline_state: str,
-             task_states: dict[int, str], form_data: dict[str, Any]) -> CaseOut:
+             task_states: dict[int, str], form_data: dict[str, Any],
+             actions: Iterable[Action] = ()) -> CaseOut:
     """The detail of a case loaded by ``selectors.case_detail``.
 
     ``full_identifiers`` false masks ID numbers and phones; ``form_data`` is passed in already
@@ -550,4 +573,6 @@ def case_out(case: Case, *, full_identifiers: bool, deadline_state: str,
                                   reason=s.reason, expected_working_days=s.expected_working_days,
                                   started_at=local(s.started_at), ended_at=local(s.ended_at))
                      for s in stops],
+        available_actions=[CaseActionOut(code=a.code, label=a.label, task_id=a.task_id,
+                                     ops=list(a.ops)) for a in actions],
     )

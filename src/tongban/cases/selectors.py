@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.accounts.models import Role
 from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
@@ -43,16 +44,16 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     # The applicant's side: as applicant or as agent (代理人).
     own = Q(applicant=user) | Q(agent=user)
     scope = Q(pk__in=[])
-    if role in {"officer", "head"} and user.department_id is not None:
+    if role in policies.DEPARTMENT_STAFF and user.department_id is not None:
         scope |= Q(department_id=user.department_id)
         # A parallel step handled by another department lets that department see the case.
         scope |= Q(pk__in=StepTask.objects.filter(department_id=user.department_id)
                    .values("case_id"))
-    if role == "proxy_agent":
+    if role == Role.PROXY_AGENT:
         unit = policies._hall_department(user)
         if unit is not None:
             scope |= Q(receiving_unit_id=unit)
-    if role == "clerk" and user.hall_id is not None:
+    if role == Role.CLERK and user.hall_id is not None:
         scope |= Q(hall_id=user.hall_id)
     # Staff never see an applicant's unsubmitted draft, except a walk-in's at their own hall.
     staff = scope & ~Q(status=Status.DRAFT)

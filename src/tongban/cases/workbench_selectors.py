@@ -18,14 +18,16 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.accounts.models import Role
 from tongban.cases.workflows import selectors as workflow_selectors
 from tongban.cases.workflows.definition import Definition, Step
 from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.cases.workflows.services import can_work_on, definition_of
-from tongban.catalog.models import Commitment, Item
+from tongban.catalog.models import Commitment, Item, VersionStatus
 from tongban.clock import selectors as clock
 
 from . import policies, selectors
+from .actions import Actions, available_actions, step_operations
 from .forms import FORM_KEY, case_form_fields
 from .models import Case, DeadlineState, Extension, Status
 
@@ -64,7 +66,7 @@ class Inbox:
 
 
 def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
-    if tab == "all" and user.role == "head":
+    if tab == "all" and user.role == Role.HEAD:
         return workflow_selectors.inbox(user, scope="department")
     tasks = workflow_selectors.inbox(user, scope="mine")
     if tab == "mine":
@@ -85,7 +87,7 @@ def colleagues(task: StepTask) -> list[Any]:
 def can_assign(user: Any, task: StepTask) -> bool:
     """Whether the page offers 分派/转办 (the service decides): the head of the task's
     department, or its current holder."""
-    return (user.role == "head" and user.department_id == task.department_id) or \
+    return (user.role == Role.HEAD and user.department_id == task.department_id) or \
         (task.assignee_id is not None and task.assignee_id == user.pk)
 
 
@@ -146,7 +148,7 @@ class OpenStep:
     step: Step | None
     state: str
     mine: bool  # the user may act on it (``can_work_on``)
-    actions: tuple[str, ...]
+    actions: tuple[str, ...]  # the step's operations the case's status allows now
     return_to: list[tuple[str, str]]
 
 
@@ -167,14 +169,31 @@ class StaffCase:
     open_steps: list[OpenStep]
     state: str
     pending_extension: Extension | None
-    can_resume: bool
-    can_halt: bool
-    can_deliver: bool
-    can_decide_extension: bool
+    # What the user may do now (``actions.available_actions``); the page's buttons follow it.
+    may: Actions
     supplement_materials: list[Any]
-    # Intake (受理环节) of an application that came in online: pre-review, the one-time
-    # supplement notice, accept, refuse (``policies.can_receive``).
-    can_receive: bool = False
+
+    @property
+    def can_resume(self) -> bool:
+        return "resume" in self.may
+
+    @property
+    def can_halt(self) -> bool:
+        return "halt" in self.may
+
+    @property
+    def can_deliver(self) -> bool:
+        return "deliver" in self.may
+
+    @property
+    def can_decide_extension(self) -> bool:
+        return self.pending_extension is not None and "extend" in self.may
+
+    @property
+    def can_receive(self) -> bool:
+        """Intake (受理环节) of an application that came in online: pre-review, the one-time
+        supplement notice, accept, refuse."""
+        return "accept" in self.may
 
 
 def _step(definition: Definition | None, key: str) -> Step | None:
@@ -205,6 +224,7 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
                  if name != FORM_KEY]
     definition = definition_of(case) if case.workflow_id else None
     tasks, open_steps = [], []
+    may = available_actions(user, case)
     hours = clock.office_hours(case.hall_id)
     for task in case.tasks.all():
         state = selectors.task_deadline_state(task, now=now, hall_id=case.hall_id, hours=hours)
@@ -213,7 +233,8 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
             continue
         step = _step(definition, task.step_key)
         mine = can_work_on(user, task)
-        actions = step.actions if (step is not None and mine) else ()
+        actions = step_operations(may, task.pk, step.actions) if (step is not None and mine) \
+            else ()
         targets = [(key, _step_name(definition, key)) for key in (step.return_to if step else ())]
         open_steps.append(OpenStep(task=task, step=step, state=state, mine=mine,
                                    actions=tuple(actions), return_to=targets))
@@ -231,15 +252,8 @@ def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
         tasks=tasks, open_steps=open_steps,
         state=selectors.case_deadline_state(case, now=now),
         pending_extension=pending,
-        can_resume=case.status in (Status.SUSPENDED, Status.HALTED) and (
-            policies.is_department_staff(user, case) or policies.can_terminate(user, case)),
-        can_halt=case.status == Status.ACCEPTED and (
-            policies.is_department_staff(user, case) or policies.can_terminate(user, case)),
-        can_deliver=case.status in (Status.APPROVED, Status.DENIED)
-        and policies.can_deliver(user, case),
-        can_decide_extension=pending is not None and policies.can_approve_extension(user, case),
+        may=may,
         supplement_materials=list(case.item_version.materials.all()),
-        can_receive=case.status in INTAKE_STATUSES and policies.can_receive(user, case),
     )
 
 
@@ -256,7 +270,7 @@ class IntakeRow:
 def intake(user: Any) -> list[IntakeRow]:
     """Applications of the officer's department submitted online and not yet accepted: waiting
     for pre-review, acceptance or refusal, or for the applicant's supplement (oldest first)."""
-    if getattr(user, "role", None) not in ("officer", "head") or user.department_id is None:
+    if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
         return []
     cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
                                  status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
@@ -296,7 +310,7 @@ def head_overview(user: Any, *, now: dt.datetime) -> HeadOverview:
         state=Extension.State.REQUESTED, case__department_id=user.department_id)
         .select_related("case", "case__item_version", "requested_by").order_by("requested_at"))
     staff = get_user_model().objects.filter(
-        is_active=True, department_id=user.department_id, role__in=("officer", "head"))
+        is_active=True, department_id=user.department_id, role__in=policies.DEPARTMENT_STAFF)
     load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}
     unassigned = unassigned_overdue = 0
     open_tasks = StepTask.objects.filter(status=TaskStatus.OPEN, department_id=user.department_id)
@@ -353,7 +367,8 @@ def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
              .select_related("item_version", "department").order_by("-created_at", "-pk")[:200])
     cases = list(found)
     forwards: dict[int, StepTask] = {}
-    for forward in (StepTask.objects.filter(case__in=cases, department_id=unit, role="proxy_agent")
+    for forward in (StepTask.objects.filter(case__in=cases, department_id=unit,
+                                                 role=Role.PROXY_AGENT)
                     .exclude(status=TaskStatus.CANCELLED).order_by("opened_at", "pk")):
         forwards[forward.case_id] = forward  # the latest one (a returned case opens a new one)
     hours = clock.office_hours_memo()
@@ -379,7 +394,8 @@ def proxy_items(user: Any) -> QuerySet[Item]:
     if unit is None:
         return Item.objects.none()
     return (Item.objects.filter(current__commitment=Commitment.PROXY,
-                                current__receiving_unit_id=unit, current__status="published")
+                                current__receiving_unit_id=unit,
+                                current__status=VersionStatus.PUBLISHED)
             .select_related("current", "department").order_by("current__name"))
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tongban.core.choices import ChoiceIs
 from tongban.organizations.models import Department, Level
 
 
@@ -106,6 +107,12 @@ class Item(models.Model):
         name = self.current.name if self.current_id and self.current else ""
         return f"{name} ({self.implementation_code})" if name else self.implementation_code
 
+    @property
+    def working_status_is(self) -> ChoiceIs:
+        """``item.working_status_is.draft`` in templates: the status of the version being
+        worked on, annotated as ``working_status`` by ``reports.staff_items``."""
+        return ChoiceIs(getattr(self, "working_status", None) or "", VersionStatus)
+
 
 class ItemVersion(models.Model):
     """Every field of one version of an item's guide (办事指南)."""
@@ -179,6 +186,11 @@ class ItemVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number}"
+
+    @property
+    def status_is(self) -> ChoiceIs:
+        """``version.status_is.published`` in templates (``core.choices``)."""
+        return ChoiceIs(self.status, VersionStatus)
 
     @property
     def is_frozen(self) -> bool:

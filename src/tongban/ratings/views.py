@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from tongban.accounts.models import Role
 from tongban.cases import selectors as case_selectors
 from tongban.cases.documents import qr_svg_data_uri
 from tongban.cases.models import Case, Visit
@@ -91,7 +92,7 @@ def _latest_visit(user: Any, window: Window | None) -> Visit | None:
             .order_by("-at", "-pk").first())
 
 
-@require_roles("clerk")
+@require_roles(Role.CLERK)
 def window_page(request: HttpRequest) -> HttpResponse:
     """The clerk's window shows, for the latest visit it served, the QR code of the rating
     page (for the applicant's phone) and the same rating form (for the window's tablet)."""
@@ -242,7 +243,7 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "now": timezone.now()}, status=status)
 
 
-@require_roles("supervisor")
+@require_roles(Role.SUPERVISOR)
 def appeals(request: HttpRequest) -> HttpResponse:
     return render(request, "ratings/appeals.html", {"tickets": selectors.appeals_pending()})
 

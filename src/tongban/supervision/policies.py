@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tongban.accounts.models import Role
 from tongban.accounts.permissions import is_bureau_admin
 
-OVERSEERS = frozenset({"supervisor", "admin"})
+OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 # Roles that answer for their own department's records.
-DEPARTMENT_ROLES = frozenset({"head", "officer", "proxy_agent", "clerk"})
+DEPARTMENT_ROLES = frozenset({Role.HEAD, Role.OFFICER, Role.PROXY_AGENT, Role.CLERK})
 
 
 def _role(user: Any) -> str | None:
@@ -36,7 +37,7 @@ def dashboard_department(user: Any) -> int | None:
 
 
 def can_view_dashboard(user: Any) -> bool:
-    return sees_everything(user) or (_role(user) == "head" and user_department_id(user) is not None)
+    return sees_everything(user) or (_role(user) == Role.HEAD and user_department_id(user) is not None)
 
 
 def can_view_record(user: Any, record: Any) -> bool:
@@ -46,7 +47,7 @@ def can_view_record(user: Any, record: Any) -> bool:
         return False
     if record.person_id is not None and record.person_id == user.pk:
         return True
-    return _role(user) == "head" and user_department_id(user) == record.department_id
+    return _role(user) == Role.HEAD and user_department_id(user) == record.department_id
 
 
 def can_answer(user: Any, record: Any) -> bool:
@@ -56,7 +57,7 @@ def can_answer(user: Any, record: Any) -> bool:
         return False
     if record.person_id is not None and record.person_id == user.pk:
         return True
-    return role == "head" and user_department_id(user) == record.department_id
+    return role == Role.HEAD and user_department_id(user) == record.department_id
 
 
 def can_close(user: Any) -> bool:

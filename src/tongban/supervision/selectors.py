@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
+from tongban.accounts.models import Role
 from tongban.cases import selectors as case_selectors
 from tongban.cases.models import Case, DeadlineState, Status
 from tongban.organizations.models import Department
@@ -120,7 +121,7 @@ def records(user: Any, *, kind: str = "", state: str = "", department: int | Non
     if not policies.sees_everything(user):
         own = policies.user_department_id(user)
         mine = Q(person_id=user.pk)
-        if getattr(user, "role", None) == "head" and own is not None:
+        if getattr(user, "role", None) == Role.HEAD and own is not None:
             mine |= Q(department_id=own)
         qs = qs.filter(mine)
     if kind:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.cases import selectors as case_selectors
@@ -287,7 +288,7 @@ def _case_deadlines(now: dt.datetime, since: dt.datetime, ids: list[int] | None)
 
 
 def _is_forwarding(task: StepTask) -> bool:
-    return task.role == "proxy_agent" or task.outcome == "forward"
+    return task.role == Role.PROXY_AGENT or task.outcome == "forward"
 
 
 def _late_kind(task: StepTask, at: dt.datetime) -> str:
@@ -470,7 +471,7 @@ def escalation_recipients(record: SupervisionRecord) -> list[Any]:
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.filter(
-        Q(role="head", department_id=record.department_id) | Q(role="supervisor"),
+        Q(role=Role.HEAD, department_id=record.department_id) | Q(role=Role.SUPERVISOR),
         is_active=True).order_by("pk")
     return list(users)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from tongban.accounts.masking import mask_phone
+from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied
 
 from .models import Kind, Notification
@@ -92,7 +93,7 @@ def _ask_heads_to_decide_extension(event: Any, case: Any) -> int:
     text = _("办件%(number)s（%(item)s）申请延期%(days)s个工作日，理由：%(reason)s") % {
         "number": case.number or "", "item": case.item_version.name,
         "days": event.data.get("working_days", ""), "reason": event.reason}
-    heads = get_user_model().objects.filter(role="head", department_id=case.department_id,
+    heads = get_user_model().objects.filter(role=Role.HEAD, department_id=case.department_id,
                                             is_active=True)
     return sum(_deliver(head, key=f"event:{event.pk}:head", kind=Kind.CASE, case=case,
                         event=event, subject=subject, text=text, sms=False)
@@ -177,7 +178,7 @@ def notify_deadline(kind: str, object_id: int, state: str) -> int:
         # step see it in their inbox.
         direct: dict[int, Any] = {t.assignee.pk: t.assignee for t in open_steps if t.assignee}
         direct.update((u.pk, u) for u in get_user_model().objects.filter(
-            is_active=True, role="head", department_id=department_id))
+            is_active=True, role=Role.HEAD, department_id=department_id))
         pool = {u.pk: u for t in open_steps if t.assignee is None for u in _pool(t)
                 if u.pk not in direct}
         key = f"deadline:{kind}:{object_id}:{state}:{int(due.timestamp())}"

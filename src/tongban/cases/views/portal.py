@@ -35,15 +35,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.accounts.models import Role
 from tongban.cases.notifications import selectors as notification_selectors
 from tongban.cases.notifications import services as notification_services
 from tongban.cases.notifications.models import Notification
-from tongban.catalog.models import Commitment, Item, Material
+from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.forms import add_problems
 
 from .. import drafts, policies, selectors, services
+from ..actions import available_actions
 from ..forms import FORM_KEY, ApplicationFieldsForm, form_fields
 from ..materials import case_material_add, outstanding_promises, size_text
 from ..models import ApplicantKind, Case, CaseMaterial, Channel, DeadlineState, Notice, Status
@@ -130,7 +132,7 @@ class ApplicationForm(ApplicationFieldsForm):
 def _prefill(user: Any, specs: list[dict[str, Any]]) -> dict[str, Any]:
     """Initial values from the account for the fields that stand for the applicant's own data
     (editable: the applicant may apply for a business whose details differ)."""
-    enterprise = user.role == "enterprise"
+    enterprise = user.role == Role.ENTERPRISE
     by_element = {"联系电话": user.phone}
     if enterprise:
         by_element.update({"市场主体名称": user.real_name, "统一社会信用代码": user.uscc,
@@ -159,7 +161,7 @@ def _problems_to_form(form: ApplicationForm, problems: RuleViolation, *, agent: 
 def _applicant(user: Any) -> services.ApplicantData:
     """The account holder as applicant: a person with their ID number, a company with its
     USCC. Neither is editable on the form."""
-    if user.role == "enterprise":
+    if user.role == Role.ENTERPRISE:
         return services.ApplicantData(kind=ApplicantKind.LEGAL, name=user.real_name,
                                       id_number=user.uscc, phone=user.phone)
     return services.ApplicantData(kind=ApplicantKind.NATURAL, name=user.real_name,
@@ -168,14 +170,14 @@ def _applicant(user: Any) -> services.ApplicantData:
 
 def _party(user: Any) -> dict[str, Any]:
     applicant = _applicant(user)
+    enterprise = user.role == Role.ENTERPRISE
     return {"kind": ApplicantKind(applicant.kind).label, "name": applicant.name,
-            "id_label": _("统一社会信用代码") if user.role == "enterprise" else _("公民身份号码"),
+            "id_label": _("统一社会信用代码") if enterprise else _("公民身份号码"),
             # A person's own ID number and phone are masked here too, as on the account page
             # (read over the shoulder); the USCC is a public identifier.
-            "id_number": applicant.id_number if user.role == "enterprise"
-            else mask_id_number(applicant.id_number),
+            "id_number": applicant.id_number if enterprise else mask_id_number(applicant.id_number),
             "phone": mask_phone(applicant.phone),
-            "legal_representative": user.legal_representative if user.role == "enterprise" else ""}
+            "legal_representative": user.legal_representative if enterprise else ""}
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -197,11 +199,13 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
                              implementation_code=code)
     version = drafts.online_version(item)
     if version is None:
-        return render(request, "cases/portal/apply_unavailable.html",
-                      {"item": item, "version": item.current})
+        current = item.current
+        return render(request, "cases/portal/apply_unavailable.html", {
+            "item": item, "version": current,
+            "published": current is not None and current.status == VersionStatus.PUBLISHED})
     specs = form_fields(version)
     me = _actor(request)
-    agent_part = me.role == "citizen"
+    agent_part = me.role == Role.CITIZEN
     context: dict[str, Any] = {"item": item, "version": version, "party": _party(me), "step": 1}
     if request.method == "POST":
         form = ApplicationForm(request.POST, specs=specs, agent_part=agent_part)
@@ -551,7 +555,7 @@ def _open_supplement(case: Case, errors: dict[str, Any]) -> dict[str, Any] | Non
 
 def _case_context(request: HttpRequest, case: Case, *, errors: dict[str, Any]) -> dict[str, Any]:
     now = timezone.now()
-    allowed, _to = services.TRANSITIONS["withdraw"]
+    may = available_actions(request.user, case)
     notices = list(case.notices.order_by("issued_at", "pk"))
     decision = next((n for n in notices if n.kind == Notice.Kind.DECISION), None)
     case_messages = notification_selectors.notification_list(user=request.user).filter(case=case)
@@ -564,7 +568,7 @@ def _case_context(request: HttpRequest, case: Case, *, errors: dict[str, Any]) -
         "notices": notices, "decision": decision if case.status in RESULT_STATES else None,
         "materials": [r for records in _current_materials(case).values() for r in records],
         "form_rows": _form_rows(case), "case_messages": list(case_messages[:20]),
-        "can_withdraw": case.status in allowed, "is_draft": case.status == Status.DRAFT,
+        "may": may, "can_withdraw": "withdraw" in may, "is_draft": case.status == Status.DRAFT,
         "rules": _upload_rules(), "errors": errors,
     }
 

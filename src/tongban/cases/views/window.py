@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.accounts.models import Role
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.access import require_roles
@@ -41,10 +42,11 @@ from tongban.organizations.models import Window
 
 from .. import materials as case_materials
 from .. import selectors, services
+from ..actions import available_actions
 from ..forms import ApplicationFieldsForm, form_fields
 from ..models import ApplicantKind, Case, CaseMaterial, Channel, Delivery, Notice, Status
 
-CLERK = "clerk"
+CLERK = Role.CLERK
 SESSION_WINDOW = "tongban.window_id"
 SEARCH_LIMIT = 20
 
@@ -192,9 +194,6 @@ def _checklist(case: Case) -> list[Row]:
             for m in case.item_version.materials.order_by("position")]
 
 
-OPEN_INTAKE = {Status.DRAFT, Status.SUBMITTED, Status.PRE_REVIEW, Status.SUPPLEMENT}
-
-
 @require_roles(CLERK)
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     case = _window_case(request, pk)
@@ -206,13 +205,19 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     services.case_data_access_record(actor=request.user, case=case, what="viewed",
                                      detail={"identifiers_in_full": sees})
     checklist = _checklist(case)
+    may = available_actions(request.user, case)
+    # The window's intake submits a walk-in's draft, or takes a supplement in, before it
+    # accepts, refuses or issues a one-time notice (``_into_intake``).
+    intake_open = bool({"submit", "supply", "accept"} & may.codes)
     open_supplement = case.notices.filter(kind=Notice.Kind.SUPPLEMENT, resolved_at=None).last() \
         if case.status == Status.SUPPLEMENT else None
     response = render(request, "cases/window/case.html", {
         "case": case, "version": version, "checklist": checklist,
         "missing": [r for r in checklist if r.missing],
         "extras": case.materials.filter(superseded=False, material=None),
-        "intake_open": case.status in OPEN_INTAKE,
+        "may": may, "intake_open": intake_open,
+        # One one-time notice at a time: a second one only once the first was supplied.
+        "can_notify_supplement": intake_open and "supply" not in may,
         "on_the_spot": version.commitment == Commitment.ON_THE_SPOT,
         "windows": windows, "window": _selected_window(request, windows),
         "applicant_id": case.applicant_id_number if sees else mask_id_number(case.applicant_id_number),

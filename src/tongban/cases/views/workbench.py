@@ -26,8 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from tongban.accounts.models import Role
 from tongban.cases.workflows import services as workflows
-from tongban.catalog.models import Item, Material
+from tongban.catalog.models import Commitment, Item, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.forms import add_problems
@@ -38,9 +39,13 @@ from ..forms import ApplicationFieldsForm, form_fields
 from ..models import ApplicantKind, Delivery, HaltGround, SpecialProcedure, Status
 from ..services import ACTION_LABELS, CaseConflict
 
-WORKBENCH_ROLES = ("officer", "head", "proxy_agent")
+WORKBENCH_ROLES = (Role.OFFICER, Role.HEAD, Role.PROXY_AGENT)
 # Who may open a case on the workbench (read-only unless the workflow gives them a step).
-CASE_ROLES = ("officer", "head", "proxy_agent", "clerk", "supervisor", "admin")
+CASE_ROLES = (*WORKBENCH_ROLES, Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+# The desk a case page leads back to (its breadcrumb), by role: URL name and label.
+DESKS: dict[str, tuple[str, Any]] = {
+    Role.PROXY_AGENT: ("cases:proxy", _("代办服务")),
+    Role.OFFICER: ("cases:workbench", _("工作台")), Role.HEAD: ("cases:workbench", _("工作台"))}
 CONFLICT = _("该办件已被他人处理，页面已更新为最新状态，请核对后重试。")
 STEP_OPS = ("approve", "forward", "complete", "deny", "return")
 EXTRA_EVENT_LABELS = {"create": _("创建申请"), "promise_material": _("容缺承诺"),
@@ -310,7 +315,8 @@ def _render_case(request: HttpRequest, sc: bench.StaffCase, *, bound: dict[str, 
     response = render(request, "cases/workbench/case.html", {
         "sc": sc, "case": sc.case, "events": events, "steps": steps, "forms": action_forms,
         "labels": bench.DEADLINE_LABELS, "op_labels": OP_LABELS, "conflict": conflict,
-        "is_proxy": sc.case.item_version.commitment == "proxy"}, status=status)
+        "desk": DESKS.get(getattr(request.user, "role", "")),
+        "is_proxy": sc.case.item_version.commitment == Commitment.PROXY}, status=status)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -524,7 +530,7 @@ class ExtensionDecideForm(Form):
     note = forms.CharField(label=_("意见"), required=False, max_length=1000)
 
 
-@require_roles("head")
+@require_roles(Role.HEAD)
 def head(request: HttpRequest) -> HttpResponse:
     """The head's department: open cases by deadline state, extensions to approve, load."""
     overview = bench.head_overview(request.user, now=timezone.now())
@@ -537,7 +543,7 @@ def head(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@require_roles("head")
+@require_roles(Role.HEAD)
 def extension_decide(request: HttpRequest, extension_id: int) -> HttpResponse:
     extension = bench.extension_for(request.user, extension_id)
     if extension is None:
@@ -568,7 +574,7 @@ def extension_decide(request: HttpRequest, extension_id: int) -> HttpResponse:
 
 # --- proxy agents ------------------------------------------------------------------------------
 
-@require_roles("proxy_agent")
+@require_roles(Role.PROXY_AGENT)
 def proxy(request: HttpRequest) -> HttpResponse:
     """The centre's 代办服务 cases: forward what is received; late forwarding is marked."""
     return render(request, "cases/workbench/proxy.html", {
@@ -605,7 +611,7 @@ PARTY_FIELDS = {"applicant.name": "applicant_name", "applicant.id_number": "appl
                 "applicant.phone": "applicant_phone"}
 
 
-@require_roles("proxy_agent")
+@require_roles(Role.PROXY_AGENT)
 def proxy_receive(request: HttpRequest) -> HttpResponse:
     """Receive a resident's application: create it at the centre, attach the materials, submit
     and accept it — all or nothing — so that it can be forwarded."""

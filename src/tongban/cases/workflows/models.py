@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongban.catalog.models import Commitment, Item
+from tongban.core.choices import ChoiceIs
 from tongban.organizations.models import Department
 
 
@@ -86,3 +87,8 @@ class StepTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.step_key}"
+
+    @property
+    def status_is(self) -> ChoiceIs:
+        """``task.status_is.done`` in templates (``core.choices``)."""
+        return ChoiceIs(self.status, TaskStatus)

@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
-from tongban.accounts.models import PUBLIC_ROLES
+from tongban.accounts.models import PUBLIC_ROLES, Role
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from .models import StepTask, TaskStatus, WorkflowDefinition
@@ -46,7 +46,7 @@ def inbox(user: Any, *, scope: str = "mine", item: str = "", step: str = "") -> 
         raise RuleViolation([Problem("scope", _("范围须为mine（我的待办）或department（本部门）"))])
     tasks = StepTask.objects.filter(status=TaskStatus.OPEN)
     if scope == "department":
-        if role != "head" or not user.department_id:
+        if role != Role.HEAD or not user.department_id:
             raise AccessDenied(_("只有部门负责人可以查看本部门的全部待办"))
         tasks = tasks.filter(department_id=user.department_id)
     else:
@@ -72,7 +72,7 @@ def task_find(user: Any, task_id: int) -> StepTask | None:
         return None
     if can_work_on(user, task) or policies.can_view(user, task.case):
         return task
-    if user.role == "head" and user.department_id == task.department_id:
+    if user.role == Role.HEAD and user.department_id == task.department_id:
         return task
     return None
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
+from tongban.accounts.models import Role
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, LimitUnit
 from tongban.clock import selectors as clock
@@ -247,7 +248,7 @@ def task_assign(*, actor: Any, task: StepTask, to: Any, reason: str = "") -> Ste
     task = StepTask.objects.select_for_update().get(pk=task.pk)
     if task.status != TaskStatus.OPEN:
         raise RuleViolation([Problem("task", _("该任务已办结"))])
-    is_head = actor.role == "head" and actor.department_id == task.department_id
+    is_head = actor.role == Role.HEAD and actor.department_id == task.department_id
     is_holder = task.assignee_id == actor.pk
     if not (is_head or is_holder or permissions.is_bureau_admin(actor)):
         raise AccessDenied(_("只有部门负责人或当前办理人可以分派、转办"))
