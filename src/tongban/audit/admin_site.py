@@ -109,7 +109,7 @@ def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: i
 
 
 def _holds_personal_data(model_admin: admin.ModelAdmin) -> bool:
-    from .encrypted import EncryptedJSONField, EncryptedTextField
+    from tongban.core.encrypted import EncryptedJSONField, EncryptedTextField
 
     return any(isinstance(f, EncryptedTextField | EncryptedJSONField)
                for f in model_admin.opts.get_fields())
