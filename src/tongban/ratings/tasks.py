@@ -7,34 +7,18 @@ event, so a task that runs twice sends nothing twice.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from tongban.accounts.models import Role
-
 from .models import RectificationTicket, TicketState
-
-
-def _department_people(ticket: RectificationTicket, roles: tuple[str, ...]) -> list[Any]:
-    users = list(get_user_model().objects.filter(department_id=ticket.department_id,
-                                                 role__in=roles, is_active=True))
-    if ticket.handler is not None and ticket.handler not in users and ticket.handler.is_active:
-        users.append(ticket.handler)
-    return users
-
-
-def _supervisors() -> list[Any]:
-    return list(get_user_model().objects.filter(role=Role.SUPERVISOR, is_active=True))
 
 
 @task()
 def notify_ticket(ticket_id: int, what: str) -> int:
     """Tell the department a ticket was opened or its appeal decided; the supervisors an
     appeal is waiting. The rater is never named in these messages."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
 
     ticket = (RectificationTicket.objects.select_related("rating", "rating__case", "handler",
@@ -46,17 +30,17 @@ def notify_ticket(ticket_id: int, what: str) -> int:
     number = case.number or ""
     due = timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")
     if what == "opened":
-        users = _department_people(ticket, (Role.HEAD,))
+        users = recipients.department_heads(ticket.department_id, with_person=ticket.handler)
         subject = _("差评整改：办件 %(n)s") % {"n": number}
         text = _("办件 %(n)s 收到差评，已生成整改工单，请于 %(due)s 前处理（立行立改、建立台账或解释说明，"
                  "或对误评恶评提出申诉）。") % {"n": number, "due": due}
     elif what == "appealed":
-        users = _supervisors()
+        users = recipients.supervisors()
         subject = _("差评申诉待复核：办件 %(n)s") % {"n": number}
         text = _("%(dept)s 对办件 %(n)s 的差评提出申诉，请复核。") % {
             "dept": ticket.department.name, "n": number}
     elif what == "appeal_decided":
-        users = _department_people(ticket, (Role.HEAD,))
+        users = recipients.department_heads(ticket.department_id, with_person=ticket.handler)
         subject = _("差评申诉复核结果：办件 %(n)s") % {"n": number}
         text = (_("申诉成立，该评价不计入统计。") if ticket.appeal_decision == "accepted"
                 else _("申诉不成立，请于 %(due)s 前完成整改。") % {"due": due})
@@ -70,6 +54,7 @@ def notify_ticket(ticket_id: int, what: str) -> int:
 def sweep_tickets() -> int:
     """Periodic: mark overdue tickets and escalate each once to the department's heads and
     the supervisors."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
 
     from .services import tickets_sweep
@@ -80,7 +65,7 @@ def sweep_tickets() -> int:
                                                               "handler")
                    .filter(pk__in=ids, state=TicketState.OPEN)):
         number = ticket.rating.case.number or ""
-        users = _department_people(ticket, (Role.HEAD,)) + _supervisors()
+        users = recipients.escalation(ticket.department_id, with_person=ticket.handler)
         sent += notify_users(
             users, key=f"rating-ticket-{ticket.pk}-overdue",
             subject=_("差评整改超期：办件 %(n)s") % {"n": number},

@@ -463,13 +463,3 @@ def supervision_record_close(*, actor: Any, record: SupervisionRecord | int,
     record.save(update_fields=["state", "close_note", "closed_at", "closed_by"])
     _audit(actor, record, "closed")
     return record
-
-
-def escalation_recipients(record: SupervisionRecord) -> list[Any]:
-    """The heads of the record's department and every supervisor (active accounts)."""
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(
-        Q(role="head", department_id=record.department_id) | Q(role="supervisor"),
-        is_active=True).order_by("pk")
-    return list(users)

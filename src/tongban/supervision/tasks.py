@@ -38,9 +38,8 @@ def supervision_on_case_event(event_id: int) -> dict[str, int]:
 @task()
 def send_escalation(record_id: int) -> int:
     """Tell the department's heads and every supervisor about a new record, once."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
-
-    from .services import escalation_recipients
 
     record = (SupervisionRecord.objects.select_related("case", "department", "person")
               .filter(pk=record_id).first())
@@ -52,7 +51,7 @@ def send_escalation(record_id: int) -> int:
     if record.person is not None:
         lines.append(_t("责任人：%(name)s") % {"name": record.person})
     lines.append(_t("请责任部门签收并说明情况。"))
-    sent = notify_users(escalation_recipients(record), key=f"supervision:{record.pk}",
+    sent = notify_users(recipients.escalation(record.department_id), key=f"supervision:{record.pk}",
                         subject=subject, text="\n".join(lines), kind="supervision",
                         case=record.case)
     SupervisionRecord.objects.filter(pk=record.pk, escalated_at__isnull=True).update(
