@@ -3,6 +3,7 @@ review actions, and what department staff may see."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -13,8 +14,9 @@ from tests.catalog.bureau_factories import item_data, make_department, make_staf
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.catalog import services
-from tongban.catalog.models import Faq, Item, ItemVersion, Material, Synonym, VersionStatus
+from tongban.catalog.models import Faq, Fee, Item, ItemVersion, Material, Synonym, VersionStatus
 from tongban.catalog.rules import ItemData
+from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.organizations.models import Department
 
 S = VersionStatus
@@ -263,3 +265,119 @@ def test_a_draft_cannot_be_added_while_a_version_is_under_review(client: Client,
     # The version under review itself is shown read-only.
     page = client.get(reverse("admin:catalog_itemversion_change", args=[pending.pk]))
     assert page.context["has_change_permission"] is False
+
+
+def fee_and_faq_post(draft: ItemVersion, data: ItemData) -> dict[str, Any]:
+    """The change form's POST of ``draft`` as stored (its materials, fees and FAQ as rows)."""
+    post = post_data(data, codes=False)
+    post.update(management("materials", draft.materials.count(), initial=draft.materials.count()))
+    for i, m in enumerate(draft.materials.all()):
+        post[f"materials-{i}-id"] = m.pk
+        post[f"materials-{i}-version"] = draft.pk
+    fees, faqs = list(draft.fees.all()), list(draft.faqs.all())
+    post.update(management("fees", len(fees), initial=len(fees)))
+    for i, f in enumerate(fees):
+        post.update({f"fees-{i}-id": f.pk, f"fees-{i}-version": draft.pk, f"fees-{i}-name": f.name,
+                     f"fees-{i}-amount": str(f.amount), f"fees-{i}-unit": f.unit,
+                     f"fees-{i}-basis": f.basis})
+    post.update(management("faqs", len(faqs), initial=len(faqs)))
+    for i, q in enumerate(faqs):
+        post.update({f"faqs-{i}-id": q.pk, f"faqs-{i}-version": draft.pk,
+                     f"faqs-{i}-position": q.position, f"faqs-{i}-question": q.question,
+                     f"faqs-{i}-answer": q.answer})
+    return post
+
+
+def add_row(post: dict[str, Any], prefix: str, **values: Any) -> None:
+    n = int(post[f"{prefix}-TOTAL_FORMS"])
+    post[f"{prefix}-TOTAL_FORMS"] = str(n + 1)
+    post.update({f"{prefix}-{n}-{k}": v for k, v in values.items()})
+
+
+def test_fees_and_faqs_changed_in_the_admin_go_through_the_audited_services(
+        client: Client, bureau: User, dept: Department) -> None:
+    data = item_data(dept)
+    draft = services.item_save_draft(actor=bureau, data=data)
+    url = reverse("admin:catalog_itemversion_change", args=[draft.pk])
+    login(client, bureau)
+
+    post = fee_and_faq_post(draft, data)
+    add_row(post, "fees", name="工本费", amount="20.00", unit="每件", basis="甘价费〔2020〕1号")
+    add_row(post, "faqs", position="1", question="能否代办？", answer="可以委托他人。")
+    response = client.post(url, post)
+    assert response.status_code == 302
+    fee, faq = Fee.objects.get(version=draft), Faq.objects.get(version=draft)
+    saved = {r.action: r.detail for r in AuditRecord.objects.filter(
+        action__in=["catalog.fee_saved", "catalog.faq_saved"])}
+    assert saved == {
+        "catalog.fee_saved": {"version": 1, "fee": fee.pk, "created": True,
+                              "fields": ["amount", "basis", "name", "unit"], "name": "工本费",
+                              "amount": "20.00", "unit": "每件", "basis": "甘价费〔2020〕1号"},
+        "catalog.faq_saved": {"version": 1, "faq": faq.pk, "created": True,
+                              "fields": ["answer", "position", "question"], "position": 1,
+                              "question": "能否代办？", "answer": "可以委托他人。"},
+    }
+    assert not AuditRecord.objects.filter(action__startswith="admin.").exists()
+
+    # Changing one fee's amount records that field only; deleting the FAQ records its removal.
+    post = fee_and_faq_post(draft, data)
+    post["fees-0-amount"] = "25.00"
+    post["faqs-0-DELETE"] = "on"
+    assert client.post(url, post).status_code == 302
+    fee.refresh_from_db()
+    assert (fee.amount, Faq.objects.filter(version=draft).exists()) == (Decimal("25.00"), False)
+    changed = AuditRecord.objects.filter(action="catalog.fee_saved").order_by("-seq").first()
+    assert changed is not None
+    assert changed.detail == {"version": 1, "fee": fee.pk, "created": False,
+                              "fields": ["amount"], "amount": "25.00"}
+    deleted = AuditRecord.objects.get(action="catalog.faq_deleted")
+    assert (deleted.object_id, deleted.detail) == (
+        data.implementation_code, {"version": 1, "faq": faq.pk, "text": "能否代办？"})
+
+    # Saving the rows unchanged writes and records nothing about them.
+    before = AuditRecord.objects.filter(action__in=["catalog.fee_saved",
+                                                    "catalog.faq_saved"]).count()
+    assert client.post(url, fee_and_faq_post(draft, data)).status_code == 302
+    assert AuditRecord.objects.filter(action__in=["catalog.fee_saved",
+                                                  "catalog.faq_saved"]).count() == before
+
+
+def test_an_invalid_fee_or_faq_is_refused_next_to_its_field(client: Client, bureau: User,
+                                                            dept: Department) -> None:
+    data = item_data(dept)
+    draft = services.item_save_draft(actor=bureau, data=data)
+    url = reverse("admin:catalog_itemversion_change", args=[draft.pk])
+    post = fee_and_faq_post(draft, data)
+    add_row(post, "fees", name="工本费", amount="-5", unit="每件", basis="甘价费〔2020〕1号")
+    add_row(post, "faqs", position="1", question="能否代办？", answer="  ")
+    before = (counts(), Fee.objects.count(), Faq.objects.count())
+    response = login(client, bureau).post(url, post)
+    assert response.status_code == 200
+    formsets = {fs.formset.prefix: fs.formset for fs in response.context["inline_admin_formsets"]}
+    assert [f.errors for f in formsets["fees"].forms] == [{"amount": ["“金额(元)”不能为负数"]}]
+    assert [f.errors for f in formsets["faqs"].forms] == [{"answer": ["这个字段是必填项。"]}]
+    assert (counts(), Fee.objects.count(), Faq.objects.count()) == before
+
+
+def test_the_fee_and_faq_services_refuse_a_frozen_version_and_other_departments(
+        bureau: User, dept: Department) -> None:
+    published = publish(item_data(dept))
+    before = AuditRecord.objects.count()
+    try:
+        services.fee_save(actor=bureau, version=published, name="工本费", amount=Decimal("1"),
+                          basis="依据")
+    except RuleViolation as exc:
+        assert [(p.field, str(p.message)) for p in exc.problems] == [
+            ("status", "只有草稿的收费项目和常见问题可以修改")]
+    else:
+        raise AssertionError("a published version's fees changed")
+    draft = services.item_save_draft(actor=bureau, data=item_data(dept, sequence=2))
+    outsider = make_staff("outsider", Role.OFFICER, make_department("兰州市其他局"))
+    try:
+        services.faq_save(actor=outsider, version=draft, question="问", answer="答")
+    except AccessDenied:
+        pass
+    else:
+        raise AssertionError("another department's officer changed the FAQ")
+    assert (Fee.objects.count(), Faq.objects.count()) == (0, 0)
+    assert AuditRecord.objects.count() == before + 1  # the second draft only

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from tongban.accounts import permissions
 from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.core.forms import add_problems
 
 from . import form_admin, services  # noqa: F401  # form_admin registers the form definitions' admin
 from .forms import MATERIAL_FIELDS, ItemVersionForm, MaterialForm, MaterialInlineFormSet, NoteForm
@@ -127,13 +130,94 @@ class MaterialInline(DraftInlineMixin, admin.TabularInline):
         return 2 if obj is None else 0
 
 
-class FeeInline(DraftInlineMixin, admin.TabularInline):
+class FeeForm(forms.ModelForm):
+    """A fee line, checked by ``services.fee_check`` (saved by ``services.fee_save``)."""
+
+    class Meta:
+        model = Fee
+        fields = ["name", "amount", "unit", "basis"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("DELETE"):
+            add_problems(self, services.fee_check(
+                name=data.get("name", ""), amount=data.get("amount"),
+                unit=data.get("unit", ""), basis=data.get("basis", "")))
+        return data
+
+
+class FaqForm(forms.ModelForm):
+    """A FAQ entry, checked by ``services.faq_check`` (saved by ``services.faq_save``)."""
+
+    class Meta:
+        model = Faq
+        fields = ["position", "question", "answer"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("DELETE"):
+            add_problems(self, services.faq_check(
+                position=data.get("position"), question=data.get("question", ""),
+                answer=data.get("answer", "")))
+        return data
+
+
+class ServiceInlineFormSet(BaseInlineFormSet):
+    """Rows of a draft written through the catalog's services (checked, audited), never by
+    the formset itself. ``actor`` is set per request by :meth:`ServiceInlineMixin.get_formset`."""
+
+    actor: Any = None
+    save_service: Callable[..., Any]
+    delete_service: Callable[..., Any]
+    row_argument: str
+    row_fields: list[str]
+
+    def _values(self, form: Any) -> dict[str, Any]:
+        return {name: form.cleaned_data.get(name) for name in self.row_fields}
+
+    def save_new(self, form: Any, commit: bool = True) -> Any:
+        return type(self).save_service(actor=self.actor, version=self.instance,
+                                       **self._values(form))
+
+    def save_existing(self, form: Any, obj: Any, commit: bool = True) -> Any:
+        return type(self).save_service(actor=self.actor, version=self.instance,
+                                       **{self.row_argument: obj}, **self._values(form))
+
+    def delete_existing(self, obj: Any, commit: bool = True) -> None:
+        type(self).delete_service(actor=self.actor, **{self.row_argument: obj})
+
+
+class FeeInlineFormSet(ServiceInlineFormSet):
+    save_service = services.fee_save
+    delete_service = services.fee_delete
+    row_argument = "fee"
+    row_fields = FeeForm.Meta.fields
+
+
+class FaqInlineFormSet(ServiceInlineFormSet):
+    save_service = services.faq_save
+    delete_service = services.faq_delete
+    row_argument = "faq"
+    row_fields = FaqForm.Meta.fields
+
+
+class ServiceInlineMixin(DraftInlineMixin):
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        base = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        return type(base.__name__, (base,), {"actor": request.user})
+
+
+class FeeInline(ServiceInlineMixin, admin.TabularInline):
     model = Fee
+    form = FeeForm
+    formset = FeeInlineFormSet
     extra = 0
 
 
-class FaqInline(DraftInlineMixin, admin.StackedInline):
+class FaqInline(ServiceInlineMixin, admin.StackedInline):
     model = Faq
+    form = FaqForm
+    formset = FaqInlineFormSet
     extra = 0
 
 
@@ -317,7 +401,8 @@ class ItemVersionAdmin(admin.ModelAdmin):
         for formset in formsets:
             if formset is materials:
                 continue
-            # Fees and FAQ are not part of the rules; they belong to the draft just saved.
+            # Fees and FAQ belong to the draft just saved; their formsets write each row through
+            # the services (``fee_save``, ``faq_save``, …), inside this request's transaction.
             formset.instance = version
             formset.save()
 

@@ -7,12 +7,13 @@ audited in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Field, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -106,17 +107,60 @@ def _write_version(item: Item, data: ItemData, *, actor: Any, status: str,
     return version
 
 
-def _publish(version: ItemVersion, *, actor: Any) -> None:
-    """Make ``version`` the public one; the previous published version is superseded."""
-    item = version.item
-    ItemVersion.objects.filter(item=item, status=S.PUBLISHED).exclude(pk=version.pk).update(
-        status=S.SUPERSEDED)
-    version.status = S.PUBLISHED
-    version.published_at = timezone.now()
-    version.published_by = actor if getattr(actor, "pk", None) else None
-    version.save(update_fields=["status", "published_at", "published_by"])
-    item.current = version
-    item.save(update_fields=["current"])
+def versions_publish(*, actor: Any, contents: Mapping[int, ItemData], note: str = "",
+                     import_detail: dict[str, Any] | None = None) -> None:
+    """Publish versions under review: the one way a version becomes the public one.
+
+    ``contents`` maps each version's id to its content (what :func:`check_item` checks).
+    Every door comes here — the review of one version (admin action, bureau page, API:
+    :func:`version_review`) and a bureau workbook (:func:`catalog_apply`, whose new versions
+    enter under review) — so the same checks apply: the bureau's right to publish, each version
+    under review, each content passing the catalog rules as they are now. The previous published
+    version of each item is superseded, the item points at its new version, search follows.
+
+    Audited as ``catalog.published`` per version with ``note``; a workbook is recorded as one
+    ``catalog.imported`` with ``import_detail`` (the file is the approval of all its items).
+    Must run inside the caller's transaction. Works in chunks, for a province-sized workbook.
+    """
+    _require(permissions.can_publish_item(actor))
+    ids = list(contents)
+    states: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(ids):
+        states.update((pk, (item_id, status)) for pk, item_id, status in (
+            ItemVersion.objects.select_for_update().filter(pk__in=chunk)
+            .values_list("pk", "item_id", "status")))
+    for pk in ids:
+        status = states[pk][1]
+        if S.PUBLISHED not in TRANSITIONS[status]:
+            _move(ItemVersion(status=status), S.PUBLISHED)  # raises with the state names
+    # Re-checked: the rules may have tightened since the content was written.
+    problems = [p for data in contents.values() for p in check_item(data)]
+    if problems:
+        raise RuleViolation(problems)
+
+    user = actor if getattr(actor, "pk", None) else None
+    now = timezone.now()
+    item_ids = [states[pk][0] for pk in ids]
+    for chunk in _chunks(list(zip(ids, item_ids, strict=True))):
+        versions, items = [pk for pk, _i in chunk], [i for _pk, i in chunk]
+        # Superseded first: the database allows one published version per item.
+        ItemVersion.objects.filter(item_id__in=items, status=S.PUBLISHED).update(
+            status=S.SUPERSEDED)
+        ItemVersion.objects.filter(pk__in=versions).update(
+            status=S.PUBLISHED, published_at=now, published_by=user, review_note=note)
+        Item.objects.filter(pk__in=items).update(current=Subquery(
+            ItemVersion.objects.filter(item_id=OuterRef("pk"), status=S.PUBLISHED).values("pk")[:1]))
+        search.reindex_items(items)
+    if import_detail is not None:
+        source = str(import_detail["source"])
+        audit_record(actor=actor, action="catalog.imported", object_type="catalog",
+                     object_id=source[:64],  # the column's width; the detail keeps the whole name
+                     detail=import_detail)
+        return
+    for code, number in ItemVersion.objects.filter(pk__in=ids).order_by("pk").values_list(
+            "item__implementation_code", "number"):
+        audit_record(actor=actor, action="catalog.published", object_type="item",
+                     object_id=code, detail={"version": number, "note": note})
 
 
 # --- the editing path: draft → under review → published -------------------------------------
@@ -183,20 +227,16 @@ def version_review(*, actor: Any, version: ItemVersion, approve: bool, note: str
     if approve:
         if version.status != S.UNDER_REVIEW:
             _move(version, S.PUBLISHED)  # raises with the state names
-        # Re-check: rules may have tightened since the draft was saved.
-        _validate(version_to_data(version))
-        version.review_note = note
-        version.save(update_fields=["review_note"])
-        _publish(version, actor=actor)
-        search.reindex_items([version.item_id])
-    else:
-        if not note.strip():
-            raise RuleViolation([Problem(field="note", message=_("退回时须填写审核意见"))])
-        _move(version, S.DRAFT)
-        version.review_note = note
-        version.save(update_fields=["status", "review_note"])
-    audit_record(actor=actor, action="catalog.published" if approve else "catalog.returned",
-                 object_type="item", object_id=version.item.implementation_code,
+        versions_publish(actor=actor, contents={version.pk: version_to_data(version)}, note=note)
+        version.refresh_from_db()
+        return version
+    if not note.strip():
+        raise RuleViolation([Problem(field="note", message=_("退回时须填写审核意见"))])
+    _move(version, S.DRAFT)
+    version.review_note = note
+    version.save(update_fields=["status", "review_note"])
+    audit_record(actor=actor, action="catalog.returned", object_type="item",
+                 object_id=version.item.implementation_code,
                  detail={"version": version.number, "note": note})
     return version
 
@@ -219,6 +259,118 @@ def item_cancel(*, actor: Any, item: Item, reason: str) -> Item:
                  object_id=item.implementation_code,
                  detail={"version": version.number, "reason": reason})
     return item
+
+
+# --- fees and FAQ of a draft ------------------------------------------------------------------
+
+def _label(model: type[Fee | Faq], name: str) -> Any:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.verbose_name
+
+
+def fee_check(*, name: str, amount: Decimal | None, unit: str = "", basis: str = "") -> list[Problem]:
+    """The rules of a fee line (收费项目): a name, an amount not below zero, the basis in law."""
+    problems: list[Problem] = []
+    for field, value in (("name", name), ("basis", basis)):
+        if not (value or "").strip():
+            problems.append(Problem(field=field, message=_("%(label)s不能为空") % {
+                "label": _label(Fee, field)}))
+    label = _label(Fee, "amount")
+    if amount is None:
+        problems.append(Problem(field="amount", message=_("%(label)s不能为空") % {"label": label}))
+    elif amount < 0:
+        problems.append(Problem(field="amount", message=_("“%(label)s”不能为负数") % {
+            "label": label}))
+    return problems
+
+
+def faq_check(*, position: int | None, question: str, answer: str) -> list[Problem]:
+    """The rules of a FAQ entry (常见问题): a question and its answer."""
+    problems: list[Problem] = []
+    if position is not None and position < 0:
+        problems.append(Problem(field="position", message=_("“%(label)s”不能为负数") % {
+            "label": _label(Faq, "position")}))
+    for field, value in (("question", question), ("answer", answer)):
+        if not (value or "").strip():
+            problems.append(Problem(field=field, message=_("%(label)s不能为空") % {
+                "label": _label(Faq, field)}))
+    return problems
+
+
+def _draft_for_edit(actor: Any, version: ItemVersion) -> ItemVersion:
+    """The version, locked, if ``actor`` may edit it and it is still a draft."""
+    version = ItemVersion.objects.select_for_update().select_related("item__department").get(
+        pk=version.pk)
+    _require(permissions.can_edit_item(actor, version.item.department))
+    if version.status != S.DRAFT:
+        raise RuleViolation([Problem(field="status", message=_(
+            "只有草稿的收费项目和常见问题可以修改"))])
+    return version
+
+
+def _save_row(*, actor: Any, version: ItemVersion, row: Fee | Faq | None, model: type[Fee | Faq],
+              values: dict[str, Any], problems: list[Problem], noun: str) -> Any:
+    if problems:
+        raise RuleViolation(problems)
+    version = _draft_for_edit(actor, version)
+    if row is None:
+        row = model.objects.create(version=version, **values)
+        changed = sorted(values)
+        created = True
+    else:
+        row = model.objects.select_for_update().get(pk=row.pk, version=version)
+        changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
+        if not changed:
+            return row  # equal to what is stored: nothing written, nothing recorded
+        for k in changed:
+            setattr(row, k, values[k])
+        row.save(update_fields=changed)
+        created = False
+    audit_record(actor=actor, action=f"catalog.{noun}_saved", object_type="item",
+                 object_id=version.item.implementation_code,
+                 detail={"version": version.number, noun: row.pk, "created": created,
+                         "fields": changed, **{k: values[k] for k in changed}})
+    return row
+
+
+def _delete_row(*, actor: Any, row: Fee | Faq, noun: str) -> None:
+    version = _draft_for_edit(actor, row.version)
+    row = type(row).objects.select_for_update().get(pk=row.pk, version=version)
+    detail = {"version": version.number, noun: row.pk, "text": str(row)}
+    row.delete()
+    audit_record(actor=actor, action=f"catalog.{noun}_deleted", object_type="item",
+                 object_id=version.item.implementation_code, detail=detail)
+
+
+@transaction.atomic
+def fee_save(*, actor: Any, version: ItemVersion, fee: Fee | None = None, name: str,
+             amount: Decimal | None, unit: str = "", basis: str = "") -> Fee:
+    """Add a fee line to a draft (``fee=None``) or change one of its fee lines."""
+    problems = fee_check(name=name, amount=amount, unit=unit, basis=basis)
+    values = {"name": name, "amount": amount, "unit": unit, "basis": basis}
+    return _save_row(actor=actor, version=version, row=fee, model=Fee, values=values,
+                     problems=problems, noun="fee")
+
+
+@transaction.atomic
+def fee_delete(*, actor: Any, fee: Fee) -> None:
+    _delete_row(actor=actor, row=fee, noun="fee")
+
+
+@transaction.atomic
+def faq_save(*, actor: Any, version: ItemVersion, faq: Faq | None = None, position: int | None = 0,
+             question: str, answer: str) -> Faq:
+    """Add a FAQ entry to a draft (``faq=None``) or change one of its entries."""
+    problems = faq_check(position=position, question=question, answer=answer)
+    values = {"position": position or 0, "question": question, "answer": answer}
+    return _save_row(actor=actor, version=version, row=faq, model=Faq, values=values,
+                     problems=problems, noun="faq")
+
+
+@transaction.atomic
+def faq_delete(*, actor: Any, faq: Faq) -> None:
+    _delete_row(actor=actor, row=faq, noun="faq")
 
 
 # --- the bulk path: a whole workbook from the bureau -----------------------------------------
@@ -287,8 +439,9 @@ def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> Appl
     Must be called inside the importer's transaction after departments were written, with items
     that passed :func:`check_item` and distinct codes. Items whose content equals their
     published version are left alone, so re-importing a file changes nothing. A changed item
-    gets a new published version (the previous one is superseded) without passing through
-    review: the bureau's workbook is the approved list. One audit record covers the import.
+    gets a new version published by :func:`versions_publish` (the previous one is superseded)
+    without waiting for a review: the bureau's workbook is the approved list. One audit record
+    covers the import.
 
     Works in bulk (a few queries per 500 items) so that a province-sized workbook loads in
     minutes, not hours.
@@ -328,19 +481,17 @@ def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> Appl
     for chunk in _chunks(updated_ids):
         numbers.update(ItemVersion.objects.filter(item_id__in=chunk).values("item_id")
                        .annotate(n=Max("number")).values_list("item_id", "n"))
-        # Superseded first: the database allows one published version per item.
-        ItemVersion.objects.filter(item_id__in=chunk, status=S.PUBLISHED).update(
-            status=S.SUPERSEDED)
 
     user = actor if getattr(actor, "pk", None) else None
-    now = timezone.now()
     note = str(_("目录导入：%(source)s") % {"source": source})
     targets = [(t.pk if isinstance(t, Item) else t, data) for t, data in writes]
+    contents: dict[int, ItemData] = {}
     # Written a chunk at a time so that a large workbook never holds all rows as model objects.
+    # They enter under review; versions_publish then publishes them all, as a review would.
     for chunk in _chunks(targets):
         versions = [
-            ItemVersion(item_id=item_id, number=numbers.get(item_id, 0) + 1, status=S.PUBLISHED,
-                        created_by=user, published_at=now, published_by=user, change_note=note,
+            ItemVersion(item_id=item_id, number=numbers.get(item_id, 0) + 1,
+                        status=S.UNDER_REVIEW, created_by=user, change_note=note,
                         **data.version_values())
             for item_id, data in chunk
         ]
@@ -353,14 +504,11 @@ def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> Appl
         Material.objects.bulk_create(materials, batch_size=BULK_CHUNK)
         result.materials_written += len(materials)
         _carry_fees_and_faqs(versions, numbers)
-        ids = [item_id for item_id, _data in chunk]
-        Item.objects.filter(pk__in=ids).update(current=Subquery(
-            ItemVersion.objects.filter(item_id=OuterRef("pk"), status=S.PUBLISHED).values("pk")[:1]))
-        search.reindex_items(ids)
-    audit_record(actor=actor, action="catalog.imported", object_type="catalog",
-                 object_id=source[:64],  # the column's width; the detail keeps the whole name
-                 detail={"source": source, "created": result.items_created,
-                         "updated": result.items_updated, "unchanged": result.items_unchanged})
+        contents.update((version.pk, data) for version, (_i, data) in zip(versions, chunk,
+                                                                           strict=True))
+    versions_publish(actor=actor, contents=contents, import_detail={
+        "source": source, "created": result.items_created, "updated": result.items_updated,
+        "unchanged": result.items_unchanged})
     return result
 
 

@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
+from tongban.accounts.models import Role
+
 from . import services
 from .models import CalendarDay, CalendarYear
 
@@ -54,7 +56,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
                 self.delete_model(request, day)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return getattr(request.user, "role", None) == "admin" or request.user.is_superuser
+        return getattr(request.user, "role", None) == Role.ADMIN or request.user.is_superuser
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.has_change_permission(request)

@@ -12,7 +12,7 @@ the case has at that moment.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -108,13 +108,28 @@ class _Clock:
             day += dt.timedelta(days=1)
 
 
-def _merge(stops: Sequence[Stop], not_before: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Stops clipped to start no earlier than acceptance, overlaps merged (never counted twice)."""
-    spans = sorted((max(s.start, not_before), s.end) for s in stops if s.end > not_before)
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def merge_spans(spans: Iterable[tuple[dt.datetime, dt.datetime | None]], *,
+                not_before: dt.datetime | None = None,
+                not_after: dt.datetime | None = None) -> list[Span]:
+    """Clock stops as disjoint spans: each clipped to [not_before, not_after] (a stop still
+    running, ``end`` None, runs to ``not_after``), empty ones dropped, overlaps merged — so a
+    stretch of time covered by two stops is never counted twice."""
+    clipped: list[Span] = []
     for lo, hi in spans:
-        if hi <= lo:
-            continue
+        end = hi if hi is not None else not_after
+        if end is None:
+            raise ValueError("a running stop needs not_after")
+        if not_before is not None:
+            lo = max(lo, not_before)
+        if not_after is not None:
+            end = min(end, not_after)
+        if end > lo:
+            clipped.append((lo, end))
+    merged: list[Span] = []
+    for lo, hi in sorted(clipped):
         if merged and lo <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
         else:
@@ -167,7 +182,8 @@ def compute_deadline(
             day = clock.next_working(day)
         due = clock.close(day)
 
-    stopped = sum(clock.business_seconds(lo, hi) for lo, hi in _merge(stops, t))
+    stopped = sum(clock.business_seconds(lo, hi)
+                  for lo, hi in merge_spans(((s.start, s.end) for s in stops), not_before=t))
     due = clock.add_business(due, stopped)
 
     if extension_working_days:
@@ -193,6 +209,37 @@ def business_add(instant: dt.datetime, seconds: float, *, calendar: WorkCalendar
     return Deadline(due=due, provisional=clock.provisional)
 
 
+def stopped_business_seconds(stops: Iterable[tuple[dt.datetime, dt.datetime | None]], *,
+                             since: dt.datetime, until: dt.datetime, calendar: WorkCalendar,
+                             hours: OfficeHours | None = None) -> float:
+    """Business time inside [since, until) during which a clock stood still: the stops
+    (a running one, ``end`` None, until ``until``) clipped and merged (:func:`merge_spans`)."""
+    clock = _Clock(calendar, hours or OfficeHours())
+    return sum(clock.business_seconds(lo.astimezone(SHANGHAI), hi.astimezone(SHANGHAI))
+               for lo, hi in merge_spans(stops, not_before=since, not_after=until))
+
+
+def working_days_elapsed(start: dt.datetime, end: dt.datetime,
+                         stops: Iterable[tuple[dt.datetime, dt.datetime | None]] = (), *,
+                         calendar: WorkCalendar, hours: OfficeHours | None = None) -> float:
+    """Working days from ``start`` to ``end`` on a case's clock: the business time of
+    [start, end) less that of its clock stops inside it, in lengths of ``start``'s working day
+    (the actual handling time of a case)."""
+    hours = hours or OfficeHours()
+    total = business_seconds_between(start, end, calendar=calendar, hours=hours)
+    stopped = stopped_business_seconds(stops, since=start, until=end, calendar=calendar,
+                                       hours=hours)
+    day = working_day_seconds(hours, start.astimezone(SHANGHAI).date()) or 1.0
+    return max(total - stopped, 0.0) / day
+
+
+def limit_in_working_days(amount: float, unit: str) -> float:
+    """A time limit in working days: a week has 5 working days in 7 natural days, so N natural
+    days count as N × 5/7 — all limits then add up in one unit (domain.md §5: 减时限比例).
+    (The catalog, on the same floor as the clock, keeps its own copy for its quality report.)"""
+    return amount * 5 / 7 if unit == NATURAL_DAYS else float(amount)
+
+
 def working_day_seconds(hours: OfficeHours, day: dt.date) -> float:
     """Length of the office periods of ``day``: one working day of business time."""
     return sum((dt.datetime.combine(day, p.ends) - dt.datetime.combine(day, p.starts)).total_seconds()
@@ -206,12 +253,7 @@ def committed_business_seconds(*, category: str, limit: int | float, unit: str =
     (as the catalog's figures count them); an extension's working days are added."""
     if category == ON_THE_SPOT:
         return 0.0
-    if category == SAME_DAY:
-        days = 1.0
-    elif unit == NATURAL_DAYS:
-        days = float(limit) * 5 / 7
-    else:
-        days = float(limit)
+    days = 1.0 if category == SAME_DAY else limit_in_working_days(float(limit), unit)
     return (days + extension_working_days) * day_seconds
 
 

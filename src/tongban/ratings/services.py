@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.cases import findings
@@ -494,27 +493,11 @@ def tickets_sweep(*, now: dt.datetime) -> list[int]:
     return ids
 
 
-def ticket_heads(ticket: RectificationTicket) -> list[Any]:
-    """Who answers for a ticket: the heads of its department, and its handler (active)."""
-    from django.contrib.auth import get_user_model
-
-    users = list(get_user_model().objects.filter(department_id=ticket.department_id,
-                                                 role=Role.HEAD, is_active=True))
-    if ticket.handler is not None and ticket.handler not in users and ticket.handler.is_active:
-        users.append(ticket.handler)
-    return users
-
-
-def supervisors() -> list[Any]:
-    from django.contrib.auth import get_user_model
-
-    return list(get_user_model().objects.filter(role=Role.SUPERVISOR, is_active=True))
-
-
 def tickets_escalate_overdue(*, now: dt.datetime) -> int:
     """Periodic (task ``sweep_tickets``): mark the tickets past their due instant overdue
     (``tickets_sweep``) and escalate each once to its department's heads, its handler and the
     supervisors. Returns how many messages went out."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
 
     ids = tickets_sweep(now=now)
@@ -524,7 +507,8 @@ def tickets_escalate_overdue(*, now: dt.datetime) -> int:
                    .filter(pk__in=ids, state=TicketState.OPEN)):
         number = ticket.rating.case.number or ""
         sent += notify_users(
-            ticket_heads(ticket) + supervisors(), key=f"rating-ticket-{ticket.pk}-overdue",
+            recipients.escalation(ticket.department_id, with_person=ticket.handler),
+            key=f"rating-ticket-{ticket.pk}-overdue",
             subject=_t("差评整改超期：办件 %(n)s") % {"n": number},
             text=_t("%(dept)s 对办件 %(n)s 的差评整改已超过期限 %(due)s，请督办。") % {
                 "dept": ticket.department.name, "n": number,

@@ -18,9 +18,8 @@ from .models import RectificationTicket
 def notify_ticket(ticket_id: int, what: str) -> int:
     """Tell the department a ticket was opened or its appeal decided; the supervisors an
     appeal is waiting. The rater is never named in these messages."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
-
-    from .services import supervisors, ticket_heads
 
     ticket = (RectificationTicket.objects.select_related("rating", "rating__case", "handler",
                                                          "department")
@@ -31,17 +30,17 @@ def notify_ticket(ticket_id: int, what: str) -> int:
     number = case.number or ""
     due = timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")
     if what == "opened":
-        users = ticket_heads(ticket)
+        users = recipients.department_heads(ticket.department_id, with_person=ticket.handler)
         subject = _("差评整改：办件 %(n)s") % {"n": number}
         text = _("办件 %(n)s 收到差评，已生成整改工单，请于 %(due)s 前处理（立行立改、建立台账或解释说明，"
                  "或对误评恶评提出申诉）。") % {"n": number, "due": due}
     elif what == "appealed":
-        users = supervisors()
+        users = recipients.supervisors()
         subject = _("差评申诉待复核：办件 %(n)s") % {"n": number}
         text = _("%(dept)s 对办件 %(n)s 的差评提出申诉，请复核。") % {
             "dept": ticket.department.name, "n": number}
     elif what == "appeal_decided":
-        users = ticket_heads(ticket)
+        users = recipients.department_heads(ticket.department_id, with_person=ticket.handler)
         subject = _("差评申诉复核结果：办件 %(n)s") % {"n": number}
         text = (_("申诉成立，该评价不计入统计。") if ticket.appeal_decision == "accepted"
                 else _("申诉不成立，请于 %(due)s 前完成整改。") % {"due": due})

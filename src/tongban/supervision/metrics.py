@@ -24,9 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.cases.models import Case, Channel
 from tongban.catalog.models import Commitment, Item, VersionStatus
-from tongban.catalog.reports import working_days
 from tongban.clock import selectors as clock
-from tongban.clock.deadline import business_seconds_between, working_day_seconds
+from tongban.clock.deadline import limit_in_working_days, working_days_elapsed
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ONLINE_CHANNELS = frozenset({Channel.ONLINE, Channel.MOBILE})
@@ -219,8 +218,8 @@ def published_items(*, department_id: int | None = None) -> list[ItemRow]:
                              "current__legal_limit", "current__legal_limit_unit",
                              "current__committed_limit", "current__committed_limit_unit",
                              "current__online_depth")
-    return [ItemRow(pk, dep, div, working_days(legal, legal_unit),
-                    working_days(committed, committed_unit), depth)
+    return [ItemRow(pk, dep, div, limit_in_working_days(legal, legal_unit),
+                    limit_in_working_days(committed, committed_unit), depth)
             for pk, dep, div, legal, legal_unit, committed, committed_unit, depth in rows]
 
 
@@ -355,32 +354,14 @@ def metrics_table(*, group: str, start: dt.date, end: dt.date,
 
 # --- actual handling time (public power list) --------------------------------------------------------
 
-def _merge(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for lo, hi in sorted(spans):
-        if hi <= lo:
-            continue
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
 def actual_working_days(accepted: dt.datetime, decided: dt.datetime,
                         stops: Iterable[tuple[dt.datetime, dt.datetime | None]], *,
                         hall_id: int | None) -> float:
     """Working days from acceptance to decision on the case's clock: business time (office
     periods of working days of the case's hall) in [accepted, decided) minus the business time
     of its clock stops inside that span, divided by the length of one working day."""
-    calendar = clock.work_calendar()
-    hours = clock.office_hours(hall_id)
-    total = business_seconds_between(accepted, decided, calendar=calendar, hours=hours)
-    clipped = [(max(s, accepted), min(e or decided, decided)) for s, e in stops]
-    stopped = sum(business_seconds_between(lo, hi, calendar=calendar, hours=hours)
-                  for lo, hi in _merge(clipped))
-    day = working_day_seconds(hours, accepted.astimezone(SHANGHAI).date()) or 1.0
-    return max(total - stopped, 0.0) / day
+    return working_days_elapsed(accepted, decided, stops, calendar=clock.work_calendar(),
+                                hours=clock.office_hours(hall_id))
 
 
 @dataclass
@@ -444,7 +425,7 @@ def item_performance(start: dt.date, end: dt.date,
             avg_actual_working_days=sum(spent) / len(spent) if spent else None,
             committed_limit=version.committed_limit,
             committed_limit_unit=version.committed_limit_unit,
-            committed_working_days=working_days(version.committed_limit,
+            committed_working_days=limit_in_working_days(version.committed_limit,
                                                 version.committed_limit_unit),
             legal_limit=version.legal_limit, legal_limit_unit=version.legal_limit_unit,
             satisfaction=sat[0] if sat else None, ratings=sat[1] if sat else 0)

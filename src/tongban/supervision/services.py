@@ -466,19 +466,10 @@ def supervision_record_close(*, actor: Any, record: SupervisionRecord | int,
     return record
 
 
-def escalation_recipients(record: SupervisionRecord) -> list[Any]:
-    """The heads of the record's department and every supervisor (active accounts)."""
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(
-        Q(role=Role.HEAD, department_id=record.department_id) | Q(role=Role.SUPERVISOR),
-        is_active=True).order_by("pk")
-    return list(users)
-
-
 def supervision_record_escalate(*, record_id: int) -> int:
     """督办通知: tell the department's heads and every supervisor about a new record, once (the
     messages have a key per record), and mark it escalated. Returns how many were told."""
+    from tongban.cases.notifications import recipients
     from tongban.cases.notifications.services import notify_users
 
     record = (SupervisionRecord.objects.select_related("case", "department", "person")
@@ -491,7 +482,8 @@ def supervision_record_escalate(*, record_id: int) -> int:
     if record.person is not None:
         lines.append(_t("责任人：%(name)s") % {"name": record.person})
     lines.append(_t("请责任部门签收并说明情况。"))
-    sent = notify_users(escalation_recipients(record), key=f"supervision:{record.pk}",
+    sent = notify_users(recipients.escalation(record.department_id),
+                        key=f"supervision:{record.pk}",
                         subject=subject, text="\n".join(lines), kind="supervision",
                         case=record.case)
     SupervisionRecord.objects.filter(pk=record.pk, escalated_at__isnull=True).update(

@@ -12,18 +12,16 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from tongban.accounts.masking import mask_phone
-from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied
 
+from . import recipients
 from .models import Kind, Notification
 from .sms import sms_backend
 
@@ -71,13 +69,8 @@ def notify_case_event(event_id: int) -> int:
                 text += _("说明：%(reason)s") % {"reason": event.reason}
             common: dict[str, Any] = {"key": f"event:{event.pk}", "kind": Kind.CASE, "case": case,
                                       "event": event, "subject": subject, "text": text}
-            if case.applicant is not None:
-                sent += _deliver(case.applicant, phone=case.applicant_phone or case.applicant.phone,
-                                 **common)
-            elif case.applicant_phone:
-                sent += _deliver(None, phone=case.applicant_phone, **common)  # a walk-in
-            if case.agent is not None and case.agent_id != case.applicant_id:
-                sent += _deliver(case.agent, phone=case.agent.phone, **common)
+            for party in recipients.case_parties(case):  # a walk-in has a phone, no account
+                sent += _deliver(party.user, phone=party.phone, **common)
         if event.action == "request_extension":
             sent += _ask_heads_to_decide_extension(event, case)
         opened = case.tasks.filter(status="open", opened_at=event.at).select_related(
@@ -93,8 +86,7 @@ def _ask_heads_to_decide_extension(event: Any, case: Any) -> int:
     text = _("办件%(number)s（%(item)s）申请延期%(days)s个工作日，理由：%(reason)s") % {
         "number": case.number or "", "item": case.item_version.name,
         "days": event.data.get("working_days", ""), "reason": event.reason}
-    heads = get_user_model().objects.filter(role=Role.HEAD, department_id=case.department_id,
-                                            is_active=True)
+    heads = recipients.department_heads(case.department_id)
     return sum(_deliver(head, key=f"event:{event.pk}:head", kind=Kind.CASE, case=case,
                         event=event, subject=subject, text=text, sms=False)
                for head in heads)
@@ -118,13 +110,13 @@ def _announce_task(task: Any, case: Any, *, assigned: bool = False) -> int:
     text = _("办件%(number)s（%(item)s）进入“%(step)s”环节，请于%(due)s前办理。") % {
         "number": case.number or "", "item": case.item_version.name, "step": task.name,
         "due": _local(task.due_at)}
-    if task.assignee is not None:
-        return _deliver(task.assignee, key=f"task:{task.pk}:assigned", kind=Kind.TASK, case=case,
-                        subject=subject, text=text, email=True)
+    direct, pool = recipients.step_handlers(task)
     # Unassigned: everyone who may claim it sees it in their inbox (no email or SMS to a pool).
-    return sum(_deliver(user, key=f"task:{task.pk}:pool", kind=Kind.TASK, case=case,
-                        subject=subject, text=text, email=False, sms=False)
-               for user in _pool(task))
+    return (sum(_deliver(user, key=f"task:{task.pk}:assigned", kind=Kind.TASK, case=case,
+                         subject=subject, text=text, email=True) for user in direct)
+            + sum(_deliver(user, key=f"task:{task.pk}:pool", kind=Kind.TASK, case=case,
+                           subject=subject, text=text, email=False, sms=False)
+                  for user in pool))
 
 
 def notify_deadline(kind: str, object_id: int, state: str) -> int:
@@ -176,24 +168,13 @@ def notify_deadline(kind: str, object_id: int, state: str) -> int:
             raise ValueError(f"unknown kind {kind!r}")
         # The assignees and the head get every copy; the people who may claim an unassigned
         # step see it in their inbox.
-        direct: dict[int, Any] = {t.assignee.pk: t.assignee for t in open_steps if t.assignee}
-        direct.update((u.pk, u) for u in get_user_model().objects.filter(
-            is_active=True, role=Role.HEAD, department_id=department_id))
-        pool = {u.pk: u for t in open_steps if t.assignee is None for u in _pool(t)
-                if u.pk not in direct}
+        direct, pool = recipients.deadline_watchers(open_steps, department_id)
         key = f"deadline:{kind}:{object_id}:{state}:{int(due.timestamp())}"
         notice_kind = Kind.WARNING if state == "yellow" else Kind.OVERDUE
         return (sum(_deliver(user, key=key, kind=notice_kind, case=case, subject=subject,
-                             text=text, phone=user.phone) for user in direct.values())
+                             text=text, phone=user.phone) for user in direct)
                 + sum(_deliver(user, key=key, kind=notice_kind, case=case, subject=subject,
-                               text=text, email=False, sms=False) for user in pool.values()))
-
-
-def _pool(task: Any) -> list[Any]:
-    """Who may claim an unassigned step: its department's people of its role (a hall's staff
-    belong to the hall's managing department), as ``workflows.services.can_work_on`` says."""
-    unit = Q(department_id=task.department_id) | Q(hall__department_id=task.department_id)
-    return list(get_user_model().objects.filter(unit, is_active=True, role=task.role))
+                               text=text, email=False, sms=False) for user in pool))
 
 
 def _local(instant: Any) -> str:

@@ -190,8 +190,8 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
     problems.extend(form_problems)
     if problems:
         raise RuleViolation(problems)
-    if not public and getattr(actor, "role", None) not in {"clerk", "officer", "head",
-                                                           "proxy_agent"}:
+    if not public and getattr(actor, "role", None) not in {Role.CLERK, Role.OFFICER, Role.HEAD,
+                                                           Role.PROXY_AGENT}:
         raise _deny()
     natural = applicant.kind == ApplicantKind.NATURAL
     case = Case(
@@ -225,7 +225,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
 
 
 def _is_public(user: Any) -> bool:
-    return getattr(user, "role", None) in {"citizen", "enterprise"}
+    return getattr(user, "role", None) in {Role.CITIZEN, Role.ENTERPRISE}
 
 
 def _idempotent_case(actor: Any, key: str) -> Case | None:

@@ -20,7 +20,12 @@ from tongban.accounts.models import Role
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, LimitUnit
 from tongban.clock import selectors as clock
-from tongban.clock.deadline import SHANGHAI, business_add, working_day_seconds
+from tongban.clock.deadline import (
+    SHANGHAI,
+    business_add,
+    limit_in_working_days,
+    working_day_seconds,
+)
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department
@@ -39,10 +44,10 @@ from .models import StepTask, TaskStatus, WorkflowDefinition
 
 def committed_working_days(version: Any) -> Decimal:
     """An item version's committed limit in working days (calendar days count as 5/7)."""
-    limit = Decimal(version.committed_limit)
+    days = limit_in_working_days(version.committed_limit, version.committed_limit_unit)
     if version.committed_limit_unit == LimitUnit.NATURAL_DAYS:
-        return (limit * 5 / 7).quantize(Decimal("0.01"))
-    return limit
+        return Decimal(days).quantize(Decimal("0.01"))
+    return Decimal(version.committed_limit)
 
 
 @transaction.atomic

@@ -1,0 +1,105 @@
+"""One way to publish a version: the review (admin action, bureau page, API) and the bureau's
+workbook all go through ``services.versions_publish``, with its checks and its audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+from django.urls import reverse
+
+from tests.catalog.bureau_factories import item_data, with_changes
+from tests.catalog.test_bureau_api import Api
+from tests.catalog.test_workbook import DEMO_WORKBOOK, import_file
+from tongban.accounts.models import User
+from tongban.audit.models import AuditRecord
+from tongban.catalog import services
+from tongban.catalog.models import Item, ItemVersion, VersionStatus
+from tongban.core.errors import Problem
+from tongban.organizations.models import Department
+
+S = VersionStatus
+
+
+@pytest.fixture
+def publications(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The version ids of each call of ``versions_publish`` (which still does its work)."""
+    calls: list[list[int]] = []
+    real = services.versions_publish
+
+    def spy(**kwargs: Any) -> None:
+        calls.append(sorted(kwargs["contents"]))
+        real(**kwargs)
+
+    monkeypatch.setattr(services, "versions_publish", spy)
+    return calls
+
+
+def under_review(actor: User, dept: Department, sequence: int) -> ItemVersion:
+    draft = services.item_save_draft(actor=actor, data=item_data(dept, sequence=sequence))
+    return services.version_submit(actor=actor, version=draft)
+
+
+def test_the_admin_and_the_api_publish_through_one_service(
+        client: Client, bureau: User, dept: Department, publications: list[list[int]]) -> None:
+    first, second = under_review(bureau, dept, 1), under_review(bureau, dept, 2)
+    client.force_login(bureau)
+    client.post(reverse("admin:catalog_itemversion_changelist"), {
+        "action": "publish_versions", ACTION_CHECKBOX_NAME: [first.pk], "index": "0"})
+    response = Api(client, bureau).post(
+        f"/items/{second.item.implementation_code}/review", {"approve": True, "note": "同意"})
+    assert response.status_code == 200
+    assert publications == [[first.pk], [second.pk]]
+    for version, note in ((first, ""), (second, "同意")):
+        version.refresh_from_db()
+        assert (version.status, version.published_by, version.review_note,
+                version.item.current_id) == (S.PUBLISHED, bureau, note, version.pk)
+        record = AuditRecord.objects.get(action="catalog.published",
+                                         object_id=version.item.implementation_code)
+        assert record.detail == {"version": 1, "note": note}
+
+
+def test_every_door_refuses_what_the_rules_refuse_now(
+        client: Client, bureau: User, dept: Department, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = under_review(bureau, dept, 1), under_review(bureau, dept, 2)
+    # A rule tightened after the versions were submitted.
+    monkeypatch.setattr(services, "check_item",
+                        lambda data: [Problem(field="legal_basis", message="须填写设定依据")])
+    catalog_records = AuditRecord.objects.filter(action__startswith="catalog.")
+    before = catalog_records.count()
+    client.force_login(bureau)
+    page = client.post(reverse("admin:catalog_itemversion_changelist"), {
+        "action": "publish_versions", ACTION_CHECKBOX_NAME: [first.pk], "index": "0"})
+    assert [str(m) for m in page.wsgi_request._messages] == [f"{first}：须填写设定依据"]
+    response = Api(client, bureau).post(
+        f"/items/{second.item.implementation_code}/review", {"approve": True})
+    assert (response.status_code, response.json()["detail"]) == (
+        422, [{"field": "legal_basis", "message": "须填写设定依据"}])
+    assert set(ItemVersion.objects.values_list("status", flat=True)) == {S.UNDER_REVIEW}
+    assert catalog_records.count() == before
+
+
+@pytest.mark.django_db
+def test_a_workbook_publishes_through_the_same_service(publications: list[list[int]]) -> None:
+    import_file(DEMO_WORKBOOK)
+    published = sorted(ItemVersion.objects.filter(status=S.PUBLISHED).values_list("pk", flat=True))
+    assert publications == [published]
+    assert len(published) == Item.objects.count() == 288
+    assert not Item.objects.exclude(current_id__in=published).exists()
+    assert AuditRecord.objects.filter(action="catalog.published").count() == 0  # one import record
+    assert AuditRecord.objects.filter(action="catalog.imported").count() == 1
+
+
+def test_a_version_not_under_review_is_refused_with_its_state(
+        bureau: User, dept: Department) -> None:
+    draft = services.item_save_draft(actor=bureau, data=item_data(dept))
+    try:
+        services.versions_publish(actor=bureau, contents={draft.pk: with_changes(item_data(dept))})
+    except services.RuleViolation as exc:
+        assert [str(p.message) for p in exc.problems] == ["版本状态“草稿”不能变为“已发布”"]
+    else:
+        raise AssertionError("a draft was published without review")
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
