@@ -7,6 +7,7 @@ from typing import Any
 
 import chinese_calendar
 import pytest
+from time_machine import TimeMachineFixture
 
 from tests.ratings.conftest import ON_SITE_INDICATORS, ONLINE_INDICATORS, bad
 from tongban.accounts.models import User
@@ -26,8 +27,9 @@ def at(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
 
 
-def freeze(monkeypatch: pytest.MonkeyPatch, instant: dt.datetime) -> None:
-    monkeypatch.setattr(services, "_now", lambda: instant)
+def freeze(time_machine: TimeMachineFixture, instant: dt.datetime) -> None:
+    """Stop the clock at ``instant`` (every ``timezone.now()``, the services' included)."""
+    time_machine.move_to(instant, tick=False)
 
 
 def test_good_online_rating_opens_no_ticket(people: dict[str, User], done: Case) -> None:
@@ -41,14 +43,14 @@ def test_good_online_rating_opens_no_ticket(people: dict[str, User], done: Case)
 
 
 def test_bad_rating_due_after_national_day(people: dict[str, User], done: Case,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                           time_machine: TimeMachineFixture) -> None:
     """5 working days from Wednesday 2026-09-30 10:00: D0 is 09-30; 10-01…10-07 are the
     National Day holiday, 10-10 (Saturday) a make-up working day: 10-08, 10-09, 10-10, 10-12,
     10-13 → due at the close of office on 2026-10-13."""
     assert all(chinese_calendar.is_holiday(dt.date(2026, 10, d)) for d in range(1, 8))
     assert chinese_calendar.is_workday(dt.date(2026, 10, 10))
     Case.objects.filter(pk=done.pk).update(decided_at=at(2026, 9, 29, 9))
-    freeze(monkeypatch, at(2026, 9, 30, 10))
+    freeze(time_machine, at(2026, 9, 30, 10))
     rating = services.rating_submit(actor=people["citizen"], case=done, **bad())
     ticket = rating.ticket
     assert ticket.state == TicketState.OPEN
@@ -65,15 +67,15 @@ def test_once_only_online(people: dict[str, User], done: Case) -> None:
     assert Rating.objects.count() == 1 and RectificationTicket.objects.count() == 1
 
 
-def test_window_expiry(people: dict[str, User], done: Case, monkeypatch: pytest.MonkeyPatch,
+def test_window_expiry(people: dict[str, User], done: Case, time_machine: TimeMachineFixture,
                        settings: Any) -> None:
     assert settings.RATING_WINDOW_DAYS == 15
     assert done.decided_at is not None
-    freeze(monkeypatch, done.decided_at + dt.timedelta(days=15, seconds=1))
+    freeze(time_machine, done.decided_at + dt.timedelta(days=15, seconds=1))
     with pytest.raises(RatingConflict) as exc:
         services.rating_submit(actor=people["citizen"], case=done, **bad())
     assert "评价期限" in str(exc.value)
-    freeze(monkeypatch, done.decided_at + dt.timedelta(days=15))
+    freeze(time_machine, done.decided_at + dt.timedelta(days=15))
     services.rating_submit(actor=people["citizen"], case=done, **bad())
     assert Rating.objects.count() == 1
 
@@ -119,8 +121,7 @@ def test_bad_input_names_the_field(people: dict[str, User], done: Case) -> None:
     assert not Rating.objects.exists()
 
 
-def test_on_site_rating_by_token_once(people: dict[str, User], done: Case,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_site_rating_by_token_once(people: dict[str, User], done: Case) -> None:
     visit = done.visit_records.get()
     token = services.visit_token(visit)
     with pytest.raises(AccessDenied):  # no token, not logged in
@@ -226,9 +227,9 @@ def test_appeal_rejected_reopens_with_same_due(overseers: dict[str, User], done:
 
 
 def test_overdue_sweep_escalates_once(overseers: dict[str, User], done: Case,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                      time_machine: TimeMachineFixture) -> None:
     ticket = _ticket(overseers, done)
-    monkeypatch.setattr(tasks.timezone, "now", lambda: ticket.due_at + dt.timedelta(minutes=1))
+    freeze(time_machine, ticket.due_at + dt.timedelta(minutes=1))
     assert tasks.sweep_tickets.call() == 3  # the department head, the handler, the supervisor
     ticket.refresh_from_db()
     assert ticket.overdue and ticket.escalated_at is not None
@@ -237,7 +238,7 @@ def test_overdue_sweep_escalates_once(overseers: dict[str, User], done: Case,
     assert recipients == {"head", "clerk", "supervisor"}
     assert tasks.sweep_tickets.call() == 0  # escalated once
     # Answering late counts as not on time.
-    monkeypatch.setattr(services, "_now", lambda: ticket.due_at + dt.timedelta(hours=1))
+    freeze(time_machine, ticket.due_at + dt.timedelta(hours=1))
     ticket = services.ticket_respond(actor=overseers["officer"], ticket=ticket,
                                      response="explained", text="说明")
     assert ticket.overdue and not ticket.rectified_on_time

@@ -54,10 +54,6 @@ def _conflict(message: Any) -> RatingConflict:
     return RatingConflict([Problem("state", message)])
 
 
-def _now() -> dt.datetime:
-    return timezone.now()
-
-
 # --- when a case or visit may be rated --------------------------------------------------------
 
 def completed_at(case: Case) -> dt.datetime | None:
@@ -153,7 +149,7 @@ def rating_submit(*, actor: Any, level: int, indicators: dict[str, Any],
         raise AccessDenied(_("工作人员不能提交评价"))
     if (case is None) == (visit is None):
         raise RuleViolation([Problem("case", _("须指明评价的办件或现场服务"))])
-    now = _now()
+    now = timezone.now()
     if visit is not None:
         channel = Channel.ON_SITE
         visit = Visit.objects.select_related("case", "hall", "hall__department",
@@ -346,7 +342,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
         problems.append(Problem("response", _("处理方式须为立行立改、建立台账或解释说明")))
     if not text.strip():
         problems.append(Problem("text", _("须写明整改情况或说明")))
-    today = _now().astimezone(SHANGHAI).date()
+    today = timezone.now().astimezone(SHANGHAI).date()
     if response == Response.LEDGER:
         if ledger_deadline is None:
             problems.append(Problem("ledger_deadline", _("建立台账须填写整改期限")))
@@ -354,7 +350,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
             problems.append(Problem("ledger_deadline", _("整改期限不能早于今天")))
     if problems:
         raise RuleViolation(problems)
-    now = _now()
+    now = timezone.now()
     ticket.response, ticket.response_text = response, text.strip()
     ticket.ledger_deadline = ledger_deadline if response == Response.LEDGER else None
     ticket.responded_at, ticket.responded_by = now, actor
@@ -383,7 +379,7 @@ def ticket_callback(*, actor: Any, ticket: RectificationTicket, reached: bool, n
         raise AccessDenied(_("只有责任部门或监察人员可以记录回访"))
     _state(ticket, TicketState.RESPONDED)
     _required(note, "note")
-    now = _now()
+    now = timezone.now()
     rating = ticket.rating
     ticket.callback_at, ticket.callback_by = now, actor
     ticket.callback_reached, ticket.callback_note = bool(reached), note.strip()
@@ -411,7 +407,7 @@ def ticket_rate_fix(*, actor: Any, ticket: RectificationTicket, satisfied: bool,
             getattr(actor, "pk", None) != rating.rater_id:
         raise AccessDenied(_("只有评价人本人可以评价整改情况"))
     _state(ticket, TicketState.AWAITING_RATER)
-    now = _now()
+    now = timezone.now()
     ticket.fix_satisfied, ticket.fix_rated_at = bool(satisfied), now
     ticket.state, ticket.outcome, ticket.closed_at = TicketState.CLOSED, Outcome.RECTIFIED, now
     return _save(ticket, actor=actor, action="fix_rated",
@@ -431,7 +427,7 @@ def ticket_appeal(*, actor: Any, ticket: RectificationTicket, reason: str,
         raise _conflict(_("该工单的申诉已被驳回，不能再次申诉"))
     _required(reason, "reason")
     ticket.state = TicketState.APPEALED
-    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = reason.strip(), _now(), actor
+    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = reason.strip(), timezone.now(), actor
     _save(ticket, actor=actor, action="appealed",
           fields=["appeal_reason", "appealed_at", "appealed_by"])
     from tongban.scheduling.queue import enqueue_after_commit
@@ -452,7 +448,7 @@ def ticket_decide_appeal(*, actor: Any, ticket: RectificationTicket, accept: boo
         raise AccessDenied(_("只有监察人员可以复核申诉"))
     _state(ticket, TicketState.APPEALED)
     _required(note, "note")
-    now = _now()
+    now = timezone.now()
     ticket.appeal_note, ticket.appeal_decided_at, ticket.appeal_decided_by = note.strip(), now, actor
     fields = ["appeal_decision", "appeal_note", "appeal_decided_at", "appeal_decided_by"]
     if accept:
