@@ -23,10 +23,24 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_WORKBOOK = REPO / "src" / "tongban" / "demo" / "data" / "demo-catalog.xlsx"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-query-counts", action="store_true", default=False,
+                     help="rewrite tests/query_counts.json with the query counts measured now "
+                          "(also TONGBAN_UPDATE_QUERY_COUNTS=1)")
+
+
 def make_user(username: str, role: str, **extra: object) -> User:
     user = User.objects.create_user(username=username, password="secret-pass-123", role=role,
                                     real_name=extra.pop("real_name", username), **extra)
     return user
+
+
+@pytest.fixture
+def budget(request: pytest.FixtureRequest) -> Any:
+    """The lists a query-count test measures (``tests/query_budget.py``)."""
+    from tests.query_budget import Budget, updating
+
+    return Budget(updating(request.config))
 
 
 @pytest.fixture
