@@ -363,11 +363,11 @@ def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
     hours = clock.office_hours_memo()
     rows = []
     with clock.calendar_scope():  # the calendar checked once for the list, not once a row
-        states = {case.pk: clock.deadline_state(forward.due_at, now=now,
-                                                opened_at=forward.opened_at,
+        states = {case.pk: clock.deadline_state(forwards[case.pk].due_at, now=now,
+                                                opened_at=forwards[case.pk].opened_at,
                                                 hours=hours(case.hall_id))
-                  for case in cases if (forward := forwards.get(case.pk)) is not None
-                  and forward.status == TaskStatus.OPEN}
+                  for case in cases if case.pk in forwards
+                  and forwards[case.pk].status == TaskStatus.OPEN}
     for case in cases:
         task: StepTask | None = forwards.get(case.pk)
         if case.pk in states:

@@ -605,7 +605,8 @@ def _case_context(request: HttpRequest, case: Case, *, errors: dict[str, Any]) -
     return {
         "case": case, "ref": case.number or case.pk, "item": case.item,
         "version": case.item_version, "party": _case_party(case),
-        "deadline": _deadline(case, selectors.case_deadline_state(case, now=now)), "timeline": _timeline(case),
+        "deadline": _deadline(case, selectors.case_deadline_state(case, now=now)),
+        "timeline": _timeline(case),
         "supplement": _open_supplement(case, errors), "promises": promises,
         "notices": notices, "decision": decision if case.status in RESULT_STATES else None,
         "materials": [r for records in _current_materials(case).values() for r in records],

@@ -92,8 +92,8 @@ def _task(request: HttpRequest, task_id: int) -> StepTask:
 def my_inbox(request: HttpRequest, query: Query[InboxQuery]) -> Any:
     if query.deadline_state and query.deadline_state not in ("green", "yellow", "red"):
         raise RuleViolation([Problem("deadline_state", _("时限状态须为green、yellow或red"))])
-    tasks = selectors.inbox(request.user, scope=query.scope, item=query.item, step=query.step)
-    tasks = list(tasks)
+    tasks = list(selectors.inbox(request.user, scope=query.scope, item=query.item,
+                                 step=query.step))
     states = case_selectors.task_deadline_states(tasks, now=timezone.now())
     entries = [_entry(t, state=states[t.pk]) for t in tasks]
     if query.deadline_state:
