@@ -187,3 +187,55 @@ def publish(data: ItemData, *, actor: Any = SYSTEM, note: str = "") -> ItemVersi
     catalog_services.version_submit(actor=actor, version=draft)
     return catalog_services.version_review(actor=actor, version=draft, approve=True)
 
+
+
+# --- cases and ratings, through the case and rating services ----------------------------------
+# They need the demo catalog and the personas of ``tests/cases/conftest.py`` (``people``).
+
+def applicant_of(user: User) -> Any:
+    """The applicant data of an account holder applying for themself."""
+    from tongban.cases.services import ApplicantData
+
+    return ApplicantData(kind="natural_person", name=user.real_name, id_number=user.id_number,
+                         phone=user.phone)
+
+
+def submitted_case(people: dict[str, User], code: str, *, who: str = "citizen") -> Any:
+    """An online application for the item ``code`` by ``people[who]``: created with the default
+    form, a PDF for every material, submitted."""
+    from tests.cases.conftest import form, item, pdf
+    from tongban.cases import services as case_services
+    from tongban.cases.materials import case_material_add
+    from tongban.cases.models import Channel
+
+    applicant = people[who]
+    case = case_services.case_create(actor=applicant, item=item(code), channel=Channel.ONLINE,
+                                     applicant=applicant_of(applicant), form_data=form())
+    for m in case.item_version.materials.all():
+        case_material_add(actor=applicant, case=case, material=m, name=m.name, upload=pdf(),
+                          original_name=f"{m.name}.pdf")
+    case_services.case_submit(actor=applicant, case=case)
+    return case
+
+
+def accepted_case(people: dict[str, User], code: str, *, by: str = "officer") -> Any:
+    """:func:`submitted_case`, accepted by ``people[by]``; read afresh."""
+    from tongban.cases import services as case_services
+    from tongban.cases.models import Case
+
+    case = submitted_case(people, code)
+    case_services.case_accept(actor=people[by], case=case)
+    return Case.objects.get(pk=case.pk)
+
+
+def completed_case(people: dict[str, User], code: str, *, who: str = "citizen") -> Any:
+    """An online 即收即办 application (``code``) accepted — and so completed and delivered — by
+    the clerk, who served the applicant in person at the window (one visit)."""
+    from tongban.cases import services as case_services
+    from tongban.cases.models import Case
+
+    case = submitted_case(people, code, who=who)
+    clerk = people["clerk"]
+    case_services.case_accept(actor=clerk, case=Case.objects.get(pk=case.pk), in_person=True,
+                              hall=clerk.hall)
+    return Case.objects.get(pk=case.pk)
