@@ -14,18 +14,24 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from stdnum.cn import uscc as stdnum_uscc
 
+from tests.factories import DepartmentFactory, HallFactory, UserFactory, division, uscc
 from tongban.accounts.models import ApiToken, Role, User
-from tongban.organizations.models import Department, Division, Hall
+from tongban.organizations.models import Department, Hall
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_WORKBOOK = REPO / "src" / "tongban" / "demo" / "data" / "demo-catalog.xlsx"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-query-counts", action="store_true", default=False,
+                     help="rewrite tests/query_counts.json with the query counts measured now "
+                          "(also TONGBAN_UPDATE_QUERY_COUNTS=1)")
+
+
 def make_user(username: str, role: str, **extra: object) -> User:
-    user = User.objects.create_user(username=username, password="secret-pass-123", role=role,
-                                    real_name=extra.pop("real_name", username), **extra)
+    """An account with the tests' password (``tests.factories.UserFactory``)."""
+    user: User = UserFactory(username=username, role=role, **extra)
     return user
 
 
@@ -51,6 +57,14 @@ def freeze(time_machine: Any) -> Iterator[Freeze]:
 
 
 @pytest.fixture
+def budget(request: pytest.FixtureRequest) -> Any:
+    """The lists a query-count test measures (``tests/query_budget.py``)."""
+    from tests.query_budget import Budget, updating
+
+    return Budget(updating(request.config))
+
+
+@pytest.fixture
 def admin_user(db: None) -> User:
     """The bureau administrator (政务服务管理局) who maintains the catalog."""
     return make_user("bureau", Role.ADMIN)
@@ -65,16 +79,16 @@ def citizen(db: None) -> User:
 
 def make_uscc(serial: int, *, division_code: str = "620100", kind: str = "11") -> str:
     """A valid 统一社会信用代码 (GB 32100 check character) built from a small serial number."""
-    body = f"{kind}{division_code}MB{serial:07d}"
-    return body + stdnum_uscc.calc_check_digit(body + "0")
+    return uscc(serial, division_code=division_code, kind=kind)
 
 
 def make_department(name: str, *, serial: int, division_code: str = "620100",
                     level: str = "city", **extra: Any) -> Department:
     """A department stored directly (tests of the services build theirs through the services)."""
-    return Department.objects.create(
+    department: Department = DepartmentFactory(
         name=name, uscc=make_uscc(serial, division_code=division_code[:6]),
-        division=Division.objects.get(code=division_code), level=level, **extra)
+        division=division(division_code), level=level, **extra)
+    return department
 
 
 @pytest.fixture
@@ -87,7 +101,8 @@ def city_department(db: None) -> Department:
 @pytest.fixture
 def city_hall(db: None) -> Hall:
     """兰州市政务服务中心, the city's hall, with no windows or office periods yet."""
-    return Hall.objects.create(name="兰州市政务服务中心", division=Division.objects.get(code="620100"))
+    hall: Hall = HallFactory(name="兰州市政务服务中心")
+    return hall
 
 
 @pytest.fixture

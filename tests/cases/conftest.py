@@ -9,9 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from tests.conftest import DEMO_WORKBOOK, make_user
+from tests.factories import HallFactory
 from tongban.accounts.models import Role, User
 from tongban.catalog.models import Item
-from tongban.organizations.models import Department, Division, Hall
+from tongban.organizations.models import Department
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -31,11 +32,10 @@ def people(catalog: None) -> dict[str, User]:
     market = Department.objects.get(name="兰州市市场监督管理局")
     hrss = Department.objects.get(name="兰州市人力资源和社会保障局")
     street = Department.objects.get(name="城关区皋兰路街道便民服务中心")
-    city = Division.objects.get(code="620100")
-    hall = Hall.objects.create(name="兰州市政务服务中心", division=city,
-                               department=Department.objects.get(name="兰州市政务服务管理局"))
-    street_hall = Hall.objects.create(name="皋兰路街道便民服务中心", division=street.division,
-                                      department=street)
+    hall = HallFactory(name="兰州市政务服务中心",
+                       department=Department.objects.get(name="兰州市政务服务管理局"))
+    street_hall = HallFactory(name="皋兰路街道便民服务中心", division=street.division,
+                              department=street)
     return {
         "citizen": make_user("zhangsan", Role.CITIZEN, real_name="张三",
                              id_number="620102199003077770", phone="13893100001"),

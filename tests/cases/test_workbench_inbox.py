@@ -10,12 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.cases.conftest import PROXY, TIME_LIMITED, form, item, pdf
+from tests import factories
+from tests.cases.conftest import PROXY, TIME_LIMITED
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
-from tongban.cases import services
-from tongban.cases.materials import case_material_add
-from tongban.cases.models import Case, Channel
+from tongban.cases.models import Case
 from tongban.cases.services import ApplicantData
 from tongban.cases.workflows.models import StepTask
 
@@ -35,16 +34,7 @@ def applicant(user: User) -> ApplicantData:
 
 def accepted_case(people: dict[str, User], code: str = TIME_LIMITED) -> Case:
     """A case of ``code`` applied for online by the citizen, complete and accepted."""
-    citizen = people["citizen"]
-    case = services.case_create(actor=citizen, item=item(code), channel=Channel.ONLINE,
-                                applicant=applicant(citizen), form_data=form())
-    for m in case.item_version.materials.all():
-        case_material_add(actor=citizen, case=case, material=m, name=m.name, upload=pdf(),
-                          original_name=f"{m.name}.pdf")
-    services.case_submit(actor=citizen, case=case)
-    receiver = people["proxy"] if code == PROXY else people["officer"]
-    services.case_accept(actor=receiver, case=case)
-    case.refresh_from_db()
+    case: Case = factories.accepted_case(people, code, by="proxy" if code == PROXY else "officer")
     return case
 
 

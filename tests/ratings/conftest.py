@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 
+from tests import factories
 from tests.cases import conftest as cases_conftest
 from tests.cases.conftest import ON_THE_SPOT, ApiClient, form, item, pdf
 from tongban.accounts.models import User
-from tongban.cases import services as case_services
-from tongban.cases.materials import case_material_add
-from tongban.cases.models import Case, Channel
+from tongban.cases.models import Case
 from tongban.cases.services import ApplicantData
 
 # The case tests' fixtures, for this directory too.
@@ -20,7 +19,7 @@ people = cases_conftest.people
 overseers = cases_conftest.overseers
 api = cases_conftest.api
 
-__all__ = ["ApiClient", "api", "catalog", "overseers", "people"]
+__all__ = ["ApiClient", "api", "catalog", "form", "item", "overseers", "pdf", "people"]
 
 
 def applicant(user: User) -> ApplicantData:
@@ -31,16 +30,8 @@ def applicant(user: User) -> ApplicantData:
 def completed_case(people: dict[str, User], who: str = "citizen") -> Case:
     """An online 即收即办 application accepted — and so completed and delivered — by the clerk,
     who served the applicant in person at the window (one visit)."""
-    citizen, clerk = people[who], people["clerk"]
-    case = case_services.case_create(actor=citizen, item=item(ON_THE_SPOT), channel=Channel.ONLINE,
-                                     applicant=applicant(citizen), form_data=form())
-    for m in case.item_version.materials.all():
-        case_material_add(actor=citizen, case=case, material=m, name=m.name, upload=pdf(),
-                          original_name=f"{m.name}.pdf")
-    case_services.case_submit(actor=citizen, case=case)
-    case_services.case_accept(actor=clerk, case=Case.objects.get(pk=case.pk), in_person=True,
-                              hall=clerk.hall)
-    return Case.objects.get(pk=case.pk)
+    case: Case = factories.completed_case(people, ON_THE_SPOT, who=who)
+    return case
 
 
 @pytest.fixture

@@ -137,9 +137,9 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     count = cases.count()
     start = (query.page - 1) * query.page_size
     page = list(cases[start:start + query.page_size])
+    states = selectors.case_deadline_states(page, now=now)
     return CasePageOut(count=count, page=query.page, page_size=query.page_size, items=[
-        CaseSummaryOut.build(c, deadline_state=selectors.case_deadline_state(c, now=now))
-        for c in page])
+        CaseSummaryOut.build(c, deadline_state=states[c.pk]) for c in page])
 
 
 @router.post("/cases", response=CREATED, summary="Start an application (draft)")

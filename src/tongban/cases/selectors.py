@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,21 +87,30 @@ def sees_identifiers(user: Any, case: Case) -> bool:
 
 # --- the deadline state, live -----------------------------------------------------------------
 
-def case_deadline_state(case: Case, *, now: dt.datetime) -> str:
+def case_deadline_state(case: Case, *, now: dt.datetime,
+                        hours: Callable[[int | None], OfficeHours] = clock.office_hours) -> str:
     """green / yellow / red for the case as of ``now``.
 
     While the clock runs (accepted) it is computed from the due instant; once decided, red if the
     decision came after the due instant; while the clock is stopped (supplement after
     acceptance, special procedure) or the case closed without a decision, the state last
-    recorded on the case.
+    recorded on the case. ``hours`` looks up a hall's office hours (a memo in a list).
     """
     if case.due_at is None:
         return DeadlineState.GREEN
     if case.decided_at is not None:
         return DeadlineState.RED if case.decided_at > case.due_at else DeadlineState.GREEN
     if case.status == Status.ACCEPTED:
-        return running_case_state(case, now=now, hours=clock.office_hours(case.hall_id))
+        return running_case_state(case, now=now, hours=hours(case.hall_id))
     return case.deadline_state
+
+
+def case_deadline_states(cases: Iterable[Case], *, now: dt.datetime) -> dict[int, str]:
+    """:func:`case_deadline_state` of each case of a list, by pk: the calendar is checked once
+    and each hall's office hours read once, not once per row."""
+    hours = clock.office_hours_memo()
+    with clock.calendar_scope():
+        return {case.pk: case_deadline_state(case, now=now, hours=hours) for case in cases}
 
 
 def running_case_state(case: Case, *, now: dt.datetime, hours: OfficeHours) -> str:
@@ -125,6 +134,15 @@ def task_deadline_state(task: StepTask, *, now: dt.datetime, hall_id: int | None
         return DeadlineState.RED if task.late else DeadlineState.GREEN
     return clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at, hall_id=hall_id,
                                 hours=hours)
+
+
+def task_deadline_states(tasks: Iterable[StepTask], *, now: dt.datetime) -> dict[int, str]:
+    """:func:`task_deadline_state` of each step of a list (``case`` selected with it), by pk:
+    the calendar is checked once and each hall's office hours read once."""
+    hours = clock.office_hours_memo()
+    with clock.calendar_scope():
+        return {task.pk: task_deadline_state(task, now=now, hall_id=task.case.hall_id,
+                                             hours=hours(task.case.hall_id)) for task in tasks}
 
 
 def _yellow_horizon(now: dt.datetime) -> dt.datetime:

@@ -115,9 +115,11 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
     hours = clock.office_hours_memo()
     team: dict[tuple[int, str], list[Any]] = {}
     rows: list[InboxRow] = []
+    with clock.calendar_scope():  # the calendar checked once for the list, not once a row
+        states = {task.pk: clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
+                                                hours=hours(task.case.hall_id)) for task in tasks}
     for task in tasks:
-        task_state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
-                                          hours=hours(task.case.hall_id))
+        task_state = states[task.pk]
         if state and task_state != state:
             continue
         assignable = can_assign(user, task)
@@ -303,8 +305,10 @@ def head_overview(user: Any, *, now: dt.datetime) -> HeadOverview:
     filters = selectors.check_filter(statuses=[",".join(OPEN_STATUSES)])
     cases = selectors.case_list(user, filters, now=now).filter(department_id=user.department_id)
     by_state: dict[str, list[tuple[Case, str]]] = {s: [] for s in URGENCY}
-    for case in cases.order_by("due_at", "pk"):
-        state = selectors.case_deadline_state(case, now=now)
+    ordered = list(cases.order_by("due_at", "pk"))
+    states = selectors.case_deadline_states(ordered, now=now)
+    for case in ordered:
+        state = states[case.pk]
         by_state.setdefault(state, []).append((case, mask_id_number(case.applicant_id_number)))
     extensions = list(Extension.objects.filter(
         state=Extension.State.REQUESTED, case__department_id=user.department_id)
@@ -373,11 +377,16 @@ def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
         forwards[forward.case_id] = forward  # the latest one (a returned case opens a new one)
     hours = clock.office_hours_memo()
     rows = []
+    with clock.calendar_scope():  # the calendar checked once for the list, not once a row
+        states = {case.pk: clock.deadline_state(forwards[case.pk].due_at, now=now,
+                                                opened_at=forwards[case.pk].opened_at,
+                                                hours=hours(case.hall_id))
+                  for case in cases if case.pk in forwards
+                  and forwards[case.pk].status == TaskStatus.OPEN}
     for case in cases:
         task: StepTask | None = forwards.get(case.pk)
-        if task is not None and task.status == TaskStatus.OPEN:
-            state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
-                                         hours=hours(case.hall_id))
+        if case.pk in states:
+            state = states[case.pk]
             late = state == DeadlineState.RED
         else:
             late = bool(task and task.late)

@@ -78,8 +78,10 @@ def case_rating_state(user: Any, case: Case, *, now: dt.datetime | None = None) 
 # --- tickets ----------------------------------------------------------------------------------
 
 def _tickets() -> QuerySet[RectificationTicket]:
+    # Everything a ticket's API entry shows (``schemas.ticket_out``), fetched with the list.
     return RectificationTicket.objects.select_related(
-        "rating", "rating__case", "rating__item__current", "department", "handler")
+        "rating", "rating__case", "rating__item__current", "rating__department", "department",
+        "handler").prefetch_related("rating__tags")
 
 
 def tickets_for(user: Any, *, state: str = "") -> QuerySet[RectificationTicket]:

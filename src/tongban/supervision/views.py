@@ -95,7 +95,8 @@ def cases(request: HttpRequest) -> HttpResponse:
     found = selectors.drill_down(request.user, now=now, department=department, group=group,
                                  state=state)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
-    rows = [(case, STATE_LABELS.get(_state(case, now), "")) for case in page]
+    states = _states(list(page), now)
+    rows = [(case, STATE_LABELS.get(states[case.pk], "")) for case in page]
     return render(request, "supervision/cases.html", {
         "page": page, "rows": rows,
         "department": Department.objects.filter(pk=department).first() if department else None,
@@ -104,10 +105,10 @@ def cases(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _state(case: Any, now: dt.datetime) -> str:
-    from tongban.cases.selectors import case_deadline_state
+def _states(cases: list[Any], now: dt.datetime) -> dict[int, str]:
+    from tongban.cases.selectors import case_deadline_states
 
-    return case_deadline_state(case, now=now)
+    return case_deadline_states(cases, now=now)
 
 
 # --- records ------------------------------------------------------------------------------------

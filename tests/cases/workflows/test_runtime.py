@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.cases.conftest import TIME_LIMITED, form, item, pdf
+from tests import factories
+from tests.cases.conftest import TIME_LIMITED, item
 from tests.conftest import Freeze, make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.cases import services
-from tongban.cases.materials import case_material_add
-from tongban.cases.models import Case, CaseEvent, Channel, Status
+from tongban.cases.models import Case, CaseEvent, Status
 from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.cases.workflows.services import task_assign, task_claim, workflow_save
 from tongban.core.errors import AccessDenied, RuleViolation
@@ -72,17 +72,8 @@ def save_parallel(bureau: User, people: dict[str, User], **extra: Any) -> Workfl
 
 
 def accepted_case(people: dict[str, User]) -> Case:
-    citizen = people["citizen"]
-    case = services.case_create(
-        actor=citizen, item=item(TIME_LIMITED), channel=Channel.ONLINE, form_data=form(),
-        applicant=services.ApplicantData(kind="natural_person", name=citizen.real_name,
-                                         id_number=citizen.id_number, phone=citizen.phone))
-    for m in case.item_version.materials.all():
-        case_material_add(actor=citizen, case=case, material=m, name=m.name, upload=pdf(),
-                          original_name=f"{m.name}.pdf")
-    services.case_submit(actor=citizen, case=case)
-    services.case_accept(actor=people["officer"], case=case)
-    return Case.objects.get(pk=case.pk)
+    case: Case = factories.accepted_case(people, TIME_LIMITED)
+    return case
 
 
 def open_tasks(case: Case) -> dict[str, StepTask]:

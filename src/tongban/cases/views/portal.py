@@ -509,10 +509,9 @@ def draft_submit(request: HttpRequest, ref: str) -> HttpResponse:
 
 # --- my cases ----------------------------------------------------------------------------------
 
-def _deadline(case: Case, now: dt.datetime) -> dict[str, Any] | None:
+def _deadline(case: Case, state: str) -> dict[str, Any] | None:
     if case.due_at is None:
         return None
-    state = selectors.case_deadline_state(case, now=now)
     return {"state": state, "label": DEADLINE_MARKS.get(state, state)}
 
 
@@ -521,7 +520,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     """Every case of mine (as applicant or agent), drafts included, newest first."""
     now = timezone.now()
     cases = list(selectors.case_list(request.user, selectors.CaseFilter(), now=now))
-    rows = [{"case": c, "deadline": _deadline(c, now), "ref": c.number or c.pk} for c in cases]
+    states = selectors.case_deadline_states(cases, now=now)
+    rows = [{"case": c, "deadline": _deadline(c, states[c.pk]), "ref": c.number or c.pk}
+            for c in cases]
     return _private(render(request, "cases/portal/my_cases.html", {"rows": rows}))
 
 
@@ -563,7 +564,8 @@ def _case_context(request: HttpRequest, case: Case, *, errors: dict[str, Any]) -
     return {
         "case": case, "ref": case.number or case.pk, "item": case.item,
         "version": case.item_version, "party": _case_party(case),
-        "deadline": _deadline(case, now), "timeline": _timeline(case),
+        "deadline": _deadline(case, selectors.case_deadline_state(case, now=now)),
+        "timeline": _timeline(case),
         "supplement": _open_supplement(case, errors), "promises": promises,
         "notices": notices, "decision": decision if case.status in RESULT_STATES else None,
         "materials": [r for records in _current_materials(case).values() for r in records],

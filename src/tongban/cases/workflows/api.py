@@ -66,9 +66,8 @@ def _definition(task: StepTask) -> Definition | None:
     return Definition.from_dict(workflow.definition) if workflow is not None else None
 
 
-def _entry(task: StepTask, *, now: dt.datetime) -> InboxEntryOut:
+def _entry(task: StepTask, *, state: str) -> InboxEntryOut:
     case = task.case
-    state = case_selectors.task_deadline_state(task, now=now, hall_id=case.hall_id)
     base = TaskOut.build(task, case, deadline_state=state, definition=_definition(task))
     return InboxEntryOut(**base.model_dump(), case_status=case.status,
                          item_name=case.item_version.name, applicant_name=case.applicant_name)
@@ -93,9 +92,10 @@ def _task(request: HttpRequest, task_id: int) -> StepTask:
 def my_inbox(request: HttpRequest, query: Query[InboxQuery]) -> Any:
     if query.deadline_state and query.deadline_state not in ("green", "yellow", "red"):
         raise RuleViolation([Problem("deadline_state", _("时限状态须为green、yellow或red"))])
-    tasks = selectors.inbox(request.user, scope=query.scope, item=query.item, step=query.step)
-    now = timezone.now()
-    entries = [_entry(t, now=now) for t in tasks]
+    tasks = list(selectors.inbox(request.user, scope=query.scope, item=query.item,
+                                 step=query.step))
+    states = case_selectors.task_deadline_states(tasks, now=timezone.now())
+    entries = [_entry(t, state=states[t.pk]) for t in tasks]
     if query.deadline_state:
         entries = [e for e in entries if e.deadline_state == query.deadline_state]
     start = (query.page - 1) * query.page_size
