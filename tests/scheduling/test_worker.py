@@ -52,8 +52,8 @@ def test_batch_runs_due_schedules_and_every_queued_task(
                              "sweep_deadlines", "sweep_rating_tickets", "sweep_supervision"]
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
         ("tongban.audit.tasks.write_checkpoint", "SUCCESSFUL"),
-        ("tongban.cases.tasks.sweep_deadlines", "SUCCESSFUL"),
         ("tongban.cases.notifications.tasks.send_case_event", "SUCCESSFUL"),
+        ("tongban.cases.tasks.sweep_deadlines", "SUCCESSFUL"),
         ("tongban.queues.tasks.close_previous_days", "SUCCESSFUL"),
         ("tongban.ratings.tasks.sweep_tickets", "SUCCESSFUL"),
         ("tongban.scheduling.tasks.prune_task_results", "SUCCESSFUL"),
