@@ -73,7 +73,7 @@ def _run_each(request: HttpRequest, objects: list[Any], call: Callable[[Any], An
         messages.success(request, _("%(action)s：%(n)s项") % {"action": done, "n": succeeded})
 
 
-def _note_page(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
+def _note_page(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
                *, action: str, title: Any, label: Any,
                apply: Callable[[Any, str], Any], done: Any) -> HttpResponse | None:
     """An intermediate page asking for a note (退回意见 / 取消理由) before applying ``apply``."""
@@ -117,27 +117,28 @@ class DraftInlineMixin:
         return self._editable(request, obj)
 
 
-class MaterialInline(DraftInlineMixin, admin.TabularInline):
+class MaterialInline(DraftInlineMixin, admin.TabularInline[Material, ItemVersion]):
     model = Material
     form = MaterialForm
-    formset = MaterialInlineFormSet
+    # django-stubs types an inline formset's forms as ModelForm[Material] (invariant): ours are MaterialForm.
+    formset = MaterialInlineFormSet  # type: ignore[assignment]
     fields = tuple(MATERIAL_FIELDS)
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return 2 if obj is None else 0
 
 
-class FeeInline(DraftInlineMixin, admin.TabularInline):
+class FeeInline(DraftInlineMixin, admin.TabularInline[Fee, ItemVersion]):
     model = Fee
     extra = 0
 
 
-class FaqInline(DraftInlineMixin, admin.StackedInline):
+class FaqInline(DraftInlineMixin, admin.StackedInline[Faq, ItemVersion]):
     model = Faq
     extra = 0
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(admin.TabularInline[ItemVersion, Item]):
     """All versions of an item, read-only, each linking to its own page."""
 
     model = ItemVersion
@@ -161,7 +162,7 @@ class VersionInline(admin.TabularInline):
 # --- item ---------------------------------------------------------------------------------------
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(admin.ModelAdmin[Item]):
     list_display = ["implementation_code", "current_name", "department", "current_status"]
     list_filter = ["current__status", "department"]
     search_fields = ["implementation_code", "basic_code", "versions__name"]
@@ -228,7 +229,7 @@ CONTENT_FIELDSETS: list[tuple[Any, dict[str, Any]]] = [
 
 
 @admin.register(ItemVersion)
-class ItemVersionAdmin(admin.ModelAdmin):
+class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     form = ItemVersionForm
     list_display = ["name", "number", "status", "item_code", "item_department", "created_at"]
     list_filter = ["status", "commitment", "item__department"]
@@ -375,7 +376,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
 # --- synonyms -----------------------------------------------------------------------------------
 
 @admin.register(Synonym)
-class SynonymAdmin(admin.ModelAdmin):
+class SynonymAdmin(admin.ModelAdmin[Synonym]):
     """Search synonyms; Django's model permissions (granted by role) decide who edits them."""
 
     list_display = ["term", "synonyms"]
