@@ -192,7 +192,7 @@ def form_definition_check(fields: Any) -> tuple[list[dict[str, Any]], list[Probl
 
 
 @transaction.atomic
-def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefinition:
+def form_definition_save(*, actor: permissions.Actor, item: Item, fields: Any) -> FormDefinition:
     """Save ``fields`` as the item's next form version and make it the active one.
 
     The bureau administrator only; the definition is checked first (nothing saved on a problem)
@@ -214,7 +214,7 @@ def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefiniti
     FormDefinition.objects.filter(item=item, is_active=True).update(is_active=False)
     definition = FormDefinition.objects.create(
         item=item, version=number, fields=clean, is_active=True,
-        created_by=actor if getattr(actor, "pk", None) else None)
+        created_by=permissions.account_of(actor))
     audit_record(actor=actor, action="form_definition.save", object_type="item",
                  object_id=item.implementation_code,
                  detail={"version": number, "fields": [f["name"] for f in clean],
@@ -223,7 +223,7 @@ def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefiniti
 
 
 @transaction.atomic
-def form_definition_deactivate(*, actor: Any, item: Item) -> None:
+def form_definition_deactivate(*, actor: permissions.Actor, item: Item) -> None:
     """Stop using the item's own form: new applications fall back to the default form.
 
     Earlier versions stay (cases refer to them); saving a definition again activates a new one.
