@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO_WORKBOOK = REPO / "src" / "tongban" / "demo" / "data" / "demo-catalog.xlsx"
 
 
-def make_user(username: str, role: str, **extra: object) -> User:
+def make_user(username: str, role: str, **extra: Any) -> User:
     user = User.objects.create_user(username=username, password="secret-pass-123", role=role,
                                     real_name=extra.pop("real_name", username), **extra)
     return user

@@ -271,7 +271,7 @@ def user_update(*, actor: Actor, user: User, fields: UserFields) -> User:
 
 # --- self-registration and the provincial identity provider -----------------------------------
 
-def _is_anonymous(actor: Actor) -> bool:
+def _is_anonymous(actor: Actor | None) -> bool:
     return actor is None or not getattr(actor, "is_authenticated", False)
 
 
@@ -295,7 +295,7 @@ def registration_check(fields: UserFields) -> list[Problem]:
 
 
 @transaction.atomic
-def account_register(*, actor: Actor, fields: UserFields, password: str) -> User:
+def account_register(*, actor: Actor | None, fields: UserFields, password: str) -> User:
     """A citizen or enterprise opens an account for themselves (``actor`` is the anonymous
     visitor). Every problem is reported at once; nothing is saved unless all rules pass.
     The new account is audited as ``user.created`` with ``registered: true``."""
