@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def make_user(username: str, role: str, **extra: object) -> User:
     """An account with the tests' password (``tests.factories.UserFactory``)."""
-    user: User = UserFactory(username=username, role=role, **extra)
+    user: User = UserFactory.create(username=username, role=role, **extra)
     return user
 
 
@@ -85,7 +85,7 @@ def make_uscc(serial: int, *, division_code: str = "620100", kind: str = "11") -
 def make_department(name: str, *, serial: int, division_code: str = "620100",
                     level: str = "city", **extra: Any) -> Department:
     """A department stored directly (tests of the services build theirs through the services)."""
-    department: Department = DepartmentFactory(
+    department: Department = DepartmentFactory.create(
         name=name, uscc=make_uscc(serial, division_code=division_code[:6]),
         division=division(division_code), level=level, **extra)
     return department
@@ -101,7 +101,7 @@ def city_department(db: None) -> Department:
 @pytest.fixture
 def city_hall(db: None) -> Hall:
     """兰州市政务服务中心, the city's hall, with no windows or office periods yet."""
-    hall: Hall = HallFactory(name="兰州市政务服务中心")
+    hall: Hall = HallFactory.create(name="兰州市政务服务中心")
     return hall
 
 

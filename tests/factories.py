@@ -6,7 +6,7 @@ reference rows (departments, halls, windows, accounts) are created directly, as 
 administrator's form would store them. Each app's fixtures and helpers (``make_user``,
 ``make_department`` …) delegate here.
 
-    officer = OfficerFactory(department=DepartmentFactory(name="兰州市测试局"))
+    officer = OfficerFactory.create(department=DepartmentFactory.create(name="兰州市测试局"))
     version = publish(item_data(officer.department, sequence=3, commitment="on_the_spot"))
 """
 
@@ -44,7 +44,7 @@ def division(code: str = "620100") -> Division:
     return Division.objects.get(code=code)
 
 
-class DepartmentFactory(DjangoModelFactory):
+class DepartmentFactory(DjangoModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -54,7 +54,7 @@ class DepartmentFactory(DjangoModelFactory):
     level = Level.CITY
 
 
-class HallFactory(DjangoModelFactory):
+class HallFactory(DjangoModelFactory[Hall]):
     class Meta:
         model = Hall
 
@@ -62,7 +62,7 @@ class HallFactory(DjangoModelFactory):
     division = factory.LazyFunction(division)
 
 
-class WindowFactory(DjangoModelFactory):
+class WindowFactory(DjangoModelFactory[Window]):
     class Meta:
         model = Window
 
@@ -71,7 +71,7 @@ class WindowFactory(DjangoModelFactory):
     name = "综合受理窗口"
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     """An account with the tests' password; ``real_name`` defaults to the username."""
 
     class Meta:
@@ -122,7 +122,7 @@ class AdminFactory(UserFactory):
 
 def staff(username: str, role: str, department: Department | None) -> User:
     """An account as the accounts service makes it: staff roles may enter the admin site."""
-    return UserFactory(username=username, role=role, department=department,
+    return UserFactory.create(username=username, role=role, department=department,
                        is_staff=role in STAFF_ROLES)
 
 

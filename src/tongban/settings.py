@@ -9,6 +9,11 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
+
+# Django's generic classes (ModelAdmin[Item], ModelForm[Hall], QuerySet[Case], ...) take their
+# type arguments at run time too, as the annotations give them (django-stubs' recommended set-up).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
 

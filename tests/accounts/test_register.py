@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from django.test import Client
 
@@ -11,6 +13,9 @@ from tongban.audit.models import AuditRecord
 from tongban.core.errors import AccessDenied, RuleViolation
 
 from ..conftest import make_uscc
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +115,7 @@ def test_staff_roles_cannot_be_registered_and_logged_in_users_cannot_register(ci
 
 # --- the pages -----------------------------------------------------------------------------------
 
-def _post_person(client: Client, **kw: str) -> object:
+def _post_person(client: Client, **kw: str) -> _MonkeyPatchedWSGIResponse:
     data = {"real_name": "张三", "id_number": PERSON_ID, "phone": "139 1234 5678",
             "username": "zhangsan", "password1": PASSWORD, "password2": PASSWORD} | kw
     return client.post("/accounts/register/?next=/topics/", data | {"next": "/topics/"})
@@ -121,7 +126,7 @@ def test_registering_logs_the_person_in_and_goes_on(client: Client) -> None:
     for label in ("姓名", "公民身份号码", "手机号码", "用户名", "密码", "确认密码"):
         assert f">{label}</label>" in page
     response = _post_person(client)
-    assert response.status_code == 302 and response["Location"] == "/topics/"  # type: ignore[attr-defined]
+    assert response.status_code == 302 and response["Location"] == "/topics/"
     user = User.objects.get(username="zhangsan")
     assert client.session["_auth_user_id"] == str(user.pk)
     assert user.phone == "13912345678"
@@ -129,12 +134,12 @@ def test_registering_logs_the_person_in_and_goes_on(client: Client) -> None:
 
 def test_bad_input_is_shown_next_to_the_field_in_chinese(client: Client) -> None:
     response = _post_person(client, id_number="12345", password2="different-pass")
-    assert response.status_code == 400  # type: ignore[attr-defined]
-    page = response.content.decode()  # type: ignore[attr-defined]
+    assert response.status_code == 400
+    page = response.content.decode()
     assert "两次输入的密码不一致" in page
     assert not User.objects.exists()
     response = _post_person(client, id_number="620102198503150029")
-    page = response.content.decode()  # type: ignore[attr-defined]
+    page = response.content.decode()
     assert "公民身份号码末位校验码与前17位不符，请核对号码" in page and 'aria-invalid="true"' in page
     assert not User.objects.exists()
 

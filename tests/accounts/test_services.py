@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tongban.accounts import services
@@ -101,7 +103,7 @@ def test_only_the_bureau_creates_staff(citizen: User, city_department: Departmen
 
 @pytest.mark.django_db
 def test_staff_belong_to_a_department_or_a_hall(city_department: Department, city_hall: Hall) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, str]]] = [
         (dict(role=Role.OFFICER), {"department": "“部门经办人”须归属一个部门"}),
         (dict(role=Role.DATA_OFFICER, hall=city_hall),
          {"department": "“数据管理员”须归属一个部门", "hall": "只有窗口工作人员和代办员归属大厅"}),

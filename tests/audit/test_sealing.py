@@ -79,13 +79,15 @@ def at(moment: dt.datetime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_the_digest_covers_every_stored_column() -> None:
     columns = {f.column for f in AuditRecord._meta.concrete_fields} - {"id", "hash"}
     assert set(DIGEST_COLUMNS) == columns
-    base = {"seq": 5, "at": "2026-12-01T02:00:00+00:00", "actor_id": 3, "actor_name": "张三",
-            "action": "case.accepted", "object_type": "case", "object_id": "9",
-            "detail": {"a": 1}, "prev_hash": "ab" * 32, "algorithm": "sha256"}
+    base: dict[str, Any] = {
+        "seq": 5, "at": "2026-12-01T02:00:00+00:00", "actor_id": 3, "actor_name": "张三",
+        "action": "case.accepted", "object_type": "case", "object_id": "9",
+        "detail": {"a": 1}, "prev_hash": "ab" * 32, "algorithm": "sha256"}
     original = record_digest(**base)
-    changed = {"seq": 6, "at": "2026-12-01T02:00:01+00:00", "actor_id": 4, "actor_name": "李四",
-               "action": "case.denied", "object_type": "item", "object_id": "8",
-               "detail": {"a": 2}, "prev_hash": "cd" * 32, "algorithm": "sm3"}
+    changed: dict[str, Any] = {
+        "seq": 6, "at": "2026-12-01T02:00:01+00:00", "actor_id": 4, "actor_name": "李四",
+        "action": "case.denied", "object_type": "item", "object_id": "8",
+        "detail": {"a": 2}, "prev_hash": "cd" * 32, "algorithm": "sm3"}
     for name, value in changed.items():
         assert record_digest(**{**base, name: value}) != original, name
     assert record_digest(**base, version=1) != original
@@ -107,7 +109,7 @@ def test_records_written_before_every_column_was_hashed_still_verify(chain: Chai
     prev = GENESIS
     now = timezone.now()
     for seq in (1, 2):
-        values = {"seq": seq, "at": now.isoformat(), "actor_id": None, "action": "test.old",
+        values: dict[str, Any] = {"seq": seq, "at": now.isoformat(), "actor_id": None, "action": "test.old",
                   "object_type": "thing", "object_id": str(seq), "detail": {"n": seq},
                   "prev_hash": prev, "algorithm": "sha256"}
         digest_ = record_digest(**values, version=1)

@@ -24,6 +24,7 @@ def test_supervisor_dashboard_chart_and_drill_down(
         demo_city: None, page: Any, phone_page: Any, live_url: str, login: Any,
         axe_violations: Any) -> None:
     it = Item.objects.select_related("current").get(implementation_code=FOOD_LICENCE)
+    assert it.current is not None
     now = timezone.now()
     case = Case.objects.create(
         item=it, item_version=it.current, department=it.department, channel="online",

@@ -88,6 +88,7 @@ def test_walk_in_on_the_spot_item_completes_in_one_visit(
     data = response.body()
     assert data.startswith(b"%PDF-") and any("CJK" in f for f in pdf_fonts(data))
     text = flat(pdf_text(data))
+    assert case.number is not None
     assert "办理决定书" in text and "办理结果营业执照" in text and case.number in text
     accepted = page.request.get(live_url + page.get_by_role(
         "link", name="打印（PDF）：受理通知书").get_attribute("href"))

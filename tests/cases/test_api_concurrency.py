@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection, connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 
 from tests.cases.conftest import (
     TIME_LIMITED,
@@ -44,7 +45,7 @@ HOLD_SECONDS = 0.4
 @pytest.fixture
 def threads_db(people: dict[str, User], transactional_db: None, tmp_path: Path) -> Iterator[None]:
     """A database the test's threads share as the platform would (see the module docstring)."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    if connection.vendor != "sqlite" or not cast("SQLiteDatabaseWrapper", connection).is_in_memory_db():
         yield
         return
     settings_dict = connection.settings_dict

@@ -116,6 +116,7 @@ def test_a_company_account_applies_only_for_its_company(people: dict[str, User])
         {"kind": "legal_person", "name": "兰州华丰食品有限公司", "id_number": COMPANY_USCC}))
     assert response.status_code == 201, response.content
     case = Case.objects.get()
+    assert case.applicant is not None
     assert (case.applicant.username, case.applicant_id_number) == ("huafeng", COMPANY_USCC)
 
 

@@ -309,4 +309,5 @@ def test_a_tampered_code_cannot_be_verified(people: dict[str, User], client: Cli
         response = client.get(f"/verify/{bad}/")
         assert response.status_code == 404
         assert "无法核验" in response.content.decode()
+        assert case.number is not None
         assert case.number not in response.content.decode()

@@ -38,8 +38,9 @@ pytestmark = pytest.mark.django_db
 BJ = dt.timezone(dt.timedelta(hours=8))
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=BJ)
 
 
 def submitted_case(people: dict[str, User], when: dt.datetime, freeze: Freeze) -> Case:

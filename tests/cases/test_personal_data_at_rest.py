@@ -95,7 +95,9 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
     for model, text, index, _files, _documents in encrypted_models():
         if not (text or index):
             continue  # material files: below
-        rows = raw(model._meta.db_table, [model._meta.pk.column, *text, *index])
+        pk = model._meta.pk
+        assert pk is not None and pk.column is not None
+        rows = raw(model._meta.db_table, [pk.column, *text, *index])
         assert rows, model
         for row in rows:
             for value in row[1:]:

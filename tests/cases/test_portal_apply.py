@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import FileResponse
 from django.test import Client
 
 from tests.cases.conftest import PDF, TIME_LIMITED, form_for, item
@@ -240,6 +241,7 @@ def test_uploading_materials_stores_good_files_and_names_refused_ones(citizen: U
     record = CaseMaterial.objects.get(case=case)
     served = client.get(f"/my/cases/{case.pk}/files/{record.pk}/")
     assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
+    assert isinstance(served, FileResponse)
     assert b"".join(served.streaming_content) == PDF
     assert login(people_other(citizen)).get(f"/my/cases/{case.pk}/files/{record.pk}/").status_code == 404
 

@@ -76,6 +76,7 @@ def test_my_cases_lists_drafts_and_cases_with_due_dates(citizen: User, people: d
     page = text(login(citizen).get("/my/cases/"))
     assert page.count('class="case-card status') == 2
     assert f'href="/my/cases/{draft.pk}/"' in page and "（草稿，提交后生成）" in page
+    assert case.number is not None and case.due_at is not None
     assert f'href="/my/cases/{case.number}/"' in page and case.number in page
     assert "已受理（办理中）" in page and "草稿" in page
     due = case.due_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
@@ -211,6 +212,8 @@ def test_case_messages_are_shown_on_the_case(citizen: User, people: dict[str, Us
     with django_capture_on_commit_callbacks(execute=True):
         case = submitted(citizen)
     assert Notification.objects.filter(recipient=citizen, case=case).exists()
-    subject = Notification.objects.filter(recipient=citizen, case=case).first().subject
+    notification = Notification.objects.filter(recipient=citizen, case=case).first()
+    assert notification is not None
+    subject = notification.subject
     page = text(login(citizen).get(f"/my/cases/{case.number}/"))
     assert subject in page

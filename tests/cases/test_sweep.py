@@ -31,8 +31,9 @@ BJ = dt.timezone(dt.timedelta(hours=8))
 DRUG_RETAIL = "11620100051317876B3000100165001"  # 药品零售经营许可（新办）, 10 working days
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=BJ)
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,7 @@ def test_a_window_that_is_not_comprehensive_accepts_only_its_departments_items(
 ) -> None:
     clerk = people["clerk"]
     hall = clerk.hall
+    assert hall is not None
     hrss_window = Window.objects.create(hall=hall, number="7", name="人社窗口")
     hrss_window.departments.add(Department.objects.get(name="兰州市人力资源和社会保障局"))
     market_window = Window.objects.create(hall=hall, number="8", name="市场监管窗口")
@@ -62,6 +63,7 @@ def test_the_api_refuses_an_item_of_another_department_at_a_departments_window(
     api: Any, people: dict[str, User]
 ) -> None:
     clerk = api("clerk")
+    assert people["clerk"].hall is not None
     window = Window.objects.create(hall=people["clerk"].hall, number="7", name="人社窗口")
     window.departments.add(Department.objects.get(name="兰州市人力资源和社会保障局"))
     case = api_upload_all(clerk, api_create(clerk, TIME_LIMITED, channel="window",

@@ -29,7 +29,9 @@ RESIDENT = ApplicantData(kind="natural_person", name="王五", id_number="620102
 
 @pytest.fixture
 def window(people: dict[str, User]) -> Window:
-    return Window.objects.create(hall=people["clerk"].hall, number="3", name="综合受理窗口",
+    hall = people["clerk"].hall
+    assert hall is not None
+    return Window.objects.create(hall=hall, number="3", name="综合受理窗口",
                                  is_comprehensive=True)
 
 
@@ -121,7 +123,9 @@ def test_a_window_of_another_hall_is_refused_and_nothing_changes(
     people: dict[str, User], demo_forms: None
 ) -> None:
     clerk = people["clerk"]
-    elsewhere = Window.objects.create(hall=Hall.objects.exclude(pk=clerk.hall_id).first(),
+    other_hall = Hall.objects.exclude(pk=clerk.hall_id or 0).first()
+    assert other_hall is not None
+    elsewhere = Window.objects.create(hall=other_hall,
                                       number="1", name="别处窗口", is_comprehensive=True)
     case = walk_in(clerk)
     with pytest.raises(RuleViolation) as refused:

@@ -142,6 +142,7 @@ def test_on_the_spot_item_is_completed_in_one_visit(clerk: User, client: Client)
     for notice in case.notices.all():
         assert f'href="/cases/{case.number}/notices/{notice.number}/pdf/"' in html
     today = text(client.get("/window/"))
+    assert case.number is not None
     assert case.number in today and "已送达" in today
 
 

@@ -3,7 +3,10 @@ current step through ``cases:staff_case_act``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+from django.http import FileResponse
 from django.urls import reverse
 
 from tests.cases.test_workbench_inbox import accepted_case, client_for, open_task
@@ -11,10 +14,13 @@ from tongban.accounts.models import User
 from tongban.cases.models import Case, CaseEvent, ClockStop, Notice, Status
 from tongban.cases.workflows.models import StepTask
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
 pytestmark = pytest.mark.django_db
 
 
-def act(user: User, case: Case, op: str, **data: object) -> object:
+def act(user: User, case: Case, op: str, **data: object) -> _MonkeyPatchedWSGIResponse:
     case.refresh_from_db()
     body = {"op": op, "version": case.version, **data}
     return client_for(user).post(reverse("cases:staff_case_act", args=[case.number]), body)
@@ -30,7 +36,7 @@ def test_officer_approves_head_decides_and_the_result_is_delivered(people: dict[
     assert "开办餐饮店" in text  # form data
 
     response = act(people["officer"], case, "approve", task=review.pk, reason="材料齐全")
-    assert response.status_code == 302  # type: ignore[attr-defined]
+    assert response.status_code == 302
     decide = open_task(case)
     assert decide.step_key == "decide" and decide.role == "head"
     act(people["head"], case, "approve", task=decide.pk, reason="符合条件")
@@ -67,9 +73,9 @@ def test_deny_needs_a_reason_named_on_the_form(people: dict[str, User]) -> None:
     act(people["officer"], case, "approve", task=open_task(case).pk)
     decide = open_task(case)
     response = act(people["head"], case, "deny", task=decide.pk, reason="  ")
-    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.status_code == 422
     assert "须填写理由" in response.content.decode() or \
-        "须填写不予办理的理由" in response.content.decode()  # type: ignore[attr-defined]
+        "须填写不予办理的理由" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.ACCEPTED and open_task(case).pk == decide.pk
     act(people["head"], case, "deny", task=decide.pk, reason="经营场所不符合要求")
@@ -92,10 +98,10 @@ def test_one_time_supplement_lists_each_material_with_its_reason(people: dict[st
     assert material is not None
     missing_reason = act(people["officer"], case, "supplement", task=review.pk,
                          **{f"m{material.pk}": "on", f"r{material.pk}": ""})
-    assert missing_reason.status_code == 422  # type: ignore[attr-defined]
-    assert "须说明补正原因" in missing_reason.content.decode()  # type: ignore[attr-defined]
+    assert missing_reason.status_code == 422
+    assert "须说明补正原因" in missing_reason.content.decode()
     nothing = act(people["officer"], case, "supplement", task=review.pk)
-    assert "一次性告知须列出全部需补正的材料" in nothing.content.decode()  # type: ignore[attr-defined]
+    assert "一次性告知须列出全部需补正的材料" in nothing.content.decode()
     case.refresh_from_db()
     assert case.status == Status.ACCEPTED and not case.notices.filter(kind="supplement").exists()
 
@@ -114,8 +120,8 @@ def test_special_procedure_stops_the_clock_and_resume_restarts_it(people: dict[s
     case = accepted_case(people)
     review = open_task(case)
     bad = act(people["officer"], case, "suspend", task=review.pk, reason="专家评审")
-    assert bad.status_code == 422  # type: ignore[attr-defined]
-    assert "须填写预计所需工作日" in bad.content.decode()  # type: ignore[attr-defined]
+    assert bad.status_code == 422
+    assert "须填写预计所需工作日" in bad.content.decode()
     act(people["officer"], case, "suspend", task=review.pk, reason="专家评审",
         procedure="expert_review", expected_working_days=5)
     case.refresh_from_db()
@@ -136,7 +142,7 @@ def test_another_department_gets_404_and_nothing_changes(people: dict[str, User]
     hr = people["hr_officer"]
     assert client_for(hr).get(reverse("cases:staff_case", args=[case.number])).status_code == 404
     response = act(hr, case, "approve", task=review.pk)
-    assert response.status_code == 404  # type: ignore[attr-defined]
+    assert response.status_code == 404
     material = case.materials.first()
     assert material is not None
     url = reverse("cases:staff_material", args=[case.number, material.pk])
@@ -153,7 +159,7 @@ def test_a_colleague_who_did_not_claim_cannot_act(people: dict[str, User]) -> No
     review = open_task(case)
     StepTask.objects.filter(pk=review.pk).update(assignee=people["officer"])
     response = act(people["officer2"], case, "approve", task=review.pk)
-    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert response.status_code == 403
     review.refresh_from_db()
     assert review.status == "open"
 
@@ -178,7 +184,8 @@ def test_material_preview_is_served_inline_to_the_department(people: dict[str, U
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("inline")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert isinstance(response, FileResponse)
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
 def test_staff_reading_personal_data_is_audited_the_applicants_own_reads_are_not(

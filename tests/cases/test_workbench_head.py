@@ -31,6 +31,7 @@ def test_head_approves_an_extension_and_the_due_instant_moves(people: dict[str, 
     extension = request_extension(people, case)
     head = client_for(people["head"])
     page = head.get(reverse("cases:head")).content.decode()
+    assert case.number is not None
     assert "待批准的延期申请" in page and case.number in page and "需现场核查" in page
 
     case.refresh_from_db()
@@ -74,6 +75,7 @@ def test_open_cases_by_deadline_state_and_load_per_officer(people: dict[str, Use
                                               due_at=timezone.now() - dt.timedelta(hours=1))
     head = client_for(people["head"])
     page = head.get(reverse("cases:head")).content.decode()
+    assert late.number is not None and fine.number is not None
     assert late.number in page and fine.number in page
     red = head.get(reverse("cases:head"), {"state": "red"}).content.decode()
     assert late.number in red and fine.number not in red

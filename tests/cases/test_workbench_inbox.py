@@ -51,6 +51,7 @@ def test_an_unclaimed_step_is_in_the_claim_tab_and_claiming_moves_it_to_mine(
     case = accepted_case(people)
     officer = client_for(people["officer"])
     mine = officer.get(reverse("cases:workbench"))
+    assert case.number is not None
     assert mine.status_code == 200 and case.number not in mine.content.decode()
     unclaimed = officer.get(reverse("cases:workbench"), {"tab": "unclaimed"}).content.decode()
     assert case.number in unclaimed and "审查" in unclaimed and "未认领" in unclaimed
@@ -86,6 +87,7 @@ def test_rows_are_sorted_red_yellow_green_with_text_labels(people: dict[str, Use
 
     only_red = client_for(people["officer"]).get(reverse("cases:workbench"),
                                                  {"tab": "all", "state": "red"}).content.decode()
+    assert red.number is not None and green.number is not None
     assert red.number in only_red and green.number not in only_red
 
 
@@ -93,6 +95,7 @@ def test_search_by_number_or_applicant_and_the_id_number_is_masked(
         people: dict[str, User]) -> None:
     first, second = accepted_case(people), accepted_case(people)
     officer = client_for(people["officer"])
+    assert first.number is not None and second.number is not None
     page = officer.get(reverse("cases:workbench"), {"tab": "all", "q": first.number}).content.decode()
     assert first.number in page and second.number not in page
     page = officer.get(reverse("cases:workbench"), {"tab": "all", "q": "张三"}).content.decode()
@@ -107,6 +110,7 @@ def test_head_assigns_and_the_holder_transfers(people: dict[str, User]) -> None:
     task = open_task(case)
     head = client_for(people["head"])
     page = head.get(reverse("cases:workbench"), {"tab": "all"}).content.decode()
+    assert case.number is not None
     assert case.number in page and "分派" in page
     head.post(reverse("cases:task_assign", args=[task.pk]), {"to": people["officer"].pk})
     task.refresh_from_db()
@@ -126,6 +130,7 @@ def test_another_department_cannot_claim_or_assign(people: dict[str, User]) -> N
     case = accepted_case(people)
     task = open_task(case)
     hr = client_for(people["hr_officer"])
+    assert case.number is not None
     assert case.number not in hr.get(reverse("cases:workbench"), {"tab": "all"}).content.decode()
     assert hr.post(reverse("cases:task_claim", args=[task.pk])).status_code == 404
     assert hr.post(reverse("cases:task_assign", args=[task.pk]),

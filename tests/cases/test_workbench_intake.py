@@ -35,6 +35,7 @@ def test_the_department_sees_online_applications_waiting_for_acceptance(
         people: dict[str, User]) -> None:
     case = submitted_case(people)
     page = client_for(people["officer"]).get(reverse("cases:workbench")).content.decode()
+    assert case.number is not None
     assert "待受理的网上申请（1 件）" in page and case.number in page
     assert "6201**********7770" in page and "620102199003077770" not in page
     # Another department's officer has nothing to accept.
@@ -77,8 +78,8 @@ def test_supplement_notice_then_acceptance_through_the_case_page(people: dict[st
 def test_refusal_needs_a_reason_and_is_named_on_the_form(people: dict[str, User]) -> None:
     case = submitted_case(people)
     response = act(people["officer"], case, "refuse", reason=" ")
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "须填写不予受理的理由" in response.content.decode()  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    assert "须填写不予受理的理由" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
     act(people["officer"], case, "refuse", reason="申请事项不属于本部门职权范围")
@@ -90,6 +91,6 @@ def test_refusal_needs_a_reason_and_is_named_on_the_form(people: dict[str, User]
 def test_another_departments_officer_cannot_accept(people: dict[str, User]) -> None:
     case = submitted_case(people)
     response = act(people["hr_officer"], case, "accept")
-    assert response.status_code == 404  # type: ignore[attr-defined]
+    assert response.status_code == 404
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED and case.events.count() == 2

@@ -59,6 +59,7 @@ def test_agent_receives_a_walk_in_and_forwards_it_to_the_city_department(
     assert Case.objects.count() == 1
 
     desk = proxy.get(reverse("cases:proxy")).content.decode()
+    assert case.number is not None
     assert case.number in desk and "转交主管部门" in desk
     case.refresh_from_db()
     proxy.post(reverse("cases:staff_case_act", args=[case.number]),

@@ -31,7 +31,7 @@ def make_uscc(division_code: str = "620100") -> str:
 
 def make_department(name: str, *, division_code: str = "620100", level: str = Level.CITY,
                     **extra: Any) -> Department:
-    return DepartmentFactory(name=name, uscc=make_uscc(division_code),
+    return DepartmentFactory.create(name=name, uscc=make_uscc(division_code),
                              division=division(division_code), level=level, **extra)
 
 

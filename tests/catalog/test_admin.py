@@ -105,7 +105,8 @@ def test_an_invalid_draft_shows_the_rule_next_to_the_field_and_saves_nothing(
 def test_an_invalid_material_shows_the_rule_on_its_row(client: Client, bureau: User,
                                                        dept: Department) -> None:
     before = counts()
-    post = post_data(item_data(dept), **{"materials-1-copy_copies": "0"})
+    overrides: dict[str, Any] = {"materials-1-copy_copies": "0"}
+    post = post_data(item_data(dept), **overrides)
     response = login(client, bureau).post(ADD_URL, post)
     assert response.status_code == 200
     materials = next(fs.formset for fs in response.context["inline_admin_formsets"]

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -258,7 +259,7 @@ def test_a_version_under_review_cannot_be_edited(client: Client, officer: User,
     services.version_submit(actor=officer, version=draft)
     response = as_user(client, officer).get(url("bureau_item_edit", draft))
     assert response.status_code == 302
-    assert [str(m) for m in response.wsgi_request._messages] == [
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "该事项有一个审核中的版本，请先审核或退回后再修改"]
 
 
@@ -293,7 +294,7 @@ def test_the_bureau_publishes_and_returns_from_the_queue(client: Client, officer
     assert (first.status, first.review_note, first.published_by) == (S.PUBLISHED, "同意", bureau)
 
     response = client.post(url("bureau_item_review", second), {"decision": "return", "note": ""})
-    assert [str(m) for m in response.wsgi_request._messages][-1] == f"{second.name}：退回时须填写审核意见"
+    assert [str(m) for m in get_messages(response.wsgi_request)][-1] == f"{second.name}：退回时须填写审核意见"
     second.refresh_from_db()
     assert second.status == S.UNDER_REVIEW
     client.post(url("bureau_item_review", second), {"decision": "return", "note": "补充材料"})

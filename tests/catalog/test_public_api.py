@@ -79,7 +79,7 @@ def test_item_entry_fields(client: Client, published_items: Catalog) -> None:
      {"medical", "fund_rent"}),
     ({"topic": "没有这个主题"}, set()),
 ])
-def test_items_filters(client: Client, published_items: Catalog, params: dict[str, str],
+def test_items_filters(client: Client, published_items: Catalog, params: dict[str, Any],
                        expected: set[str]) -> None:
     data = get(client, "/api/v1/items", **params)
     assert set(codes(data)) == {published_items.code(k) for k in expected}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -72,7 +73,7 @@ def test_every_door_refuses_what_the_rules_refuse_now(
     client.force_login(bureau)
     page = client.post(reverse("admin:catalog_itemversion_changelist"), {
         "action": "publish_versions", ACTION_CHECKBOX_NAME: [first.pk], "index": "0"})
-    assert [str(m) for m in page.wsgi_request._messages] == [f"{first}：须填写设定依据"]
+    assert [str(m) for m in get_messages(page.wsgi_request)] == [f"{first}：须填写设定依据"]
     response = Api(client, bureau).post(
         f"/items/{second.item.implementation_code}/review", {"approve": True})
     assert (response.status_code, response.json()["detail"]) == (

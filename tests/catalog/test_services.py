@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -15,6 +15,7 @@ from tests.catalog.bureau_factories import (
     with_changes,
 )
 from tongban.accounts.models import Role, User
+from tongban.accounts.permissions import Actor
 from tongban.audit.models import AuditRecord
 from tongban.catalog import services
 from tongban.catalog.models import (
@@ -299,7 +300,8 @@ def test_an_anonymous_or_inactive_user_may_not_draft(dept: Department) -> None:
     inactive = make_staff("gone", Role.ADMIN, None)
     inactive.is_active = False
     before = snapshot()
-    for actor in (AnonymousUser(), inactive, None):
+    # None too: what a caller outside the types would pass.
+    for actor in (AnonymousUser(), inactive, cast(Actor, None)):
         with pytest.raises(AccessDenied):
             services.item_save_draft(actor=actor, data=item_data(dept))
     assert snapshot() == before

@@ -43,7 +43,7 @@ def in_order(faults: list[Fault]) -> list[Fault]:
     """Faults in the order a reader meets them: sheet by sheet, row by row, left to right."""
     sheets = ["部门", "事项", "材料"]
     return sorted(faults, key=lambda f: (sheets.index(f[0] or ""), f[1] or 0,
-                                         [c.header for c in COLUMNS[f[0] or ""]].index(f[2])))
+                                         [c.header for c in COLUMNS[f[0] or ""]].index(f[2] or "")))
 
 
 class Rows:

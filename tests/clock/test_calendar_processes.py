@@ -15,11 +15,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import pytest
 from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 
 from tests.conftest import make_user
 from tongban.accounts.models import Role
@@ -55,7 +56,7 @@ def shared_database_url(transactional_db: None, tmp_path: Path) -> Iterator[str]
         port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
         yield f"postgresql://{auth}{host}{port}/{settings_dict['NAME']}"
         return
-    if not connection.is_in_memory_db():
+    if not cast("SQLiteDatabaseWrapper", connection).is_in_memory_db():
         yield f"sqlite:///{settings_dict['NAME']}"
         return
     memory_name = settings_dict["NAME"]

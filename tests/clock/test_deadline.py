@@ -19,8 +19,9 @@ CAL = WorkCalendar.from_rows(
 )
 
 
-def at(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def due(start: dt.datetime, category: str = "time_limited", limit: int = 0, **kw: object) -> dt.datetime:

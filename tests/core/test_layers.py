@@ -55,6 +55,8 @@ def _imports() -> list[tuple[str, str, int, str]]:
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+            else:
+                continue
             for name in names:
                 target = _top(name)
                 if target is not None and target != app and target not in OUTSIDE:

@@ -69,7 +69,7 @@ def python_offences(source: str, where: str) -> list[str]:
             for i, operand in enumerate(operands):
                 others = set().union(*(_names(o) for j, o in enumerate(operands) if j != i))
                 for constant in _strings(operand):
-                    kind = _offends(constant.value, others)
+                    kind = _offends(str(constant.value), others)
                     if kind:
                         found.append((constant.lineno, f"{where}:{constant.lineno}: {kind} "
                                       f"compared with the string {constant.value!r}"))

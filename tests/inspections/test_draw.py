@@ -132,7 +132,7 @@ def test_the_published_python_snippet_agrees(tmp_path: Any) -> None:
     e_pool, i_pool = entities(30), inspectors(6, {2: [entities(30)[5]["uscc"]]})
     rows = draw.run_draw(entity_pool=e_pool, inspector_pool=i_pool, seed="beef", entities=6,
                          inspectors_per_entity=2)
-    doc = {"seed": "beef", "count": None, "ratio_percent": "20", "inspectors_per_entity": 2,
+    doc: dict[str, Any] = {"seed": "beef", "count": None, "ratio_percent": "20", "inspectors_per_entity": 2,
            "entity_pool": e_pool, "inspector_pool": i_pool, "entity_pool_hash": draw.pool_hash(e_pool),
            "inspector_pool_hash": draw.pool_hash(i_pool),
            "drawn": [{"uscc": r.uscc, "name": "", "inspectors": r.inspectors} for r in rows]}

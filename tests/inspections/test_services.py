@@ -212,12 +212,16 @@ def drawn_task(make_task: Callable[..., DrawTask], people: dict[str, User]) -> D
 
 
 def mine(task: DrawTask, user: User) -> DrawnEntity:
-    return (DrawnEntity.objects.filter(task=task, inspectors__inspector__user=user)
-            .order_by("position").first())
+    entity = (DrawnEntity.objects.filter(task=task, inspectors__inspector__user=user)
+              .order_by("position").first())
+    assert entity is not None
+    return entity
 
 
 def not_mine(task: DrawTask, user: User) -> DrawnEntity:
-    return DrawnEntity.objects.filter(task=task).exclude(inspectors__inspector__user=user).first()
+    entity = DrawnEntity.objects.filter(task=task).exclude(inspectors__inspector__user=user).first()
+    assert entity is not None
+    return entity
 
 
 def test_only_the_drawn_inspectors_record_a_result(drawn_task: DrawTask, people: dict[str, User]) -> None:
@@ -267,20 +271,27 @@ def test_a_complete_task_is_final(make_task: Callable[..., DrawTask], people: di
     for d in task.drawn.all():
         user = Inspector.objects.filter(pk__in=d.inspectors.values("inspector"), user__isnull=False).first()
         if user is None:  # give one of the drawn inspectors an account for the test
-            inspector = d.inspectors.first().inspector
+            drawn_inspector = d.inspectors.first()
+            assert drawn_inspector is not None
+            inspector = drawn_inspector.inspector
             inspector.user = User.objects.create_user(f"u{inspector.pk}", role="officer",
                                                       department_id=task.department_id)
             inspector.save()
             user = inspector
         assert not task_complete(task)
+        assert user.user is not None
         services.result_record(actor=user.user, drawn=d, result=ResultKind.NO_PROBLEM, findings="",
                                inspected_on=today)
     assert task_complete(task)
-    d = task.drawn.first()
+    entity = task.drawn.first()
+    assert entity is not None
+    with_account = entity.inspectors.filter(inspector__user__isnull=False).first()
+    assert with_account is not None
+    account = Inspector.objects.get(pk=with_account.inspector_id).user
+    assert account is not None
     with pytest.raises(RuleViolation) as exc:
-        services.result_record(actor=Inspector.objects.get(pk=d.inspectors.filter(
-            inspector__user__isnull=False).first().inspector_id).user, drawn=d,
-            result=ResultKind.FOLLOW_UP, findings="改", inspected_on=today)
+        services.result_record(actor=account, drawn=entity,
+                               result=ResultKind.FOLLOW_UP, findings="改", inspected_on=today)
     assert messages(exc.value) == {"status": "该任务的检查结果已全部录入，不可再更改"}
 
 

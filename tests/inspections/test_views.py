@@ -147,6 +147,7 @@ def test_results_are_entered_by_the_drawn_inspectors(published: DrawTask, people
     today = str(timezone.localdate())
     foreign = DrawnEntity.objects.filter(task=published).exclude(
         inspectors__inspector__user=people["officer"]).first()
+    assert foreign is not None
     foreign_url = f"/inspections/staff/tasks/{published.pk}/entities/{foreign.pk}/result/"
     officer = client_for(people["officer"])
     assert officer.get(foreign_url).status_code == 403

@@ -31,18 +31,18 @@ class QueueHall:
 
 @pytest.fixture
 def qh(db: None) -> QueueHall:
-    hall = HallFactory(name="测试政务服务中心")
-    other = HallFactory(name="另一个便民服务中心")
+    hall = HallFactory.create(name="测试政务服务中心")
+    other = HallFactory.create(name="另一个便民服务中心")
     market = make_department("兰州市市场监督管理局", serial=1)
     general = ServiceCategory.objects.create(hall=hall, code="A", name="综合受理", position=0)
     business = ServiceCategory.objects.create(hall=hall, code="B", name="企业开办", position=1)
     business.departments.set([market])
     ServiceCategory.objects.create(hall=other, code="A", name="综合受理")
-    w1 = WindowFactory(hall=hall, number="1", is_comprehensive=True)
-    w2 = WindowFactory(hall=hall, number="2", is_comprehensive=True)
-    w3 = WindowFactory(hall=hall, number="3", name="市场监管窗口")
+    w1 = WindowFactory.create(hall=hall, number="1", is_comprehensive=True)
+    w2 = WindowFactory.create(hall=hall, number="2", is_comprehensive=True)
+    w3 = WindowFactory.create(hall=hall, number="3", name="市场监管窗口")
     w3.departments.set([market])
-    ow = WindowFactory(hall=other, number="1", is_comprehensive=True)
+    ow = WindowFactory.create(hall=other, number="1", is_comprehensive=True)
     return QueueHall(
         hall=hall, other_hall=other, general=general, business=business, comprehensive=w1,
         comprehensive2=w2, market=w3, other_window=ow, market_bureau=market,

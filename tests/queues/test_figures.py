@@ -51,7 +51,8 @@ def _make(qh: QueueHall, rows: list[Any], day: dt.date = DAY) -> None:
 def expected(code: str | None) -> dict[str, Any]:
     rows = [r for r in ROWS if code is None or r[0] == code]
     waits = [c - t for _c, t, c, _f, _s in rows if c is not None]
-    services = [f - c for _c, _t, c, f, s in rows if s == "done"]
+    services = [f - c for _c, _t, c, f, s in rows
+                if s == "done" and c is not None and f is not None]
     p90 = sorted(waits)[-(-len(waits) * 9 // 10) - 1] if waits else None
     return {"taken": len(rows), "served": sum(r[4] == "done" for r in rows),
             "no_show": sum(r[4] == "no_show" for r in rows),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ def test_racing_windows_never_get_the_same_ticket() -> None:
                     return
                 with lock:
                     called.append((ticket.pk, window.number))
-                _retrying(lambda t=ticket: services.ticket_finish(actor=clerk, ticket=t))
+                _retrying(partial(services.ticket_finish, actor=clerk, ticket=ticket))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:

@@ -8,10 +8,11 @@ import pytest
 
 from tests.conftest import make_user
 from tests.queues.conftest import QueueHall
-from tongban.accounts.models import Role
+from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.models import AuditRecord
 from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.organizations.models import Window
 from tongban.queues import services
 from tongban.queues.models import ServiceCategory, Ticket, TicketStatus
 
@@ -23,6 +24,13 @@ MORNING = dt.datetime(2026, 3, 2, 8, 30, tzinfo=SH)
 def take(qh: QueueHall, category: ServiceCategory | None = None, *, at: dt.datetime = MORNING,
          phone: str = "") -> Ticket:
     return services.ticket_take(hall=qh.hall, category=category or qh.general, phone=phone, now=at)
+
+
+def call_next(*, actor: User, window: Window, now: dt.datetime | None = None) -> Ticket:
+    """``services.ticket_call_next`` where a ticket is waiting: the one it calls."""
+    ticket = services.ticket_call_next(actor=actor, window=window, now=now)
+    assert ticket is not None
+    return ticket
 
 
 def test_numbers_run_per_category_and_restart_each_beijing_day(qh: QueueHall) -> None:
@@ -90,7 +98,7 @@ def test_call_next_takes_the_oldest_waiting_ticket_the_window_serves(qh: QueueHa
     assert (called.status, called.window, called.clerk, called.call_count) == (
         TicketStatus.CALLED, qh.market, qh.clerk, 1)
     assert called.called_at == MORNING + dt.timedelta(minutes=5)
-    assert services.ticket_call_next(actor=qh.clerk2, window=qh.comprehensive).pk == a1.pk
+    assert call_next(actor=qh.clerk2, window=qh.comprehensive).pk == a1.pk
     assert services.ticket_call_next(actor=qh.clerk2, window=qh.comprehensive2) is None
 
 
@@ -119,7 +127,7 @@ def test_a_window_with_an_open_ticket_cannot_call_another(qh: QueueHall) -> None
 def test_the_whole_life_of_a_ticket_is_audited(qh: QueueHall) -> None:
     t = take(qh)
     t0 = MORNING + dt.timedelta(minutes=10)
-    t = services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive, now=t0)
+    t = call_next(actor=qh.clerk, window=qh.comprehensive, now=t0)
     assert t is not None
     t = services.ticket_recall(actor=qh.clerk, ticket=t, now=t0 + dt.timedelta(minutes=1))
     assert (t.status, t.call_count, t.called_at, t.last_called_at) == (
@@ -146,7 +154,7 @@ def test_transitions_outside_the_table_are_refused(qh: QueueHall, path: list[str
              "finish": services.ticket_finish, "no_show": services.ticket_no_show}
     for step in path:
         if step == "call":
-            t = services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive)
+            t = call_next(actor=qh.clerk, window=qh.comprehensive)
         else:
             t = moves[step](actor=qh.clerk, ticket=t)
     before = Ticket.objects.values().get(pk=t.pk)
@@ -159,7 +167,7 @@ def test_transitions_outside_the_table_are_refused(qh: QueueHall, path: list[str
 
 def test_called_ticket_may_be_finished_directly_and_linked_to_a_case(qh: QueueHall) -> None:
     t = take(qh)
-    t = services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive)
+    t = call_next(actor=qh.clerk, window=qh.comprehensive)
     with pytest.raises(RuleViolation) as exc:
         services.ticket_finish(actor=qh.clerk, ticket=t, case_number="620100-NOPE")
     assert exc.value.problems[0].field == "case_number"
@@ -177,7 +185,7 @@ def test_only_the_halls_clerks_call_and_handle_tickets(qh: QueueHall, who: str) 
     t = take(qh)
     with pytest.raises(AccessDenied):
         services.ticket_call_next(actor=actor, window=qh.comprehensive)
-    called = services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive)
+    called = call_next(actor=qh.clerk, window=qh.comprehensive)
     before = Ticket.objects.values().get(pk=t.pk)
     for move in (services.ticket_recall, services.ticket_start, services.ticket_no_show,
                  services.ticket_finish):
@@ -235,9 +243,9 @@ def test_after_midnight_earlier_days_leftovers_are_closed_once(qh: QueueHall) ->
     called = take(qh, at=MORNING + dt.timedelta(minutes=1))
     waiting = take(qh, at=MORNING + dt.timedelta(minutes=2), phone="13893100001")
     three = MORNING + dt.timedelta(minutes=3)
-    assert services.ticket_call_next(actor=qh.clerk, window=qh.comprehensive, now=three).pk \
+    assert call_next(actor=qh.clerk, window=qh.comprehensive, now=three).pk \
         == serving.pk
-    assert services.ticket_call_next(actor=qh.clerk2, window=qh.comprehensive2, now=three).pk \
+    assert call_next(actor=qh.clerk2, window=qh.comprehensive2, now=three).pk \
         == called.pk
     serving.refresh_from_db()
     services.ticket_start(actor=qh.clerk, ticket=serving, now=MORNING + dt.timedelta(minutes=4))

@@ -23,8 +23,9 @@ from tongban.ratings.services import RatingConflict
 pytestmark = pytest.mark.django_db
 
 
-def at(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=SHANGHAI)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def test_good_online_rating_opens_no_ticket(people: dict[str, User], done: Case) -> None:
@@ -128,6 +129,7 @@ def test_on_site_rating_by_token_once(people: dict[str, User], done: Case,
     assert (rating.channel, rating.rater_id, rating.rater_name, rating.handler) == (
         "on_site", people["citizen"].pk, "张三", people["clerk"])
     # The window belongs to the hall; the hall's managing department answers for it.
+    assert people["clerk"].hall is not None
     assert rating.department == people["clerk"].hall.department
     assert rating.ticket.department == people["clerk"].hall.department
     with pytest.raises(RatingConflict):

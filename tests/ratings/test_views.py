@@ -34,9 +34,9 @@ def client_for(user: User) -> Client:
 
 def test_citizen_rates_from_the_case_page(people: dict[str, User], done: Case) -> None:
     client = client_for(people["citizen"])
-    page = client.get(f"/ratings/case/{done.number}/")
-    assert page.status_code == 200
-    html = page.content.decode()
+    response = client.get(f"/ratings/case/{done.number}/")
+    assert response.status_code == 200
+    html = response.content.decode()
     for text in ("总体评价", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性",
                  "需提供办事指南之外的申报材料", "<legend>"):
         assert text in html
@@ -98,6 +98,7 @@ def test_ticket_pages_and_masking(overseers: dict[str, User], done: Case) -> Non
     ticket = rating.ticket
     officer = client_for(overseers["officer"])
     listing = officer.get("/ratings/tickets/").content.decode()
+    assert done.number is not None
     assert f"#{ticket.pk}" in listing and done.number in listing
     page = officer.get(f"/ratings/tickets/{ticket.pk}/").content.decode()
     assert "张三" in page and "13893100001" in page and "整改或说明" in page

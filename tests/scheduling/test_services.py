@@ -19,8 +19,9 @@ BJ = dt.timezone(dt.timedelta(hours=8))
 PRUNE = "tongban.scheduling.tasks.prune_task_results"
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=BJ)
 
 
 def test_an_interval_keeps_its_cadence() -> None:

@@ -27,8 +27,9 @@ BJ = dt.timezone(dt.timedelta(hours=8))
 START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
 
 
-def bj(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BJ)  # type: ignore[misc]
+def bj(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+         second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=BJ)
 
 
 def in_period(instant: dt.datetime | None) -> bool:
@@ -53,6 +54,7 @@ def generated(catalog: None) -> dict[str, Any]:
              bj(2026, 2, 28, 23, 59, 59)]
     for n in range(160):
         it = rng.choice(items)
+        assert it.current is not None
         accepted = bj(2026, 2, 20) + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 45))
         due = accepted + dt.timedelta(hours=rng.choice([0, 8, 30, 100, 240]))
         if n < len(edges):
@@ -62,7 +64,7 @@ def generated(catalog: None) -> dict[str, Any]:
         else:
             decided = due + dt.timedelta(hours=rng.choice([-50, -3, 0, 0, 2, 30]))
             decided = max(decided, accepted)
-        row = {
+        row: dict[str, Any] = {
             "item": it, "channel": rng.choice(list(Channel.values)),
             "visits": rng.choice([0, 0, 1, 1, 1, 2, 3]), "accepted_at": accepted,
             "due_at": due, "decided_at": decided,
@@ -105,10 +107,10 @@ def expected(rows: list[dict[str, Any]], items: list[Item],
     """Every metric as (numerator, denominator), computed the plain way."""
     done = [r for r in rows if in_period(r["decided_at"])]
     online = {"online", "mobile"}
-    timed = [i for i in items if i.current.legal_limit > 0]  # type: ignore[union-attr]
+    current = [i.current for i in items if i.current is not None]
     counted = [r for r in ratings if in_period(r["created"]) and not r["excluded"]]
     bad = [r for r in counted if r["level"] <= 2]
-    v = [i.current for i in timed]
+    v = [x for x in current if x.legal_limit > 0]
     return {
         "on_the_spot_rate": (sum(r["item"].current.commitment == "on_the_spot" for r in done),
                              len(done)),
@@ -116,15 +118,15 @@ def expected(rows: list[dict[str, Any]], items: list[Item],
         "overdue_rate": (sum(r["decided_at"] > r["due_at"] for r in done), len(done)),
         "fully_online_rate": (sum(r["channel"] in online and r["visits"] == 0 for r in done),
                               len(done)),
-        "fully_online_items_rate": (sum(i.current.online_depth == 4 for i in items),  # type: ignore[union-attr]
+        "fully_online_items_rate": (sum(x.online_depth == 4 for x in current),
                                     len(items)),
         "online_rate": (sum(r["channel"] in online for r in done), len(done)),
         "average_visits": (sum(r["visits"] for r in done), len(done)),
         "max_one_visit_rate": (sum(r["visits"] <= 1 for r in done), len(done)),
         "time_reduction": (
-            sum(working(x.legal_limit, x.legal_limit_unit)  # type: ignore[union-attr]
-                - working(x.committed_limit, x.committed_limit_unit) for x in v),  # type: ignore[union-attr]
-            sum(working(x.legal_limit, x.legal_limit_unit) for x in v)),  # type: ignore[union-attr]
+            sum(working(x.legal_limit, x.legal_limit_unit)
+                - working(x.committed_limit, x.committed_limit_unit) for x in v),
+            sum(working(x.legal_limit, x.legal_limit_unit) for x in v)),
         "good_rate": (sum(r["level"] >= 4 for r in counted), len(counted)),
         "rectification_rate": (sum(r["on_time"] for r in bad), len(bad)),
     }

@@ -314,14 +314,15 @@ def test_a_warning_closes_itself_when_the_case_ends_on_time(
     freeze(START.replace(hour=17, minute=0))
     _finish(overseers, case)
     case.refresh_from_db()
-    assert case.decided_at is not None and case.decided_at <= case.due_at
+    assert case.decided_at is not None and case.due_at is not None and case.decided_at <= case.due_at
     count = warnings.count()
     assert sweep(START.replace(hour=17, minute=1)) == {"warnings_closed": count}
     for record in warnings.all():
         assert (record.state, record.closed_by, record.closed_at) == (
             State.CLOSED, None, START.replace(hour=17, minute=1))
-        assert record.close_note == {Kind.YELLOW_CASE: "办件已在办结时限内办结，预警自动关闭",
-                                     Kind.YELLOW_STEP: "环节已在环节时限内完成，预警自动关闭"}[record.kind]
+        assert record.close_note == {
+            Kind.YELLOW_CASE: "办件已在办结时限内办结，预警自动关闭",
+            Kind.YELLOW_STEP: "环节已在环节时限内完成，预警自动关闭"}[Kind(record.kind)]
     closed = AuditRecord.objects.filter(action="supervision.closed")
     assert closed.count() == count and all(r.detail["automatic"] for r in closed)
     assert sweep(START.replace(hour=17, minute=2)) == {}  # nothing twice

@@ -28,6 +28,7 @@ def client_for(user: User | None) -> Client:
 
 def make_case(*, code: str = TIME_LIMITED, overdue: bool, status: str = "accepted") -> Case:
     it = item(code)
+    assert it.current is not None
     now = timezone.now()
     return Case.objects.create(
         item=it, item_version=it.current, department=it.department, channel="online",

@@ -19,7 +19,7 @@ from .models import ApiToken, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     form = UserEditForm
     add_form = UserAddForm
     list_display = ("username", "real_name", "role", "masked_id_number", "masked_phone",
@@ -88,7 +88,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Issued tokens (only their SHA-256 is stored); the bureau may revoke one by deleting it."""
 
     list_display = ("user", "created_at", "expires_at", "last_used_at")

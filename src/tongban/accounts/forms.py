@@ -39,7 +39,7 @@ def fields_from(data: dict[str, Any], *, is_active: bool = True) -> services.Use
     )
 
 
-class UserAddForm(BaseUserCreationForm):
+class UserAddForm(BaseUserCreationForm[User]):
     class Meta(BaseUserCreationForm.Meta):
         model = User
         fields = PROFILE_FIELDS
@@ -54,7 +54,7 @@ class UserAddForm(BaseUserCreationForm):
         pass
 
 
-class UserEditForm(UserChangeForm):
+class UserEditForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = (*PROFILE_FIELDS, "is_active", "password")

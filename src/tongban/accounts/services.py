@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -35,6 +35,9 @@ from tongban.organizations.models import Department, Hall
 from . import permissions
 from .identifiers import id_number_compact, id_number_problem
 from .models import DEPARTMENT_ROLES, HALL_ROLES, PUBLIC_ROLES, STAFF_ROLES, ApiToken, Role, User
+
+if TYPE_CHECKING:
+    from .permissions import Actor
 
 
 def _digest(token: str) -> str:
@@ -208,7 +211,7 @@ def _password_problems(password: str, user: User) -> list[Problem]:
 
 
 @transaction.atomic
-def user_create(*, actor: Any, fields: UserFields, password: str) -> User:
+def user_create(*, actor: Actor | None, fields: UserFields, password: str) -> User:
     """Create an account. Staff accounts only by the bureau; public ones also by self-registration.
 
     ``actor`` is None when a citizen or enterprise registers themselves.
@@ -234,7 +237,7 @@ def _comparable(value: Any) -> Any:
 
 
 @transaction.atomic
-def user_update(*, actor: Any, user: User, fields: UserFields) -> User:
+def user_update(*, actor: Actor, user: User, fields: UserFields) -> User:
     """Change an account. Role, workplace and active status: the bureau only, audited with old/new."""
     values = fields.values()
     changed = [name for name, value in values.items()
@@ -268,7 +271,7 @@ def user_update(*, actor: Any, user: User, fields: UserFields) -> User:
 
 # --- self-registration and the provincial identity provider -----------------------------------
 
-def _is_anonymous(actor: Any) -> bool:
+def _is_anonymous(actor: Actor | None) -> bool:
     return actor is None or not getattr(actor, "is_authenticated", False)
 
 
@@ -292,7 +295,7 @@ def registration_check(fields: UserFields) -> list[Problem]:
 
 
 @transaction.atomic
-def account_register(*, actor: Any, fields: UserFields, password: str) -> User:
+def account_register(*, actor: Actor | None, fields: UserFields, password: str) -> User:
     """A citizen or enterprise opens an account for themselves (``actor`` is the anonymous
     visitor). Every problem is reported at once; nothing is saved unless all rules pass.
     The new account is audited as ``user.created`` with ``registered: true``."""

@@ -10,7 +10,7 @@ from .models import AuditCheckpoint, AuditRecord, AuditVerification
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin[AuditRecord]):
     list_display = ("seq", "at", "actor_name", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("action", "object_type", "object_id", "actor_name")
@@ -20,14 +20,14 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(ReadOnlyAdmin):
+class AuditCheckpointAdmin(ReadOnlyAdmin[AuditCheckpoint]):
     list_display = ("seq", "at", "count", "signature_algorithm", "key_id")
     readonly_fields = ("seq", "record_hash", "hash_algorithm", "count", "at",
                        "signature_algorithm", "key_id", "signature")
 
 
 @admin.register(AuditVerification)
-class AuditVerificationAdmin(ReadOnlyAdmin):
+class AuditVerificationAdmin(ReadOnlyAdmin[AuditVerification]):
     list_display = ("requested_at", "requested_by", "status", "intact", "records_checked")
     readonly_fields = ("requested_by", "requested_at", "started_at", "finished_at", "status",
                        "intact", "records_checked", "checkpoints_checked", "last_seq", "problems")

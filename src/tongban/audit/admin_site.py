@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern
@@ -31,6 +31,8 @@ _BOOKKEEPING_TABLES = {"django_admin_log", "django_session"}
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.IGNORECASE)
 # The admin log's flags (django.contrib.admin.models ADDITION, CHANGE, DELETION).
 _LOGGED = {1: "admin.added", 2: "admin.changed", 3: "admin.deleted"}
+
+_ModelT = TypeVar("_ModelT", bound=models.Model)
 
 
 class _WriteWatch:
@@ -55,7 +57,7 @@ class _WriteWatch:
         return execute(sql, params, many, context)
 
 
-def audited_view(model_admin: admin.ModelAdmin, view: Callable[..., HttpResponse]
+def audited_view(model_admin: admin.ModelAdmin[Any], view: Callable[..., HttpResponse]
                  ) -> Callable[..., HttpResponse]:
     """``view`` with its writes audited (see the module docstring)."""
 
@@ -86,7 +88,7 @@ def audited_view(model_admin: admin.ModelAdmin, view: Callable[..., HttpResponse
     return wrapper
 
 
-def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: int,
+def _audit(model_admin: admin.ModelAdmin[Any], request: HttpRequest, logged_before: int,
            kwargs: dict[str, Any]) -> None:
     from django.contrib.admin.models import LogEntry
 
@@ -108,14 +110,14 @@ def _audit(model_admin: admin.ModelAdmin, request: HttpRequest, logged_before: i
                              "selected": request.POST.getlist(ACTION_CHECKBOX_NAME)})
 
 
-def _holds_personal_data(model_admin: admin.ModelAdmin) -> bool:
+def _holds_personal_data(model_admin: admin.ModelAdmin[Any]) -> bool:
     from tongban.core.encrypted import EncryptedJSONField, EncryptedTextField
 
     return any(isinstance(f, EncryptedTextField | EncryptedJSONField)
                for f in model_admin.opts.get_fields())
 
 
-def _audit_read(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> None:
+def _audit_read(model_admin: admin.ModelAdmin[Any], request: HttpRequest, object_id: str) -> None:
     from tongban.audit.services import audit_record
 
     with transaction.atomic():
@@ -124,7 +126,7 @@ def _audit_read(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: 
                      detail={"model": model_admin.opts.label, "path": request.path})
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin[_ModelT]):
     """The base of every registered admin (the site adds it): each URL's writes are audited."""
 
     def get_urls(self) -> list[Any]:
@@ -160,7 +162,7 @@ class AuditedAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
 
-class ReadOnlyAdmin(AuditedAdmin):
+class ReadOnlyAdmin(AuditedAdmin[_ModelT]):
     """Rows that change only through their services (which check, audit and keep them
     consistent) or never (append-only logs): the admin shows them and nothing more."""
 

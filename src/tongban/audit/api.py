@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.params import functions as params  # ninja.Query is a generic alias to mypy
 from pydantic import Field
 
 from tongban.core.schemas import BoundedDateTime, ErrorOut
@@ -177,7 +178,7 @@ def public_key(request: HttpRequest) -> Any:
 
 @router.get("/checkpoints", auth=None, response=list[CheckpointOut],
             summary="The signed checkpoints, newest first")
-def checkpoints(request: HttpRequest, limit: int = Query(100, ge=1, le=1000)) -> Any:
+def checkpoints(request: HttpRequest, limit: int = params.Query(100, ge=1, le=1000)) -> Any:
     """Anyone may keep copies: a later rewrite or deletion of the log would contradict them."""
     out = []
     cp: AuditCheckpoint

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tongban.accounts.permissions import SYSTEM, is_bureau_admin
+from tongban.accounts.permissions import SYSTEM, Actor, is_bureau_admin
 
 READERS = frozenset({"supervisor", "admin"})
 
 
-def can_read_audit_log(user: Any) -> bool:
+def can_read_audit_log(user: Actor) -> bool:
     """Supervisors (监察人员) and the bureau administrators; they see actors' identities."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return getattr(user, "role", None) in READERS or is_bureau_admin(user)
 
 
-def can_write_checkpoint(user: Any) -> bool:
+def can_write_checkpoint(user: Actor) -> bool:
     return user is SYSTEM or is_bureau_admin(user)

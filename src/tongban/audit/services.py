@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +16,9 @@ from tongban.core import prepared
 
 from . import head
 from .models import AuditRecord
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
@@ -59,7 +62,7 @@ def record_digest(*, seq: int, at: str, actor_id: int | None, action: str, objec
     raise ValueError(f"unknown audit hash algorithm {algorithm!r}")
 
 
-def audit_record(*, actor: Any, action: str, object_type: str, object_id: Any,
+def audit_record(*, actor: Actor | None, action: str, object_type: str, object_id: Any,
                  detail: dict[str, Any] | None = None) -> AuditRecord:
     """Append one record. Must run inside the caller's transaction so both commit together."""
     connection = transaction.get_connection()
@@ -106,7 +109,7 @@ def _chain_end(connection: BaseDatabaseWrapper) -> tuple[int, str]:
     return (last[0] + 1, last[1]) if last else (1, GENESIS)
 
 
-def _hold_actor(connection: BaseDatabaseWrapper, actor: Any) -> None:
+def _hold_actor(connection: BaseDatabaseWrapper, actor: Actor | None) -> None:
     """Take, before the chain's lock, the lock on the actor's account row that inserting the
     record takes anyway (PostgreSQL's foreign-key check, ``FOR KEY SHARE``).
 
@@ -133,7 +136,7 @@ class ChainBroken(Exception):
         self.result = result
 
 
-def audit_checkpoint_write(*, actor: Any = None) -> Any:
+def audit_checkpoint_write(*, actor: Actor | None = None) -> Any:
     """Sign the chain's end after verifying the records since the previous checkpoint.
 
     Returns the new ``AuditCheckpoint``, or the previous one when no record was added since.
@@ -178,8 +181,9 @@ def audit_checkpoint_write(*, actor: Any = None) -> Any:
     return checkpoint
 
 
-def audit_verification_request(*, actor: Any) -> Any:
+def audit_verification_request(*, actor: Actor) -> Any:
     """Queue a verification of the whole chain (run by ``tasks.run_verification``)."""
+    from tongban.accounts.permissions import account_of
     from tongban.core.errors import AccessDenied
     from tongban.scheduling.queue import enqueue_after_commit
 
@@ -190,7 +194,7 @@ def audit_verification_request(*, actor: Any) -> Any:
     if not can_read_audit_log(actor):
         raise AccessDenied
     with transaction.atomic():
-        verification = AuditVerification.objects.create(requested_by=actor,
+        verification = AuditVerification.objects.create(requested_by=account_of(actor),
                                                         requested_at=timezone.now())
         audit_record(actor=actor, action="audit.verify_requested", object_type="audit_verification",
                      object_id=verification.pk)
@@ -233,7 +237,7 @@ def audit_verification_run(*, verification_id: int) -> Any:
     return AuditVerification.objects.get(pk=verification_id)
 
 
-def audit_log_viewed(*, actor: Any, what: str, filters: dict[str, Any] | None = None,
+def audit_log_viewed(*, actor: Actor, what: str, filters: dict[str, Any] | None = None,
                      seq: int | None = None) -> None:
     """Record that ``actor`` read the audit log (a list with ``filters``, or record ``seq``):
     reading it is itself an exercise of power. Raises ``AccessDenied`` for anyone else."""

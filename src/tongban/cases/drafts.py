@@ -10,7 +10,7 @@ and the change is audited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,9 @@ from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from . import policies
 from .forms import FORM_KEY, form_validate
 from .models import Case, Status
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 PUBLIC_ROLES = (Role.CITIZEN, Role.ENTERPRISE)
 
@@ -43,7 +46,7 @@ def online_version(item: Item) -> ItemVersion | None:
 
 
 @transaction.atomic
-def case_draft_update(*, actor: Any, case: Case, form_data: dict[str, Any],
+def case_draft_update(*, actor: Actor, case: Case, form_data: dict[str, Any],
                       expected_version: int | None = None) -> Case:
     """Replace the form data of a draft with ``form_data``, checked exactly as ``case_create``
     checks it (``forms.form_validate``). Only the applicant's side, only while a draft.

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 class Finding(StrEnum):
@@ -35,7 +38,7 @@ def register_recorder(recorder: Callable[..., Any]) -> None:
 
 
 def report(finding: Finding, *, case: Any, department: Any, person: Any,
-           detail: str | dict[str, Any], actor: Any) -> Any:
+           detail: str | dict[str, Any], actor: Actor) -> Any:
     """Open (or find already open) the supervision record of ``finding`` about ``case``."""
     if _recorder is None:
         raise ImproperlyConfigured("tongban.supervision is not installed: findings have no home")

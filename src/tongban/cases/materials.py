@@ -13,19 +13,23 @@ import hashlib
 import io
 import posixpath
 import zipfile
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.catalog.models import Material
 from tongban.core import prepared
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from . import policies
 from .models import Case, CaseMaterial, Status
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 PDF = ("application/pdf", ".pdf")
 JPEG = ("image/jpeg", ".jpg")
@@ -86,7 +90,7 @@ def _refuse(field: str, message: Any) -> RuleViolation:
 
 
 @transaction.atomic
-def case_material_add(*, actor: Any, case: Case, material: Material | None, name: str,
+def case_material_add(*, actor: Actor, case: Case, material: Material | None, name: str,
                       upload: IO[bytes], original_name: str, checked_at_window: bool = False,
                       expected_version: int | None = None) -> CaseMaterial:
     """Store one file for a material of the case's item version, or (``material`` None) an
@@ -132,7 +136,7 @@ def case_material_add(*, actor: Any, case: Case, material: Material | None, name
         # Only the last part of a path the browser may send; it is shown, never used to store.
         original_name=posixpath.basename(original_name.replace("\\", "/"))[:200],
         content_type=content_type, size=len(data), sha256=digest,
-        uploaded_by=actor if getattr(actor, "pk", None) else None,
+        uploaded_by=account_of(actor),
         checked_at_window=checked_at_window, state=CaseMaterial.State.SUPPLIED)
     # The stored name comes from the content's digest: nothing the applicant typed reaches the
     # storage path. The storage adds a suffix if the name is taken.

@@ -2,46 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tongban.accounts import permissions
 from tongban.accounts.models import Role
 
 from .models import Case, Status
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 STAFF_ALL_CASES = {Role.SUPERVISOR, Role.ADMIN}
 DEPARTMENT_STAFF = {Role.OFFICER, Role.HEAD}
 
 
-def _role(user: Any) -> str | None:
+def _role(user: Actor) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     return getattr(user, "role", None)
 
 
-def is_applicant_side(user: Any, case: Case) -> bool:
+def is_applicant_side(user: Actor, case: Case) -> bool:
     return _role(user) is not None and user.pk is not None and user.pk in (
         case.applicant_id, case.agent_id)
 
 
-def _hall_department(user: Any) -> int | None:
+def _hall_department(user: Actor) -> int | None:
     hall = getattr(user, "hall", None)
     return hall.department_id if hall is not None else None
 
 
-def is_department_staff(user: Any, case: Case) -> bool:
-    return _role(user) in DEPARTMENT_STAFF and user.department_id == case.department_id
+def is_department_staff(user: Actor, case: Case) -> bool:
+    return (_role(user) in DEPARTMENT_STAFF and user.is_authenticated
+            and user.department_id == case.department_id)
 
 
-def is_receiving_agent(user: Any, case: Case) -> bool:
+def is_receiving_agent(user: Actor, case: Case) -> bool:
     """A proxy agent of the street/town centre that receives this 代办服务 case."""
     return (_role(user) == Role.PROXY_AGENT and case.receiving_unit_id is not None
             and _hall_department(user) == case.receiving_unit_id)
 
 
-def can_view(user: Any, case: Case) -> bool:
+def can_view(user: Actor, case: Case) -> bool:
     role = _role(user)
-    if role is None:
+    if role is None or not user.is_authenticated:
         return False
     if is_applicant_side(user, case) or role in STAFF_ALL_CASES or permissions.is_bureau_admin(user):
         return True
@@ -58,7 +62,7 @@ def can_view(user: Any, case: Case) -> bool:
     return role == Role.CLERK and user.hall_id is not None and user.hall_id == case.hall_id
 
 
-def can_see_identifiers(user: Any, case: Case) -> bool:
+def can_see_identifiers(user: Actor, case: Case) -> bool:
     """ID numbers, phones and addresses in full: the applicant's side and the staff who handle
     the case (its department, the receiving street/town centre). Everyone else who may view the
     case — window clerks, supervisors, the bureau — sees them masked (domain rules §10)."""
@@ -66,28 +70,31 @@ def can_see_identifiers(user: Any, case: Case) -> bool:
         or is_receiving_agent(user, case)
 
 
-def can_receive(user: Any, case: Case) -> bool:
+def can_receive(user: Actor, case: Case) -> bool:
     """Pre-review, accept, refuse or request a supplement at intake."""
     role = _role(user)
-    if role == Role.CLERK and user.hall_id is not None:
+    if role == Role.CLERK and user.is_authenticated and user.hall_id is not None:
         return True  # 无差别受理: any department's item at the comprehensive window
     return is_department_staff(user, case) or is_receiving_agent(user, case)
 
 
-def can_approve_extension(user: Any, case: Case) -> bool:
-    return _role(user) == Role.HEAD and user.department_id == case.department_id
+def can_approve_extension(user: Actor, case: Case) -> bool:
+    return (_role(user) == Role.HEAD and user.is_authenticated
+            and user.department_id == case.department_id)
 
 
-def can_terminate(user: Any, case: Case) -> bool:
-    return (_role(user) == Role.HEAD and user.department_id == case.department_id) or \
+def can_terminate(user: Actor, case: Case) -> bool:
+    return (_role(user) == Role.HEAD and user.is_authenticated
+            and user.department_id == case.department_id) or \
         permissions.is_bureau_admin(user)
 
 
-def can_deliver(user: Any, case: Case) -> bool:
+def can_deliver(user: Actor, case: Case) -> bool:
     role = _role(user)
-    return (role == Role.CLERK and user.hall_id is not None) or is_department_staff(user, case) \
+    return (role == Role.CLERK and user.is_authenticated and user.hall_id is not None) \
+        or is_department_staff(user, case) \
         or is_receiving_agent(user, case)
 
 
-def can_record_visit(user: Any, case: Case) -> bool:
+def can_record_visit(user: Actor, case: Case) -> bool:
     return can_deliver(user, case)

@@ -76,7 +76,7 @@ def _run_each(request: HttpRequest, objects: list[Any], call: Callable[[Any], An
         messages.success(request, _("%(action)s：%(n)s项") % {"action": done, "n": succeeded})
 
 
-def _note_page(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any],
+def _note_page(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any],
                *, action: str, title: Any, label: Any,
                apply: Callable[[Any, str], Any], done: Any) -> HttpResponse | None:
     """An intermediate page asking for a note (退回意见 / 取消理由) before applying ``apply``."""
@@ -120,17 +120,18 @@ class DraftInlineMixin:
         return self._editable(request, obj)
 
 
-class MaterialInline(DraftInlineMixin, admin.TabularInline):
+class MaterialInline(DraftInlineMixin, admin.TabularInline[Material, ItemVersion]):
     model = Material
     form = MaterialForm
-    formset = MaterialInlineFormSet
+    # django-stubs types an inline formset's forms as ModelForm[Material] (invariant): ours are MaterialForm.
+    formset = MaterialInlineFormSet  # type: ignore[assignment]
     fields = tuple(MATERIAL_FIELDS)
 
     def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
         return 2 if obj is None else 0
 
 
-class FeeForm(forms.ModelForm):
+class FeeForm(forms.ModelForm[Fee]):
     """A fee line, checked by ``services.fee_check`` (saved by ``services.fee_save``)."""
 
     class Meta:
@@ -146,7 +147,7 @@ class FeeForm(forms.ModelForm):
         return data
 
 
-class FaqForm(forms.ModelForm):
+class FaqForm(forms.ModelForm[Faq]):
     """A FAQ entry, checked by ``services.faq_check`` (saved by ``services.faq_save``)."""
 
     class Meta:
@@ -162,7 +163,7 @@ class FaqForm(forms.ModelForm):
         return data
 
 
-class ServiceInlineFormSet(BaseInlineFormSet):
+class ServiceInlineFormSet(BaseInlineFormSet[Any, ItemVersion, Any]):
     """Rows of a draft written through the catalog's services (checked, audited), never by
     the formset itself. ``actor`` is set per request by :meth:`ServiceInlineMixin.get_formset`."""
 
@@ -207,21 +208,21 @@ class ServiceInlineMixin(DraftInlineMixin):
         return type(base.__name__, (base,), {"actor": request.user})
 
 
-class FeeInline(ServiceInlineMixin, admin.TabularInline):
+class FeeInline(ServiceInlineMixin, admin.TabularInline[Fee, ItemVersion]):
     model = Fee
     form = FeeForm
     formset = FeeInlineFormSet
     extra = 0
 
 
-class FaqInline(ServiceInlineMixin, admin.StackedInline):
+class FaqInline(ServiceInlineMixin, admin.StackedInline[Faq, ItemVersion]):
     model = Faq
     form = FaqForm
     formset = FaqInlineFormSet
     extra = 0
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(admin.TabularInline[ItemVersion, Item]):
     """All versions of an item, read-only, each linking to its own page."""
 
     model = ItemVersion
@@ -245,7 +246,7 @@ class VersionInline(admin.TabularInline):
 # --- item ---------------------------------------------------------------------------------------
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(admin.ModelAdmin[Item]):
     list_display = ["implementation_code", "current_name", "department", "current_status"]
     list_filter = ["current__status", "department"]
     search_fields = ["implementation_code", "basic_code", "versions__name"]
@@ -312,7 +313,7 @@ CONTENT_FIELDSETS: list[tuple[Any, dict[str, Any]]] = [
 
 
 @admin.register(ItemVersion)
-class ItemVersionAdmin(admin.ModelAdmin):
+class ItemVersionAdmin(admin.ModelAdmin[ItemVersion]):
     form = ItemVersionForm
     list_display = ["name", "number", "status", "item_code", "item_department", "created_at"]
     list_filter = ["status", "commitment", "item__department"]
@@ -460,7 +461,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
 # --- synonyms -----------------------------------------------------------------------------------
 
 @admin.register(Synonym)
-class SynonymAdmin(admin.ModelAdmin):
+class SynonymAdmin(admin.ModelAdmin[Synonym]):
     """Search synonyms; Django's model permissions (granted by role) decide who edits them."""
 
     list_display = ["term", "synonyms"]

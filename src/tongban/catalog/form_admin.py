@@ -43,7 +43,7 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-class FormDefinitionForm(forms.ModelForm):
+class FormDefinitionForm(forms.ModelForm[FormDefinition]):
     class Meta:
         model = FormDefinition
         fields = ["item", "fields"]
@@ -68,7 +68,7 @@ class FormDefinitionForm(forms.ModelForm):
 
 
 @admin.register(FormDefinition)
-class FormDefinitionAdmin(admin.ModelAdmin):
+class FormDefinitionAdmin(admin.ModelAdmin[FormDefinition]):
     form = FormDefinitionForm
     list_display = ["item_code", "item_name", "version", "is_active", "field_count", "created_by",
                     "created_at"]

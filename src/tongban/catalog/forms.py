@@ -32,7 +32,7 @@ def split_topics(value: str) -> list[str]:
     return [t.strip() for t in re.split(r"[;；]", value or "") if t.strip()]
 
 
-class ItemVersionForm(forms.ModelForm):
+class ItemVersionForm(forms.ModelForm[ItemVersion]):
     """Every field of an item version, plus the item's codes when a new item is created.
 
     ``user`` is the editor (their departments limit the choice of 实施主体); ``item`` is the
@@ -129,7 +129,7 @@ class ItemVersionForm(forms.ModelForm):
 MATERIAL_FIELDS = list(MaterialData.__dataclass_fields__)
 
 
-class MaterialForm(forms.ModelForm):
+class MaterialForm(forms.ModelForm[Material]):
     class Meta:
         model = Material
         fields = MATERIAL_FIELDS
@@ -143,7 +143,7 @@ class MaterialForm(forms.ModelForm):
 
 
 if TYPE_CHECKING:
-    _FormSetBase = forms.BaseFormSet
+    _FormSetBase = forms.BaseFormSet[MaterialForm]
 else:
     _FormSetBase = object  # the mixin goes in front of a real formset class
 
@@ -175,7 +175,7 @@ class MaterialRulesMixin(_FormSetBase):
         return [form.material_data() for form in self.kept_forms()]
 
 
-class MaterialFormSet(MaterialRulesMixin, forms.BaseFormSet):
+class MaterialFormSet(MaterialRulesMixin, forms.BaseFormSet[MaterialForm]):
     """The materials of a draft on the staff pages (always written as a whole new list)."""
 
 
@@ -183,7 +183,8 @@ MaterialFormSetFactory = cast(type[MaterialFormSet], forms.formset_factory(
     MaterialForm, formset=MaterialFormSet, extra=2, can_delete=True))
 
 
-class MaterialInlineFormSet(MaterialRulesMixin, BaseInlineFormSet):
+class MaterialInlineFormSet(MaterialRulesMixin,
+                            BaseInlineFormSet[Material, ItemVersion, MaterialForm]):
     """The materials of a draft in the Django admin."""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Field, Max, OuterRef, Subquery
@@ -25,6 +25,9 @@ from tongban.organizations.models import Department
 from . import search
 from .models import Faq, Fee, Item, ItemVersion, Material, VersionStatus
 from .rules import ItemData, MaterialData, check_item
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 S = VersionStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -92,10 +95,10 @@ def _validate(data: ItemData) -> None:
         raise RuleViolation(problems)
 
 
-def _write_version(item: Item, data: ItemData, *, actor: Any, status: str,
+def _write_version(item: Item, data: ItemData, *, actor: Actor, status: str,
                    change_note: str = "") -> ItemVersion:
     number = (item.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    user = actor if getattr(actor, "pk", None) else None
+    user = permissions.account_of(actor)
     version = ItemVersion.objects.create(
         item=item, number=number, status=status, created_by=user,
         change_note=change_note, **data.version_values(),
@@ -138,7 +141,7 @@ def versions_publish(*, actor: Any, contents: Mapping[int, ItemData], note: str 
     if problems:
         raise RuleViolation(problems)
 
-    user = actor if getattr(actor, "pk", None) else None
+    user = permissions.account_of(actor)
     now = timezone.now()
     item_ids = [states[pk][0] for pk in ids]
     for chunk in _chunks(list(zip(ids, item_ids, strict=True))):
@@ -166,7 +169,7 @@ def versions_publish(*, actor: Any, contents: Mapping[int, ItemData], note: str 
 # --- the editing path: draft → under review → published -------------------------------------
 
 @transaction.atomic
-def item_save_draft(*, actor: Any, data: ItemData, change_note: str = "") -> ItemVersion:
+def item_save_draft(*, actor: Actor, data: ItemData, change_note: str = "") -> ItemVersion:
     """Create or update the draft version of the item ``data.implementation_code``.
 
     A new code creates the item. If the item has a draft, it is overwritten; otherwise a new
@@ -209,7 +212,7 @@ def item_save_draft(*, actor: Any, data: ItemData, change_note: str = "") -> Ite
 
 
 @transaction.atomic
-def version_submit(*, actor: Any, version: ItemVersion) -> ItemVersion:
+def version_submit(*, actor: Actor, version: ItemVersion) -> ItemVersion:
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
     _require(permissions.can_edit_item(actor, version.item.department))
     _move(version, S.UNDER_REVIEW)
@@ -220,7 +223,7 @@ def version_submit(*, actor: Any, version: ItemVersion) -> ItemVersion:
 
 
 @transaction.atomic
-def version_review(*, actor: Any, version: ItemVersion, approve: bool, note: str = "") -> ItemVersion:
+def version_review(*, actor: Actor, version: ItemVersion, approve: bool, note: str = "") -> ItemVersion:
     """The bureau publishes a version under review, or returns it to draft with a note."""
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
     _require(permissions.can_publish_item(actor))
@@ -242,7 +245,7 @@ def version_review(*, actor: Any, version: ItemVersion, approve: bool, note: str
 
 
 @transaction.atomic
-def item_cancel(*, actor: Any, item: Item, reason: str) -> Item:
+def item_cancel(*, actor: Actor, item: Item, reason: str) -> Item:
     """Cancel (取消) an item: its published version leaves the public lists for good."""
     _require(permissions.can_publish_item(actor))
     if not reason.strip():
@@ -433,7 +436,7 @@ def _published_contents(item_ids: list[int]) -> dict[int, dict[str, Any]]:
     return contents
 
 
-def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> ApplyResult:
+def catalog_apply(*, actor: Actor, items: Iterable[ItemData], source: str) -> ApplyResult:
     """Upsert validated items by 实施编码, publishing a new version where content changed.
 
     Must be called inside the importer's transaction after departments were written, with items
@@ -482,7 +485,7 @@ def catalog_apply(*, actor: Any, items: Iterable[ItemData], source: str) -> Appl
         numbers.update(ItemVersion.objects.filter(item_id__in=chunk).values("item_id")
                        .annotate(n=Max("number")).values_list("item_id", "n"))
 
-    user = actor if getattr(actor, "pk", None) else None
+    user = permissions.account_of(actor)
     note = str(_("目录导入：%(source)s") % {"source": source})
     targets = [(t.pk if isinstance(t, Item) else t, data) for t, data in writes]
     contents: dict[int, ItemData] = {}
@@ -544,7 +547,7 @@ def department_values(data: DepartmentData, division_id: int, parent_id: int | N
     }
 
 
-def departments_apply(*, actor: Any, departments: list[DepartmentData],
+def departments_apply(*, actor: Actor, departments: list[DepartmentData],
                       division_ids: dict[str, int], result: ApplyResult) -> dict[str, Department]:
     """Upsert departments by 统一社会信用代码; returns every department by its name after the upsert.
 

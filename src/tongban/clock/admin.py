@@ -15,7 +15,7 @@ from . import services
 from .models import CalendarDay, CalendarYear
 
 
-class CalendarDayForm(forms.ModelForm):
+class CalendarDayForm(forms.ModelForm[CalendarDay]):
     class Meta:
         model = CalendarDay
         fields = ["date", "kind", "name"]
@@ -29,7 +29,7 @@ class CalendarDayForm(forms.ModelForm):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     form = CalendarDayForm
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
@@ -66,7 +66,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
     list_display = ["year", "source", "loaded_at"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,9 @@ from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from . import selectors
 from .models import CalendarDay, CalendarYear, DayKind
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 KIND_WORDS = {
     "holiday": DayKind.HOLIDAY, "休": DayKind.HOLIDAY, "假": DayKind.HOLIDAY,
@@ -29,7 +32,7 @@ KIND_WORDS = {
 schedule_listeners: list[Callable[[list[int]], None]] = []
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor) -> None:
     if not permissions.is_bureau_admin(actor):
         raise AccessDenied(_("只有政务服务管理局管理员可以修改工作日历"))
 
@@ -50,7 +53,7 @@ def check_calendar_day(*, date: dt.date, kind: str) -> list[Problem]:
 
 
 @transaction.atomic
-def calendar_day_save(*, actor: Any, date: dt.date, kind: str, name: str = "") -> CalendarDay:
+def calendar_day_save(*, actor: Actor, date: dt.date, kind: str, name: str = "") -> CalendarDay:
     """Mark ``date`` as an official holiday or make-up working day."""
     _require_admin(actor)
     problems = check_calendar_day(date=date, kind=kind)
@@ -64,7 +67,7 @@ def calendar_day_save(*, actor: Any, date: dt.date, kind: str, name: str = "") -
 
 
 @transaction.atomic
-def calendar_day_delete(*, actor: Any, date: dt.date) -> None:
+def calendar_day_delete(*, actor: Actor, date: dt.date) -> None:
     _require_admin(actor)
     deleted, _count = CalendarDay.objects.filter(date=date).delete()
     if deleted:
@@ -74,7 +77,7 @@ def calendar_day_delete(*, actor: Any, date: dt.date) -> None:
 
 
 @transaction.atomic
-def calendar_import_csv(*, actor: Any, content: str, source: str) -> dict[str, Any]:
+def calendar_import_csv(*, actor: Actor, content: str, source: str) -> dict[str, Any]:
     """Load one or more years' schedules from CSV rows ``date,kind,name``.
 
     Every year present in the file becomes official and its rows replace what was there; a file

@@ -21,12 +21,13 @@ from django.core.exceptions import FieldError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
 from django.db import connection, models, transaction
+from django.db.models.expressions import Combinable
 from django.utils.deconstruct import deconstructible
 
 from . import crypto
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(models.TextField[str | Combinable, str]):
     """Text stored as SM4 ciphertext (``core.crypto.encrypt_text``); ``max_length`` limits the
     plain text (forms), the column holds the longer ciphertext."""
 
@@ -80,7 +81,7 @@ class EncryptedJSONField(models.JSONField):
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted: no '{lookup_name}'")
 
 
-class BlindIndexField(models.CharField):
+class BlindIndexField(models.CharField[str | Combinable, str]):
     """The blind index (``core.crypto.blind_index``) of the field named ``source``."""
 
     def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
@@ -139,14 +140,14 @@ class EncryptedStorage(Storage):
     def inner(self) -> Storage:
         return storages[self.inner_alias]
 
-    def _open(self, name: str, mode: str = "rb") -> File:
+    def _open(self, name: str, mode: str = "rb") -> File[bytes]:
         if "w" in mode or "a" in mode or "+" in mode:
             raise ValueError("encrypted files are written through save()")
         with self.inner.open(name, "rb") as handle:
             stored = handle.read()
         return ContentFile(crypto.decrypt_bytes(stored), name=name)
 
-    def _save(self, name: str, content: File) -> str:
+    def _save(self, name: str, content: File[Any]) -> str:
         content.seek(0)
         data = content.read()
         if isinstance(data, str):

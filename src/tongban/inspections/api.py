@@ -104,7 +104,7 @@ def staff_task(request: HttpRequest, task_id: int) -> DrawTaskOut:
 
 
 @router.post("/staff/tasks", response={201: DrawTaskOut}, summary="Create a draw task")
-def create_task(request: HttpRequest, body: TaskIn) -> Status:
+def create_task(request: HttpRequest, body: TaskIn) -> Status[DrawTaskOut]:
     """A task of the caller's department (officers and heads)."""
     department = Department.objects.filter(pk=getattr(request.user, "department_id", None) or 0).first()
     if department is None:

@@ -11,12 +11,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.audit.services import audit_record
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Division
@@ -37,6 +38,9 @@ from .models import (
     TaskStatus,
 )
 from .workbook import Plan, Source, plan_import
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 MAX_INSPECTORS_PER_ENTITY = 10
 SEED = re.compile(r"[0-9a-f]{1,64}")
@@ -106,7 +110,7 @@ def _write(plan: Plan, report: ImportReport) -> None:
     report.counts = counts
 
 
-def directory_import(*, actor: Any, source: Source, name: str = "", dry_run: bool = False) -> ImportReport:
+def directory_import(*, actor: Actor, source: Source, name: str = "", dry_run: bool = False) -> ImportReport:
     """Load a directories workbook whole (or reject it whole); re-importing changes nothing.
 
     Rows are upserted by their key (统一社会信用代码, 执法证号, the pair of both, 事项编码); rows
@@ -181,7 +185,7 @@ def task_check(department: Department, fields: TaskFields) -> list[Problem]:
     return problems
 
 
-def task_create(*, actor: Any, department: Department, fields: TaskFields) -> DrawTask:
+def task_create(*, actor: Actor, department: Department, fields: TaskFields) -> DrawTask:
     """A new task in state 待抽取 of ``department``."""
     if not policies.can_manage_tasks(actor, department.pk):
         raise AccessDenied(_("只有本部门的经办人和负责人可以创建抽查任务"))
@@ -197,7 +201,7 @@ def task_create(*, actor: Any, department: Department, fields: TaskFields) -> Dr
             risk_levels=sorted(set(fields.risk_levels)), entity_types=sorted(set(fields.entity_types)),
             ratio_percent=fields.ratio_percent, count=fields.count,
             inspectors_per_entity=fields.inspectors_per_entity, seed=fields.seed,
-            created_by=actor if getattr(actor, "pk", None) else None)
+            created_by=account_of(actor))
         task.items.set(fields.items)
         audit_record(actor=actor, action="draw_task.created", object_type="draw_task",
                      object_id=task.pk, detail={
@@ -214,7 +218,7 @@ def _locked(task: DrawTask) -> DrawTask:
     return DrawTask.objects.select_for_update().get(pk=task.pk)
 
 
-def task_draw(*, actor: Any, task: DrawTask) -> DrawTask:
+def task_draw(*, actor: Actor, task: DrawTask) -> DrawTask:
     """Draw entities and inspectors (``draw.py``), storing pools, hashes and seed. Once only."""
     if not policies.can_manage_tasks(actor, task.department_id):
         raise AccessDenied(_("只有本部门的经办人和负责人可以抽取"))
@@ -244,7 +248,7 @@ def task_draw(*, actor: Any, task: DrawTask) -> DrawTask:
         task.inspector_pool_hash = draw.pool_hash(pools.inspectors)
         task.conflict_reasons = pools.reasons
         task.status, task.drawn_at = TaskStatus.DRAWN, timezone.now()
-        task.drawn_by = actor if getattr(actor, "pk", None) else None
+        task.drawn_by = account_of(actor)
         task.save()
         _store_rows(task, rows, pools)
         audit_record(actor=actor, action="draw_task.drawn", object_type="draw_task",
@@ -276,7 +280,7 @@ def _store_rows(task: DrawTask, rows: list[draw.DrawnRow], pools: selectors.Pool
         for d, r in zip(drawn, rows, strict=True) for k, c in enumerate(r.inspectors, start=1)])
 
 
-def task_publish(*, actor: Any, task: DrawTask) -> DrawTask:
+def task_publish(*, actor: Actor, task: DrawTask) -> DrawTask:
     """Show a drawn task on the public page (双随机一公开). The draw stays as it is."""
     if not policies.can_publish_task(actor, task.department_id):
         raise AccessDenied(_("只有本部门负责人可以公示抽查任务"))
@@ -299,7 +303,7 @@ def result_object_id(drawn: DrawnEntity) -> str:
     return f"{drawn.task_id}:{drawn.uscc}"
 
 
-def result_record(*, actor: Any, drawn: DrawnEntity, result: str, findings: str,
+def result_record(*, actor: Actor, drawn: DrawnEntity, result: str, findings: str,
                   inspected_on: date | None) -> DrawnEntity:
     """Record (or, while the task is not complete, correct) the result of one drawn entity.
 
@@ -336,7 +340,7 @@ def result_record(*, actor: Any, drawn: DrawnEntity, result: str, findings: str,
             raise RuleViolation(problems)
         previous = drawn.result
         drawn.result, drawn.findings, drawn.inspected_on = result, findings, inspected_on
-        drawn.recorded_by, drawn.recorded_at = actor, timezone.now()
+        drawn.recorded_by, drawn.recorded_at = account_of(actor), timezone.now()
         drawn.save(update_fields=["result", "findings", "inspected_on", "recorded_by", "recorded_at"])
         audit_record(actor=actor, action="inspection_result.recorded", object_type="inspection_result",
                      object_id=result_object_id(drawn), detail={

@@ -126,7 +126,7 @@ def staff_import(request: HttpRequest) -> HttpResponse:
     form = DirectoryUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "inspections/import.html", {**context, "form": form}, status=400)
-    upload: UploadedFile = form.cleaned_data["file"]
+    upload: UploadedFile[bytes] = form.cleaned_data["file"]
     name = upload.name or "workbook.xlsx"
     try:
         report = services.directory_import(actor=request.user, source=upload, name=name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import openpyxl
 from django.db import models
@@ -28,6 +28,9 @@ from tongban.organizations.models import Department, Division
 
 from . import policies
 from .models import Conflict, EntityType, InspectionItem, Inspector, MarketEntity, RiskLevel
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 Source = str | Path | IO[bytes]
 
@@ -221,7 +224,7 @@ class Row:
 class _Context:
     """What the rows are checked against: the database, and the rows read so far."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         self.actor = actor
         self.departments = {d.name: d.pk for d in Department.objects.all()}
         self.divisions = dict(Division.objects.values_list("code", "pk"))
@@ -355,7 +358,7 @@ def _plan_items(sheet: Sheet, problems: Problems, ctx: _Context, plan: Plan) -> 
                                       method=method))
 
 
-def plan_import(*, actor: Any, source: Source) -> Plan:
+def plan_import(*, actor: Actor, source: Source) -> Plan:
     """Every row of the workbook checked; :class:`WorkbookRejected` on any fault."""
     sheets = read_sheets(source)
     problems = Problems()

@@ -30,7 +30,7 @@ def _copy_saved(target: Any, saved: Any) -> None:
 
 
 @admin.register(Division)
-class DivisionAdmin(admin.ModelAdmin):
+class DivisionAdmin(admin.ModelAdmin[Division]):
     """Divisions are seeded from the statistical codes; the admin only shows them."""
 
     list_display = ("code", "name", "level", "parent")
@@ -47,7 +47,7 @@ class DivisionAdmin(admin.ModelAdmin):
         return False
 
 
-class DepartmentForm(forms.ModelForm):
+class DepartmentForm(forms.ModelForm[Department]):
     class Meta:
         model = Department
         fields = ("name", "uscc", "division", "level", "parent", "consultation_phone",
@@ -75,7 +75,7 @@ class DepartmentForm(forms.ModelForm):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(admin.ModelAdmin[Department]):
     form = DepartmentForm
     list_display = ("name", "uscc", "division", "level", "parent", "consultation_phone")
     list_filter = ("level", "is_services_bureau")
@@ -91,7 +91,7 @@ class DepartmentAdmin(admin.ModelAdmin):
         _copy_saved(obj, saved)
 
 
-class OfficePeriodFormSet(BaseInlineFormSet):
+class OfficePeriodFormSet(BaseInlineFormSet[OfficePeriod, Hall, forms.ModelForm[OfficePeriod]]):
     def periods(self) -> list[services.PeriodFields]:
         result = []
         for form in self.forms:
@@ -110,14 +110,14 @@ class OfficePeriodFormSet(BaseInlineFormSet):
             raise ValidationError([str(p.message) for p in problems])
 
 
-class OfficePeriodInline(admin.TabularInline):
+class OfficePeriodInline(admin.TabularInline[OfficePeriod, Hall]):
     model = OfficePeriod
     formset = OfficePeriodFormSet
     extra = 1
     fields = ("starts", "ends", "season_from", "season_to")
 
 
-class WindowInline(admin.TabularInline):
+class WindowInline(admin.TabularInline[Window, Hall]):
     """Windows are edited on their own page (they have departments); listed here for overview."""
 
     model = Window
@@ -133,7 +133,7 @@ class WindowInline(admin.TabularInline):
         return False
 
 
-class HallForm(forms.ModelForm):
+class HallForm(forms.ModelForm[Hall]):
     class Meta:
         model = Hall
         fields = ("name", "division", "department", "address", "phone")
@@ -158,7 +158,7 @@ class HallForm(forms.ModelForm):
 
 
 @admin.register(Hall)
-class HallAdmin(admin.ModelAdmin):
+class HallAdmin(admin.ModelAdmin[Hall]):
     form = HallForm
     inlines = (OfficePeriodInline, WindowInline)
     list_display = ("name", "division", "department", "phone")
@@ -180,7 +180,7 @@ class HallAdmin(admin.ModelAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
-class WindowForm(forms.ModelForm):
+class WindowForm(forms.ModelForm[Window]):
     class Meta:
         model = Window
         fields = ("hall", "number", "name", "is_comprehensive", "departments")
@@ -203,7 +203,7 @@ class WindowForm(forms.ModelForm):
 
 
 @admin.register(Window)
-class WindowAdmin(admin.ModelAdmin):
+class WindowAdmin(admin.ModelAdmin[Window]):
     form = WindowForm
     list_display = ("hall", "number", "name", "is_comprehensive")
     list_filter = ("is_comprehensive", "hall")

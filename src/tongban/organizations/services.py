@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,9 @@ from tongban.audit.services import audit_record
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from .models import Department, Division, Hall, Level, OfficePeriod, Window
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 # A department's level given the level of its division. Street/town centres are often
 # registered under their district's code, so a county division may hold township bodies.
@@ -36,7 +39,7 @@ ALLOWED_LEVELS: dict[str, set[str]] = {
 PHONE_RE = re.compile(r"^\d[\d-]{1,38}\d$")
 
 
-def _require_manager(actor: Any) -> None:
+def _require_manager(actor: Actor) -> None:
     if not permissions.can_manage_organizations(actor):
         raise AccessDenied(_("只有政务服务管理局管理员可以维护部门、大厅和窗口"))
 
@@ -132,7 +135,7 @@ def department_check(fields: DepartmentFields, *, department: Department | None 
 
 
 @transaction.atomic
-def department_save(*, actor: Any, fields: DepartmentFields,
+def department_save(*, actor: Actor, fields: DepartmentFields,
                     department: Department | None = None) -> Department:
     """Create a department, or update ``department``; validated and audited."""
     _require_manager(actor)
@@ -260,7 +263,7 @@ def _stored_periods(hall: Hall) -> list[PeriodFields]:
 
 
 @transaction.atomic
-def hall_save(*, actor: Any, fields: HallFields, hall: Hall | None = None) -> Hall:
+def hall_save(*, actor: Actor, fields: HallFields, hall: Hall | None = None) -> Hall:
     """Create a hall, or update ``hall``, with its office periods; validated and audited."""
     _require_manager(actor)
     _raise(hall_check(fields, hall=hall))
@@ -325,7 +328,7 @@ def window_check(fields: WindowFields, *, window: Window | None = None) -> list[
 
 
 @transaction.atomic
-def window_save(*, actor: Any, fields: WindowFields, window: Window | None = None) -> Window:
+def window_save(*, actor: Actor, fields: WindowFields, window: Window | None = None) -> Window:
     """Create a window, or update ``window``; validated and audited."""
     _require_manager(actor)
     _raise(window_check(fields, window=window))

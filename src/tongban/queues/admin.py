@@ -17,7 +17,7 @@ from . import services
 from .models import ServiceCategory, Ticket
 
 
-class CategoryForm(forms.ModelForm):
+class CategoryForm(forms.ModelForm[ServiceCategory]):
     commitments = forms.MultipleChoiceField(
         label=ServiceCategory._meta.get_field("commitments").verbose_name, required=False,
         choices=Commitment.choices,
@@ -43,7 +43,7 @@ class CategoryForm(forms.ModelForm):
 
 
 @admin.register(ServiceCategory)
-class ServiceCategoryAdmin(admin.ModelAdmin):
+class ServiceCategoryAdmin(admin.ModelAdmin[ServiceCategory]):
     form = CategoryForm
     list_display = ("code", "name", "hall", "active", "position")
     list_filter = ("hall", "active")
@@ -61,7 +61,7 @@ class ServiceCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(admin.ModelAdmin[Ticket]):
     """Tickets are written only by the queue services; the admin shows them."""
 
     list_display = ("number", "hall", "category", "day", "status", "window", "taken_at",

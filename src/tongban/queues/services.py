@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
@@ -32,6 +32,9 @@ from tongban.organizations.models import Department, Hall, Window
 
 from . import policies
 from .models import OPEN_AT_WINDOW, TRANSITIONS, ServiceCategory, Ticket, TicketStatus
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -79,7 +82,7 @@ def category_check(fields: CategoryFields, *, category: ServiceCategory | None =
     return problems
 
 
-def category_save(*, actor: Any, category: ServiceCategory | None = None,
+def category_save(*, actor: Actor, category: ServiceCategory | None = None,
                   fields: CategoryFields) -> ServiceCategory:
     """Create or change a hall's service category; unchanged values write and record nothing."""
     if not policies.can_manage_categories(actor):
@@ -163,12 +166,12 @@ def ticket_take(*, hall: Hall, category: ServiceCategory, phone: str = "",
     raise RuleViolation([Problem("category", _("取号的人较多，请稍后再试"))])
 
 
-def _require_worker(actor: Any, hall_id: int) -> None:
+def _require_worker(actor: Actor, hall_id: int) -> None:
     if not policies.can_work_queue(actor, hall_id):
         raise AccessDenied(_("只有本大厅的窗口工作人员可以叫号"))
 
 
-def ticket_call_next(*, actor: Any, window: Window,
+def ticket_call_next(*, actor: Actor, window: Window,
                      categories: Iterable[ServiceCategory] | None = None,
                      now: dt.datetime | None = None) -> Ticket | None:
     """Call the oldest waiting ticket of the categories ``window`` serves (or of ``categories``,
@@ -201,7 +204,7 @@ def ticket_call_next(*, actor: Any, window: Window,
     return ticket
 
 
-def _claim(waiting: QuerySet[Ticket], *, window: Window, actor: Any,
+def _claim(waiting: QuerySet[Ticket], *, window: Window, actor: Actor,
            now: dt.datetime) -> Ticket | None:
     """Claim the first ticket of ``waiting`` for ``window``; never one another window claimed."""
     if connection.features.has_select_for_update_skip_locked:
@@ -217,7 +220,7 @@ def _claim(waiting: QuerySet[Ticket], *, window: Window, actor: Any,
     return None
 
 
-def _move(*, actor: Any, ticket: Ticket, to: str, action: str, now: dt.datetime | None,
+def _move(*, actor: Actor, ticket: Ticket, to: str, action: str, now: dt.datetime | None,
           only_from: str | None = None, **values: Any) -> Ticket:
     _require_worker(actor, ticket.hall_id)
     now = now or timezone.now()
@@ -243,19 +246,19 @@ def _move(*, actor: Any, ticket: Ticket, to: str, action: str, now: dt.datetime 
 _NOW = object()
 
 
-def ticket_recall(*, actor: Any, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
+def ticket_recall(*, actor: Actor, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
     """重呼: call a called ticket again (the hall screen shows it on top once more)."""
     return _move(actor=actor, ticket=ticket, to=TicketStatus.CALLED, action="ticket.recalled",
                  now=now, only_from=TicketStatus.CALLED, last_called_at=_NOW)
 
 
-def ticket_start(*, actor: Any, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
+def ticket_start(*, actor: Actor, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
     """开始办理: the applicant is at the window."""
     return _move(actor=actor, ticket=ticket, to=TicketStatus.SERVING, action="ticket.started",
                  now=now, started_at=_NOW)
 
 
-def ticket_finish(*, actor: Any, ticket: Ticket, case_number: str = "",
+def ticket_finish(*, actor: Actor, ticket: Ticket, case_number: str = "",
                   now: dt.datetime | None = None) -> Ticket:
     """办结: the window is done with this applicant; optionally links the case it accepted."""
     case_number = (case_number or "").strip()
@@ -272,7 +275,7 @@ def ticket_finish(*, actor: Any, ticket: Ticket, case_number: str = "",
                  now=now, **values)
 
 
-def ticket_no_show(*, actor: Any, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
+def ticket_no_show(*, actor: Actor, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
     """未到: called, nobody came."""
     return _move(actor=actor, ticket=ticket, to=TicketStatus.NO_SHOW, action="ticket.no_show",
                  now=now, finished_at=_NOW)

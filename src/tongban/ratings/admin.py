@@ -14,7 +14,7 @@ from .models import Rating, RatingTag, RectificationTicket
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyAdmin):
+class RatingAdmin(ReadOnlyAdmin[Rating]):
     list_display = ["created_at", "channel", "case", "department", "level", "excluded"]
     list_filter = ["channel", "level", "excluded"]
     date_hierarchy = "created_at"
@@ -23,13 +23,13 @@ class RatingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RectificationTicket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(ReadOnlyAdmin[RectificationTicket]):
     list_display = ["pk", "department", "state", "due_at", "overdue", "outcome"]
     list_filter = ["state", "overdue", "outcome"]
 
 
 @admin.register(RatingTag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(admin.ModelAdmin[RatingTag]):
     list_display = ["name", "code", "national", "active", "sort"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from tongban.accounts.permissions import SYSTEM
+from tongban.accounts.permissions import SYSTEM, Actor, account_of
 from tongban.audit.services import audit_record
 from tongban.cases import findings
 from tongban.cases.findings import Finding
@@ -133,7 +133,7 @@ def _check_input(channel: str, level: Any, indicators: dict[str, Any], tags: Seq
 
 
 @transaction.atomic
-def rating_submit(*, actor: Any, level: int, indicators: dict[str, Any],
+def rating_submit(*, actor: Actor | None, level: int, indicators: dict[str, Any],
                   tags: Sequence[str] = (), text: str = "", case: Case | None = None,
                   visit: Visit | None = None, token: str = "",
                   on_staff_device: bool = False) -> Rating:
@@ -208,9 +208,9 @@ def rating_submit(*, actor: Any, level: int, indicators: dict[str, Any],
     return rating
 
 
-def _identify_rater(rating: Rating, case: Case, *, actor: Any, on_site: bool) -> None:
+def _identify_rater(rating: Rating, case: Case, *, actor: Actor | None, on_site: bool) -> None:
     """The person served, as the case identifies them (real name, phone, ID number)."""
-    user = actor if getattr(actor, "pk", None) else None
+    user = account_of(actor)
     as_agent = (user is not None and user.pk == case.agent_id) if user is not None \
         else bool(case.agent_name)
     if as_agent:
@@ -296,7 +296,7 @@ def _state(ticket: RectificationTicket, *allowed: str) -> None:
             "state": TicketState(ticket.state).label})
 
 
-def _save(ticket: RectificationTicket, *, actor: Any, action: str, fields: Sequence[str],
+def _save(ticket: RectificationTicket, *, actor: Actor, action: str, fields: Sequence[str],
           detail: dict[str, Any] | None = None) -> RectificationTicket:
     ticket.version += 1
     ticket.save(update_fields=["state", "version", *fields])
@@ -306,7 +306,7 @@ def _save(ticket: RectificationTicket, *, actor: Any, action: str, fields: Seque
 
 
 @transaction.atomic
-def rater_data_access_record(*, actor: Any, rating: Rating) -> None:
+def rater_data_access_record(*, actor: Actor, rating: Rating) -> None:
     """Staff reading a rater's name and phone in full (one ticket's page or API answer) is an
     exercise of power and is audited (``rating.rater_viewed``); the rater's own reads and masked
     ones are not."""
@@ -330,7 +330,7 @@ def _required(value: str, field: str) -> None:
 
 
 @transaction.atomic
-def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, text: str,
+def ticket_respond(*, actor: Actor, ticket: RectificationTicket, response: str, text: str,
                    ledger_deadline: dt.date | None = None,
                    expected_version: int | None = None) -> RectificationTicket:
     """The department's answer: 立行立改, 建立台账 with a deadline, or 解释说明."""
@@ -354,7 +354,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
     now = timezone.now()
     ticket.response, ticket.response_text = response, text.strip()
     ticket.ledger_deadline = ledger_deadline if response == Response.LEDGER else None
-    ticket.responded_at, ticket.responded_by = now, actor
+    ticket.responded_at, ticket.responded_by = now, account_of(actor)
     if now > ticket.due_at or ledger_late(ticket):
         ticket.overdue = True
     fields = ["response", "response_text", "ledger_deadline", "responded_at", "responded_by",
@@ -369,7 +369,7 @@ def ticket_respond(*, actor: Any, ticket: RectificationTicket, response: str, te
 
 
 @transaction.atomic
-def ticket_callback(*, actor: Any, ticket: RectificationTicket, reached: bool, note: str,
+def ticket_callback(*, actor: Actor, ticket: RectificationTicket, reached: bool, note: str,
                     satisfied: bool | None = None,
                     expected_version: int | None = None) -> RectificationTicket:
     """回访 the rater after the response. A rater with an account then rates the fix
@@ -382,7 +382,7 @@ def ticket_callback(*, actor: Any, ticket: RectificationTicket, reached: bool, n
     _required(note, "note")
     now = timezone.now()
     rating = ticket.rating
-    ticket.callback_at, ticket.callback_by = now, actor
+    ticket.callback_at, ticket.callback_by = now, account_of(actor)
     ticket.callback_reached, ticket.callback_note = bool(reached), note.strip()
     fields = ["callback_at", "callback_by", "callback_reached", "callback_note"]
     if reached and rating.rater_id is not None:
@@ -399,7 +399,7 @@ def ticket_callback(*, actor: Any, ticket: RectificationTicket, reached: bool, n
 
 
 @transaction.atomic
-def ticket_rate_fix(*, actor: Any, ticket: RectificationTicket, satisfied: bool,
+def ticket_rate_fix(*, actor: Actor, ticket: RectificationTicket, satisfied: bool,
                     expected_version: int | None = None) -> RectificationTicket:
     """The rater says whether the fix satisfies them; the ticket closes."""
     ticket = _lock(ticket, expected_version)
@@ -417,7 +417,7 @@ def ticket_rate_fix(*, actor: Any, ticket: RectificationTicket, satisfied: bool,
 
 
 @transaction.atomic
-def ticket_appeal(*, actor: Any, ticket: RectificationTicket, reason: str,
+def ticket_appeal(*, actor: Actor, ticket: RectificationTicket, reason: str,
                   expected_version: int | None = None) -> RectificationTicket:
     """申诉复核: the department says the rating is mistaken or malicious. Once per ticket."""
     ticket = _lock(ticket, expected_version)
@@ -428,7 +428,8 @@ def ticket_appeal(*, actor: Any, ticket: RectificationTicket, reason: str,
         raise _conflict(_("该工单的申诉已被驳回，不能再次申诉"))
     _required(reason, "reason")
     ticket.state = TicketState.APPEALED
-    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = reason.strip(), timezone.now(), actor
+    ticket.appeal_reason, ticket.appealed_at, ticket.appealed_by = (
+        reason.strip(), timezone.now(), account_of(actor))
     _save(ticket, actor=actor, action="appealed",
           fields=["appeal_reason", "appealed_at", "appealed_by"])
     from tongban.scheduling.queue import enqueue_after_commit
@@ -440,7 +441,7 @@ def ticket_appeal(*, actor: Any, ticket: RectificationTicket, reason: str,
 
 
 @transaction.atomic
-def ticket_decide_appeal(*, actor: Any, ticket: RectificationTicket, accept: bool, note: str,
+def ticket_decide_appeal(*, actor: Actor, ticket: RectificationTicket, accept: bool, note: str,
                          expected_version: int | None = None) -> RectificationTicket:
     """A supervisor decides the appeal. Accepted: the rating leaves the figures (the reason is
     kept on it) and the ticket closes. Rejected: the ticket is open again, due as before."""
@@ -450,7 +451,8 @@ def ticket_decide_appeal(*, actor: Any, ticket: RectificationTicket, accept: boo
     _state(ticket, TicketState.APPEALED)
     _required(note, "note")
     now = timezone.now()
-    ticket.appeal_note, ticket.appeal_decided_at, ticket.appeal_decided_by = note.strip(), now, actor
+    ticket.appeal_note, ticket.appeal_decided_at, ticket.appeal_decided_by = (
+        note.strip(), now, account_of(actor))
     fields = ["appeal_decision", "appeal_note", "appeal_decided_at", "appeal_decided_by"]
     if accept:
         ticket.appeal_decision = AppealDecision.ACCEPTED

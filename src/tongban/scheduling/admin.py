@@ -14,7 +14,7 @@ from .models import Schedule
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(admin.ModelAdmin[Schedule]):
     list_display = ["name", "task", "interval_seconds", "daily_at", "next_run_at", "last_run_at",
                     "enabled"]
     list_filter = ["enabled"]

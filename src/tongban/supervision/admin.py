@@ -4,7 +4,7 @@ from .models import SupervisionRecord
 
 
 @admin.register(SupervisionRecord)
-class SupervisionRecordAdmin(admin.ModelAdmin):
+class SupervisionRecordAdmin(admin.ModelAdmin[SupervisionRecord]):
     """Read-only: records are opened by the sweep and answered on the supervision pages."""
 
     list_display = ("opened_at", "kind", "case", "department", "person", "state")

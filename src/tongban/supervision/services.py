@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.models import Role
-from tongban.accounts.permissions import SYSTEM
+from tongban.accounts.permissions import SYSTEM, Actor, account_of
 from tongban.audit.services import audit_record
 from tongban.cases import selectors as case_selectors
 from tongban.cases.models import Case, CaseEvent, ClockStop, Status, Visit
@@ -68,7 +68,7 @@ class Finding:
 
 # --- opening a record ---------------------------------------------------------------------------
 
-def _insert(finding: Finding, *, actor: Any, now: dt.datetime) -> SupervisionRecord | None:
+def _insert(finding: Finding, *, actor: Actor, now: dt.datetime) -> SupervisionRecord | None:
     """Insert the record unless one exists for its kind and object; audit and escalate it."""
     from tongban.scheduling.queue import enqueue_after_commit
 
@@ -101,7 +101,7 @@ def _existing(kind: str, case_id: int, step_id: int | None) -> SupervisionRecord
 
 @transaction.atomic
 def supervision_record_open(*, kind: str, case: Any, department: Any, person: Any,
-                            detail: str | dict[str, Any], actor: Any,
+                            detail: str | dict[str, Any], actor: Actor,
                             step: Any = None) -> SupervisionRecord:
     """Open the supervision record of ``kind`` about ``case`` (and ``step`` for a step-level
     kind) against ``department`` and ``person``; the record already open for the same kind and
@@ -399,13 +399,13 @@ def _lock(record: SupervisionRecord | int) -> SupervisionRecord:
     return SupervisionRecord.objects.select_for_update().get(pk=pk)
 
 
-def _audit(actor: Any, record: SupervisionRecord, action: str, **detail: Any) -> None:
+def _audit(actor: Actor, record: SupervisionRecord, action: str, **detail: Any) -> None:
     audit_record(actor=actor, action=f"supervision.{action}", object_type="supervision_record",
                  object_id=record.pk, detail={"kind": record.kind, "state": record.state, **detail})
 
 
 @transaction.atomic
-def supervision_record_acknowledge(*, actor: Any, record: SupervisionRecord | int) -> SupervisionRecord:
+def supervision_record_acknowledge(*, actor: Actor, record: SupervisionRecord | int) -> SupervisionRecord:
     """签收: the person named or the head of the department takes note of the record."""
     record = _lock(record)
     if not policies.can_answer(actor, record):
@@ -414,14 +414,14 @@ def supervision_record_acknowledge(*, actor: Any, record: SupervisionRecord | in
         raise RuleViolation([Problem("state", _("该监察记录已签收或已处理"))])
     record.state = State.ACKNOWLEDGED
     record.acknowledged_at = timezone.now()
-    record.acknowledged_by = actor
+    record.acknowledged_by = account_of(actor)
     record.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
     _audit(actor, record, "acknowledged")
     return record
 
 
 @transaction.atomic
-def supervision_record_explain(*, actor: Any, record: SupervisionRecord | int,
+def supervision_record_explain(*, actor: Actor, record: SupervisionRecord | int,
                                explanation: str) -> SupervisionRecord:
     """说明情况: the department explains the finding (what happened, what was done)."""
     record = _lock(record)
@@ -434,11 +434,11 @@ def supervision_record_explain(*, actor: Any, record: SupervisionRecord | int,
         raise RuleViolation([Problem("explanation", _("须填写情况说明"))])
     now = timezone.now()
     if record.acknowledged_at is None:
-        record.acknowledged_at, record.acknowledged_by = now, actor
+        record.acknowledged_at, record.acknowledged_by = now, account_of(actor)
     record.state = State.EXPLAINED
     record.explanation = text
     record.explained_at = now
-    record.explained_by = actor
+    record.explained_by = account_of(actor)
     record.save(update_fields=["state", "explanation", "explained_at", "explained_by",
                                "acknowledged_at", "acknowledged_by"])
     _audit(actor, record, "explained")
@@ -446,7 +446,7 @@ def supervision_record_explain(*, actor: Any, record: SupervisionRecord | int,
 
 
 @transaction.atomic
-def supervision_record_close(*, actor: Any, record: SupervisionRecord | int,
+def supervision_record_close(*, actor: Actor, record: SupervisionRecord | int,
                              note: str) -> SupervisionRecord:
     """办结: the supervisor closes the record with an opinion."""
     record = _lock(record)
@@ -460,7 +460,7 @@ def supervision_record_close(*, actor: Any, record: SupervisionRecord | int,
     record.state = State.CLOSED
     record.close_note = text
     record.closed_at = timezone.now()
-    record.closed_by = actor
+    record.closed_by = account_of(actor)
     record.save(update_fields=["state", "close_note", "closed_at", "closed_by"])
     _audit(actor, record, "closed")
     return record

@@ -136,7 +136,7 @@ def test_a_broken_definition_is_refused_naming_the_step(
 
 def test_a_list_default_with_an_unbounded_budget_is_refused_and_cases_still_start(
         api: Any, overseers: dict[str, User]) -> None:
-    body = {"commitment": "time_limited", "name": "限时办结", "start": "review", "steps": [
+    body: dict[str, Any] = {"commitment": "time_limited", "name": "限时办结", "start": "review", "steps": [
         {"key": "review", "name": "审查", "role": "officer", "budget_working_days": "1e308",
          "next": ["decide"]},
         {"key": "decide", "name": "决定", "role": "head", "actions": ["approve", "deny"],

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=False)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def beijing(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SHANGHAI)
+def beijing(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+              second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 @pytest.fixture

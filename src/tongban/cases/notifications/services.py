@@ -9,7 +9,7 @@ background tasks (``notifications.tasks``) and re-read the state they report on.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -19,11 +19,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from tongban.accounts.masking import mask_phone
+from tongban.accounts.models import User
 from tongban.core.errors import AccessDenied
 
 from . import recipients
 from .models import Kind, Notification
 from .sms import sms_backend
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 log = logging.getLogger(__name__)
 
@@ -218,21 +222,23 @@ def notify_users(users: Any, *, key: str, subject: str, text: str, kind: str = K
 
 # --- the recipient's own inbox ------------------------------------------------------------------
 
-def _require_login(actor: Any) -> None:
-    if not getattr(actor, "is_authenticated", False):
+def _require_login(actor: Actor) -> User:
+    """The account acting: nobody signed in (and the system) has no messages."""
+    if not isinstance(actor, User) or not actor.is_authenticated:
         raise AccessDenied(gettext_lazy("需要登录"))
+    return actor
 
 
 @transaction.atomic
-def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
+def notification_mark_read(*, actor: Actor, notification_id: int) -> Notification:
     """Mark one of the actor's own messages read; reading it again keeps the first time.
 
     Someone else's message is answered as missing (``Notification.DoesNotExist``), so ids tell
     nobody anything. Reading one's messages is personal state, not an audited action.
     """
-    _require_login(actor)
+    user = _require_login(actor)
     notification = Notification.objects.select_for_update().get(pk=notification_id,
-                                                                recipient=actor)
+                                                                recipient=user)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -240,8 +246,8 @@ def notification_mark_read(*, actor: Any, notification_id: int) -> Notification:
 
 
 @transaction.atomic
-def notifications_mark_all_read(*, actor: Any) -> int:
+def notifications_mark_all_read(*, actor: Actor) -> int:
     """Mark every unread message of the actor read; returns how many there were."""
-    _require_login(actor)
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+    user = _require_login(actor)
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -41,6 +41,9 @@ from .definition import (
 )
 from .models import StepTask, TaskStatus, WorkflowDefinition
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 def committed_working_days(version: Any) -> Decimal:
     """An item version's committed limit in working days (calendar days count as 5/7)."""
@@ -51,7 +54,7 @@ def committed_working_days(version: Any) -> Decimal:
 
 
 @transaction.atomic
-def workflow_save(*, actor: Any, definition: dict[str, Any], name: str, item: Item | None = None,
+def workflow_save(*, actor: Actor, definition: dict[str, Any], name: str, item: Item | None = None,
                   commitment: str = "") -> WorkflowDefinition:
     """Save a new version of an item's workflow (or of a list's default), validated first."""
     if not permissions.is_bureau_admin(actor):
@@ -81,7 +84,7 @@ def workflow_save(*, actor: Any, definition: dict[str, Any], name: str, item: It
     scope.filter(is_active=True).update(is_active=False)
     saved = WorkflowDefinition.objects.create(
         item=item, commitment="" if item else commitment, version=number, name=name,
-        definition=parsed.as_dict(), created_by=actor if getattr(actor, "pk", None) else None)
+        definition=parsed.as_dict(), created_by=permissions.account_of(actor))
     audit_record(actor=actor, action="workflow.saved", object_type="workflow",
                  object_id=saved.pk, detail={"item": item.implementation_code if item else None,
                                              "commitment": commitment, "version": number})
@@ -178,11 +181,11 @@ def workflow_start(case: Any, *, at: dt.datetime) -> list[StepTask]:
     return [_open(case, definition, definition.start, at)]
 
 
-def task_finish(task: StepTask, *, actor: Any, outcome: str, at: dt.datetime) -> None:
+def task_finish(task: StepTask, *, actor: Actor, outcome: str, at: dt.datetime) -> None:
     task.status = TaskStatus.DONE
     task.outcome = outcome
     task.finished_at = at
-    task.finished_by = actor if getattr(actor, "pk", None) else None
+    task.finished_by = permissions.account_of(actor)
     task.late = bool(task.due_at and at > task.due_at)
     prepared.update(task, ["status", "outcome", "finished_at", "finished_by", "late"])
 
@@ -233,13 +236,13 @@ def _in_unit(user: Any, task: StepTask) -> bool:
 
 
 @transaction.atomic
-def task_claim(*, actor: Any, task: StepTask) -> StepTask:
+def task_claim(*, actor: Actor, task: StepTask) -> StepTask:
     task = StepTask.objects.select_for_update().get(pk=task.pk)
     if task.assignee_id is not None and task.assignee_id != actor.pk:
         raise RuleViolation([Problem("task", _("该任务已被其他人认领"))])
     if not can_work_on(actor, task):
         raise AccessDenied(_("您不能认领该任务"))
-    task.assignee = actor
+    task.assignee = permissions.account_of(actor)
     task.save(update_fields=["assignee"])
     audit_record(actor=actor, action="task.claimed", object_type="task", object_id=task.pk,
                  detail={"case": task.case_id})
@@ -247,13 +250,14 @@ def task_claim(*, actor: Any, task: StepTask) -> StepTask:
 
 
 @transaction.atomic
-def task_assign(*, actor: Any, task: StepTask, to: Any, reason: str = "") -> StepTask:
+def task_assign(*, actor: Actor, task: StepTask, to: Any, reason: str = "") -> StepTask:
     """The department head assigns (or reassigns) a task to a person of the department; the
     assignee may transfer it to a colleague of the same department and role."""
     task = StepTask.objects.select_for_update().get(pk=task.pk)
     if task.status != TaskStatus.OPEN:
         raise RuleViolation([Problem("task", _("该任务已办结"))])
-    is_head = actor.role == Role.HEAD and actor.department_id == task.department_id
+    is_head = (actor.is_authenticated and actor.role == Role.HEAD
+               and actor.department_id == task.department_id)
     is_holder = task.assignee_id == actor.pk
     if not (is_head or is_holder or permissions.is_bureau_admin(actor)):
         raise AccessDenied(_("只有部门负责人或当前办理人可以分派、转办"))

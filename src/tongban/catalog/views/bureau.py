@@ -33,8 +33,8 @@ class WorkbookUploadForm(forms.Form):
     file = forms.FileField(label=_("目录工作簿（.xlsx）"))
     dry_run = forms.BooleanField(label=_("只校验不导入 (dry run)"), required=False)
 
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
         limit = settings.CATALOG_UPLOAD_MAX_BYTES
         if upload.size is not None and upload.size > limit:
             raise ValidationError(_("文件过大（上限 %(mb)s MB）"), params={"mb": _megabytes(limit)})
@@ -80,7 +80,7 @@ def catalog_import(request: HttpRequest) -> HttpResponse:
     form = WorkbookUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "catalog/import.html", _context(form), status=400)
-    upload: UploadedFile = form.cleaned_data["file"]
+    upload: UploadedFile[bytes] = form.cleaned_data["file"]
     name = upload.name or "workbook.xlsx"
     try:
         report = catalog_import_workbook(actor=request.user, source=upload, name=name,

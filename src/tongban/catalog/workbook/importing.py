@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,9 @@ from .template import (
     SHEET_MATERIALS,
     Column,
 )
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 # Rows fetched per query: keeps every ``IN (...)`` list under SQLite's parameter limit.
 CHUNK = 500
@@ -333,7 +336,7 @@ class ImportReport:
     material_rows: int
 
 
-def catalog_import_workbook(*, actor: Any, source: Source, name: str,
+def catalog_import_workbook(*, actor: Actor, source: Source, name: str,
                             dry_run: bool = False) -> ImportReport:
     """Check a catalog workbook whole and, if it has no fault, upsert it in one transaction.
 
