@@ -13,11 +13,13 @@ id of a draft (drafts have no number yet).
 Every page is for the roles citizen and enterprise; a case that is not the user's own is
 answered 404. Rules live in the services: these views parse, call, and show problems next to
 the field they name.
+
+The door in three modules: here applying (form, review, submit) and the helpers the others
+share; ``portal_materials`` the materials step; ``portal_cases`` one's cases and messages.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -25,30 +27,24 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.accounts.models import Role
-from tongban.cases.notifications import selectors as notification_selectors
-from tongban.cases.notifications import services as notification_services
-from tongban.cases.notifications.models import Notification
-from tongban.catalog.models import Commitment, Item, Material, VersionStatus
+from tongban.catalog.models import Item, VersionStatus
 from tongban.core.access import require_roles
-from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.core.forms import add_problems
 
 from .. import drafts, policies, selectors, services
-from ..actions import available_actions
 from ..forms import FORM_KEY, ApplicationFieldsForm, form_fields
-from ..materials import case_material_add, outstanding_promises, size_text
-from ..models import ApplicantKind, Case, CaseMaterial, Channel, DeadlineState, Notice, Status
+from ..materials import size_text
+from ..models import ApplicantKind, Case, CaseMaterial, Channel, DeadlineState, Status
 
 APPLICANTS = drafts.PUBLIC_ROLES
 FIELD_PREFIX = "f_"
@@ -328,126 +324,6 @@ def _upload_rules() -> dict[str, Any]:
             "accept": ACCEPT_ATTR}
 
 
-@require_roles(*APPLICANTS)
-def case_materials(request: HttpRequest, ref: str) -> HttpResponse:
-    """Step 2 of applying: a slot per material of the item version (GET); uploads are posted
-    to :func:`material_upload`."""
-    case = _own_case(request, ref)
-    gone = _require_draft(request, case)
-    if gone is not None:
-        return gone
-    return _private(render(request, "cases/portal/materials.html",
-                           _materials_context(case, errors={})))
-
-
-def _materials_context(case: Case, *, errors: dict[str, Any]) -> dict[str, Any]:
-    today = timezone.localdate()
-    return {"case": case, "item": case.item, "version": case.item_version, "step": 2,
-            "rows": _material_rows(case, errors), "rules": _upload_rules(), "errors": errors,
-            "extras": _current_materials(case).get(None, []),
-            "on_the_spot": case.item_version.commitment == Commitment.ON_THE_SPOT,
-            "today": today.isoformat()}
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def material_upload(request: HttpRequest, ref: str) -> HttpResponse:
-    """Store the files chosen in the slots (``file_<material id>``; ``extra_<n>`` with
-    ``extra_name_<n>`` for a document the one-time notice names without a catalog material),
-    each through ``materials.case_material_add``. A refused file is named next to its slot;
-    the others are kept."""
-    case = _own_case(request, ref)
-    back = request.POST.get("back")
-    materials = {m.pk: m for m in case.item_version.materials.all()}
-    errors: dict[str, Any] = {}
-    stored: list[str] = []
-    for name, uploads in request.FILES.lists():
-        upload = uploads[-1]
-        material: Material | None = None
-        label = ""
-        if name.startswith("file_"):
-            material = materials.get(_int(name.removeprefix("file_")) or 0)
-            if material is None:
-                continue
-        elif name.startswith("extra_"):
-            label = request.POST.get("extra_name_" + name.removeprefix("extra_"), "")
-        else:
-            continue
-        try:
-            record = case_material_add(actor=request.user, case=case, material=material,
-                                       name=label, upload=upload, original_name=upload.name or "")
-        except RuleViolation as error:
-            errors[name] = "；".join(str(p.message) for p in error.problems)
-        except AccessDenied as error:
-            raise PermissionDenied(str(error)) from error
-        else:
-            stored.append(record.name)
-    if stored:
-        messages.success(request, _("已上传：%(names)s") % {"names": "、".join(stored)})
-    if not errors and not stored:
-        errors["none"] = _("请先选择要上传的文件")
-    if errors:
-        case.refresh_from_db()
-        if back == "case":
-            return _private(render(request, "cases/portal/case_detail.html",
-                                   _case_context(request, case, errors=errors), status=422))
-        return _private(render(request, "cases/portal/materials.html",
-                               _materials_context(case, errors=errors), status=422))
-    if back == "case":
-        return redirect(_case_url(case) + "#needed")
-    return redirect(_case_url(case, "cases:my_materials"))
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def material_promise(request: HttpRequest, ref: str) -> HttpResponse:
-    """容缺: promise in writing to supply a deferrable material by a date
-    (``services.case_material_promise``)."""
-    case = _own_case(request, ref)
-    material = case.item_version.materials.filter(pk=_int(request.POST.get("material")) or 0).first()
-    key = f"promise_{material.pk if material else ''}"
-    problems: list[Problem] = []
-    promised_by: dt.date | None = None
-    try:
-        promised_by = dt.date.fromisoformat(request.POST.get("promised_by", "").strip())
-    except ValueError:
-        problems.append(Problem("promised_by", _("请填写承诺补交日期（格式YYYY-MM-DD）")))
-    if material is None:
-        problems.append(Problem("material", _("请选择要容缺承诺的材料")))
-    if not problems:
-        assert material is not None and promised_by is not None
-        try:
-            services.case_material_promise(actor=request.user, case=case, material=material,
-                                           promise=request.POST.get("promise", ""),
-                                           promised_by=promised_by)
-        except RuleViolation as error:
-            problems = error.problems
-        except AccessDenied as error:
-            raise PermissionDenied(str(error)) from error
-    if problems:
-        case.refresh_from_db()
-        errors = {key: "；".join(str(p.message) for p in problems)}
-        return _private(render(request, "cases/portal/materials.html",
-                               _materials_context(case, errors=errors), status=422))
-    messages.success(request, _("已记录容缺承诺：%(name)s") % {"name": material.name if material else ""})
-    return redirect(_case_url(case, "cases:my_materials"))
-
-
-@require_roles(*APPLICANTS)
-def material_file(request: HttpRequest, ref: str, pk: int) -> FileResponse:
-    """One's own uploaded file, shown in the browser (PDF and images) for checking."""
-    case = _own_case(request, ref)
-    record = get_object_or_404(CaseMaterial, pk=pk, case=case)
-    if not record.file:
-        raise Http404
-    response = FileResponse(record.file.open("rb"), content_type=record.content_type,
-                            filename=record.original_name or (record.file.name or "").rsplit("/", 1)[-1])
-    response["Content-Disposition"] = response["Content-Disposition"].replace("attachment", "inline")
-    patch_cache_control(response, private=True, no_store=True)
-    return response
-
-
-# --- review and submit -------------------------------------------------------------------------
 
 def _form_rows(case: Case) -> list[dict[str, Any]]:
     """The form as filled, in the order of its fields, with choice and empty values readable."""
@@ -509,164 +385,9 @@ def draft_submit(request: HttpRequest, ref: str) -> HttpResponse:
 
 # --- my cases ----------------------------------------------------------------------------------
 
-def _deadline(case: Case, state: str) -> dict[str, Any] | None:
-    if case.due_at is None:
-        return None
-    return {"state": state, "label": DEADLINE_MARKS.get(state, state)}
-
-
-@require_roles(*APPLICANTS)
-def my_cases(request: HttpRequest) -> HttpResponse:
-    """Every case of mine (as applicant or agent), drafts included, newest first."""
-    now = timezone.now()
-    cases = list(selectors.case_list(request.user, selectors.CaseFilter(), now=now))
-    states = selectors.case_deadline_states(cases, now=now)
-    rows = [{"case": c, "deadline": _deadline(c, states[c.pk]), "ref": c.number or c.pk}
-            for c in cases]
-    return _private(render(request, "cases/portal/my_cases.html", {"rows": rows}))
-
-
-def _timeline(case: Case) -> list[dict[str, Any]]:
-    labels = {**services.ACTION_LABELS, **EXTRA_ACTION_LABELS}
-    statuses = dict(Status.choices)
-    return [{"at": e.at, "action": labels.get(e.action, e.action),
-             "status": statuses.get(e.to_status, e.to_status), "reason": e.reason,
-             "by_me": e.actor_id is not None and e.actor_id in (case.applicant_id, case.agent_id)}
-            for e in case.events.order_by("seq")]
-
-
-def _open_supplement(case: Case, errors: dict[str, Any]) -> dict[str, Any] | None:
-    if case.status != Status.SUPPLEMENT:
-        return None
-    notice = case.notices.filter(kind=Notice.Kind.SUPPLEMENT, resolved_at=None).order_by(
-        "issued_at", "pk").last()
-    if notice is None:
-        return None
-    have = _current_materials(case)
-    items = []
-    for i, entry in enumerate(notice.body.get("items", [])):
-        material_id = entry.get("material_id")
-        records = [r for r in have.get(material_id, []) if r.uploaded_at >= notice.issued_at
-                   and (material_id or r.name == entry.get("name"))]
-        items.append({"index": i, "name": entry.get("name", ""), "reason": entry.get("reason", ""),
-                      "material_id": material_id, "supplied": records[-1] if records else None,
-                      "error": errors.get(f"file_{material_id}" if material_id else f"extra_{i}")})
-    return {"notice": notice, "items": items, "note": notice.body.get("note", "")}
-
-
-def _case_context(request: HttpRequest, case: Case, *, errors: dict[str, Any]) -> dict[str, Any]:
-    now = timezone.now()
-    may = available_actions(request.user, case)
-    notices = list(case.notices.order_by("issued_at", "pk"))
-    decision = next((n for n in notices if n.kind == Notice.Kind.DECISION), None)
-    case_messages = notification_selectors.notification_list(user=request.user).filter(case=case)
-    promises = outstanding_promises(case) if case.status not in services.FINAL else []
-    return {
-        "case": case, "ref": case.number or case.pk, "item": case.item,
-        "version": case.item_version, "party": _case_party(case),
-        "deadline": _deadline(case, selectors.case_deadline_state(case, now=now)),
-        "timeline": _timeline(case),
-        "supplement": _open_supplement(case, errors), "promises": promises,
-        "notices": notices, "decision": decision if case.status in RESULT_STATES else None,
-        "materials": [r for records in _current_materials(case).values() for r in records],
-        "form_rows": _form_rows(case), "case_messages": list(case_messages[:20]),
-        "may": may, "can_withdraw": "withdraw" in may, "is_draft": case.status == Status.DRAFT,
-        "rules": _upload_rules(), "errors": errors,
-    }
-
-
-@require_roles(*APPLICANTS)
-def my_case(request: HttpRequest, ref: str) -> HttpResponse:
-    case = _own_case(request, ref)
-    return _private(render(request, "cases/portal/case_detail.html",
-                           _case_context(request, case, errors={})))
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def case_supply(request: HttpRequest, ref: str) -> HttpResponse:
-    """补正完成: tell the department the one-time notice's materials are in
-    (``services.case_supply``)."""
-    case = _own_case(request, ref)
-    try:
-        services.case_supply(actor=request.user, case=case,
-                             expected_version=_int(request.POST.get("version")))
-    except RuleViolation as error:
-        case.refresh_from_db()
-        errors = {"supply": "；".join(str(p.message) for p in error.problems)}
-        return _private(render(request, "cases/portal/case_detail.html",
-                               _case_context(request, case, errors=errors), status=422))
-    except AccessDenied as error:
-        raise PermissionDenied(str(error)) from error
-    messages.success(request, _("补正材料已提交，等待部门审查。"))
-    return redirect(_case_url(case))
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def case_withdraw(request: HttpRequest, ref: str) -> HttpResponse:
-    """撤回 while the state machine allows it (``services.case_withdraw``)."""
-    case = _own_case(request, ref)
-    try:
-        services.case_withdraw(actor=request.user, case=case,
-                               reason=request.POST.get("reason", "").strip(),
-                               expected_version=_int(request.POST.get("version")))
-    except RuleViolation as error:
-        case.refresh_from_db()
-        errors = {"withdraw": "；".join(str(p.message) for p in error.problems)}
-        return _private(render(request, "cases/portal/case_detail.html",
-                               _case_context(request, case, errors=errors), status=409))
-    except AccessDenied as error:
-        raise PermissionDenied(str(error)) from error
-    messages.success(request, _("申请已撤回。"))
-    return redirect(_case_url(case))
-
-
-# --- messages ----------------------------------------------------------------------------------
-
-@require_roles(*APPLICANTS)
-def my_messages(request: HttpRequest) -> HttpResponse:
-    """My in-app messages, unread first."""
-    items = (notification_selectors.notification_list(user=request.user)
-             .order_by(F("read_at").asc(nulls_first=True), "-created_at", "-pk"))
-    return _private(render(request, "cases/portal/messages.html", {
-        "items": list(items[:200]),
-        "unread": notification_selectors.unread_count(user=request.user)}))
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def message_read(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    try:
-        notification_services.notification_mark_read(actor=request.user, notification_id=pk)
-    except Notification.DoesNotExist:
-        raise Http404 from None
-    return redirect("cases:my_messages")
-
-
-@require_roles(*APPLICANTS)
-@require_POST
-def messages_read_all(request: HttpRequest) -> HttpResponseRedirect:
-    count = notification_services.notifications_mark_all_read(actor=request.user)
-    if count:
-        messages.success(request, _("已将%(n)s条消息标为已读。") % {"n": count})
-    return redirect("cases:my_messages")
-
-
 urlpatterns: list[URLPattern] = [
     path("apply/<str:code>/", apply_start, name="apply"),
-    path("my/cases/", my_cases, name="my_cases"),
-    path("my/cases/<str:ref>/", my_case, name="my_case"),
     path("my/cases/<str:ref>/form/", draft_form, name="my_draft_form"),
-    path("my/cases/<str:ref>/materials/", case_materials, name="my_materials"),
-    path("my/cases/<str:ref>/materials/upload/", material_upload, name="my_material_upload"),
-    path("my/cases/<str:ref>/materials/promise/", material_promise, name="my_material_promise"),
-    path("my/cases/<str:ref>/files/<int:pk>/", material_file, name="my_material_file"),
     path("my/cases/<str:ref>/review/", draft_review, name="my_review"),
     path("my/cases/<str:ref>/submit/", draft_submit, name="my_submit"),
-    path("my/cases/<str:ref>/supply/", case_supply, name="my_supply"),
-    path("my/cases/<str:ref>/withdraw/", case_withdraw, name="my_withdraw"),
-    path("my/messages/", my_messages, name="my_messages"),
-    path("my/messages/read-all/", messages_read_all, name="my_messages_read_all"),
-    path("my/messages/<int:pk>/read/", message_read, name="my_message_read"),
 ]

@@ -9,7 +9,6 @@ meanwhile answers 409 with the page as it is now (``CaseConflict``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -28,15 +27,14 @@ from django.views.decorators.http import require_POST
 
 from tongban.accounts.models import Role
 from tongban.cases.workflows import services as workflows
-from tongban.catalog.models import Commitment, Item, Material
+from tongban.catalog.models import Commitment, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.forms import add_problems
 
 from .. import selectors, services
 from .. import workbench_selectors as bench
-from ..forms import ApplicationFieldsForm, form_fields
-from ..models import ApplicantKind, Delivery, HaltGround, SpecialProcedure, Status
+from ..models import Delivery, HaltGround, SpecialProcedure, Status
 from ..services import ACTION_LABELS, CaseConflict
 
 WORKBENCH_ROLES = (Role.OFFICER, Role.HEAD, Role.PROXY_AGENT)
@@ -525,133 +523,6 @@ def material_file(request: HttpRequest, number: str, record_id: int) -> FileResp
 
 # --- the department head -----------------------------------------------------------------------
 
-class ExtensionDecideForm(Form):
-    decision = forms.ChoiceField(choices=[("approve", _("批准")), ("reject", _("不批准"))])
-    note = forms.CharField(label=_("意见"), required=False, max_length=1000)
-
-
-@require_roles(Role.HEAD)
-def head(request: HttpRequest) -> HttpResponse:
-    """The head's department: open cases by deadline state, extensions to approve, load."""
-    overview = bench.head_overview(request.user, now=timezone.now())
-    state = request.GET.get("state", "")
-    shown = state if state in bench.URGENCY else ""
-    return render(request, "cases/workbench/head.html", {
-        "o": overview, "state": shown, "labels": bench.DEADLINE_LABELS,
-        "groups": [(s, bench.DEADLINE_LABELS[s], overview.by_state.get(s, []))
-                   for s in ("red", "yellow", "green")]})
-
-
-@require_POST
-@require_roles(Role.HEAD)
-def extension_decide(request: HttpRequest, extension_id: int) -> HttpResponse:
-    extension = bench.extension_for(request.user, extension_id)
-    if extension is None:
-        raise Http404
-    form = ExtensionDecideForm(request.POST)
-    back = _back(request, reverse("cases:head"))
-    if not form.is_valid():
-        messages.error(request, _("请选择批准或不批准"))
-        return redirect(back)
-    approve = form.cleaned_data["decision"] == "approve"
-    try:
-        services.case_decide_extension(actor=request.user, extension=extension, approve=approve,
-                                       note=form.cleaned_data["note"],
-                                       expected_version=_version(request))
-    except AccessDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except CaseConflict as exc:
-        messages.error(request, f"{CONFLICT}（{_problem_text(exc)}）")
-        return redirect(back)
-    except RuleViolation as exc:
-        messages.error(request, _problem_text(exc))
-        return redirect(back)
-    messages.success(request, (_("已批准%(case)s延期%(n)s个工作日") if approve
-                               else _("未批准%(case)s的延期申请")) % {
-        "case": extension.case.number, "n": extension.working_days})
-    return redirect(back)
-
-
-# --- proxy agents ------------------------------------------------------------------------------
-
-@require_roles(Role.PROXY_AGENT)
-def proxy(request: HttpRequest) -> HttpResponse:
-    """The centre's 代办服务 cases: forward what is received; late forwarding is marked."""
-    return render(request, "cases/workbench/proxy.html", {
-        "rows": bench.proxy_cases(request.user, now=timezone.now()),
-        "labels": bench.DEADLINE_LABELS, "here": request.get_full_path()})
-
-
-class ReceiveForm(Form, ApplicationFieldsForm):
-    """A walk-in resident's application at the street/town centre: who applies, the item's own
-    form (fields ``form.<name>``) and one file per material (``material.<id>``)."""
-
-    key = forms.CharField(widget=forms.HiddenInput, required=False)
-    applicant_name = forms.CharField(label=_("申请人姓名"), max_length=100,
-                                     error_messages={"required": _("须填写申请人姓名")})
-    applicant_id_number = forms.CharField(label=_("申请人公民身份号码"), max_length=18,
-                                          error_messages={"required": _("须填写申请人公民身份号码")})
-    applicant_phone = forms.CharField(label=_("申请人手机号码"), max_length=20, required=False)
-
-    spec_prefix = "form."
-
-    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
-        super().__init__(*args, specs=form_fields(item.current), **kwargs)
-        self.materials = list(item.current.materials.all()) if item.current else []
-        for m in self.materials:
-            self.fields[f"material.{m.pk}"] = forms.FileField(
-                label=m.name, required=False,
-                help_text=f"{m.get_necessity_display()}" + (f"；{m.notes}" if m.notes else ""))
-
-    def party_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in ("applicant_name", "applicant_id_number", "applicant_phone")]
-
-
-PARTY_FIELDS = {"applicant.name": "applicant_name", "applicant.id_number": "applicant_id_number",
-                "applicant.phone": "applicant_phone"}
-
-
-@require_roles(Role.PROXY_AGENT)
-def proxy_receive(request: HttpRequest) -> HttpResponse:
-    """Receive a resident's application: create it at the centre, attach the materials, submit
-    and accept it — all or nothing — so that it can be forwarded."""
-    code = request.POST.get("item") or request.GET.get("item") or ""
-    items = list(bench.proxy_items(request.user))
-    item = next((i for i in items if i.implementation_code == code), None)
-    if item is None:
-        return render(request, "cases/workbench/proxy_items.html", {"items": items})
-    if request.method != "POST":
-        form = ReceiveForm(item=item, initial={"key": uuid.uuid4().hex})
-        return render(request, "cases/workbench/proxy_receive.html", {"form": form, "item": item})
-    form = ReceiveForm(request.POST, request.FILES, item=item)
-    if not form.is_valid():
-        return render(request, "cases/workbench/proxy_receive.html",
-                      {"form": form, "item": item}, status=422)
-    # The user row itself, not the request's lazy wrapper: ``case_create`` locks it by its class
-    # to make a repeated submission with the same key wait for the first.
-    user = get_user_model().objects.select_related("hall").get(pk=getattr(request.user, "pk", 0))
-    data = form.cleaned_data
-    uploads = [(m, data[f"material.{m.pk}"]) for m in form.materials
-               if data.get(f"material.{m.pk}") is not None]
-    try:
-        case = services.case_proxy_receive(
-            actor=user, item=item, form_data=form.form_data(), uploads=uploads,
-            applicant=services.ApplicantData(
-                kind=ApplicantKind.NATURAL, name=data["applicant_name"],
-                id_number=data["applicant_id_number"], phone=data["applicant_phone"]),
-            idempotency_key=data.get("key", "")[:64])
-    except AccessDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except RuleViolation as exc:
-        add_problems(form, exc, {**PARTY_FIELDS, **form.problem_fields()})
-        return render(request, "cases/workbench/proxy_receive.html",
-                      {"form": form, "item": item}, status=422)
-    case.refresh_from_db()
-    messages.success(request, _("已受理：办件编号%(number)s。请核对后转交主管部门。") % {
-        "number": case.number})
-    return HttpResponseRedirect(reverse("cases:staff_case", args=[case.number]))
-
-
 urlpatterns: list[URLPattern] = [
     path("workbench/", workbench, name="workbench"),
     path("workbench/tasks/<int:task_id>/claim/", task_claim, name="task_claim"),
@@ -660,9 +531,4 @@ urlpatterns: list[URLPattern] = [
     path("workbench/cases/<str:number>/act/", case_act, name="staff_case_act"),
     path("workbench/cases/<str:number>/materials/<int:record_id>/", material_file,
          name="staff_material"),
-    path("workbench/head/", head, name="head"),
-    path("workbench/extensions/<int:extension_id>/decide/", extension_decide,
-         name="extension_decide"),
-    path("workbench/proxy/", proxy, name="proxy"),
-    path("workbench/proxy/receive/", proxy_receive, name="proxy_receive"),
 ]
