@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.audit.models import AuditRecord
+from tongban.clock.deadline import limit_in_working_days
 from tongban.core.errors import AccessDenied
 from tongban.organizations.models import Department, Division
 
@@ -29,7 +30,6 @@ from .models import (
     HandlingForm,
     Item,
     ItemVersion,
-    LimitUnit,
     Material,
     OnlineDepth,
     ServiceObject,
@@ -41,17 +41,9 @@ S = VersionStatus
 
 # A week has 5 working days in 7 natural days; limits in natural days are converted with this
 # factor so that all limits add up in one unit (domain.md §5: 减时限比例 in working days).
-WORKING_DAYS_PER_NATURAL_DAY = 5 / 7
-
-
 def percent(value: float | None) -> str:
     """A ratio as a percentage with one decimal, or a dash when it is undefined."""
     return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def working_days(amount: int, unit: str) -> float:
-    """A time limit in working days (natural days × 5/7)."""
-    return amount * WORKING_DAYS_PER_NATURAL_DAY if unit == LimitUnit.NATURAL_DAYS else float(amount)
 
 
 # --- the quality report ------------------------------------------------------------------------
@@ -239,8 +231,8 @@ def report_items(*, department_ids: Iterable[int] | None = None) -> list[ReportI
     return [
         ReportItem(item_id=pk, implementation_code=code, name=name, department_id=dept_id,
                    department_name=dept_name, commitment=commitment,
-                   legal_days=working_days(legal, legal_unit),
-                   committed_days=working_days(committed, committed_unit),
+                   legal_days=limit_in_working_days(legal, legal_unit),
+                   committed_days=limit_in_working_days(committed, committed_unit),
                    required_visits=visits, online_depth=depth)
         for (pk, code, name, dept_id, dept_name, commitment, legal, legal_unit, committed,
              committed_unit, visits, depth) in rows

@@ -8,7 +8,6 @@ JSON path). Nothing here touches the database except through the objects passed 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from tongban.clock.deadline import natural_days_spanned
 from tongban.core.errors import Problem
 from tongban.organizations.models import LEVEL_DIGIT, Department, Level
 
@@ -106,11 +106,6 @@ def uscc_problem(value: str) -> Any | None:
     return None
 
 
-def natural_day_equivalent(amount: int, unit: str) -> float:
-    """Compare limits across units: N working days span at least N×7/5 calendar days."""
-    return math.ceil(amount * 7 / 5) if unit == LimitUnit.WORKING_DAYS else float(amount)
-
-
 def check_item(data: ItemData) -> list[Problem]:
     """Every rule an item version must satisfy. Returns problems; an empty list means valid."""
     problems: list[Problem] = []
@@ -170,8 +165,8 @@ def check_item(data: ItemData) -> list[Problem]:
     if data.commitment not in {c.value for c in Commitment}:
         add("commitment", _("承诺类别须为即收即办、当日办结、限时办结或代办服务"))
     elif limits_ok:
-        legal = natural_day_equivalent(data.legal_limit, data.legal_limit_unit)
-        committed = natural_day_equivalent(data.committed_limit, data.committed_limit_unit)
+        legal = natural_days_spanned(data.legal_limit, data.legal_limit_unit)
+        committed = natural_days_spanned(data.committed_limit, data.committed_limit_unit)
         if data.legal_limit > 0 and committed > legal:
             add("committed_limit", _("承诺办结时限（%(c)s）不得超过法定办结时限（%(l)s）") % {
                 "c": data.committed_limit, "l": data.legal_limit})

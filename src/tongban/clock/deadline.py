@@ -12,6 +12,7 @@ the case has at that moment.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -235,9 +236,14 @@ def working_days_elapsed(start: dt.datetime, end: dt.datetime,
 
 def limit_in_working_days(amount: float, unit: str) -> float:
     """A time limit in working days: a week has 5 working days in 7 natural days, so N natural
-    days count as N × 5/7 — all limits then add up in one unit (domain.md §5: 减时限比例).
-    (The catalog, on the same floor as the clock, keeps its own copy for its quality report.)"""
+    days count as N × 5/7 — all limits then add up in one unit (domain.md §5: 减时限比例)."""
     return amount * 5 / 7 if unit == NATURAL_DAYS else float(amount)
+
+
+def natural_days_spanned(amount: int, unit: str) -> float:
+    """To compare limits across units the other way round: N working days span at least
+    ⌈N × 7/5⌉ natural days (a legal limit and a committed limit in different units)."""
+    return math.ceil(amount * 7 / 5) if unit == WORKING_DAYS else float(amount)
 
 
 def working_day_seconds(hours: OfficeHours, day: dt.date) -> float:

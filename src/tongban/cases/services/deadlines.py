@@ -16,12 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.clock import selectors as clock
-from tongban.clock.deadline import SHANGHAI, business_seconds_between
+from tongban.clock.deadline import SHANGHAI, stopped_business_seconds
 
 from ..models import Case, ClockStop, DeadlineState, Status
 from .acceptance import cases_accept_by_law
@@ -136,6 +137,7 @@ def deadlines_recompute(*, years: list[int]) -> list[str]:
     ids = list(scope.values_list("pk", flat=True).order_by("pk"))
     changed: list[str] = []
     steps_changed: list[str] = []
+    now = timezone.now()
     with clock.calendar_scope():
         for pk in ids:
             with transaction.atomic():
@@ -155,9 +157,9 @@ def deadlines_recompute(*, years: list[int]) -> list[str]:
                 calendar = clock.work_calendar()
                 for task in StepTask.objects.filter(case=case, status=TaskStatus.OPEN) \
                         .exclude(due_at=None):
-                    stopped = sum(business_seconds_between(
-                        max(s.started_at, task.opened_at), s.ended_at, calendar=calendar,
-                        hours=hours) for s in stops if s.ended_at and s.ended_at > task.opened_at)
+                    stopped = stopped_business_seconds(
+                        ((s.started_at, s.ended_at) for s in stops), since=task.opened_at,
+                        until=now, calendar=calendar, hours=hours)
                     old = task.due_at
                     task_refresh_due(task, case, stopped=stopped)
                     if task.due_at != old:

@@ -118,15 +118,17 @@ def case_resume(*, actor: Any, case: Case, expected_version: int | None = None) 
 def _end_stops(case: Case, at: dt.datetime, *, kinds: Sequence[str]) -> None:
     """End the open clock stops of these kinds, and move the due instants of the open steps
     later by the business time each stop covered — a step's own budget stops with the case."""
-    from tongban.clock.deadline import business_add, business_seconds_between
+    from tongban.clock.deadline import business_add, stopped_business_seconds
 
     stops = list(ClockStop.objects.filter(case=case, ended_at=None, kind__in=kinds))
     if not stops:
         return
     ClockStop.objects.filter(pk__in=[s.pk for s in stops]).update(ended_at=at)
     calendar, hours = clock.work_calendar(), clock.office_hours(case.hall_id)
-    stopped = sum(business_seconds_between(s.started_at, at, calendar=calendar, hours=hours)
-                  for s in stops)
+    # The clock's one measure of stopped time: the stops merged, so an overlap counts once.
+    stopped = stopped_business_seconds(((s.started_at, at) for s in stops),
+                                       since=min(s.started_at for s in stops), until=at,
+                                       calendar=calendar, hours=hours)
     if not stopped:
         return
     for task in StepTask.objects.filter(case=case, status=TaskStatus.OPEN).exclude(due_at=None):
