@@ -26,6 +26,7 @@ from .transitions import (
     TRANSITIONS,
     S,
     _after_commit,
+    _check,
     _deny,
     _lock,
     _move,
@@ -46,6 +47,7 @@ def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
     case = _lock(case, expected_version)
     if not policies.can_receive(actor, case):
         raise _deny()
+    _check(case, "accept")  # before the notice: a second acceptance is a conflict, not a collision
     # Staff of a hall (clerks, proxy agents) accept only at their own hall's windows.
     own_hall = getattr(actor, "hall_id", None)
     if window is not None and own_hall is not None and window.hall_id != own_hall:
@@ -187,6 +189,7 @@ def case_refuse(*, actor: Any, case: Case, reason: str, expected_version: int | 
     case = _lock(case, expected_version)
     if not policies.can_receive(actor, case):
         raise _deny()
+    _check(case, "refuse")  # before the notice, as in case_accept
     _require_reason(reason)
     notice = _notice(case, Notice.Kind.REFUSAL, actor=actor, body={"reason": reason})
     case.closed_reason = reason
