@@ -27,7 +27,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, str, str]] = {
     ("post", C + "/supplement"): ("SupplementIn", "200", "CaseOut"),
     ("post", C + "/supply"): ("VersionIn", "200", "CaseOut"),
     ("post", C + "/accept"): ("AcceptIn", "200", "CaseOut"),
-    ("post", C + "/refuse"): ("ReasonIn", "200", "CaseOut"),
+    ("post", C + "/refuse"): ("RefuseIn", "200", "CaseOut"),
     ("post", C + "/halt"): ("HaltIn", "200", "CaseOut"),
     ("post", C + "/resume"): ("VersionIn", "200", "CaseOut"),
     ("post", C + "/deliver"): ("DeliverIn", "200", "CaseOut"),
