@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tongban.core.context_processors.site",
+                "tongban.accounts.navigation.navigation",
                 "tongban.clock.context_processors.calendar_warning",
             ],
         },

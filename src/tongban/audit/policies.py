@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM, Actor, is_bureau_admin
 
-READERS = frozenset({"supervisor", "admin"})
+READERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def can_read_audit_log(user: Actor) -> bool:

@@ -3,8 +3,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from .navigation import links_for
-
 
 def elder_mode(request: HttpRequest) -> bool:
     """Whether the visitor switched the elder-friendly mode (适老化) on (a cookie)."""
@@ -12,7 +10,6 @@ def elder_mode(request: HttpRequest) -> bool:
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Values every page template needs: the site's name, the navigation for the role and
-    whether the elder-friendly mode is on."""
-    return {"SITE_NAME": settings.SITE_NAME, "nav_links": links_for(request),
-            "ELDER_MODE": elder_mode(request)}
+    """Values every page template needs: the site's name and whether the elder-friendly mode is
+    on (the navigation for the role comes from ``accounts.navigation``)."""
+    return {"SITE_NAME": settings.SITE_NAME, "ELDER_MODE": elder_mode(request)}

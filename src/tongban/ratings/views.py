@@ -37,7 +37,7 @@ from .forms import (
 )
 from .models import Channel, RectificationTicket, TicketState
 
-TICKET_ROLES = ("officer", "head", "clerk", "proxy_agent", "supervisor")
+TICKET_ROLES = (Role.OFFICER, Role.HEAD, Role.CLERK, Role.PROXY_AGENT, Role.SUPERVISOR)
 SESSION_WINDOW = "tongban.window_id"  # the window the clerk chose at the comprehensive window
 
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.models import Role
 from tongban.cases.models import DeadlineState
 from tongban.catalog.models import Item
 from tongban.core.access import public, require_roles
@@ -29,8 +30,8 @@ from tongban.organizations.models import Department
 from . import metrics, policies, selectors, services
 from .models import Kind, State
 
-DASHBOARD_ROLES = ("supervisor", "admin", "head")
-RECORD_ROLES = ("supervisor", "admin", "head", "officer", "proxy_agent", "clerk")
+DASHBOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.HEAD)
+RECORD_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.HEAD, Role.OFFICER, Role.PROXY_AGENT, Role.CLERK)
 STATE_LABELS: dict[str, Any] = {DeadlineState.GREEN: _("绿·正常"), DeadlineState.YELLOW: _("黄·预警"),
                                 DeadlineState.RED: _("红·超期")}
 GROUP_LABELS: dict[str, Any] = {

@@ -24,13 +24,14 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from tongban.accounts.models import Role
 from tongban.core.errors import Problem
 
 END = "end"
 ITEM_DEPARTMENT = "@item"
 RECEIVING_UNIT = "@receiving_unit"
 ACTIONS = ("approve", "deny", "forward", "return", "supplement", "suspend", "extend", "complete")
-ROLES = ("clerk", "officer", "head", "proxy_agent")
+ROLES = (Role.CLERK, Role.OFFICER, Role.HEAD, Role.PROXY_AGENT)
 
 # Bounds on the numbers a definition carries (docs/cases.md, "Workflows as data").
 MAX_STEPS = 50

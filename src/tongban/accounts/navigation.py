@@ -1,0 +1,84 @@
+"""The site's main navigation: which links each role sees, in one list (the context processor
+``navigation`` gives every page ``nav_links``).
+
+A link whose URL name does not resolve is left out, so a door that is switched off (or not
+installed) simply has no link — the links name URLs, they import no app. Labels are
+translatable; roles are ``Role`` members, ``None`` meaning everyone (logged in or not). Here in
+accounts, not in core: who sees what is a question of roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+
+PUBLIC_SIDE = (Role.CITIZEN, Role.ENTERPRISE)
+CATALOG_STAFF = (Role.ADMIN, Role.OFFICER, Role.HEAD)
+
+
+@dataclass(frozen=True)
+class Link:
+    url_name: str
+    label: Any
+    roles: tuple[str, ...] | None = None
+    secondary: bool = False  # hidden in the elder-friendly mode's simpler layout
+
+
+LINKS: tuple[Link, ...] = (
+    Link("catalog:home", _("首页")),
+    Link("catalog:lists", _("四办清单")),
+    Link("catalog:topics", _("主题服务")),
+    Link("catalog:departments", _("部门")),
+    Link("catalog:power_list", _("权力清单"), secondary=True),
+    Link("catalog:search", _("搜索")),
+    Link("queues:index", _("排队取号"), secondary=True),
+    Link("ratings:report_index", _("好差评通报"), secondary=True),
+    Link("inspections:public", _("双随机一公开"), secondary=True),
+    Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
+    Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
+    Link("cases:window", _("综合窗口"), (Role.CLERK,)),
+    Link("queues:window", _("叫号"), (Role.CLERK,)),
+    Link("cases:workbench", _("工作台"), (Role.OFFICER, Role.HEAD)),
+    Link("cases:head", _("科室总览"), (Role.HEAD,)),
+    Link("cases:proxy", _("代办服务"), (Role.PROXY_AGENT,)),
+    Link("ratings:window", _("现场评价"), (Role.CLERK,)),
+    Link("ratings:tickets", _("差评整改"), (Role.OFFICER, Role.HEAD, Role.CLERK, Role.SUPERVISOR)),
+    Link("ratings:appeals", _("申诉复核"), (Role.SUPERVISOR,)),
+    Link("supervision:dashboard", _("电子监察"), (Role.SUPERVISOR, Role.ADMIN, Role.HEAD)),
+    Link("supervision:records", _("监察记录"), (Role.OFFICER, Role.PROXY_AGENT)),
+    Link("audit:records", _("审计日志"), (Role.SUPERVISOR, Role.ADMIN)),
+    Link("inspections:staff", _("双随机抽查"), (Role.OFFICER, Role.HEAD, Role.SUPERVISOR, Role.ADMIN)),
+    Link("catalog:quality", _("事项梳理"), (Role.ADMIN, Role.OFFICER, Role.HEAD, Role.SUPERVISOR)),
+    Link("catalog:bureau_items", _("事项维护"), CATALOG_STAFF),
+    Link("catalog:bureau_review_queue", _("待审核"), (Role.ADMIN,)),
+    Link("catalog:import", _("目录导入"), (Role.ADMIN,)),
+    Link("accounts:staff", _("工作人员"), (Role.ADMIN,)),
+)
+
+
+def links_for(request: Any) -> list[dict[str, Any]]:
+    """The links ``request.user`` sees, each with its URL and whether it is the current page."""
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+    out = []
+    for link in LINKS:
+        if link.roles is not None and role not in link.roles:
+            continue
+        try:
+            url = reverse(link.url_name)
+        except NoReverseMatch:
+            continue
+        out.append({"url": url, "label": link.label, "current": request.path == url,
+                    "secondary": link.secondary})
+    return out
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the main navigation for the visitor's role."""
+    return {"nav_links": links_for(request)}
