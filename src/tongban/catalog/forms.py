@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.core.errors import Problem
+from tongban.core.forms import add_problems
 from tongban.organizations.models import LEVEL_DIGIT, Department, Division, Level
 
 from .models import Commitment, HandlingForm, Item, ItemVersion, Material, ServiceObject, VersionStatus
@@ -168,8 +169,7 @@ class MaterialRulesMixin(_FormSetBase):
         for form in self.kept_forms():
             if form.errors:
                 continue
-            for problem in check_material(form.material_data()):
-                form.add_error(problem.field, problem.message)
+            add_problems(form, check_material(form.material_data()))
 
     def materials(self) -> list[MaterialData]:
         return [form.material_data() for form in self.kept_forms()]
@@ -205,8 +205,10 @@ def version_initial(version: ItemVersion) -> dict[str, Any]:
 
 def show_problems(problems: list[Problem], form: forms.BaseForm,
                   formset: MaterialRulesMixin | None) -> None:
-    """Put each problem next to the field it names (``materials[i].x`` on the i-th material)."""
+    """Put each problem next to the field it names: ``materials[i].x`` on the i-th material's
+    form, the rest as every door does (``core.forms.add_problems``)."""
     kept = formset.kept_forms() if formset is not None else []
+    rest: list[Problem] = []
     for problem in problems:
         match = MATERIAL_PROBLEM_RE.match(problem.field)
         if match:
@@ -216,10 +218,9 @@ def show_problems(problems: list[Problem], form: forms.BaseForm,
                 continue
             form.add_error(None, _("第%(n)s项材料：%(message)s") % {
                 "n": match.group(1), "message": problem.message})
-        elif problem.field in form.fields:
-            form.add_error(problem.field, problem.message)
         else:
-            form.add_error(None, problem.message)
+            rest.append(problem)
+    add_problems(form, rest)
 
 
 class NoteForm(forms.Form):

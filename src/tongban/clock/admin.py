@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from tongban.accounts.models import Role
+from tongban.core.forms import add_problems
 
 from . import services
 from .models import CalendarDay, CalendarYear
@@ -23,8 +24,7 @@ class CalendarDayForm(forms.ModelForm[CalendarDay]):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("date") and data.get("kind"):
-            for problem in services.check_calendar_day(date=data["date"], kind=data["kind"]):
-                self.add_error(problem.field, str(problem.message))
+            add_problems(self, services.check_calendar_day(date=data["date"], kind=data["kind"]))
         return data
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from tongban.accounts.models import Role
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.core.forms import add_problems
 
 from .. import reports, services
 from ..forms import (
@@ -185,8 +186,7 @@ def item_cancel(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.item_cancel(actor=request.user, item=item, reason=form.cleaned_data["note"])
         except RuleViolation as exc:
-            for problem in exc.problems:
-                form.add_error("note" if problem.field == "reason" else None, problem.message)
+            add_problems(form, exc, {"reason": "note"})
         except AccessDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         else:
