@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.cases.workflows.services import can_work_on, definition_of
@@ -30,6 +30,9 @@ STEP_OUTCOMES = frozenset({"approve", "deny"})
 # deny, return) are ``step``.
 OP_ACTIONS = {"supplement": "request_supplement", "suspend": "suspend",
               "extend": "request_extension"}
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ WHO: dict[str, Callable[[Any, Case], bool]] = {
 }
 
 
-def available_actions(actor: Any, case: Case) -> Actions:
+def available_actions(actor: Actor, case: Case) -> Actions:
     """The actions ``actor`` may take on ``case`` now: those the transition table allows from
     the case's status and the policies allow this actor. Step-bound actions (``step``,
     ``suspend``, ``request_extension``) come once per open step the actor may work on whose

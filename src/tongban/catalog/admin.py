@@ -167,7 +167,7 @@ class ServiceInlineFormSet(BaseInlineFormSet[Any, ItemVersion, Any]):
     """Rows of a draft written through the catalog's services (checked, audited), never by
     the formset itself. ``actor`` is set per request by :meth:`ServiceInlineMixin.get_formset`."""
 
-    actor: Any = None
+    actor: permissions.Actor | None = None
     save_service: Callable[..., Any]
     delete_service: Callable[..., Any]
     row_argument: str

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -68,6 +68,9 @@ DEFAULT_FORM: list[dict[str, Any]] = [
     {"name": "address", "label": _("联系地址"), "type": "address", "required": False,
      "help_text": _("邮寄送达办理结果时使用")},
 ]
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ def form_definition_check(fields: Any) -> tuple[list[dict[str, Any]], list[Probl
 
 
 @transaction.atomic
-def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefinition:
+def form_definition_save(*, actor: Actor, item: Item, fields: Any) -> FormDefinition:
     """Save ``fields`` as the item's next form version and make it the active one.
 
     The bureau administrator only; the definition is checked first (nothing saved on a problem)
@@ -205,7 +208,7 @@ def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefiniti
     FormDefinition.objects.filter(item=item, is_active=True).update(is_active=False)
     definition = FormDefinition.objects.create(
         item=item, version=number, fields=clean, is_active=True,
-        created_by=actor if getattr(actor, "pk", None) else None)
+        created_by=permissions.account_of(actor))
     audit_record(actor=actor, action="form_definition.save", object_type="item",
                  object_id=item.implementation_code,
                  detail={"version": number, "fields": [f["name"] for f in clean],
@@ -214,7 +217,7 @@ def form_definition_save(*, actor: Any, item: Item, fields: Any) -> FormDefiniti
 
 
 @transaction.atomic
-def form_definition_deactivate(*, actor: Any, item: Item) -> None:
+def form_definition_deactivate(*, actor: Actor, item: Item) -> None:
     """Stop using the item's own form: new applications fall back to the default form.
 
     Earlier versions stay (cases refer to them); saving a definition again activates a new one.

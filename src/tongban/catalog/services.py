@@ -110,7 +110,7 @@ def _write_version(item: Item, data: ItemData, *, actor: Actor, status: str,
     return version
 
 
-def versions_publish(*, actor: Any, contents: Mapping[int, ItemData], note: str = "",
+def versions_publish(*, actor: Actor, contents: Mapping[int, ItemData], note: str = "",
                      import_detail: dict[str, Any] | None = None) -> None:
     """Publish versions under review: the one way a version becomes the public one.
 
@@ -301,7 +301,7 @@ def faq_check(*, position: int | None, question: str, answer: str) -> list[Probl
     return problems
 
 
-def _draft_for_edit(actor: Any, version: ItemVersion) -> ItemVersion:
+def _draft_for_edit(actor: Actor, version: ItemVersion) -> ItemVersion:
     """The version, locked, if ``actor`` may edit it and it is still a draft."""
     version = ItemVersion.objects.select_for_update().select_related("item__department").get(
         pk=version.pk)
@@ -312,7 +312,7 @@ def _draft_for_edit(actor: Any, version: ItemVersion) -> ItemVersion:
     return version
 
 
-def _save_row(*, actor: Any, version: ItemVersion, row: Fee | Faq | None, model: type[Fee | Faq],
+def _save_row(*, actor: Actor, version: ItemVersion, row: Fee | Faq | None, model: type[Fee | Faq],
               values: dict[str, Any], problems: list[Problem], noun: str) -> Any:
     if problems:
         raise RuleViolation(problems)
@@ -337,7 +337,7 @@ def _save_row(*, actor: Any, version: ItemVersion, row: Fee | Faq | None, model:
     return row
 
 
-def _delete_row(*, actor: Any, row: Fee | Faq, noun: str) -> None:
+def _delete_row(*, actor: Actor, row: Fee | Faq, noun: str) -> None:
     version = _draft_for_edit(actor, row.version)
     row = type(row).objects.select_for_update().get(pk=row.pk, version=version)
     detail = {"version": version.number, noun: row.pk, "text": str(row)}
@@ -347,7 +347,7 @@ def _delete_row(*, actor: Any, row: Fee | Faq, noun: str) -> None:
 
 
 @transaction.atomic
-def fee_save(*, actor: Any, version: ItemVersion, fee: Fee | None = None, name: str,
+def fee_save(*, actor: Actor, version: ItemVersion, fee: Fee | None = None, name: str,
              amount: Decimal | None, unit: str = "", basis: str = "") -> Fee:
     """Add a fee line to a draft (``fee=None``) or change one of its fee lines."""
     problems = fee_check(name=name, amount=amount, unit=unit, basis=basis)
@@ -357,12 +357,12 @@ def fee_save(*, actor: Any, version: ItemVersion, fee: Fee | None = None, name: 
 
 
 @transaction.atomic
-def fee_delete(*, actor: Any, fee: Fee) -> None:
+def fee_delete(*, actor: Actor, fee: Fee) -> None:
     _delete_row(actor=actor, row=fee, noun="fee")
 
 
 @transaction.atomic
-def faq_save(*, actor: Any, version: ItemVersion, faq: Faq | None = None, position: int | None = 0,
+def faq_save(*, actor: Actor, version: ItemVersion, faq: Faq | None = None, position: int | None = 0,
              question: str, answer: str) -> Faq:
     """Add a FAQ entry to a draft (``faq=None``) or change one of its entries."""
     problems = faq_check(position=position, question=question, answer=answer)
@@ -372,7 +372,7 @@ def faq_save(*, actor: Any, version: ItemVersion, faq: Faq | None = None, positi
 
 
 @transaction.atomic
-def faq_delete(*, actor: Any, faq: Faq) -> None:
+def faq_delete(*, actor: Actor, faq: Faq) -> None:
     _delete_row(actor=actor, row=faq, noun="faq")
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,9 +36,12 @@ from .transitions import (
 )
 from .visits import _visit
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 @transaction.atomic
-def case_accept(*, actor: Any, case: Case, expected_version: int | None = None,
+def case_accept(*, actor: Actor, case: Case, expected_version: int | None = None,
                 hall: Any = None, window: Any = None, in_person: bool | None = None) -> Case:
     """受理: the clock starts; an acceptance notice is issued and the workflow begins.
 
@@ -184,7 +187,7 @@ def _check_window_serves(window: Any, case: Case) -> None:
 
 
 @transaction.atomic
-def case_refuse(*, actor: Any, case: Case, reason: str, expected_version: int | None = None) -> Notice:
+def case_refuse(*, actor: Actor, case: Case, reason: str, expected_version: int | None = None) -> Notice:
     """不予受理, with the reason written in the refusal notice."""
     case = _lock(case, expected_version)
     if not policies.can_receive(actor, case):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,9 +16,12 @@ from ..models import Case, ClockStop, Delivery
 from .transitions import S, _after_commit, _deny, _lock, _move, _require_reason
 from .visits import _visit
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 @transaction.atomic
-def case_deliver(*, actor: Any, case: Case, delivery: str, expected_version: int | None = None) -> Case:
+def case_deliver(*, actor: Actor, case: Case, delivery: str, expected_version: int | None = None) -> Case:
     case = _lock(case, expected_version)
     if not policies.can_deliver(actor, case):
         raise _deny()
@@ -42,7 +45,7 @@ def case_deliver(*, actor: Any, case: Case, delivery: str, expected_version: int
 
 
 @transaction.atomic
-def case_withdraw(*, actor: Any, case: Case, reason: str = "",
+def case_withdraw(*, actor: Actor, case: Case, reason: str = "",
                   expected_version: int | None = None) -> Case:
     """The applicant withdraws while the case is not decided."""
     case = _lock(case, expected_version)
@@ -58,7 +61,7 @@ def case_withdraw(*, actor: Any, case: Case, reason: str = "",
 
 
 @transaction.atomic
-def case_terminate(*, actor: Any, case: Case, reason: str,
+def case_terminate(*, actor: Actor, case: Case, reason: str,
                    expected_version: int | None = None) -> Case:
     """终止: the procedure ends without a decision (e.g. the applicant died, the company was
     dissolved, the supplement never came)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +17,12 @@ from tongban.core.errors import Problem, RuleViolation
 from ..models import Case, CaseEvent, Notice
 from .transitions import _after_commit, _check, _check_task, _lock, _move, _notice, _require_reason
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 @transaction.atomic
-def case_step(*, actor: Any, task: StepTask, action: str, reason: str = "",
+def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
               return_to: str = "", expected_version: int | None = None) -> Case:
     """Act on an open step: approve (pass, or decide at a deciding step), forward (代办 centre
     hands over), deny (at a deciding step, with reasons) or return to an earlier step."""
@@ -57,7 +60,7 @@ def case_step(*, actor: Any, task: StepTask, action: str, reason: str = "",
     return case
 
 
-def _decide(case: Case, *, actor: Any, approve: bool, reason: str, at: dt.datetime) -> CaseEvent:
+def _decide(case: Case, *, actor: Actor, approve: bool, reason: str, at: dt.datetime) -> CaseEvent:
     case.decided_at = at
     case.decision_reason = reason
     case.result_name = case.item_version.result_name if approve else ""

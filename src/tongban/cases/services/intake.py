@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
 from tongban.accounts.identifiers import id_number_compact, id_number_problem
-from tongban.accounts.models import Role
+from tongban.accounts.models import Role, User
+from tongban.accounts.permissions import account_of
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock.deadline import SHANGHAI
@@ -31,7 +32,7 @@ from .transitions import S, _after_commit, _check, _conflict, _deny, _event, _lo
 # --- reading personal data ---------------------------------------------------------------------
 
 @transaction.atomic
-def case_data_access_record(*, actor: Any, case: Case, what: str,
+def case_data_access_record(*, actor: Actor, case: Case, what: str,
                             detail: dict[str, Any] | None = None) -> None:
     """Staff reading an applicant's personal data — the case with its identifiers, a material's
     file, a notice's page or PDF — is an exercise of power and is audited (``case.<what>``:
@@ -41,6 +42,9 @@ def case_data_access_record(*, actor: Any, case: Case, what: str,
         return
     audit_record(actor=actor, action=f"case.{what}", object_type="case",
                  object_id=case.number or case.pk, detail=detail or {})
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 # --- creating and submitting ------------------------------------------------------------------
@@ -88,7 +92,7 @@ def _same_name(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
-def _check_account_party(actor: Any, applicant: ApplicantData, agent: AgentData | None,
+def _check_account_party(actor: User, applicant: ApplicantData, agent: AgentData | None,
                          problems: list[Problem]) -> list[Problem]:
     """An application from a citizen's or an enterprise's own account: its applicant is the
     account holder — the person, or for an enterprise account its company. Applying for anyone
@@ -157,7 +161,7 @@ _DEPARTMENT = prepared.Lookup(lambda pk: Department.objects.select_related("divi
 
 
 @transaction.atomic
-def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantData,
+def case_create(*, actor: Actor, item: Item, channel: str, applicant: ApplicantData,
                 form_data: dict[str, Any], agent: AgentData | None = None,
                 hall: Any = None, idempotency_key: str = "") -> Case:
     """Start a draft application for the item's current published version.
@@ -182,10 +186,11 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         raise RuleViolation([Problem("channel", _("申请渠道无效"))])
     if not getattr(actor, "is_authenticated", False):
         raise _deny()
-    public = _is_public(actor)
+    account = account_of(actor)
+    public = account is not None and _is_public(account)
     problems = _check_party(applicant, agent)
-    if public:
-        problems.extend(_check_account_party(actor, applicant, agent, problems))
+    if account is not None and public:
+        problems.extend(_check_account_party(account, applicant, agent, problems))
     clean, form_problems = form_validate(version=version, data=form_data)
     problems.extend(form_problems)
     if problems:
@@ -198,7 +203,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         item=item, item_version=version, department_id=item.department_id,
         receiving_unit_id=version.receiving_unit_id if version.commitment == Commitment.PROXY
         else None,
-        hall=hall or (actor.hall if not public and getattr(actor, "hall_id", None) else None),
+        hall=hall or (account.hall if account is not None and not public else None),
         channel=channel, applicant_kind=applicant.kind, applicant_name=applicant.name.strip(),
         applicant_id_number=id_number_compact(applicant.id_number) if natural
         else applicant.id_number.strip().upper(), applicant_phone=applicant.phone,
@@ -206,9 +211,9 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
     )
     if public:
         if agent is not None:
-            case.agent = actor
+            case.agent = account
         else:
-            case.applicant = actor
+            case.applicant = account
     if agent is not None:
         case.agent_name, case.agent_id_number = agent.name.strip(), id_number_compact(agent.id_number)
         case.authorization = agent.authorization
@@ -218,7 +223,7 @@ def case_create(*, actor: Any, item: Item, channel: str, applicant: ApplicantDat
         with transaction.atomic():
             prepared.insert(case)
     except IntegrityError:  # the same idempotency key raced in from a second request
-        return Case.objects.get(applicant=actor, idempotency_key=idempotency_key)
+        return Case.objects.get(applicant=account, idempotency_key=idempotency_key)
     _event(case, actor=actor, action="create", from_status="", data={"channel": channel},
            counted=True)
     return case
@@ -228,17 +233,18 @@ def _is_public(user: Any) -> bool:
     return getattr(user, "role", None) in {Role.CITIZEN, Role.ENTERPRISE}
 
 
-def _idempotent_case(actor: Any, key: str) -> Case | None:
+def _idempotent_case(actor: Actor, key: str) -> Case | None:
     """The case ``actor`` already created with this idempotency key (a retried request).
 
     The actor's row is locked first, so a retry arriving while the first request is still
     running waits for it and then finds its case (applicants acting as agents and staff
     creating for walk-ins have no unique constraint to fall back on).
     """
-    if not getattr(actor, "pk", None):
+    account = account_of(actor)
+    if account is None:
         return None
     # get_user_model(), not type(actor): a request's user is a lazy wrapper.
-    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=account.pk).first()
     if _is_public(actor):
         mine = Q(applicant=actor) | Q(applicant=None, agent=actor)
     else:
@@ -263,7 +269,7 @@ _CASE_MATERIALS = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(case_id
 
 
 @transaction.atomic
-def case_submit(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+def case_submit(*, actor: Actor, case: Case, expected_version: int | None = None) -> Case:
     """The applicant submits the draft; it gets its case number."""
     case = _lock(case, expected_version)
     if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):
@@ -281,7 +287,7 @@ def case_submit(*, actor: Any, case: Case, expected_version: int | None = None) 
 
 
 @transaction.atomic
-def case_pre_review(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+def case_pre_review(*, actor: Actor, case: Case, expected_version: int | None = None) -> Case:
     case = _lock(case, expected_version)
     if not policies.can_receive(actor, case):
         raise _deny()
@@ -292,7 +298,7 @@ def case_pre_review(*, actor: Any, case: Case, expected_version: int | None = No
 # --- materials --------------------------------------------------------------------------------
 
 @transaction.atomic
-def case_material_promise(*, actor: Any, case: Case, material: Material, promise: str,
+def case_material_promise(*, actor: Actor, case: Case, material: Material, promise: str,
                           promised_by: dt.date, expected_version: int | None = None) -> CaseMaterial:
     """容缺: the applicant promises in writing to supply a deferrable material later.
 
@@ -325,7 +331,7 @@ def case_material_promise(*, actor: Any, case: Case, material: Material, promise
     record = CaseMaterial.objects.create(
         case=case, material=material, name=material.name, state=CaseMaterial.State.PROMISED,
         promise=promise.strip(), promised_by=promised_by,
-        uploaded_by=actor if getattr(actor, "pk", None) else None)
+        uploaded_by=account_of(actor))
     _event(case, actor=actor, action="promise_material", from_status=case.status,
            reason=promise.strip(), data={"material": material.pk,
                                          "promised_by": promised_by.isoformat()})

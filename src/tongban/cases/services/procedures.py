@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.clock import selectors as clock
 from tongban.core.errors import Problem, RuleViolation
@@ -36,9 +37,12 @@ from .transitions import (
 # The longest special procedure the platform accepts, in working days (a year and more).
 MAX_PROCEDURE_WORKING_DAYS = 365
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 @transaction.atomic
-def case_suspend(*, actor: Any, task: StepTask, procedure: str, reason: str,
+def case_suspend(*, actor: Actor, task: StepTask, procedure: str, reason: str,
                  expected_working_days: int | None,
                  expected_version: int | None = None) -> Case:
     """特别程序 (行政许可法 Art. 45: hearing, tender, auction, inspection, testing, quarantine,
@@ -75,7 +79,7 @@ def case_suspend(*, actor: Any, task: StepTask, procedure: str, reason: str,
 
 
 @transaction.atomic
-def case_halt(*, actor: Any, case: Case, ground: str, reason: str,
+def case_halt(*, actor: Actor, case: Case, ground: str, reason: str,
               expected_version: int | None = None) -> Case:
     """中止: the procedure halts for a legal reason or at the applicant's request; the clock
     stops until ``case_resume``, and the applicant is told the ground and reason in writing
@@ -102,7 +106,7 @@ def case_halt(*, actor: Any, case: Case, ground: str, reason: str,
 
 
 @transaction.atomic
-def case_resume(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+def case_resume(*, actor: Actor, case: Case, expected_version: int | None = None) -> Case:
     case = _lock(case, expected_version)
     _check(case, "resume")
     if not (policies.is_department_staff(actor, case) or policies.can_terminate(actor, case)):
@@ -138,7 +142,7 @@ def _end_stops(case: Case, at: dt.datetime, *, kinds: Sequence[str]) -> None:
 
 
 @transaction.atomic
-def case_request_extension(*, actor: Any, task: StepTask, working_days: int, reason: str,
+def case_request_extension(*, actor: Actor, task: StepTask, working_days: int, reason: str,
                            expected_version: int | None = None) -> Extension:
     case = _lock(task.case_id, expected_version)
     _check(case, "request_extension")
@@ -153,8 +157,11 @@ def case_request_extension(*, actor: Any, task: StepTask, working_days: int, rea
                .values_list("working_days", flat=True))
     if used + working_days > limit:
         raise RuleViolation([Problem("working_days", _("延期合计不得超过%(n)s个工作日") % {"n": limit})])
+    requester = account_of(actor)
+    if requester is None:  # an extension is asked for by a person who answers for it
+        raise _deny()
     extension = Extension.objects.create(case=case, working_days=working_days, reason=reason,
-                                         requested_by=actor, requested_at=timezone.now())
+                                         requested_by=requester, requested_at=timezone.now())
     event = _move(case, "request_extension", actor=actor, reason=reason,
                   data={"working_days": working_days, "extension": extension.pk})
     _after_commit(event)
@@ -162,7 +169,7 @@ def case_request_extension(*, actor: Any, task: StepTask, working_days: int, rea
 
 
 @transaction.atomic
-def case_decide_extension(*, actor: Any, extension: Extension, approve: bool, note: str = "",
+def case_decide_extension(*, actor: Actor, extension: Extension, approve: bool, note: str = "",
                           expected_version: int | None = None) -> Extension:
     """The department head approves (延期) or rejects; the applicant is told the reason."""
     case = _lock(extension.case_id, expected_version)
@@ -174,7 +181,8 @@ def case_decide_extension(*, actor: Any, extension: Extension, approve: bool, no
     _check(case, "extend")
     at = timezone.now()
     extension.state = Extension.State.APPROVED if approve else Extension.State.REJECTED
-    extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
+    extension.decided_by, extension.decided_at, extension.decision_note = (
+        account_of(actor), at, note)
     extension.save()
     if approve:
         case.extension_working_days += extension.working_days

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.audit.services import audit_record
 from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import Problem, RuleViolation, inside_callers_transaction
@@ -20,6 +21,9 @@ from ..findings import Finding
 from ..models import Case, ClockStop, Notice
 from .procedures import _end_stops
 from .transitions import S, _after_commit, _check, _check_task, _deny, _lock, _move, _notice, refresh_due
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 @dataclass
@@ -37,7 +41,7 @@ class _NotOneTime(RuleViolation):
         self.case, self.names = case, names
 
 
-def case_request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
+def case_request_supplement(*, actor: Actor, case: Case, items: Sequence[SupplementItem],
                             note: str = "", expected_version: int | None = None,
                             task: StepTask | None = None) -> Notice:
     """一次性告知: list every missing or faulty material at once in one notice.
@@ -91,15 +95,16 @@ def _check_one_time(case: Case, items: Sequence[SupplementItem]) -> None:
 
 
 @transaction.atomic
-def _record_not_one_time(*, actor: Any, case: Case, names: list[str]) -> None:
+def _record_not_one_time(*, actor: Actor, case: Case, names: list[str]) -> None:
     """The refused attempt, on record: an audit record, and a supervision record against the
     department (one per case; later attempts are audited)."""
     audit_record(actor=actor, action="case.supplement_not_one_time", object_type="case",
                  object_id=case.number or case.pk, detail={"items": names})
     # The person's department; a clerk or proxy agent answers through their hall's department.
+    account = account_of(actor)
+    hall = account.hall if account is not None else None
     department = getattr(actor, "department_id", None) or (
-        actor.hall.department_id if getattr(actor, "hall_id", None) else None) \
-        or case.department_id
+        hall.department_id if hall is not None else None) or case.department_id
     findings.report(
         Finding.SUPPLEMENT_NOT_ONE_TIME, case=case, department=department,
         person=actor if getattr(actor, "pk", None) else None, actor=actor,
@@ -108,7 +113,7 @@ def _record_not_one_time(*, actor: Any, case: Case, names: list[str]) -> None:
 
 
 @transaction.atomic
-def _request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
+def _request_supplement(*, actor: Actor, case: Case, items: Sequence[SupplementItem],
                         note: str, expected_version: int | None,
                         task: StepTask | None) -> Notice:
     case = _lock(case, expected_version)
@@ -138,7 +143,7 @@ def _request_supplement(*, actor: Any, case: Case, items: Sequence[SupplementIte
 
 
 @transaction.atomic
-def case_supply(*, actor: Any, case: Case, expected_version: int | None = None) -> Case:
+def case_supply(*, actor: Actor, case: Case, expected_version: int | None = None) -> Case:
     """The applicant has uploaded what the one-time notice asked for; the case goes back."""
     case = _lock(case, expected_version)
     if not (policies.is_applicant_side(actor, case) or policies.can_receive(actor, case)):

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.audit.services import audit_record
 from tongban.cases.workflows import services as workflows
 from tongban.cases.workflows.models import StepTask, TaskStatus
@@ -53,6 +54,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "record_visit": (frozenset(set(S) - {S.DRAFT}), None),
 }
 FINAL = frozenset({S.DELIVERED, S.REFUSED, S.WITHDRAWN, S.TERMINATED})
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 class CaseConflict(RuleViolation):
@@ -94,7 +98,7 @@ def _check(case: Case, action: str) -> None:
             "status": S(case.status).label, "action": ACTION_LABELS.get(action, action)})
 
 
-def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str = "",
+def _event(case: Case, *, actor: Actor, action: str, from_status: str, reason: str = "",
            data: dict[str, Any] | None = None, at: dt.datetime | None = None,
            counted: bool = False) -> CaseEvent:
     """Append the case's next history event and its audit record.
@@ -106,7 +110,7 @@ def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str
         case.event_count += 1
         prepared.update(case, ["event_count"])
     seq = case.event_count
-    user = actor if getattr(actor, "pk", None) else None
+    user = account_of(actor)
     event = CaseEvent(
         case=case, seq=seq, at=at or timezone.now(), actor=user, actor_name=str(actor) if actor else "",
         action=action, from_status=from_status, to_status=case.status, reason=reason,
@@ -118,7 +122,7 @@ def _event(case: Case, *, actor: Any, action: str, from_status: str, reason: str
     return event
 
 
-def _move(case: Case, action: str, *, actor: Any, to: str | None = None, reason: str = "",
+def _move(case: Case, action: str, *, actor: Actor, to: str | None = None, reason: str = "",
           data: dict[str, Any] | None = None, fields: Sequence[str] = (),
           at: dt.datetime | None = None) -> CaseEvent:
     """Apply ``action``: status change, version bump, history event and audit, together."""
@@ -167,7 +171,7 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
     case.due_at, case.due_provisional = result.due, result.provisional
 
 
-def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notice:
+def _notice(case: Case, kind: str, *, actor: Actor, body: dict[str, Any]) -> Notice:
     prefix = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
               "halt": "ZZ", "extension": "YQ", "decision": "JD"}[kind]
     # Acceptance, refusal and decision happen once in a case's life (the state machine allows
@@ -176,7 +180,7 @@ def _notice(case: Case, kind: str, *, actor: Any, body: dict[str, Any]) -> Notic
     count = 1 if once else case.notices.filter(kind=kind).count() + 1
     notice = Notice(
         case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=timezone.now(),
-        issued_by=actor if getattr(actor, "pk", None) else None, body=body)
+        issued_by=account_of(actor), body=body)
     prepared.insert(notice)
     return notice
 
@@ -190,7 +194,7 @@ def _after_commit(event: CaseEvent) -> None:
     enqueue_after_commit(send_case_event, event.pk)
 
 
-def _check_task(actor: Any, case: Case, task: StepTask, action: str) -> StepTask:
+def _check_task(actor: Actor, case: Case, task: StepTask, action: str) -> StepTask:
     """The open step ``task`` of ``case``, locked, if ``actor`` may take ``action`` on it."""
     task = _LOCKED_TASK.get(task.pk)
     if task.case_id != case.pk:

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.permissions import account_of
 from tongban.core.errors import Problem, RuleViolation
 
 from .. import policies
 from ..models import Case, Channel, Visit
 from .transitions import _check, _deny, _event, _lock
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
-def _visit(case: Case, *, actor: Any, purpose: str, hall: Any, window: Any, at: dt.datetime) -> Visit:
+
+def _visit(case: Case, *, actor: Actor, purpose: str, hall: Any, window: Any, at: dt.datetime) -> Visit:
     visit = Visit.objects.create(case=case, at=at, hall=hall, window=window, purpose=purpose,
-                                 recorded_by=actor if getattr(actor, "pk", None) else None)
+                                 recorded_by=account_of(actor))
     case.visits = case.visit_records.count()
     case.excess_visits = case.visits > allowed_visits(case)
     Case.objects.filter(pk=case.pk).update(visits=case.visits, excess_visits=case.excess_visits)
@@ -32,7 +36,7 @@ def allowed_visits(case: Case) -> int:
 
 
 @transaction.atomic
-def case_record_visit(*, actor: Any, case: Case, purpose: str, window: Any = None,
+def case_record_visit(*, actor: Actor, case: Case, purpose: str, window: Any = None,
                       expected_version: int | None = None) -> Visit:
     """Record an in-person interaction (跑动); more visits than the item promises is flagged."""
     case = _lock(case, expected_version)

@@ -14,7 +14,7 @@ is still open: then the caller runs them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -33,8 +33,11 @@ from .visits import case_record_visit
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
-def at_window(actor: Any, window: Any = None) -> bool:
+
+def at_window(actor: Actor, window: Any = None) -> bool:
     """Whether an answer at intake is given in person at a window, whatever the door: the actor
     is a hall's window clerk (窗口工作人员; the applicant stands before them), or the request
     names the window. Then accepting, the one-time notice and refusing are the window's use
@@ -53,14 +56,14 @@ def _in_one_transaction(work: Callable[[], T]) -> T:
         raise
 
 
-def _check_window(actor: Any, window: Any) -> None:
+def _check_window(actor: Actor, window: Any) -> None:
     """Staff of a hall act only at their own hall's windows."""
     own_hall = getattr(actor, "hall_id", None)
     if window is not None and own_hall is not None and window.hall_id != own_hall:
         raise RuleViolation([Problem("window", _("该窗口不属于您所在的大厅"))])
 
 
-def _into_intake(actor: Any, case: Case, expected_version: int | None) -> Case:
+def _into_intake(actor: Actor, case: Case, expected_version: int | None) -> Case:
     """A walk-in's draft is submitted, a supplied supplement returns it; then intake decides.
 
     The version the clerk saw guards the whole use case: the case row stays locked from here to
@@ -73,7 +76,7 @@ def _into_intake(actor: Any, case: Case, expected_version: int | None) -> Case:
     return current
 
 
-def case_window_accept(*, actor: Any, case: Case, window: Any = None,
+def case_window_accept(*, actor: Actor, case: Case, window: Any = None,
                        expected_version: int | None = None) -> Case:
     """受理 at the window: the walk-in's draft is submitted (or a supplied supplement returned)
     and accepted at the clerk's hall and ``window``, all or nothing; the acceptance is the
@@ -87,7 +90,7 @@ def case_window_accept(*, actor: Any, case: Case, window: Any = None,
     return _in_one_transaction(work)
 
 
-def case_window_supplement(*, actor: Any, case: Case, items: Sequence[SupplementItem],
+def case_window_supplement(*, actor: Actor, case: Case, items: Sequence[SupplementItem],
                            note: str = "", window: Any = None,
                            expected_version: int | None = None) -> Notice:
     """一次性告知 at the window: the notice handed over, and the visit it took, together."""
@@ -102,7 +105,7 @@ def case_window_supplement(*, actor: Any, case: Case, items: Sequence[Supplement
     return _in_one_transaction(work)
 
 
-def case_window_refuse(*, actor: Any, case: Case, reason: str, window: Any = None,
+def case_window_refuse(*, actor: Actor, case: Case, reason: str, window: Any = None,
                        expected_version: int | None = None) -> Notice:
     """不予受理 at the window: the refusal notice handed over, and the visit it took, together."""
     def work() -> Notice:
@@ -116,7 +119,7 @@ def case_window_refuse(*, actor: Any, case: Case, reason: str, window: Any = Non
     return _in_one_transaction(work)
 
 
-def case_proxy_receive(*, actor: Any, item: Item, applicant: ApplicantData,
+def case_proxy_receive(*, actor: Actor, item: Item, applicant: ApplicantData,
                        form_data: dict[str, Any], uploads: Sequence[tuple[Material, Any]] = (),
                        idempotency_key: str = "") -> Case:
     """代办受理 at a street/town centre: a walk-in resident's application is created at the
