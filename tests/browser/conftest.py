@@ -62,7 +62,9 @@ SEEDS = ("tongban.organizations.migrations.0002_seed_divisions",
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/system.sh installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # the assertions retry until true, like the actions
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
@@ -74,7 +76,9 @@ def browser() -> Iterator[Any]:
 def _context(browser: Any, **options: Any) -> Any:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
                                   accept_downloads=True, **options)
-    context.set_default_timeout(15_000)
+    # Generous: a busy two-core CI machine renders slowly; every wait ends as soon as its
+    # condition holds, so a healthy run never waits this long.
+    context.set_default_timeout(60_000)
     return context
 
 

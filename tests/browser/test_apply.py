@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.test_workbench import as_user, claim_and_pass
 from tongban.accounts.models import User
 from tongban.cases import documents
@@ -85,14 +87,14 @@ def test_citizen_applies_online_supplies_and_downloads_the_result(
     officer.get_by_text("已一次性告知申请人补正").wait_for()
     assert axe_violations(officer) == []
     page.reload()
-    assert page.locator(".status").first.inner_text() == "待补正"
+    expect(page.locator(".status").first).to_have_text("待补正")
     assert "补正原因：未上传申请书，请上传签字后的扫描件" in page.inner_text("#needed")
     page.get_by_label(f"选择文件：{FIRST_MATERIAL}").set_input_files(pdf_file("申请书.pdf"))
     page.get_by_role("button", name="上传补正材料").click()
     page.get_by_text("已上传：").first.wait_for()
     page.get_by_role("button", name="补正完成").click()
     page.get_by_text("补正材料已提交").wait_for()
-    assert page.locator(".status").first.inner_text() == "已提交"
+    expect(page.locator(".status").first).to_have_text("已提交")
     page.reload()
     assert axe_violations(page) == []
 

@@ -29,7 +29,7 @@ def test_pages_work_under_the_content_security_policy(
     login(page, "supervisor")
     page.goto(f"{live_url}/supervision/")
     chart = page.locator("#sv-trend-chart")
-    chart.locator("svg").first.wait_for(timeout=10_000)
+    chart.locator("svg").first.wait_for()
     assert chart.get_attribute("data-rendered") == "true"
     assert axe_violations(page) == []
     assert refused == []

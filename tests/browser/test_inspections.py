@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 import pytest
 from django.utils import timezone
 
@@ -20,27 +22,27 @@ def test_public_page_verification_draw_publish_and_result(
         axe_violations: Any) -> None:
     # A citizen on a phone, not logged in.
     phone_page.goto(f"{live_url}/inspections/")
-    assert phone_page.get_by_role("heading", level=1).inner_text() == "双随机一公开"
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("双随机一公开")
     assert axe_violations(phone_page) == []
     phone_page.get_by_role("link", name=PUBLISHED_TASK).click()
-    assert phone_page.get_by_role("heading", level=1).inner_text() == PUBLISHED_TASK
-    assert phone_page.get_by_text("发现问题已责令整改").is_visible()
-    assert phone_page.get_by_role("heading", name="如何复核").is_visible()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text(PUBLISHED_TASK)
+    expect(phone_page.get_by_text("发现问题已责令整改")).to_be_visible()
+    expect(phone_page.get_by_role("heading", name="如何复核")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert axe_violations(phone_page) == []
     phone_page.get_by_role("link", name="在线复核本次抽取").click()
-    assert phone_page.get_by_text("复核结论：一致").is_visible()
+    expect(phone_page.get_by_text("复核结论：一致")).to_be_visible()
     assert axe_violations(phone_page) == []
 
     # The officer draws the waiting task.
     login(page, "officer", path="/accounts/staff/login/?next=/inspections/staff/")
     page.goto(f"{live_url}/inspections/staff/")
     page.get_by_role("link", name=DRAFT_TASK).click()
-    assert page.get_by_text(re.compile(r"符合条件的市场主体 \d+ 户")).is_visible()
+    expect(page.get_by_text(re.compile(r"符合条件的市场主体 \d+ 户"))).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("button", name="立即抽取").click()
-    assert page.get_by_text("已抽取，结果已记录且不可更改").is_visible()
-    assert page.get_by_text("复核结论：一致").is_visible()
+    expect(page.get_by_text("已抽取，结果已记录且不可更改")).to_be_visible()
+    expect(page.get_by_text("复核结论：一致")).to_be_visible()
     assert page.get_by_role("button", name="公示").count() == 0
     task = DrawTask.objects.get(name=DRAFT_TASK)
     assert task.status == TaskStatus.DRAWN and task.drawn.count() == 4
@@ -50,9 +52,9 @@ def test_public_page_verification_draw_publish_and_result(
     login(page, "head", path=f"/accounts/staff/login/?next=/inspections/staff/tasks/{task.pk}/")
     page.goto(f"{live_url}/inspections/staff/tasks/{task.pk}/")
     page.get_by_role("button", name="公示").click()
-    assert page.get_by_text("已公示").first.is_visible()
+    expect(page.get_by_text("已公示").first).to_be_visible()
     phone_page.goto(f"{live_url}/inspections/")
-    assert phone_page.get_by_role("link", name=DRAFT_TASK).is_visible()
+    expect(phone_page.get_by_role("link", name=DRAFT_TASK)).to_be_visible()
 
     # The officer records the result still open in the published demo task.
     page.context.clear_cookies()
@@ -65,9 +67,9 @@ def test_public_page_verification_draw_publish_and_result(
     assert axe_violations(page) == []
     page.get_by_label("未发现问题").check()
     page.get_by_role("button", name="保存结果").click()
-    assert page.get_by_text(re.compile("^检查日期：")).is_visible()  # required
+    expect(page.get_by_text(re.compile("^检查日期："))).to_be_visible()  # required
     page.get_by_label("检查日期").fill(str(timezone.localdate()))
     page.get_by_role("button", name="保存结果").click()
-    assert page.get_by_text(f"已录入 {open_one.name} 的检查结果").is_visible()
+    expect(page.get_by_text(f"已录入 {open_one.name} 的检查结果")).to_be_visible()
     open_one.refresh_from_db()
     assert open_one.result == "no_problem"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 LIMITED = "11620100051317876B3000100139001"  # 食品经营许可（新办）
 def _font_px(page: Any, selector: str) -> float:
     script = f"parseFloat(getComputedStyle(document.querySelector('{selector}')).fontSize)"
@@ -28,19 +30,19 @@ def test_a_new_citizen_registers_and_logs_in_again(page: Any, live_url: str, dem
     page.get_by_label("确认密码").fill("a-long-passphrase")
     page.get_by_role("button", name="注册").click()
     page.wait_for_load_state()
-    assert page.get_by_text("注册成功，您已登录。").is_visible()
-    assert page.get_by_role("link", name="赵小燕").is_visible()
+    expect(page.get_by_text("注册成功，您已登录。")).to_be_visible()
+    expect(page.get_by_role("link", name="赵小燕")).to_be_visible()
     page.get_by_role("button", name="退出").click()
     page.wait_for_load_state()
     login(page, "zhaoxy", "a-long-passphrase")
-    assert page.get_by_role("link", name="赵小燕").is_visible()
+    expect(page.get_by_role("link", name="赵小燕")).to_be_visible()
     # A staff account at the public door is pointed to the staff page.
     page.get_by_role("button", name="退出").click()
     page.wait_for_load_state()
     login(page, "officer", path="/accounts/login/")
-    assert page.get_by_text("这是工作人员账户").is_visible()
+    expect(page.get_by_text("这是工作人员账户")).to_be_visible()
     page.get_by_role("link", name="前往工作人员登录页").click()
-    assert page.get_by_role("heading", name="工作人员登录").is_visible()
+    expect(page.get_by_role("heading", name="工作人员登录")).to_be_visible()
 
 
 def test_finding_an_item_by_search_and_by_topic_on_a_phone(phone_page: Any, live_url: str,
@@ -53,14 +55,14 @@ def test_finding_an_item_by_search_and_by_topic_on_a_phone(phone_page: Any, live
     assert _no_sideways_scroll(page)
     page.get_by_role("link", name="食品经营许可（新办）").first.click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name=re.compile("食品经营许可（新办）")).is_visible()
-    assert page.get_by_role("link", name="在线办理").is_visible()
-    assert page.get_by_text("零跑动：无需到现场").is_visible()
+    expect(page.get_by_role("heading", name=re.compile("食品经营许可（新办）"))).to_be_visible()
+    expect(page.get_by_role("link", name="在线办理")).to_be_visible()
+    expect(page.get_by_text("零跑动：无需到现场")).to_be_visible()
     assert _no_sideways_scroll(page)
     # By topic: the folded menu, 主题服务, 法人办事, the topic 准营准办.
     menu = page.get_by_role("button", name="菜单")
     assert menu.get_attribute("aria-expanded") == "false"
-    assert not page.get_by_role("link", name="主题服务").is_visible()
+    expect(page.get_by_role("link", name="主题服务")).to_be_hidden()
     menu.click()
     assert menu.get_attribute("aria-expanded") == "true"
     page.get_by_role("link", name="主题服务").click()
@@ -69,13 +71,13 @@ def test_finding_an_item_by_search_and_by_topic_on_a_phone(phone_page: Any, live
     page.wait_for_load_state()
     page.get_by_role("link", name=re.compile("^准营准办")).click()
     page.wait_for_load_state()
-    assert page.get_by_role("link", name="食品经营许可（新办）").first.is_visible()
+    expect(page.get_by_role("link", name="食品经营许可（新办）").first).to_be_visible()
     assert _no_sideways_scroll(page)
     # By life event.
     page.goto(live_url + "/topics/?for=person")
     page.get_by_role("link", name=re.compile("^结婚")).click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="结婚：要办的事").is_visible()
+    expect(page.get_by_role("heading", name="结婚：要办的事")).to_be_visible()
     assert _no_sideways_scroll(page)
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 import pytest
 from django.utils import timezone
 
@@ -36,29 +38,29 @@ def test_supervisor_dashboard_chart_and_drill_down(
 
     login(page, "supervisor")
     page.goto(f"{live_url}/supervision/")
-    assert page.get_by_role("heading", level=1).inner_text() == "电子监察"
+    expect(page.get_by_role("heading", level=1)).to_have_text("电子监察")
     chart = page.locator("#sv-trend-chart")
-    chart.locator("svg").first.wait_for(timeout=10_000)
+    chart.locator("svg").first.wait_for()
     assert chart.get_attribute("data-rendered") == "true"
-    assert page.get_by_role("table", name=re.compile("每周数字")).is_visible()
-    assert page.get_by_text("办件红牌超期 1").first.is_visible()
+    expect(page.get_by_role("table", name=re.compile("每周数字"))).to_be_visible()
+    expect(page.get_by_text("办件红牌超期 1").first).to_be_visible()
     assert axe_violations(page) == []
 
     # Drill down from the department's red figure to the case.
     row = page.get_by_role("row", name=re.compile("兰州市市场监督管理局"))
     row.get_by_role("link", name="兰州市市场监督管理局 1").first.click()
-    assert page.get_by_role("heading", level=1).inner_text() == "办件明细"
-    assert page.get_by_text("62010020260301000001").is_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("办件明细")
+    expect(page.get_by_text("62010020260301000001")).to_be_visible()
 
     page.goto(f"{live_url}/supervision/metrics/")
-    assert page.get_by_text("即收即办事项办结件数 ÷ 办结件数").first.is_visible()
+    expect(page.get_by_text("即收即办事项办结件数 ÷ 办结件数").first).to_be_visible()
     assert axe_violations(page) == []
 
     # The public figures on a phone, without logging in.
     phone_page.goto(f"{live_url}/supervision/public/items/")
-    assert phone_page.get_by_role("heading", level=1).inner_text() == "事项办理情况公示"
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("事项办理情况公示")
     card = phone_page.locator("li.card").filter(has_text=FOOD_LICENCE)
-    assert card.get_by_role("heading", name="食品经营许可（新办）").is_visible()
+    expect(card.get_by_role("heading", name="食品经营许可（新办）")).to_be_visible()
     assert "平均实际用时" in card.inner_text() and "承诺时限" in card.inner_text()
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert axe_violations(phone_page) == []
@@ -66,13 +68,13 @@ def test_supervisor_dashboard_chart_and_drill_down(
     # The supervisor on a phone: the dashboard fits, and closes the record with an opinion.
     login(phone_page, "supervisor")
     phone_page.goto(f"{live_url}/supervision/")
-    phone_page.locator("#sv-trend-chart svg").first.wait_for(timeout=10_000)
+    phone_page.locator("#sv-trend-chart svg").first.wait_for()
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     phone_page.get_by_role("link", name="全部监察记录").click()
     phone_page.get_by_role("link", name=re.compile(r"\d{4}-\d{2}-\d{2}")).first.click()
-    assert phone_page.get_by_role("heading", level=1).inner_text() == "办件红牌超期"
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("办件红牌超期")
     assert axe_violations(phone_page) == []
     phone_page.get_by_label("办结意见").fill("已督促部门限期办结")
     phone_page.get_by_role("button", name="办结").click()
-    assert phone_page.get_by_text("监察记录已办结").is_visible()
-    assert phone_page.get_by_text("已督促部门限期办结").is_visible()
+    expect(phone_page.get_by_text("监察记录已办结")).to_be_visible()
+    expect(phone_page.get_by_text("已督促部门限期办结")).to_be_visible()

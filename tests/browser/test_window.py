@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 import pytest
 
 from tests.cases.test_documents import flat, pdf_fonts, pdf_links, pdf_text
@@ -46,7 +48,7 @@ def collect(tab: Any, names: list[str], scan: Path) -> None:
         entry.get_by_label(f"扫描件：{name}").set_input_files(str(scan))
         entry.get_by_role("button", name="收取").click()
         tab.wait_for_load_state()
-        assert tab.get_by_text(f"已收取：{name}").is_visible()
+        expect(tab.get_by_text(f"已收取：{name}")).to_be_visible()
 
 
 def no_sideways_scroll(tab: Any) -> bool:
@@ -71,7 +73,7 @@ def test_walk_in_on_the_spot_item_completes_in_one_visit(
     page.get_by_role("textbox", name="联系电话", exact=True).fill("0931-8123456")
     page.get_by_role("button", name="登记申请，下一步核对材料").click()
 
-    assert page.get_by_text("待受理（尚未提交）").is_visible()
+    expect(page.get_by_text("待受理（尚未提交）")).to_be_visible()
     assert axe_violations(page) == []
     collect(page, materials(COMPANY_SETUP), scan)
     page.get_by_role("button", name="受理并当场办结").click()
@@ -107,7 +109,7 @@ def test_walk_in_on_the_spot_item_completes_in_one_visit(
         assert "620102199003077770" not in body and "李华" not in body
         assert axe_violations(public) == []
         public.goto(verify.replace("/verify/", "/verify/9"))
-        assert public.get_by_role("heading", level=1).inner_text() == "无法核验"
+        expect(public.get_by_role("heading", level=1)).to_have_text("无法核验")
     finally:
         stranger.close()
 

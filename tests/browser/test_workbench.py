@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import _context
 from tests.cases.conftest import DEMO_FORM_DATA, PDF
 from tongban.cases import services
@@ -71,14 +73,14 @@ def test_proxy_application_received_at_a_street_centre_and_decided_by_the_city(
     page.get_by_role("button", name="转交主管部门").click()
     page.get_by_text("已办理：转交主管部门").wait_for()
     page.get_by_role("link", name="代办服务").first.click()
-    assert page.get_by_role("row").filter(has_text=number).get_by_text("已转交").is_visible()
+    expect(page.get_by_role("row").filter(has_text=number).get_by_text("已转交")).to_be_visible()
 
     # The city department's officer reviews it, its head decides.
     officer = as_user(browser, login, "hr_officer")
     claim_and_pass(officer, live_url, number)
     head = as_user(browser, login, "hr_head")
     claim_and_pass(head, live_url, number)
-    assert head.get_by_text("准予办理").first.is_visible()
+    expect(head.get_by_text("准予办理").first).to_be_visible()
     case.refresh_from_db()
     assert case.status == Status.APPROVED
     for tab in (officer, head):
@@ -111,12 +113,12 @@ def test_market_officer_claims_and_passes_a_time_limited_step_on_a_phone(
     tab = as_user(browser, login, "officer", width=390, height=844)
     tab.goto(live_url + "/workbench/?tab=unclaimed")
     row = tab.get_by_role("row").filter(has_text=number)
-    assert row.get_by_text("绿·正常").is_visible()
+    expect(row.get_by_text("绿·正常")).to_be_visible()
     assert "6201**********1233" in row.inner_text()
     assert axe_violations(tab) == []
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     claim_and_pass(tab, live_url, number)
-    assert tab.get_by_role("heading", name="决定").is_visible()
+    expect(tab.get_by_role("heading", name="决定")).to_be_visible()
     assert axe_violations(tab) == []
     assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     case.refresh_from_db()
