@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
+from tongban.core.deployment import cache_config, media_storage
+
 # Django's generic classes (ModelAdmin[Item], ModelForm[Hall], QuerySet[Case], ...) take their
 # type arguments at run time too, as the annotations give them (django-stubs' recommended set-up).
 django_stubs_ext.monkeypatch()
@@ -128,6 +130,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Each request checks that its kept connection still works before using it, so a restarted or
+# failed-over PostgreSQL costs the requests in flight, not a restart of every node.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- cache ----------------------------------------------------------------------------------
+# What must agree across several nodes goes through Django's cache: TONGBAN_CACHE_URL names a
+# shared one (redis://127.0.0.1:6379/0); empty: this process's memory (one node).
+CACHES = {"default": cache_config(os.environ.get("TONGBAN_CACHE_URL", ""))}
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -211,8 +221,15 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start when it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("TONGBAN_MEDIA_ROOT", "") or DATA_DIR / "media").resolve()
 MEDIA_URL = "/media/"
+# Where uploads live: MEDIA_ROOT (a local path; on several nodes a path they all mount), or an
+# S3-compatible object store when TONGBAN_S3_BUCKET is set (docs/deployment.md). Personal files
+# are encrypted on top of either by core.encrypted.EncryptedStorage, which wraps "default".
+STORAGES = {
+    "default": media_storage(os.environ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Largest catalog workbook the upload page accepts, in bytes.
 CATALOG_UPLOAD_MAX_BYTES = int(os.environ.get("TONGBAN_CATALOG_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
