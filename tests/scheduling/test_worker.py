@@ -111,3 +111,47 @@ def test_sigterm_stops_the_worker_gracefully(database_queue: None) -> None:
     assert DBTaskResult.objects.filter(task_path="tongban.cases.tasks.sweep_deadlines").exists()
     assert signal.getsignal(signal.SIGTERM) is previous
 
+
+
+class _FlakyWorker:
+    """Stands in for django-tasks-db's worker: its loop meets a lost database ``failures``
+    times, then runs until asked to stop."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.interval = 1.0
+        self.running = True
+        self.startup_delay = True
+        self.runs = 0
+
+    def run(self) -> None:
+        self.runs += 1
+        if self.runs <= self.failures:
+            raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_the_worker_loop_waits_out_a_lost_database_and_goes_on() -> None:
+    from tongban.scheduling.management.commands.worker import (
+        OUTAGE_MAX_WAIT,
+        run_surviving_database_outages,
+    )
+
+    worker = _FlakyWorker(failures=6)
+    waits: list[float] = []
+    said: list[str] = []
+    run_surviving_database_outages(worker, log=said.append, sleep=waits.append)
+    # Started again after each loss, waiting longer each time up to the cap, without the
+    # random start-up pause of a cold start.
+    assert worker.runs == 7
+    assert waits == [1.0, 2.0, 4.0, 8.0, OUTAGE_MAX_WAIT, OUTAGE_MAX_WAIT]
+    assert worker.startup_delay is False
+    assert len(said) == 6 and "OperationalError" in said[0]
+
+
+def test_a_worker_asked_to_stop_during_an_outage_ends() -> None:
+    from tongban.scheduling.management.commands.worker import run_surviving_database_outages
+
+    worker = _FlakyWorker(failures=100)
+    worker.running = False  # SIGTERM arrived while the database was away
+    run_surviving_database_outages(worker, log=lambda _: None, sleep=lambda _: None)
+    assert worker.runs == 1

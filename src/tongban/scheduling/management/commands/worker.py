@@ -9,6 +9,8 @@
 - The same thread (also with ``--no-scheduler``; ``--batch`` once at start) queues again the
   tasks left running past ``TASK_LEASE_SECONDS`` by a worker that died (``tasks_reclaim_stale``):
   a task is run at least once, however its worker ended.
+- A database that goes away (a PostgreSQL restart or fail-over) does not end it: it waits and
+  goes on once the database answers again (``run_surviving_database_outages``).
 
 SIGTERM or SIGINT stops it gracefully: the scheduler stops, a running task is finished first.
 A second signal stops it at once.
@@ -17,12 +19,44 @@ A second signal stops it at once.
 from __future__ import annotations
 
 import signal
+import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connections
 from django.utils.crypto import get_random_string
+
+# Longest wait between attempts to reach a database that went away (seconds).
+OUTAGE_MAX_WAIT = 10.0
+
+
+def run_surviving_database_outages(worker: Any, *, log: Callable[[str], Any],
+                                   sleep: Callable[[float], None] = time.sleep) -> None:
+    """``worker.run()``, started again whenever the database goes away under it.
+
+    django-tasks-db's loop lets any database error but a locked SQLite file escape, so a
+    PostgreSQL restart or fail-over would end the process and leave the node without a worker
+    until someone restarts it. Here the loop waits (growing to ``OUTAGE_MAX_WAIT`` seconds) and
+    goes on with a fresh connection. A task the outage interrupted stays claimed and is queued
+    again when its lease runs out (``tasks_reclaim_stale``): run at least once, never lost.
+    """
+    wait = worker.interval or 1.0
+    while True:
+        try:
+            worker.run()
+            return
+        except DatabaseError as exc:
+            if not worker.running:
+                return
+            log(f"数据库不可用（{type(exc).__name__}: {exc}），{wait:g} 秒后重试")
+            connections.close_all()  # the next attempt opens a fresh connection
+            sleep(wait)
+            wait = min(wait * 2, OUTAGE_MAX_WAIT)
+            # The random start-up pause is for a cold start of many workers, not a retry.
+            worker.startup_delay = False
 
 
 def _positive(value: str) -> float:
@@ -99,7 +133,7 @@ class Command(BaseCommand):
         self.stdout.write(f"后台任务进程已启动：队列 {','.join(queues)}，定时任务{timing}")
         try:
             scheduler.start()
-            worker.run()
+            run_surviving_database_outages(worker, log=self.stderr.write)
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise
