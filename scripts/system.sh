@@ -1,9 +1,10 @@
 # Sourced by scripts/lib.sh. Debian packages the platform needs beside Python:
 #   fonts-noto-cjk + Pango   Chinese fonts embedded in the PDFs WeasyPrint prints
 #   chromium                 the real browser the browser tests drive (Playwright, no download)
+#   nginx                    the proxy in front of several nodes (tests/deploy, docs/deployment.md)
 # Installed only when missing, so a second run costs nothing. Without root (or apt) it says
 # what is missing and goes on: PDFs then lack Chinese glyphs and the browser tests are skipped.
-TONGBAN_DEB_PACKAGES="fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 chromium"
+TONGBAN_DEB_PACKAGES="fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 chromium nginx"
 missing_debs() {
     local pkg
     for pkg in $TONGBAN_DEB_PACKAGES; do
