@@ -303,9 +303,10 @@ def deployment() -> Iterator[Cluster]:
     base = Path(tempfile.mkdtemp(prefix="tongban-deploy-"))
     # The server's own account (as root: postgres) and nginx's workers must get through it.
     os.chmod(base, 0o755)
-    pg = PrivatePostgres(base)
+    pg: PrivatePostgres | None = None
     cluster: Cluster | None = None
     try:
+        pg = PrivatePostgres(base)
         pg.start()
         cluster = Cluster(base, pg)
         cluster.create_database()
@@ -315,5 +316,6 @@ def deployment() -> Iterator[Cluster]:
     finally:
         if cluster is not None:
             cluster.stop_all()
-        pg.stop()
+        if pg is not None:
+            pg.stop()
         shutil.rmtree(base, ignore_errors=True)
