@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import expect
-
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tongban.demo.inspections import DRAFT_TASK, PUBLISHED_TASK
 from tongban.inspections.models import DrawnEntity, DrawTask, TaskStatus

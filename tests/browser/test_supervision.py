@@ -7,10 +7,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from playwright.sync_api import expect
-
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.cases.models import Case

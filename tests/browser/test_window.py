@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
-
 import pytest
+from playwright.sync_api import expect
 
 from tests.cases.test_documents import flat, pdf_fonts, pdf_links, pdf_text
 from tongban.cases.models import Case, Status
