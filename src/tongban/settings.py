@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every log record of the request, the metrics time it all.
+    "tongban.core.logs.RequestIdMiddleware",
+    "tongban.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tongban.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -328,13 +331,42 @@ RATING_RECTIFICATION_WORKING_DAYS = int(os.environ.get("TONGBAN_RECTIFICATION_WO
 # Minutes an on-site rating link (the window's QR code / tablet page) stays valid after a visit.
 RATING_VISIT_TOKEN_MINUTES = int(os.environ.get("TONGBAN_RATING_VISIT_TOKEN_MINUTES", "30"))
 
+# --- logs, metrics, readiness (docs/operations.md) -------------------------------------------
+# "json": one JSON object per line (time, level, logger, message, request_id, …) for a log
+# shipper; "text": a readable line. JSON by default outside debug mode.
+LOG_FORMAT = os.environ.get("TONGBAN_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TONGBAN_LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tongban.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tongban.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "INFO")},
     "loggers": {"jieba": {"level": "WARNING"}},
 }
+# /metrics answers requests from these networks (the client address as the lockout sees it,
+# TONGBAN_TRUSTED_PROXY_COUNT) or bearing this token ("Authorization: Bearer …"); anyone else 403.
+METRICS_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("TONGBAN_METRICS_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if n.strip()
+]
+METRICS_TOKEN = os.environ.get("TONGBAN_METRICS_TOKEN", "")
+# Seconds the database aggregates of /metrics (cases by state, the queue) are kept between scrapes.
+METRICS_CACHE_SECONDS = float(os.environ.get("TONGBAN_METRICS_CACHE_SECONDS", "30"))
+# /readyz fails when the oldest queued task has waited longer than this (seconds), a schedule is
+# overdue by more than this (the worker is not running), or an audit record has waited longer
+# than this for its seal.
+READY_QUEUE_MAX_AGE_SECONDS = int(os.environ.get("TONGBAN_READY_QUEUE_MAX_AGE_SECONDS", "600"))
+READY_SCHEDULE_MAX_LAG_SECONDS = int(os.environ.get("TONGBAN_READY_SCHEDULE_MAX_LAG_SECONDS", "600"))
+READY_AUDIT_MAX_UNSEALED_SECONDS = int(os.environ.get("TONGBAN_READY_AUDIT_MAX_UNSEALED_SECONDS", "600"))
 
 # --- electronic supervision 电子监察 (domain.md §5) ------------------------------------------
 # Yellow and red marks reuse the clock's threshold (TONGBAN_WARNING_WORKING_DAYS) and due instants.

@@ -2,7 +2,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.i18n import set_language as django_set_language
 
-from .access import public
+from . import health, metrics
+from .access import public, require_operator
 
 
 @public
@@ -17,6 +18,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     status = 200 if database == "ok" else 503
     return JsonResponse({"status": "ok" if status == 200 else "error", "database": database},
                         status=status)
+
+
+@public
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, the queue and the audit sealer (``core.health``); 200 with
+    each check's details when all pass, 503 otherwise."""
+    ready, checks = health.readiness()
+    return JsonResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                        status=200 if ready else 503)
+
+
+@require_operator
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (``core.metrics``), for allowed networks or the metrics token."""
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @public
