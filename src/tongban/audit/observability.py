@@ -7,6 +7,8 @@ Both come from ``audit.selectors.unsealed_tail()`` when the sealer provides it (
 look-up: until then both read 0 and the readiness check passes with ``"available": false``).
 It may return a count, a ``(count, oldest)`` pair or an object with ``count`` and
 ``oldest_at`` (or ``age_seconds``); ``oldest`` a datetime or an age in seconds.
+
+:func:`register` also names the audit files that ``tongban backup`` keeps.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from tongban.core import health, metrics
+from tongban.core import backup, health, metrics
 
-from . import selectors
+from . import head, selectors, signing
 
 
 def _age(oldest: Any) -> float:
@@ -70,5 +72,9 @@ def sealer_check() -> tuple[bool, dict[str, Any]]:
 
 
 def register() -> None:
+    """The audit app's part of operations: its gauges, its readiness check, and its files
+    outside the database in ``tongban backup`` (the signing key, the chain-head file)."""
     metrics.register_collector("audit", metrics.FunctionCollector(collect))
     health.register_check("audit", sealer_check)
+    backup.register_file("audit-signing.key", signing.key_path)
+    backup.register_file("audit-head.log", head.head_path)
