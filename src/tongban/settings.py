@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tongban.core",
     "tongban.audit",
     "tongban.organizations",
@@ -87,6 +90,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff two-factor authentication (accounts/twofactor.py): django-otp marks a verified
+    # session; a session that still owes its second factor sees only the two-factor pages.
+    "django_otp.middleware.OTPMiddleware",
+    "tongban.accounts.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -171,6 +178,11 @@ AXES_VERBOSE = False
 # The same lockout guards the login page and POST /api/v1/auth/token; this answers both in Chinese
 # (JSON for the API).
 AXES_LOCKOUT_CALLABLE = "tongban.core.lockout.lockout_response"
+# Staff two-factor authentication (TOTP, docs/operations.md): required for bureau administrators
+# and supervisors when on (other staff may opt in either way). On by default outside debug mode.
+TWO_FACTOR_REQUIRED = _env_bool("TONGBAN_2FA_REQUIRED", not DEBUG)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
 # Lifetime of an API bearer token, in hours.
 API_TOKEN_TTL_HOURS = int(os.environ.get("TONGBAN_API_TOKEN_TTL_HOURS", "24"))
 
