@@ -178,3 +178,19 @@ def test_not_required_when_switched_off(client: Client, settings: Settings) -> N
     make_user("bureau", Role.ADMIN)
     login(client, "bureau")
     assert client.get("/accounts/staff/").status_code == 200
+
+
+def test_the_operator_resets_a_lost_second_factor(client: Client) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    call_command("reset_2fa", "bureau", stdout=StringIO())
+    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert AuditRecord.objects.filter(action="user.2fa_reset", object_id=str(admin.pk)).exists()
+    login(client, "bureau")
+    assert client.get("/accounts/staff/")["Location"].startswith("/accounts/2fa/setup/")

@@ -103,6 +103,18 @@ def totp_disable(*, actor: User) -> None:
     audit_record(actor=actor, action="user.2fa_disabled", object_type="user", object_id=actor.pk)
 
 
+@transaction.atomic
+def totp_reset(*, actor: Any, user: User) -> int:
+    """Remove an account's second factor for a person who lost both the phone and the recovery
+    codes (``tongban reset_2fa``, run by the operator as the system actor); a role that requires
+    one enrols again at the next login. Audited. Returns the devices removed."""
+    removed = (TOTPDevice.objects.filter(user=user).delete()[0]
+               + StaticDevice.objects.filter(user=user).delete()[0])
+    audit_record(actor=actor, action="user.2fa_reset", object_type="user", object_id=user.pk,
+                 detail={"username": user.get_username()})
+    return removed
+
+
 def verify(*, request: HttpRequest, user: User, token: str) -> bool:
     """Check a TOTP code or a recovery code; on success the session is verified (django-otp).
     A wrong code is a failed login for the lockout."""
