@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -181,13 +182,16 @@ def test_every_log_record_of_a_request_carries_its_id_as_json() -> None:
         request = HttpRequest()
         request.META["HTTP_X_REQUEST_ID"] = "req-42"
         response = RequestIdMiddleware(view)(request)
+        logger.warning("Service Unavailable: /x")  # Django logs a 5xx after the middleware
+        request_finished.send(sender=None)
         logger.info("after the request")
     finally:
         logger.removeHandler(handler)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert response["X-Request-ID"] == "req-42"
     assert [(entry["message"], entry["request_id"]) for entry in lines] == [
-        ("working on 张三的办件", "req-42"), ("it failed", "req-42"), ("after the request", "-")]
+        ("working on 张三的办件", "req-42"), ("it failed", "req-42"),
+        ("Service Unavailable: /x", "req-42"), ("after the request", "-")]
     assert lines[0]["case"] == "BJ-1" and lines[0]["level"] == "INFO"
     assert lines[0]["logger"] == "tongban.test_observability"
     assert "ValueError: boom" in lines[1]["exception"]
@@ -214,7 +218,8 @@ def test_ready_when_database_queue_and_sealer_are_fine(client: Client) -> None:
     assert all(check["ok"] for check in body["checks"].values())
 
 
-def test_not_ready_when_the_oldest_task_waited_too_long(client: Client, settings: Settings) -> None:
+def test_not_ready_when_the_oldest_task_waited_too_long(client: Client, settings: Settings,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
     from django_tasks_db.models import DBTaskResult, get_date_max
 
     settings.READY_QUEUE_MAX_AGE_SECONDS = 60
@@ -227,6 +232,9 @@ def test_not_ready_when_the_oldest_task_waited_too_long(client: Client, settings
     assert body["status"] == "not_ready"
     assert body["checks"]["queue"]["ok"] is False and body["checks"]["database"]["ok"] is True
     assert body["checks"]["queue"]["oldest_age_seconds"] >= 120
+    # One warning naming the check, not an ERROR "Service Unavailable" for every probe.
+    assert [(r.levelname, r.getMessage()) for r in caplog.records
+            if r.name in {"tongban.core.views", "django.request"}] == [("WARNING", "not ready: queue")]
 
 
 def test_not_ready_when_the_worker_fires_no_schedule(client: Client, settings: Settings) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -46,13 +48,17 @@ class RequestIdMiddleware:
         given = request.META.get("HTTP_X_REQUEST_ID", "")
         rid = given if _VALID.match(given) else uuid.uuid4().hex
         request.request_id = rid  # type: ignore[attr-defined]
-        token = request_id.set(rid)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(token)
+        # Not reset on the way out: Django logs a 4xx/5xx answer ("Internal Server Error: …")
+        # after the middleware has returned. Cleared when the request is finished (below).
+        request_id.set(rid)
+        response = self.get_response(request)
         response[HEADER] = rid
         return response
+
+
+@receiver(request_finished)
+def _forget_request_id(sender: Any, **kwargs: Any) -> None:
+    request_id.set(NO_REQUEST)
 
 
 class RequestIdFilter(logging.Filter):
