@@ -194,3 +194,28 @@ def test_the_operator_resets_a_lost_second_factor(client: Client) -> None:
     assert AuditRecord.objects.filter(action="user.2fa_reset", object_id=str(admin.pk)).exists()
     login(client, "bureau")
     assert client.get("/accounts/staff/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_the_api_token_needs_the_code_too(client: Client, time_machine: Any) -> None:
+    """An administrator's password alone does not buy a bearer token: the second factor would
+    be bypassed through the API."""
+    admin = make_user("bureau", Role.ADMIN)
+    url = "/api/v1/auth/token"
+    refused = client.post(url, {"username": "bureau", "password": PASSWORD},
+                          content_type="application/json")
+    assert refused.status_code == 401
+    assert "双重验证" in refused.json()["detail"]
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    after_throttle(time_machine)  # and past the code used for the enrolment
+    device = TOTPDevice.objects.get(user=admin, confirmed=True)
+    wrong = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": "12"},
+                        content_type="application/json")
+    assert wrong.status_code == 401
+    after_throttle(time_machine)
+    issued = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": code_of(device)},
+                         content_type="application/json")
+    assert issued.status_code == 200, issued.content
+    assert client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {issued.json()['token']}").json()[
+        "username"] == "bureau"

@@ -115,29 +115,47 @@ def totp_reset(*, actor: Any, user: User) -> int:
     return removed
 
 
-def verify(*, request: HttpRequest, user: User, token: str) -> bool:
-    """Check a TOTP code or a recovery code; on success the session is verified (django-otp).
-    A wrong code is a failed login for the lockout."""
+class SecondFactorNeeded(Exception):
+    """The account has (or must have) a second factor and no valid code came with the password
+    (the API's token exchange)."""
+
+
+def needs_code(user: User) -> bool:
+    """Whether a login of this account must give a code (required role, or enrolled)."""
+    return required_for(user) or (may_enrol(user) and enrolled(user))
+
+
+def check_code(*, request: HttpRequest | None, user: User, token: str) -> Any:
+    """The device a TOTP code or recovery code (consumed) belongs to, or None. A wrong code is
+    a failed login for the lockout; a recovery code's use is audited."""
     token = token.strip().replace(" ", "")
-    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-        if token and device.verify_token(token):
-            otp_login(request, device)
-            return True
-    for static in StaticDevice.objects.filter(user=user, confirmed=True):
-        if token and static.verify_token(token):  # consumes the code
-            otp_login(request, static)
-            audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
-                         object_id=user.pk, detail={"left": recovery_codes_left(user)})
-            return True
+    if token:
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+            if device.verify_token(token):
+                return device
+        for static in StaticDevice.objects.filter(user=user, confirmed=True):
+            if static.verify_token(token):  # consumes the code
+                audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
+                             object_id=user.pk, detail={"left": recovery_codes_left(user)})
+                return static
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
                            request=request)
-    return False
+    return None
+
+
+def verify(*, request: HttpRequest, user: User, token: str) -> bool:
+    """Check a code (:func:`check_code`); on success the session is verified (django-otp)."""
+    device = check_code(request=request, user=user, token=token)
+    if device is None:
+        return False
+    otp_login(request, device)
+    return True
 
 
 @receiver(user_logged_in)
 def _remember_need(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_NEEDS] = required_for(user) or (may_enrol(user) and enrolled(user))
+        request.session[SESSION_NEEDS] = needs_code(user)
 
 
 def verified(request: HttpRequest) -> bool:
