@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -25,7 +26,7 @@ from tongban.core import health, metrics
 
 from .models import Schedule
 
-READY, RUNNING = "READY", "RUNNING"  # django-tasks' TaskResultStatus values
+READY, RUNNING = TaskResultStatus.READY, TaskResultStatus.RUNNING
 
 
 def queue_state(now: dt.datetime | None = None) -> dict[str, Any]:
