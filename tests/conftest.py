@@ -157,6 +157,14 @@ def _audit_files_of_the_test(settings: Any, _audit_files_dir: Path,
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_optional(settings: Any) -> None:
+    """Tests log administrators and supervisors in without a second factor (``force_login``);
+    the two-factor tests (tests/accounts/test_two_factor.py) switch the requirement on, as it is
+    in production (``TONGBAN_2FA_REQUIRED``, on outside debug mode)."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings: Any) -> None:
     """Background tasks run at once in the test's process (``tongban worker`` runs them in
     production); tests of the queue itself switch back to the database backend."""

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tongban.core",
     "tongban.audit",
     "tongban.organizations",
@@ -76,6 +79,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every log record of the request, the metrics time it all.
+    "tongban.core.logs.RequestIdMiddleware",
+    "tongban.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tongban.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -86,6 +92,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff two-factor authentication (accounts/twofactor.py): django-otp marks a verified
+    # session; a session that still owes its second factor sees only the two-factor pages.
+    "django_otp.middleware.OTPMiddleware",
+    "tongban.accounts.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -178,6 +188,11 @@ AXES_VERBOSE = False
 # The same lockout guards the login page and POST /api/v1/auth/token; this answers both in Chinese
 # (JSON for the API).
 AXES_LOCKOUT_CALLABLE = "tongban.core.lockout.lockout_response"
+# Staff two-factor authentication (TOTP, docs/operations.md): required for bureau administrators
+# and supervisors when on (other staff may opt in either way). On by default outside debug mode.
+TWO_FACTOR_REQUIRED = _env_bool("TONGBAN_2FA_REQUIRED", not DEBUG)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.environ.get("TONGBAN_SITE_NAME", "兰州市政务服务网")
 # Lifetime of an API bearer token, in hours.
 API_TOKEN_TTL_HOURS = int(os.environ.get("TONGBAN_API_TOKEN_TTL_HOURS", "24"))
 
@@ -345,13 +360,42 @@ RATING_RECTIFICATION_WORKING_DAYS = int(os.environ.get("TONGBAN_RECTIFICATION_WO
 # Minutes an on-site rating link (the window's QR code / tablet page) stays valid after a visit.
 RATING_VISIT_TOKEN_MINUTES = int(os.environ.get("TONGBAN_RATING_VISIT_TOKEN_MINUTES", "30"))
 
+# --- logs, metrics, readiness (docs/operations.md) -------------------------------------------
+# "json": one JSON object per line (time, level, logger, message, request_id, …) for a log
+# shipper; "text": a readable line. JSON by default outside debug mode.
+LOG_FORMAT = os.environ.get("TONGBAN_LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TONGBAN_LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tongban.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tongban.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGBAN_LOG_LEVEL", "INFO")},
     "loggers": {"jieba": {"level": "WARNING"}},
 }
+# /metrics answers requests from these networks (the client address as the lockout sees it,
+# TONGBAN_TRUSTED_PROXY_COUNT) or bearing this token ("Authorization: Bearer …"); anyone else 403.
+METRICS_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("TONGBAN_METRICS_NETWORKS", "127.0.0.0/8,::1/128").split(",")
+    if n.strip()
+]
+METRICS_TOKEN = os.environ.get("TONGBAN_METRICS_TOKEN", "")
+# Seconds the database aggregates of /metrics (cases by state, the queue) are kept between scrapes.
+METRICS_CACHE_SECONDS = float(os.environ.get("TONGBAN_METRICS_CACHE_SECONDS", "30"))
+# /readyz fails when the oldest queued task has waited longer than this (seconds), a schedule is
+# overdue by more than this (the worker is not running), or an audit record has waited longer
+# than this for its seal.
+READY_QUEUE_MAX_AGE_SECONDS = int(os.environ.get("TONGBAN_READY_QUEUE_MAX_AGE_SECONDS", "600"))
+READY_SCHEDULE_MAX_LAG_SECONDS = int(os.environ.get("TONGBAN_READY_SCHEDULE_MAX_LAG_SECONDS", "600"))
+READY_AUDIT_MAX_UNSEALED_SECONDS = int(os.environ.get("TONGBAN_READY_AUDIT_MAX_UNSEALED_SECONDS", "600"))
 
 # --- electronic supervision 电子监察 (domain.md §5) ------------------------------------------
 # Yellow and red marks reuse the clock's threshold (TONGBAN_WARNING_WORKING_DAYS) and due instants.

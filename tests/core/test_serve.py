@@ -85,3 +85,52 @@ def test_serve_answers_healthz_and_static_files(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+@pytest.mark.slow
+def test_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
+    """Two granian workers each count their own requests; ``serve`` puts them in
+    prometheus-client's multiprocess mode, so any worker's /metrics shows the sum."""
+    tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
+    assert tongban is not None
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"TONGBAN_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"}}
+    env.update(TONGBAN_DEBUG="1", TONGBAN_DATA_DIR=str(tmp_path), TONGBAN_PORT=str(port))
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # a previous run's: removed at start
+    server = subprocess.Popen([tongban, "serve", "--workers", "2", "--threads", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "granian did not answer"
+                time.sleep(0.3)
+
+        def healthz_count() -> float:
+            with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+                text = response.read().decode()
+            line = next(x for x in text.splitlines()
+                        if x.startswith("tongban_http_requests_total{") and 'route="healthz"' in x)
+            return float(line.rsplit(" ", 1)[1])
+
+        before = healthz_count()  # the start-up probes (a slow first answer may count twice)
+        for _ in range(30):
+            with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+                assert response.status == 200
+        assert healthz_count() == before + 30
+        assert list(metrics_dir.glob("counter_*.db"))  # the workers write their counts there
+        assert not (metrics_dir / "counter_999999.db").exists()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()

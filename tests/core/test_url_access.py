@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from ninja.constants import NOT_SET
 from ninja.operation import PathView
 
-from tongban.core.access import ACCESS_ATTR
+from tongban.core.access import ACCESS_ATTR, OPERATOR_ACCESS
 
 # Public operations that are not reads, each with the reason.
 PUBLIC_WRITES = {
@@ -103,11 +103,13 @@ def test_api_default_auth_is_bearer_or_session() -> None:
 
 
 def login_only_routes() -> list[str]:
-    """Routes without parameters whose view needs a login (or a role)."""
+    """Routes without parameters whose view needs a login (or a role); the operations side's
+    (``/metrics``: an address or a token, no login) is tested in test_observability."""
     routes = []
     for route, namespace, pattern in all_urls():
         access = getattr(pattern.callback, ACCESS_ATTR, "")
-        if namespace not in {"admin", "api"} and access != "public" and not pattern.pattern.converters:
+        if (namespace not in {"admin", "api"} and access not in {"public", OPERATOR_ACCESS}
+                and not pattern.pattern.converters):
             routes.append("/" + route)
     return routes
 

@@ -44,21 +44,30 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-@transaction.atomic
-def token_issue(*, request: HttpRequest | None, username: str, password: str) -> tuple[str, ApiToken] | None:
+def token_issue(*, request: HttpRequest | None, username: str, password: str,
+                otp: str = "") -> tuple[str, ApiToken] | None:
     """Check the credentials and issue a bearer token; None when they are wrong.
 
-    Goes through Django's authenticate(), so django-axes counts failures and locks out.
+    Goes through Django's authenticate(), so django-axes counts failures and locks out. An
+    account with a second factor (``twofactor.needs_code``) must also give a valid ``otp`` code,
+    else ``twofactor.SecondFactorNeeded`` (a wrong code counts as a failed login too). The checks
+    write their failures outside the token's transaction, so a refusal keeps them.
     """
+    from . import twofactor
+
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
-    token = secrets.token_urlsafe(32)
-    record = ApiToken.objects.create(
-        user=user, digest=_digest(token),
-        expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
-    )
-    audit_record(actor=user, action="auth.token_issued", object_type="user", object_id=user.pk)
+    if twofactor.needs_code(user) and twofactor.check_code(request=request, user=user,
+                                                           token=otp) is None:
+        raise twofactor.SecondFactorNeeded
+    with transaction.atomic():
+        token = secrets.token_urlsafe(32)
+        record = ApiToken.objects.create(
+            user=user, digest=_digest(token),
+            expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+        )
+        audit_record(actor=user, action="auth.token_issued", object_type="user", object_id=user.pk)
     return token, record
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import twofactor_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("elder-mode/", views.elder_mode, name="elder_mode"),
     path("staff/", views.staff, name="staff"),
+    path("2fa/setup/", twofactor_views.setup, name="2fa_setup"),
+    path("2fa/verify/", twofactor_views.verify, name="2fa_verify"),
+    path("2fa/disable/", twofactor_views.disable, name="2fa_disable"),
 ]

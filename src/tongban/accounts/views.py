@@ -23,7 +23,7 @@ from tongban.core.access import public, require_login, require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.core.forms import add_problems
 
-from . import selectors, services
+from . import selectors, services, twofactor
 from .forms import (
     REGISTER_FIELD_MAP,
     CitizenRegisterForm,
@@ -166,9 +166,13 @@ def me(request: HttpRequest) -> HttpResponse:
     """The logged-in person's own account; identifiers masked even here (shoulder-surfing)."""
     user = request.user
     assert isinstance(user, User)  # require_login let only authenticated users in
+    staff = twofactor.may_enrol(user)
     return render(request, "accounts/me.html", {
         "account": user, "id_number": mask_id_number(user.id_number), "phone": mask_phone(user.phone),
         "legal_representative_id_number": mask_id_number(user.legal_representative_id_number),
+        "two_factor": {"enrolled": twofactor.enrolled(user),
+                       "required": twofactor.required_for(user),
+                       "codes_left": twofactor.recovery_codes_left(user)} if staff else None,
     })
 
 

@@ -15,3 +15,8 @@ class AuditConfig(AppConfig):
         from .services import audit_record
 
         auditing.register_recorder(audit_record)
+
+        # /metrics and /readyz (core) watch the sealer through a registration.
+        from .observability import register
+
+        register()

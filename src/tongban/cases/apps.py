@@ -15,6 +15,11 @@ class CasesConfig(AppConfig):
         if recompute_deadlines_later not in schedule_listeners:
             schedule_listeners.append(recompute_deadlines_later)
 
+        # /metrics (core) counts the cases through a registration.
+        from .observability import register
+
+        register()
+
 
 def recompute_deadlines_later(years: list[int]) -> None:
     """Called by the clock after a year's official schedule is loaded (on commit): recompute,

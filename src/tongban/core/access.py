@@ -1,6 +1,7 @@
 """Who may use a view: every view declares it, and nothing undeclared is served.
 
-Views are wrapped with :func:`public` or :func:`require_roles`. Both set ``view.access`` so
+Views are wrapped with :func:`public`, :func:`require_login`, :func:`require_roles` or (machines
+of the operations side, `/metrics`) :func:`require_operator`. Each sets ``view.access`` so
 that a test can walk the URL map and fail on any view without a declaration. The rule a role
 grants lives in the services (``tongban.accounts.permissions``); these decorators only gate
 entry to a page, the services re-check the concrete object.
@@ -60,4 +61,52 @@ def require_login(view: F) -> F:
         return view(request, *args, **kwargs)
 
     setattr(wrapper, ACCESS_ATTR, "login")
+    return wrapper  # type: ignore[return-value]  # wraps() keeps the signature
+
+
+OPERATOR_ACCESS = "operator"
+
+
+def operator_allowed(request: HttpRequest) -> bool:
+    """Whether the request comes from the monitoring side: a bearer token equal to
+    ``METRICS_TOKEN`` (when set), or a client address inside ``METRICS_ALLOWED_NETWORKS``.
+
+    The address is the client's as the lockout sees it (``core.lockout.client_address``): behind
+    nginx, with ``TRUSTED_PROXY_COUNT`` set, the address nginx saw — never nginx's own loopback
+    address, which would open the endpoint to everybody."""
+    import hmac
+    import ipaddress
+
+    from django.conf import settings
+
+    from .lockout import client_address
+
+    token = getattr(settings, "METRICS_TOKEN", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(
+            header.removeprefix("Bearer ").strip().encode(), token.encode()):
+        return True
+    address = client_address(request)
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False)
+               for net in getattr(settings, "METRICS_ALLOWED_NETWORKS", ()))
+
+
+def require_operator(view: F) -> F:
+    """Machines of the operations side only (Prometheus): from an allowed network or with the
+    metrics bearer token (:func:`operator_allowed`); anybody else gets 403. No login, no
+    session: a scraper has neither."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not operator_allowed(request):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    setattr(wrapper, ACCESS_ATTR, OPERATOR_ACCESS)
     return wrapper  # type: ignore[return-value]  # wraps() keeps the signature

@@ -1,8 +1,13 @@
+import logging
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.i18n import set_language as django_set_language
 
-from .access import public
+from . import health, metrics
+from .access import public, require_operator
+
+log = logging.getLogger(__name__)
 
 
 @public
@@ -17,6 +22,28 @@ def healthz(request: HttpRequest) -> JsonResponse:
     status = 200 if database == "ok" else 503
     return JsonResponse({"status": "ok" if status == 200 else "error", "database": database},
                         status=status)
+
+
+@public
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, the queue and the audit sealer (``core.health``); 200 with
+    each check's details when all pass, 503 otherwise."""
+    ready, checks = health.readiness()
+    response = JsonResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                            status=200 if ready else 503)
+    if not ready:
+        # A probe every few seconds would otherwise log "Service Unavailable" as an ERROR each
+        # time (django.request); one warning naming the failing checks says more.
+        log.warning("not ready: %s", ", ".join(n for n, c in checks.items() if not c["ok"]))
+        response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
+    return response
+
+
+@require_operator
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (``core.metrics``), for allowed networks or the metrics token."""
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @public

@@ -11,3 +11,9 @@ class SchedulingConfig(AppConfig):
     name = "tongban.scheduling"
     label = "scheduling"
     verbose_name = _("后台任务")
+
+    def ready(self) -> None:
+        # /metrics and /readyz (core) read the queue through a registration (core is below).
+        from .observability import register
+
+        register()

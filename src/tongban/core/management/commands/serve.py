@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,20 @@ def default_workers() -> int:
 def default_threads() -> int:
     # Granian's own guidance for WSGI: more threads than 2 × cores + 1 mostly wait on the GIL.
     return settings.SERVE_THREADS or 2 * (os.cpu_count() or 1) + 1
+
+
+def prepare_metrics_dir() -> Path:
+    """prometheus-client's multiprocess mode for the granian workers: each worker writes its
+    request counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (default ``DATA_DIR/prometheus``),
+    and ``/metrics`` in any worker adds up all of them. Emptied at each start, so counts of a
+    previous run's processes do not linger (counters restart at 0, as Prometheus expects)."""
+    directory = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+                     or Path(settings.DATA_DIR) / "prometheus")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
 
 
 class Command(BaseCommand):
@@ -64,4 +79,5 @@ class Command(BaseCommand):
         self.stdout.flush()
         # Replace this process, so that signals (Ctrl-C, SIGTERM from a supervisor) reach granian.
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+        prepare_metrics_dir()
         os.execv(command[0], command)

@@ -1,0 +1,221 @@
+"""Staff two-factor authentication (TOTP with recovery codes): enrolment, the code after the
+password, required for administrators and supervisors, optional for other staff, wrong codes
+counting toward the lockout, recovery codes used once, and every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django.fixtures import Settings
+
+from tongban.accounts.models import Role, User
+from tongban.audit.models import AuditRecord
+
+from ..conftest import make_user
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "secret-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def required(settings: Settings) -> None:
+    settings.TWO_FACTOR_REQUIRED = True  # as in production
+
+
+def code_of(device: TOTPDevice, *, step_offset: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + step_offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login(client: Client, username: str) -> None:
+    response = client.post("/accounts/staff/login/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
+def enrol(client: Client, user: User) -> list[str]:
+    page = client.get("/accounts/2fa/setup/")
+    assert page.status_code == 200
+    assert "data:image/svg+xml" in page.content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    done = client.post("/accounts/2fa/setup/", {"token": code_of(device)})
+    assert done.status_code == 200
+    codes = re.findall(r"<li><code>(\w+)</code></li>", done.content.decode())
+    assert len(codes) == 10
+    return codes
+
+
+def test_an_administrator_must_enrol_before_any_staff_page(client: Client) -> None:
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    blocked = client.get("/accounts/staff/")
+    assert blocked.status_code == 302
+    assert blocked["Location"].startswith("/accounts/2fa/setup/?next=")
+    assert client.get("/api/v1/auth/me").status_code == 403
+    codes = enrol(client, admin)
+    assert client.get("/accounts/staff/").status_code == 200  # verified in this session
+    assert AuditRecord.objects.filter(action="user.2fa_enrolled", object_id=str(admin.pk)).exists()
+    assert len(set(codes)) == 10
+
+
+def after_throttle(time_machine: Any) -> None:
+    """django-otp makes a device wait after a wrong code (1 s, 2 s, 4 s…): a minute later."""
+    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), tick=True)
+
+
+def test_after_enrolment_the_password_alone_is_not_enough(client: Client, time_machine: Any) -> None:
+    supervisor = make_user("watcher", Role.SUPERVISOR)
+    login(client, "watcher")
+    enrol(client, supervisor)
+    client.logout()
+
+    login(client, "watcher")
+    blocked = client.get("/accounts/me/")
+    assert blocked["Location"].startswith("/accounts/2fa/verify/?next=")
+    device = TOTPDevice.objects.get(user=supervisor, confirmed=True)
+    wrong = client.post("/accounts/2fa/verify/", {"token": "000000" if code_of(device) != "000000"
+                                                   else "111111"})
+    assert wrong.status_code == 400
+    assert "验证码不正确或已过期" in wrong.content.decode()
+    assert client.get("/accounts/me/").status_code == 302  # still blocked
+    after_throttle(time_machine)
+    ok = client.post("/accounts/2fa/verify/?next=/accounts/me/", {"token": code_of(device),
+                                                                 "next": "/accounts/me/"})
+    assert ok.status_code == 302 and ok["Location"] == "/accounts/me/"
+    assert client.get("/accounts/me/").status_code == 200
+
+
+def test_a_recovery_code_works_once(client: Client, time_machine: Any) -> None:
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    codes = enrol(client, admin)
+    client.logout()
+
+    login(client, "bureau")
+    assert client.post("/accounts/2fa/verify/", {"token": codes[0]}).status_code == 302
+    assert client.get("/accounts/staff/").status_code == 200
+    assert AuditRecord.objects.filter(action="user.2fa_recovery_code_used").count() == 1
+    client.logout()
+
+    login(client, "bureau")
+    assert client.post("/accounts/2fa/verify/", {"token": codes[0]}).status_code == 400
+    after_throttle(time_machine)
+    assert client.post("/accounts/2fa/verify/", {"token": codes[1]}).status_code == 302
+    me = client.get("/accounts/me/").content.decode()
+    assert "剩余 8 个恢复码" in me
+
+
+def test_wrong_codes_count_toward_the_lockout(client: Client, settings: Settings) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    login(client, "bureau")
+    answers = [client.post("/accounts/2fa/verify/", {"token": "12"}).status_code for _ in range(3)]
+    assert answers[:2] == [400, 400] and answers[2] == 429
+    # The session ended and the pair is locked: the password does not log in either.
+    assert "_auth_user_id" not in client.session
+    locked = client.post("/accounts/staff/login/", {"username": "bureau", "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+def test_other_staff_may_opt_in_and_out(client: Client, city_department: object) -> None:
+    officer = make_user("officer", Role.OFFICER, department=city_department)
+    login(client, "officer")
+    assert client.get("/accounts/me/").status_code == 200  # not required
+    assert "启用双重验证" in client.get("/accounts/me/").content.decode()
+    enrol(client, officer)
+    client.logout()
+    login(client, "officer")
+    assert client.get("/accounts/me/")["Location"].startswith("/accounts/2fa/verify/")
+    device = TOTPDevice.objects.get(user=officer, confirmed=True)
+    client.post("/accounts/2fa/verify/", {"token": code_of(device)})
+    client.post("/accounts/2fa/disable/")
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    assert AuditRecord.objects.filter(action="user.2fa_disabled", object_id=str(officer.pk)).exists()
+    client.logout()
+    login(client, "officer")
+    assert client.get("/accounts/me/").status_code == 200
+
+
+def test_an_administrator_cannot_switch_it_off(client: Client) -> None:
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.post("/accounts/2fa/disable/")
+    assert TOTPDevice.objects.filter(user=admin, confirmed=True).exists()
+    assert not AuditRecord.objects.filter(action="user.2fa_disabled").exists()
+
+
+def test_a_wrong_enrolment_code_enrols_nothing(client: Client) -> None:
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    client.get("/accounts/2fa/setup/")
+    device = TOTPDevice.objects.get(user=admin)
+    wrong = code_of(device, step_offset=20)
+    response = client.post("/accounts/2fa/setup/", {"token": wrong})
+    assert response.status_code == 400
+    assert "验证码不正确或已过期" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=admin, confirmed=True).exists()
+    assert client.get("/accounts/staff/").status_code == 302
+
+
+def test_citizens_have_no_second_factor(client: Client, citizen: User) -> None:
+    client.post("/accounts/login/", {"username": "citizen", "password": PASSWORD})
+    assert client.get("/accounts/me/").status_code == 200
+    assert client.get("/accounts/2fa/setup/").status_code == 403
+
+
+def test_not_required_when_switched_off(client: Client, settings: Settings) -> None:
+    settings.TWO_FACTOR_REQUIRED = False
+    make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    assert client.get("/accounts/staff/").status_code == 200
+
+
+def test_the_operator_resets_a_lost_second_factor(client: Client) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    call_command("reset_2fa", "bureau", stdout=StringIO())
+    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert AuditRecord.objects.filter(action="user.2fa_reset", object_id=str(admin.pk)).exists()
+    login(client, "bureau")
+    assert client.get("/accounts/staff/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_the_api_token_needs_the_code_too(client: Client, time_machine: Any) -> None:
+    """An administrator's password alone does not buy a bearer token: the second factor would
+    be bypassed through the API."""
+    admin = make_user("bureau", Role.ADMIN)
+    url = "/api/v1/auth/token"
+    refused = client.post(url, {"username": "bureau", "password": PASSWORD},
+                          content_type="application/json")
+    assert refused.status_code == 401
+    assert "双重验证" in refused.json()["detail"]
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    after_throttle(time_machine)  # and past the code used for the enrolment
+    device = TOTPDevice.objects.get(user=admin, confirmed=True)
+    wrong = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": "12"},
+                        content_type="application/json")
+    assert wrong.status_code == 401
+    after_throttle(time_machine)
+    issued = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": code_of(device)},
+                         content_type="application/json")
+    assert issued.status_code == 200, issued.content
+    assert client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {issued.json()['token']}").json()[
+        "username"] == "bureau"
