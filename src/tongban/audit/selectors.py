@@ -40,7 +40,13 @@ def records_filtered(f: RecordFilter) -> QuerySet[AuditRecord]:
         if f.actor.lower() == "system":
             records = records.filter(actor__isnull=True)
         else:
-            records = records.filter(Q(actor__username=f.actor) | Q(actor_name=f.actor))
+            # The accounts first (a unique-key read), so that the log is filtered on its own
+            # indexed columns rather than through a join.
+            from django.contrib.auth import get_user_model
+
+            ids = list(get_user_model().objects.filter(username=f.actor)
+                       .values_list("pk", flat=True))
+            records = records.filter(Q(actor_id__in=ids) | Q(actor_name=f.actor))
     if f.action:
         records = records.filter(action__startswith=f.action)
     if f.object_type:
@@ -48,6 +54,47 @@ def records_filtered(f: RecordFilter) -> QuerySet[AuditRecord]:
     if f.object_id:
         records = records.filter(object_id=f.object_id)
     return records
+
+
+@dataclass
+class RecordPage:
+    """One page of the log, newest first, found by its position in the chain (keyset on
+    ``seq``) rather than by an offset: no COUNT over millions, no deep OFFSET scans."""
+
+    records: list[AuditRecord]
+    newer: int | None  # the ``after`` of the page before this one (None: this is the newest)
+    older: int | None  # the ``before`` of the page after this one (None: nothing older)
+
+    @property
+    def first_seq(self) -> int | None:
+        return self.records[0].seq if self.records else None
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.records[-1].seq if self.records else None
+
+
+def records_page(f: RecordFilter, *, before: int | None = None, after: int | None = None,
+                 size: int = 50) -> RecordPage:
+    """The ``size`` records matching ``f`` just older than ``before`` (a seq), or just newer
+    than ``after``, or the newest ones."""
+    records = records_filtered(f)
+    if after is not None and before is None:
+        found = list(records.filter(seq__gt=after).order_by("seq")[:size + 1])
+        more_newer = len(found) > size
+        found = found[:size][::-1]
+        older_exists = bool(found) or records.filter(seq__lte=after).exists()
+        return RecordPage(found, found[0].seq if found and more_newer else None,
+                          (found[-1].seq if found else after + 1) if older_exists else None)
+    if before is not None:
+        records = records.filter(seq__lt=before)
+    found = list(records[:size + 1])
+    more_older = len(found) > size
+    found = found[:size]
+    newer = None
+    if before is not None and found:
+        newer = found[0].seq if records_filtered(f).filter(seq__gte=before).exists() else None
+    return RecordPage(found, newer, found[-1].seq if found and more_older else None)
 
 
 def record_get(seq: int) -> AuditRecord | None:
