@@ -207,18 +207,18 @@ def test_the_log_pages_by_position_without_counting(supervisor: User, log: list[
     assert "记录 #5 至 #4" in html and "较新" not in html
     older = re.search(r'href="\?before=(\d+)" rel="next">更早', html)
     assert older is not None and older.group(1) == "4"
-    html = client.get("/supervision/audit/", {"before": 4}).content.decode()
+    html = client.get("/supervision/audit/", {"before": "4"}).content.decode()
     assert listed_seqs(html) == [3, 2]
     assert 'href="?after=3" rel="prev">较新' in html and 'href="?before=2"' in html
-    html = client.get("/supervision/audit/", {"before": 2}).content.decode()
+    html = client.get("/supervision/audit/", {"before": "2"}).content.decode()
     assert listed_seqs(html) == [1] and "更早" not in html
-    html = client.get("/supervision/audit/", {"after": 1}).content.decode()
+    html = client.get("/supervision/audit/", {"after": "1"}).content.decode()
     assert listed_seqs(html) == [3, 2]
     # The records of these readings are newer still.
-    html = client.get("/supervision/audit/", {"after": 3}).content.decode()
+    html = client.get("/supervision/audit/", {"after": "3"}).content.decode()
     assert listed_seqs(html) == [5, 4] and 'href="?after=5" rel="prev"' in html
     # A filter keeps to its own records.
     html = client.get("/supervision/audit/", {"actor": "system"}).content.decode()
     assert listed_seqs(html) == [5, 4] and 'href="?actor=system&amp;before=4"' in html
-    html = client.get("/supervision/audit/", {"actor": "system", "before": 4}).content.decode()
+    html = client.get("/supervision/audit/", {"actor": "system", "before": "4"}).content.decode()
     assert listed_seqs(html) == [2] and 'href="?actor=system&amp;after=2"' in html

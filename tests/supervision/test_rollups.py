@@ -44,6 +44,7 @@ def cases(catalog: None) -> list[Item]:
     today = timezone.localdate()
     for n in range(60):
         it = rng.choice(items)
+        assert it.current is not None
         accepted = bj_day(today - dt.timedelta(days=rng.randrange(1, 40)), rng.randrange(8, 18))
         decided = accepted + dt.timedelta(hours=rng.randrange(1, 24 * 12))
         decided = min(decided, timezone.now() - dt.timedelta(minutes=1))
@@ -86,7 +87,8 @@ def test_the_rollup_gives_the_live_figures(cases: list[Item]) -> None:
     before = {p: figures(*p) for p in periods}
     assert sum(v[0] for v in before[periods[0]].values()) == 60
 
-    first = min(Case.objects.values_list("decided_at", flat=True)).astimezone(BJ).date()
+    first = min(d for d in Case.objects.values_list("decided_at", flat=True) if d is not None
+                ).astimezone(BJ).date()
     assert rollups.rollup_item_times() == (today - first).days
     assert rollups.rolled_through() == today - dt.timedelta(days=1)
     assert ItemDayTime.objects.exists()
@@ -107,6 +109,7 @@ def test_new_cases_and_the_next_day(cases: list[Item]) -> None:
     rollups.rollup_item_times()
     # Decided today, after the run: counted live until tomorrow's run.
     it = cases[0]
+    assert it.current is not None
     Case.objects.create(item=it, item_version=it.current, department=it.department,
                         channel="online", status="approved", applicant_kind="natural_person",
                         applicant_name="乙", applicant_id_number="620102199003077770",

@@ -125,7 +125,10 @@ class Case(models.Model):
                                     name="case_idempotency_key_unique"),
         ]
         indexes = [models.Index(fields=["department", "status"]),
-                   models.Index(fields=["status", "due_at"])]
+                   models.Index(fields=["status", "due_at"]),
+                   # The oversight figures count by period of decision and of acceptance.
+                   models.Index(fields=["decided_at"], name="case_decided_at"),
+                   models.Index(fields=["accepted_at"], name="case_accepted_at")]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"

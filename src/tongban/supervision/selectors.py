@@ -69,21 +69,23 @@ class BoardRow:
 
 def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
     """Live counts per department: cases by status group, and the open ones by deadline state."""
-    cases = scope_cases(user)
+    cases = scope_cases(user).order_by()
     rows: dict[int, BoardRow] = {}
-    names = dict(Department.objects.filter(pk__in=cases.values("department_id"))
-                 .values_list("pk", "name"))
 
     def row(pk: int) -> BoardRow:
         if pk not in rows:
-            rows[pk] = BoardRow(pk, names.get(pk, str(pk)),
-                                {k: 0 for k in STATUS_GROUPS},
+            rows[pk] = BoardRow(pk, "", {k: 0 for k in STATUS_GROUPS},
                                 {s: 0 for s in DeadlineState.values})
         return rows[pk]
 
     group_of = {s: k for k, statuses in STATUS_GROUPS.items() for s in statuses}
+    # One pass over the (department, status) index; the names are read for the departments
+    # found (not through a subquery over every case).
     for pk, status, count in cases.values_list("department_id", "status").annotate(n=Count("pk")):
         row(pk).statuses[group_of.get(status, "closed")] += count
+    names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    for pk, r in rows.items():
+        r.name = names.get(pk, str(pk))
     running = open_cases(cases)
     for state in (DeadlineState.YELLOW, DeadlineState.RED):
         counted = case_selectors._deadline_filter(running, state, now)
