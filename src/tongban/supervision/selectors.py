@@ -9,14 +9,12 @@ Scope: supervisors and the bureau see every department; a department head sees t
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
 
 from tongban.accounts.models import Role
 from tongban.cases import selectors as case_selectors
@@ -170,12 +168,6 @@ def _monday(instant: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _week_of(day: dt.date | dt.datetime) -> dt.date:
-    if isinstance(day, dt.datetime):  # SQLite may hand back the day as a datetime
-        day = day.date()
-    return day - dt.timedelta(days=day.weekday())
-
-
 def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[WeekPoint]:
     """Per week (Monday to Sunday, Beijing time), the last ``weeks`` weeks up to this one:
     cases accepted, cases completed (decided), completed after their due instant, and
@@ -187,29 +179,29 @@ def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[Week
     points = {first + dt.timedelta(weeks=i): WeekPoint(first + dt.timedelta(weeks=i))
               for i in range(weeks)}
     cases = scope_cases(user).order_by()
-    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    # Counted per Beijing day by the database, then added up per week here: a few hundred
-    # rows whatever the number of cases.
-    accepted = (cases.filter(accepted_at__gte=since)
-                .values(day=TruncDate("accepted_at", tzinfo=SHANGHAI)).annotate(n=Count("pk")))
-    for row in accepted:
-        counts[_week_of(row["day"])]["accepted"] += row["n"]
-    decided = (cases.filter(decided_at__gte=since)
-               .values(day=TruncDate("decided_at", tzinfo=SHANGHAI))
-               .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__isnull=False,
-                                                                  decided_at__gt=F("due_at")))))
-    for row in decided:
-        counts[_week_of(row["day"])]["completed"] += row["n"]
-        counts[_week_of(row["day"])]["overdue"] += row["late"]
-    opened = (records(user).order_by().filter(opened_at__gte=since)
-              .values(day=TruncDate("opened_at", tzinfo=SHANGHAI)).annotate(n=Count("pk")))
-    for row in opened:
-        counts[_week_of(row["day"])]["records"] += row["n"]
-    for week, values in counts.items():
-        point = points.get(week)
-        if point is not None:
-            for name, value in values.items():
-                setattr(point, name, value)
+    # One row per figure, one conditional count per week: the database compares instants with
+    # the weeks' bounds (Beijing Mondays) in one pass over the index range, with no per-row
+    # time-zone function (which SQLite would call in Python for each case).
+    bounds = [(week, dt.datetime.combine(week, dt.time(), tzinfo=SHANGHAI),
+               dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time(), tzinfo=SHANGHAI))
+              for week in sorted(points)]
+
+    def per_week(qs: QuerySet[Any], field: str,
+                 wanted: dict[str, Q]) -> dict[str, dict[dt.date, int]]:
+        found = qs.filter(**{f"{field}__gte": since}).aggregate(**{
+            f"{name}_{i}": Count("pk", filter=Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+                                 & condition)
+            for name, condition in wanted.items() for i, (_week, lo, hi) in enumerate(bounds)})
+        return {name: {week: found[f"{name}_{i}"] or 0
+                       for i, (week, _lo, _hi) in enumerate(bounds)} for name in wanted}
+
+    late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
+    figures = {**per_week(cases, "accepted_at", {"accepted": Q()}),
+               **per_week(cases, "decided_at", {"completed": Q(), "overdue": late}),
+               **per_week(records(user).order_by(), "opened_at", {"records": Q()})}
+    for name, weekly in figures.items():
+        for week, value in weekly.items():
+            setattr(points[week], name, value)
     return [points[k] for k in sorted(points)]
 
 
