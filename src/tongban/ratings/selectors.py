@@ -340,24 +340,24 @@ def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> 
     counted = in_month.filter(excluded=False)
     levels: dict[str, Counter[int]] = {ch: Counter() for ch in Channel.values}
     total = level_sum = good = 0
-    for row in counted.order_by().values("channel", "level").annotate(n=Count("pk")):
-        levels[row["channel"]][row["level"]] += row["n"]
-        total += row["n"]
-        level_sum += row["level"] * row["n"]
-        good += row["n"] if row["level"] >= 4 else 0
+    for by_level in counted.order_by().values("channel", "level").annotate(n=Count("pk")):
+        levels[by_level["channel"]][by_level["level"]] += by_level["n"]
+        total += by_level["n"]
+        level_sum += by_level["level"] * by_level["n"]
+        good += by_level["n"] if by_level["level"] >= 4 else 0
     rated = list(counted.order_by().values("department_id", "item_id").annotate(
         n=Count("pk"), level_sum=Sum("level"), good=Count("pk", filter=Q(level__gte=4)),
         bad=Count("pk", filter=Q(level__in=BAD_LEVELS))))
     department_names = dict(Department.objects.filter(
         pk__in={r["department_id"] for r in rated}).values_list("pk", "name"))
     current_names = _current_item_names({r["item_id"] for r in rated})
-    for row in rated:
-        for g in (dept(row["department_id"], department_names.get(row["department_id"], "")),
-                  item(row["item_id"], current_names.get(row["item_id"], ""))):
-            g.ratings += row["n"]
-            g.level_sum += row["level_sum"] or 0
-            g.good += row["good"]
-            g.bad += row["bad"]
+    for line in rated:
+        for g in (dept(line["department_id"], department_names.get(line["department_id"], "")),
+                  item(line["item_id"], current_names.get(line["item_id"], ""))):
+            g.ratings += line["n"]
+            g.level_sum += line["level_sum"] or 0
+            g.good += line["good"]
+            g.bad += line["bad"]
     report.ratings_by_channel_level = {ch: {lv.value: levels[ch][lv.value] for lv in Level}
                                        for ch in Channel.values}
     report.ratings_total = total
