@@ -194,3 +194,31 @@ def test_pages_fit_a_phone_and_stay_accessible_markup(supervisor: User, log: lis
     for field in ["since", "until", "actor", "action", "object_type", "object_id"]:
         assert f'<label for="id_{field}">' in html
     assert '<div class="table-wrap">' in html and '<th scope="col">' in html
+
+
+def test_the_log_pages_by_position_without_counting(supervisor: User, log: list[AuditRecord],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two records a page: "更早" walks down the chain, "较新" and "最新" walk back up; the
+    filters stay on every link."""
+    monkeypatch.setattr("tongban.audit.views.PAGE_SIZE", 2)
+    client = client_for(supervisor)
+    html = client.get("/supervision/audit/").content.decode()
+    assert listed_seqs(html) == [5, 4]
+    assert "记录 #5 至 #4" in html and "较新" not in html
+    older = re.search(r'href="\?before=(\d+)" rel="next">更早', html)
+    assert older is not None and older.group(1) == "4"
+    html = client.get("/supervision/audit/", {"before": "4"}).content.decode()
+    assert listed_seqs(html) == [3, 2]
+    assert 'href="?after=3" rel="prev">较新' in html and 'href="?before=2"' in html
+    html = client.get("/supervision/audit/", {"before": "2"}).content.decode()
+    assert listed_seqs(html) == [1] and "更早" not in html
+    html = client.get("/supervision/audit/", {"after": "1"}).content.decode()
+    assert listed_seqs(html) == [3, 2]
+    # The records of these readings are newer still.
+    html = client.get("/supervision/audit/", {"after": "3"}).content.decode()
+    assert listed_seqs(html) == [5, 4] and 'href="?after=5" rel="prev"' in html
+    # A filter keeps to its own records.
+    html = client.get("/supervision/audit/", {"actor": "system"}).content.decode()
+    assert listed_seqs(html) == [5, 4] and 'href="?actor=system&amp;before=4"' in html
+    html = client.get("/supervision/audit/", {"actor": "system", "before": "4"}).content.decode()
+    assert listed_seqs(html) == [2] and 'href="?actor=system&amp;after=2"' in html

@@ -49,7 +49,8 @@ def test_batch_runs_due_schedules_and_every_queued_task(
 
     fired = out.getvalue().split("已触发定时任务：", 1)[1].splitlines()[0].split("、")
     assert sorted(fired) == ["audit_checkpoint", "close_queue_days", "prune_task_results",
-                             "sweep_deadlines", "sweep_rating_tickets", "sweep_supervision"]
+                             "rollup_figures", "sweep_deadlines", "sweep_rating_tickets",
+                             "sweep_supervision"]
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
         ("tongban.audit.tasks.write_checkpoint", "SUCCESSFUL"),
         ("tongban.cases.notifications.tasks.send_case_event", "SUCCESSFUL"),
@@ -57,6 +58,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
         ("tongban.queues.tasks.close_previous_days", "SUCCESSFUL"),
         ("tongban.ratings.tasks.sweep_tickets", "SUCCESSFUL"),
         ("tongban.scheduling.tasks.prune_task_results", "SUCCESSFUL"),
+        ("tongban.supervision.tasks.rollup_figures", "SUCCESSFUL"),
         ("tongban.supervision.tasks.sweep_supervision", "SUCCESSFUL"),
     ]
     assert list(Notification.objects.values_list("recipient__username", "subject")) == [

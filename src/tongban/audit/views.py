@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -32,24 +31,29 @@ def _viewed(request: HttpRequest, **what: Any) -> None:
         raise PermissionDenied from exc
 
 
+def _seq(value: str | None) -> int | None:
+    return int(value) if value and value.isdecimal() and len(value) < 19 else None
+
+
 @require_roles(*READERS)
 @require_GET
 def record_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
-    query.pop("page", None)
+    for position in ("page", "before", "after"):
+        query.pop(position, None)
     form = RecordFilterForm(query or None)
-    page_obj = None
+    page = None
     if form.is_bound and not form.is_valid():
         _viewed(request, what="list")
     else:
         record_filter = form.record_filter() if form.is_bound else selectors.RecordFilter()
-        paginator = Paginator(selectors.records_filtered(record_filter), PAGE_SIZE)
-        page_obj = paginator.get_page(request.GET.get("page"))
-        # Read the page before recording the reading, so the pages do not shift under it.
-        page_obj.object_list = list(page_obj.object_list)
+        # Read the page before recording the reading, so that the reading is not on it.
+        page = selectors.records_page(record_filter, before=_seq(request.GET.get("before")),
+                                      after=_seq(request.GET.get("after")), size=PAGE_SIZE)
         _viewed(request, what="list", filters=record_filter.as_dict())
     return render(request, "audit/record_list.html", {
-        "form": form, "page_obj": page_obj, "object_types": selectors.object_types(),
+        "form": form, "page": page, "query": query.urlencode(),
+        "object_types": selectors.object_types(),
         "verifications": selectors.verifications_recent(3),
     })
 

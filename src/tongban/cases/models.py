@@ -125,7 +125,12 @@ class Case(models.Model):
                                     name="case_idempotency_key_unique"),
         ]
         indexes = [models.Index(fields=["department", "status"]),
-                   models.Index(fields=["status", "due_at"])]
+                   models.Index(fields=["status", "due_at"]),
+                   # The oversight figures count by period of decision and of acceptance;
+                   # the trend's counts are answered from these indexes alone (covering).
+                   models.Index(fields=["decided_at", "status", "due_at"],
+                                name="case_decided_at"),
+                   models.Index(fields=["accepted_at", "status"], name="case_accepted_at")]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"

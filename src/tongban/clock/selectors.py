@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.db.models import F
 
-from tongban.organizations.models import Hall, OfficePeriod
+from tongban.organizations.models import Hall, OfficePeriod, office_hours_stamp
 
 from .calendar import DEFAULT_PERIODS, OfficeHours, Period, SeasonalPeriods, WorkCalendar
 from .deadline import (
@@ -80,8 +80,32 @@ def calendar_changed() -> None:
     forget_calendar()
 
 
+# This process's copy of the halls' office hours, valid while the stamp it was read at is the
+# current one (``organizations.models.OfficeHoursStamp``, rewritten by every change of any
+# hall's periods). Office hours change a few times a year and are read for every deadline.
+_hours: tuple[str, dict[int | None, OfficeHours]] = ("", {})
+
+
+def _hours_cache(stamp: str) -> dict[int | None, OfficeHours]:
+    global _hours
+    key = f"{stamp}|{settings.CLOCK_DEFAULT_OFFICE_PERIODS!r}"
+    if _hours[0] != key:
+        _hours = (key, {})
+    return _hours[1]
+
+
 def office_hours(hall_id: int | None = None) -> OfficeHours:
-    """The hall's office periods; the platform default (settings) when it has none."""
+    """The hall's office periods; the platform default (settings) when it has none. One read of
+    the change stamp; the periods themselves come from this process's copy when current."""
+    if hall_id is None:
+        return _read_office_hours(None)  # the settings' default: nothing to read
+    cache = _hours_cache(office_hours_stamp())
+    if hall_id not in cache:
+        cache[hall_id] = _read_office_hours(hall_id)
+    return cache[hall_id]
+
+
+def _read_office_hours(hall_id: int | None) -> OfficeHours:
     default = tuple(Period(dt.time.fromisoformat(a), dt.time.fromisoformat(b))
                     for a, b in settings.CLOCK_DEFAULT_OFFICE_PERIODS) or DEFAULT_PERIODS
     if hall_id is None:
@@ -114,13 +138,19 @@ def years_missing_schedule(today: dt.date) -> list[int]:
 
 
 def office_hours_memo() -> Callable[[int | None], OfficeHours]:
-    """:func:`office_hours` for many rows at once: each hall's periods are read once."""
-    memo: dict[int | None, OfficeHours] = {}
+    """:func:`office_hours` for many rows at once: the change stamp is read once, each hall's
+    periods at most once (none when this process's copy is current)."""
+    stamp: list[str] = []
 
     def lookup(hall_id: int | None) -> OfficeHours:
-        if hall_id not in memo:
-            memo[hall_id] = office_hours(hall_id)
-        return memo[hall_id]
+        if hall_id is None:
+            return _read_office_hours(None)
+        if not stamp:
+            stamp.append(office_hours_stamp())
+        cache = _hours_cache(stamp[0])
+        if hall_id not in cache:
+            cache[hall_id] = _read_office_hours(hall_id)
+        return cache[hall_id]
 
     return lookup
 

@@ -122,6 +122,34 @@ class OfficePeriod(models.Model):
         return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
 
 
+class OfficeHoursStamp(models.Model):
+    """One row: a fresh random stamp written by every change of any hall's office periods, so
+    that each process may keep the office hours it read until the stamp changes (the clock's
+    ``office_hours``). Random rather than a counter: a rolled-back change cannot make an old
+    stamp current again."""
+
+    stamp = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("办公时段版本")
+        verbose_name_plural = _("办公时段版本")
+
+    def __str__(self) -> str:
+        return self.stamp
+
+
+def office_hours_changed() -> None:
+    """Record that office periods changed (signals below; ``hall_save`` after a bulk write)."""
+    import secrets
+
+    OfficeHoursStamp.objects.update_or_create(pk=1, defaults={"stamp": secrets.token_hex(16)})
+
+
+def office_hours_stamp() -> str:
+    """The current stamp ("" before the first change)."""
+    return OfficeHoursStamp.objects.filter(pk=1).values_list("stamp", flat=True).first() or ""
+
+
 class Window(models.Model):
     """窗口 of a hall. A comprehensive window (综合窗口) accepts any department's items."""
 

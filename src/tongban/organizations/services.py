@@ -21,7 +21,7 @@ from tongban.accounts import permissions
 from tongban.audit.services import audit_record
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
-from .models import Department, Division, Hall, Level, OfficePeriod, Window
+from .models import Department, Division, Hall, Level, OfficePeriod, Window, office_hours_changed
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -283,6 +283,7 @@ def hall_save(*, actor: Actor, fields: HallFields, hall: Hall | None = None) -> 
             OfficePeriod.objects.bulk_create([
                 OfficePeriod(hall=hall, starts=s, ends=e, season_from=f, season_to=t)
                 for s, e, f, t in wanted])
+            office_hours_changed()
             changed.append("office_periods")
     if created:
         audit_record(actor=actor, action="hall.created", object_type="hall", object_id=hall.pk,

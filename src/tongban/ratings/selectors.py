@@ -4,16 +4,18 @@ report. Excluded ratings (appeal accepted) are left out of every figure."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.cases.models import Case
 from tongban.clock.deadline import SHANGHAI
+from tongban.organizations.models import Department
 
 from . import policies
 from .models import BAD_LEVELS, Channel, Level, Rating, RectificationTicket, TicketState
@@ -204,14 +206,19 @@ class ItemSatisfaction:
     avg_score_10: float | None  # mean level × 2
 
 
-def satisfaction_by_item(start: dt.date, end: dt.date) -> dict[int, ItemSatisfaction]:
-    """Per item id, the ratings of [start, end) (Beijing dates, end exclusive), excluded left out."""
-    rows: dict[int, list[int]] = defaultdict(list)
-    for item_id, level in _counted_ratings(start, end).values_list("item_id", "level"):
-        rows[item_id].append(level)
-    return {item_id: ItemSatisfaction(
-        count=len(levels), good_rate=_ratio(sum(1 for v in levels if v >= 4), len(levels)),
-        avg_score_10=round(2 * sum(levels) / len(levels), 2)) for item_id, levels in rows.items()}
+def satisfaction_by_item(start: dt.date, end: dt.date, *,
+                         item_ids: Iterable[int] | None = None) -> dict[int, ItemSatisfaction]:
+    """Per item id (only ``item_ids`` when given), the ratings of [start, end) (Beijing dates,
+    end exclusive), excluded left out; counted by the database."""
+    ratings = _counted_ratings(start, end)
+    if item_ids is not None:
+        ratings = ratings.filter(item_id__in=list(item_ids))
+    rows = (ratings.order_by().values("item_id")
+            .annotate(n=Count("pk"), good=Count("pk", filter=Q(level__gte=4)), total=Sum("level"))
+            .values_list("item_id", "n", "good", "total"))
+    return {item_id: ItemSatisfaction(count=n, good_rate=_ratio(good, n),
+                                      avg_score_10=round(2 * total / n, 2))
+            for item_id, n, good, total in rows}
 
 
 def _counted_ratings(start: dt.date, end: dt.date) -> QuerySet[Rating]:
@@ -308,44 +315,59 @@ def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> 
     def item(pk: int, name: str) -> Group:
         return items.setdefault(pk, Group(pk, name))
 
+    # Counted by the database, grouped by what the lines need (tens of rows a department,
+    # whatever the number of cases and ratings).
     completed = (Case.objects.filter(decided_at__gte=_aware(start), decided_at__lt=_aware(end))
-                 .values_list("channel", "department_id", "department__name", "item_id",
-                              "item_version__name"))
+                 .order_by().values("channel", "department_id", "department__name", "item_id",
+                                    "item_version__name")
+                 .annotate(n=Count("pk"), newest=Max("created_at")))
     by_channel: Counter[str] = Counter()
-    for channel, dep_id, dep_name, item_id, item_name in completed:
-        by_channel[channel] += 1
-        dept(dep_id, dep_name).cases += 1
-        item(item_id, item_name).cases += 1
+    # An item's line is named after the version of its most recently created case.
+    item_names: dict[int, tuple[Any, str]] = {}
+    for row in completed:
+        by_channel[row["channel"]] += row["n"]
+        dept(row["department_id"], row["department__name"]).cases += row["n"]
+        named = item_names.get(row["item_id"])
+        if named is None or row["newest"] > named[0]:
+            item_names[row["item_id"]] = (row["newest"], row["item_version__name"])
+    for row in completed:
+        item(row["item_id"], item_names[row["item_id"]][1]).cases += row["n"]
     report.cases_by_channel = dict(sorted(by_channel.items()))
     report.cases_total = sum(by_channel.values())
 
-    ratings = (Rating.objects.filter(created_at__gte=_aware(start), created_at__lt=_aware(end))
-               .select_related("department", "item__current").prefetch_related("tags"))
+    in_month = Rating.objects.filter(created_at__gte=_aware(start), created_at__lt=_aware(end))
+    report.excluded = in_month.filter(excluded=True).count()
+    counted = in_month.filter(excluded=False)
     levels: dict[str, Counter[int]] = {ch: Counter() for ch in Channel.values}
-    tags: Counter[str] = Counter()
     total = level_sum = good = 0
-    for r in ratings:
-        if r.excluded:
-            report.excluded += 1
-            continue
-        total += 1
-        level_sum += r.level
-        good += r.level >= 4
-        levels[r.channel][r.level] += 1
-        for g in (dept(r.department_id, r.department.name),
-                  item(r.item_id, r.item.current.name if r.item.current else str(r.item))):
-            g.ratings += 1
-            g.level_sum += r.level
-            g.good += r.level >= 4
-            g.bad += r.level in BAD_LEVELS
-        for tag in r.tags.all():
-            tags[tag.name] += 1
+    for by_level in counted.order_by().values("channel", "level").annotate(n=Count("pk")):
+        levels[by_level["channel"]][by_level["level"]] += by_level["n"]
+        total += by_level["n"]
+        level_sum += by_level["level"] * by_level["n"]
+        good += by_level["n"] if by_level["level"] >= 4 else 0
+    rated = list(counted.order_by().values("department_id", "item_id").annotate(
+        n=Count("pk"), level_sum=Sum("level"), good=Count("pk", filter=Q(level__gte=4)),
+        bad=Count("pk", filter=Q(level__in=BAD_LEVELS))))
+    department_names = dict(Department.objects.filter(
+        pk__in={r["department_id"] for r in rated}).values_list("pk", "name"))
+    current_names = _current_item_names({r["item_id"] for r in rated})
+    for line in rated:
+        for g in (dept(line["department_id"], department_names.get(line["department_id"], "")),
+                  item(line["item_id"], current_names.get(line["item_id"], ""))):
+            g.ratings += line["n"]
+            g.level_sum += line["level_sum"] or 0
+            g.good += line["good"]
+            g.bad += line["bad"]
     report.ratings_by_channel_level = {ch: {lv.value: levels[ch][lv.value] for lv in Level}
                                        for ch in Channel.values}
     report.ratings_total = total
     report.avg_score_10 = round(2 * level_sum / total, 2) if total else None
     report.good_rate = _ratio(good, total)
-    report.top_tags = tags.most_common(10)
+    tags = (Rating.tags.through.objects.filter(rating__in=counted.values("pk")).order_by()
+            .values("ratingtag__name").annotate(n=Count("pk"), sort=Min("ratingtag__sort"),
+                                                first=Min("ratingtag_id"))
+            .order_by("-n", "sort", "first")[:10])
+    report.top_tags = [(t["ratingtag__name"], t["n"]) for t in tags]
     report.tickets = ticket_figures(start, end, now=now)
     for t in _counted_tickets(start, end).select_related("rating__item__current", "department"):
         for g in (dept(t.department_id, t.department.name),
@@ -356,6 +378,15 @@ def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> 
     report.departments = sorted(departments.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
     report.items = sorted(items.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
     return report
+
+
+def _current_item_names(item_ids: set[int]) -> dict[int, str]:
+    """The name of each item's current version (its code when it has none)."""
+    from tongban.catalog.models import Item
+
+    return {pk: name if current is not None else code for pk, code, current, name in
+            Item.objects.filter(pk__in=item_ids).values_list("pk", "implementation_code",
+                                                              "current_id", "current__name")}
 
 
 def report_months(*, now: dt.datetime | None = None) -> list[tuple[int, int]]:

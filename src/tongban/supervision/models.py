@@ -84,3 +84,43 @@ class SupervisionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.case_id}"
+
+
+class ItemDayTime(models.Model):
+    """Rollup of the power list's actual handling time: per item and closed Beijing day, the
+    cases decided that day (accepted ones) and the sum of their actual working days
+    (``metrics.actual_working_days``). Written only by ``rollups.rollup_item_times``; read by
+    ``metrics.item_performance`` for the days up to ``RollupState.through`` (docs/supervision.md,
+    "Figures at scale")."""
+
+    item = models.ForeignKey("catalog.Item", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    cases = models.PositiveIntegerField(default=0)
+    working_days = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "day"], name="item_day_time_unique")]
+        indexes = [models.Index(fields=["day"], name="item_day_time_day")]
+        verbose_name = _("事项每日办理用时（汇总）")
+        verbose_name_plural = _("事项每日办理用时（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.day}: {self.cases}"
+
+
+class RollupState(models.Model):
+    """How far a rollup reaches (``through``: its last complete day) and the inputs it was
+    computed with (``stamp``: the calendar version and the office-hours stamp); a rollup whose
+    stamp is not the current one is not read and is rebuilt by its task."""
+
+    name = models.CharField(max_length=64, unique=True)
+    through = models.DateField(null=True, blank=True)
+    stamp = models.CharField(max_length=100, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("汇总进度")
+        verbose_name_plural = _("汇总进度")
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.through}"

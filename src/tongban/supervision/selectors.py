@@ -9,13 +9,12 @@ Scope: supervisors and the bureau see every department; a department head sees t
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from tongban.accounts.models import Role
 from tongban.cases import selectors as case_selectors
@@ -68,21 +67,23 @@ class BoardRow:
 
 def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
     """Live counts per department: cases by status group, and the open ones by deadline state."""
-    cases = scope_cases(user)
+    cases = scope_cases(user).order_by()
     rows: dict[int, BoardRow] = {}
-    names = dict(Department.objects.filter(pk__in=cases.values("department_id"))
-                 .values_list("pk", "name"))
 
     def row(pk: int) -> BoardRow:
         if pk not in rows:
-            rows[pk] = BoardRow(pk, names.get(pk, str(pk)),
-                                {k: 0 for k in STATUS_GROUPS},
+            rows[pk] = BoardRow(pk, "", {k: 0 for k in STATUS_GROUPS},
                                 {s: 0 for s in DeadlineState.values})
         return rows[pk]
 
     group_of = {s: k for k, statuses in STATUS_GROUPS.items() for s in statuses}
+    # One pass over the (department, status) index; the names are read for the departments
+    # found (not through a subquery over every case).
     for pk, status, count in cases.values_list("department_id", "status").annotate(n=Count("pk")):
         row(pk).statuses[group_of.get(status, "closed")] += count
+    names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    for pk, r in rows.items():
+        r.name = names.get(pk, str(pk))
     running = open_cases(cases)
     for state in (DeadlineState.YELLOW, DeadlineState.RED):
         counted = case_selectors._deadline_filter(running, state, now)
@@ -177,24 +178,30 @@ def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[Week
     since = dt.datetime.combine(first, dt.time(), tzinfo=SHANGHAI)
     points = {first + dt.timedelta(weeks=i): WeekPoint(first + dt.timedelta(weeks=i))
               for i in range(weeks)}
-    cases = scope_cases(user)
-    counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (at,) in cases.filter(accepted_at__gte=since).values_list("accepted_at"):
-        if at is not None:
-            counts[_monday(at)]["accepted"] += 1
-    for decided, due in cases.filter(decided_at__gte=since).values_list("decided_at", "due_at"):
-        if decided is None:
-            continue
-        counts[_monday(decided)]["completed"] += 1
-        if due is not None and decided > due:
-            counts[_monday(decided)]["overdue"] += 1
-    for (at,) in records(user).filter(opened_at__gte=since).values_list("opened_at"):
-        counts[_monday(at)]["records"] += 1
-    for week, values in counts.items():
-        point = points.get(week)
-        if point is not None:
-            for name, value in values.items():
-                setattr(point, name, value)
+    cases = scope_cases(user).order_by()
+    # One row per figure, one conditional count per week: the database compares instants with
+    # the weeks' bounds (Beijing Mondays) in one pass over the index range, with no per-row
+    # time-zone function (which SQLite would call in Python for each case).
+    bounds = [(week, dt.datetime.combine(week, dt.time(), tzinfo=SHANGHAI),
+               dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time(), tzinfo=SHANGHAI))
+              for week in sorted(points)]
+
+    def per_week(qs: QuerySet[Any], field: str,
+                 wanted: dict[str, Q]) -> dict[str, dict[dt.date, int]]:
+        found = qs.filter(**{f"{field}__gte": since}).aggregate(**{
+            f"{name}_{i}": Count("pk", filter=Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+                                 & condition)
+            for name, condition in wanted.items() for i, (_week, lo, hi) in enumerate(bounds)})
+        return {name: {week: found[f"{name}_{i}"] or 0
+                       for i, (week, _lo, _hi) in enumerate(bounds)} for name in wanted}
+
+    late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
+    figures = {**per_week(cases, "accepted_at", {"accepted": Q()}),
+               **per_week(cases, "decided_at", {"completed": Q(), "overdue": late}),
+               **per_week(records(user).order_by(), "opened_at", {"records": Q()})}
+    for name, weekly in figures.items():
+        for week, value in weekly.items():
+            setattr(points[week], name, value)
     return [points[k] for k in sorted(points)]
 
 

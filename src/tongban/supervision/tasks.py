@@ -39,3 +39,12 @@ def send_escalation(record_id: int) -> int:
     from .services import supervision_record_escalate
 
     return supervision_record_escalate(record_id=record_id)
+
+
+@task()
+def rollup_figures() -> dict[str, int]:
+    """Periodic (schedule ``rollup_figures``, daily after midnight): bring the daily rollups up
+    to yesterday (``rollups``); idempotent, so a second run or two workers change nothing."""
+    from .rollups import rollup_item_times
+
+    return {"item_times_days": rollup_item_times(now=timezone.now())}
