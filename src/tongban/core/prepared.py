@@ -12,6 +12,8 @@ parameters; they give exactly what the ORM gives:
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
+- :class:`Immutable` — rows that never change once written (a published item version, a saved
+  workflow version), read once per process by primary key and kept.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -21,7 +23,7 @@ connected, :func:`insert` and :func:`update` fall back to ``save()``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Field, Model, QuerySet, signals
@@ -108,6 +110,53 @@ class _CompiledLookup:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+
+class Immutable(Generic[M]):
+    """``Immutable(lambda pk: ItemVersion.objects.filter(pk=pk))``, then ``rows.get(pk)``: the
+    row, read once per process and then kept (at most ``limit`` rows; then read afresh).
+
+    Only for rows whose columns that callers read never change after they are written. A
+    ``save()`` or ``delete()`` of such a row in this process drops this process's copy (an edit
+    in the same process; tests, whose databases reuse primary keys after a rollback); other
+    processes rely on the rows being immutable. The instances are shared: callers must not
+    change them.
+    """
+
+    every: ClassVar[list[Immutable[Any]]] = []
+
+    def __init__(self, build: Callable[[int], QuerySet[M]], *, limit: int = 2000) -> None:
+        self._lookup = Lookup(build)
+        self._rows: dict[tuple[str, int], M] = {}
+        self._limit = limit
+        self._model: type[Model] | None = None
+        Immutable.every.append(self)
+
+    def get(self, pk: int, *, using: str = DEFAULT_DB_ALIAS) -> M:
+        key = (using, pk)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._lookup.get(pk, using=using)
+            if self._model is None:
+                self._model = type(row)
+                signals.post_save.connect(self._forget, sender=self._model, weak=False)
+                signals.post_delete.connect(self._forget, sender=self._model, weak=False)
+            if len(self._rows) >= self._limit:
+                self._rows.clear()
+            self._rows[key] = row
+        return row
+
+    def _forget(self, sender: Any, instance: Model, **kwargs: Any) -> None:
+        self._rows.pop((kwargs.get("using") or DEFAULT_DB_ALIAS, instance.pk), None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every kept row (tests: the next test's rows may reuse primary keys)."""
+        for cache in cls.every:
+            cache.clear()
 
 
 def _listened(model: type[Model]) -> bool:
