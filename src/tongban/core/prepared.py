@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models import Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -163,6 +163,39 @@ def _listened(model: type[Model]) -> bool:
     return signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
 
 
+# Columns whose value needs no conversion when it already has the column's Python type (str for
+# text, int for integers and integer keys, bool): their ``pre_save`` only reads the attribute
+# and their ``get_db_prep_save`` returns such a value unchanged. Exact field classes only: a
+# subclass (an encrypted text field, say) may convert.
+_PLAIN: dict[type[Any], type[Any]] = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool,
+    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int}
+_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
+    if type(field) is models.ForeignKey:
+        return int if type(field.target_field) in _INTEGER_KEYS else None
+    return _PLAIN.get(type(field))
+
+
+def _params(obj: Model, columns: Sequence[tuple[Field[Any, Any], type[Any] | None]], add: bool,
+            connection: Any) -> list[Any]:
+    """The row's values as ``save()`` sends them: through each field's ``pre_save`` and
+    ``get_db_prep_save``, except values that need no conversion (``_PLAIN``)."""
+    params = []
+    for f, plain in columns:
+        if plain is not None:
+            value = getattr(obj, f.attname)
+            if value is None or type(value) is plain:
+                params.append(value)
+                continue
+        params.append(f.get_db_prep_save(f.pre_save(obj, add), connection))
+    return params
+
+
 _inserts: dict[tuple[type[Model], str], tuple[str, list[Any], bool]] = {}
 
 
@@ -192,9 +225,10 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
         returning = connection.features.can_return_columns_from_insert and not preset
         if returning:
             sql += f" RETURNING {table}.{quote(str(meta.pk.column))}"
-        prepared = _inserts[(model, using)] = (sql, fields, returning)
-    sql, fields, returning = prepared
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        prepared = _inserts[(model, using)] = (sql, [(f, _plain_type(f)) for f in fields],
+                                               returning)
+    sql, columns, returning = prepared
+    params = _params(obj, columns, True, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if not preset:
@@ -231,9 +265,9 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
         sql = (f"UPDATE {quote(meta.db_table)} SET "
                f"{', '.join(f'{quote(str(f.column))} = %s' for f in columns)} "
                f"WHERE {quote(str(meta.pk.column))} = %s")
-        prepared = _updates[key] = (sql, columns)
-    sql, columns = prepared
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in columns]
+        prepared = _updates[key] = (sql, [(f, _plain_type(f)) for f in columns])
+    sql, typed = prepared
+    params = _params(obj, typed, False, connection)
     params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
