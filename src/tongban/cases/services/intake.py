@@ -219,11 +219,14 @@ def case_create(*, actor: Actor, item: Item, channel: str, applicant: ApplicantD
         case.authorization = agent.authorization
         if agent.user is not None:
             case.agent = agent.user
-    try:
-        with transaction.atomic():
-            prepared.insert(case)
-    except IntegrityError:  # the same idempotency key raced in from a second request
-        return Case.objects.get(applicant=account, idempotency_key=idempotency_key)
+    if not idempotency_key:
+        prepared.insert(case)  # no unique column can collide: no savepoint needed
+    else:
+        try:
+            with transaction.atomic():
+                prepared.insert(case)
+        except IntegrityError:  # the same idempotency key raced in from a second request
+            return Case.objects.get(applicant=account, idempotency_key=idempotency_key)
     _event(case, actor=actor, action="create", from_status="", data={"channel": channel},
            counted=True)
     return case
