@@ -40,8 +40,8 @@ def calendar_version() -> int:
     meta = CalendarVersion._meta
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote(meta.get_field('version').column)} "
-                       f"FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s", [1])
+        cursor.execute(f"SELECT {quote(str(meta.get_field('version').column))} "
+                       f"FROM {quote(meta.db_table)} WHERE {quote(str(meta.pk.column))} = %s", [1])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 
