@@ -12,8 +12,9 @@ parameters; they give exactly what the ORM gives:
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
-- :class:`Immutable` — rows that never change once written (a published item version, a saved
-  workflow version), read once per process by primary key and kept.
+- :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
+  published item version and its materials, a saved workflow version), read once per process
+  and kept.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -123,7 +124,8 @@ class Immutable(Generic[M]):
     change them.
     """
 
-    every: ClassVar[list[Immutable[Any]]] = []
+    # Every kept set of rows of the process (``clear_all``).
+    every: ClassVar[list[Immutable[Any] | ImmutableRows[Any]]] = []
 
     def __init__(self, build: Callable[[int], QuerySet[M]], *, limit: int = 2000) -> None:
         self._lookup = Lookup(build)
@@ -157,6 +159,44 @@ class Immutable(Generic[M]):
         """Forget every kept row (tests: the next test's rows may reuse primary keys)."""
         for cache in cls.every:
             cache.clear()
+
+
+class ImmutableRows(Generic[M]):
+    """``ImmutableRows(lambda pk: Material.objects.filter(version_id=pk), parent="version_id")``,
+    then ``rows.all(pk)``: the rows belonging to an immutable parent (the materials of a
+    published item version), read once per process and kept, like :class:`Immutable`; a
+    ``save()`` or ``delete()`` of one of them in this process drops its parent's copy."""
+
+    def __init__(self, build: Callable[[int], QuerySet[M]], *, parent: str,
+                 limit: int = 2000) -> None:
+        self._lookup = Lookup(build)
+        self._parent = parent
+        self._rows: dict[tuple[str, int], list[M]] = {}
+        self._limit = limit
+        self._connected = False
+        Immutable.every.append(self)  # forgotten with them (``Immutable.clear_all``)
+
+    def all(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        key = (using, value)
+        rows = self._rows.get(key)
+        if rows is None:
+            if not self._connected:
+                model = self._lookup._compile(using).model
+                signals.post_save.connect(self._forget, sender=model, weak=False)
+                signals.post_delete.connect(self._forget, sender=model, weak=False)
+                self._connected = True
+            rows = self._lookup.all(value, using=using)
+            if len(self._rows) >= self._limit:
+                self._rows.clear()
+            self._rows[key] = rows
+        return rows
+
+    def _forget(self, sender: Any, instance: Model, **kwargs: Any) -> None:
+        self._rows.pop((kwargs.get("using") or DEFAULT_DB_ALIAS, getattr(instance, self._parent)),
+                       None)
+
+    def clear(self) -> None:
+        self._rows.clear()
 
 
 def _listened(model: type[Model]) -> bool:

@@ -264,9 +264,11 @@ def missing_materials(case: Case) -> list[Material]:
     return [m for m in required if m.pk not in have]
 
 
-# Read at every acceptance (compiled once, ``core.prepared``).
-_REQUIRED_MATERIALS = prepared.Lookup(lambda pk: Material.objects.filter(
-    version_id=pk, necessity__in=(Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)))
+# Read at every acceptance (compiled once, ``core.prepared``); a published version's materials
+# never change (an edit makes a new version), so they are read once per process.
+_REQUIRED_MATERIALS = prepared.ImmutableRows(lambda pk: Material.objects.filter(
+    version_id=pk, necessity__in=(Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)),
+    parent="version_id")
 _CASE_MATERIALS = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(case_id=pk,
                                                                         superseded=False))
 
