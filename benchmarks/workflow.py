@@ -23,9 +23,21 @@ production, where ``tongban worker`` sends them; no worker runs here). Settings 
     python benchmarks/workflow.py --both --database postgresql://postgres@127.0.0.1:5432/tongban_bench
 
 A PostgreSQL database is created if missing and migrated; the run adds its own department,
-item and people under fresh names, so the same database can be reused (nothing is dropped).
-The last line printed is ``cases_per_s=<number> steps_per_s=<number>`` for SQLite
-(``steps_per_s`` counts the five approval steps; the draft's creation is timed too).
+item and people under fresh names and identity numbers, so the same database can be reused
+(nothing is dropped).
+
+Beside cases/s the run reports the statements and commits a case takes (counted over a few
+cases after the timed ones, so that counting does not slow the timed run) and the CPU time of
+this process per case. It then runs SpiffWorkflow on the same five steps
+(``benchmarks/spiff_compare.py``, in a subprocess with a virtual environment that has
+SpiffWorkflow: ``--spiff-python``, by default ``/tmp/spiffvenv/bin/python``, created if
+missing; ``--no-spiff`` skips it) and prints the ratio of the two figures of this one run.
+SpiffWorkflow is a benchmark-only tool, not a dependency of tongban.
+
+The last line printed is ``cases_per_s=<number> steps_per_s=<number>`` for the last database
+(SQLite unless only PostgreSQL was asked for), followed by ``spiff_ratio=<number>`` when
+SpiffWorkflow ran (``steps_per_s`` counts the five approval steps; the draft's creation is
+timed too).
 """
 
 from __future__ import annotations
@@ -46,6 +58,8 @@ STEPS = ("create", "submit", "accept", "review", "decide", "issue")
 APPROVAL_STEPS = 5
 DEFAULT_CASES = 3000
 WARMUP_CASES = 20
+COUNTED_CASES = 10  # cases run with a statement counter after the timed ones
+SPIFF_PYTHON = "/tmp/spiffvenv/bin/python"
 
 
 def configure(database: str, work: Path) -> None:
@@ -89,6 +103,15 @@ def make_uscc(serial: int) -> str:
     return body + uscc.calc_check_digit(body + "0")
 
 
+def make_id_number(serial: int) -> str:
+    """A valid 公民身份号码 unique to ``serial`` (a used database already holds earlier runs')."""
+    from stdnum.cn import ric
+
+    body = f"620102{1985 + serial % 20}{1 + serial // 20 % 12:02d}{1 + serial // 240 % 28:02d}" \
+           f"{1 + serial // 6720 % 999:03d}"  # sequence 001-999
+    return ric.validate(body + ric.calc_check_digit(body + "0"))
+
+
 def scene() -> dict[str, Any]:
     from tongban.accounts.models import Role, User
     from tongban.accounts.permissions import SYSTEM
@@ -96,6 +119,7 @@ def scene() -> dict[str, Any]:
     from tongban.catalog import services as catalog
     from tongban.catalog.models import Item
     from tongban.catalog.rules import ItemData, MaterialData
+    from tongban.core.crypto import blind_index
     from tongban.organizations.models import Department, Division
     from tongban.organizations.services import DepartmentFields, department_save
 
@@ -103,6 +127,10 @@ def scene() -> dict[str, Any]:
     serial = int(tag, 16) % 10_000_000
     while Department.objects.filter(uscc=make_uscc(serial)).exists():
         serial = (serial + 1) % 10_000_000
+    id_number = make_id_number(serial)
+    while User.objects.filter(id_number_index=blind_index(id_number)).exists():
+        serial = (serial + 1) % 10_000_000
+        id_number = make_id_number(serial)
     department = department_save(actor=SYSTEM, fields=DepartmentFields(
         name=f"兰州市基准测试局{tag}", uscc=make_uscc(serial),
         division=Division.objects.get(code="620100"), level="city"))
@@ -136,7 +164,8 @@ def scene() -> dict[str, Any]:
 
     return {
         "item": item,
-        "citizen": person("张三", Role.CITIZEN, id_number="620102199003077770",
+        "id_number": id_number,
+        "citizen": person("张三", Role.CITIZEN, id_number=id_number,
                           phone="13893100001", email="zhangsan@example.cn"),
         "officer": person("王经办", Role.OFFICER, department=department),
         "head": person("李科长", Role.HEAD, department=department),
@@ -157,7 +186,7 @@ def run_case(n: int, people: dict[str, Any], times: dict[str, float]) -> str:
     case = services.case_create(
         actor=citizen, item=people["item"], channel=Channel.ONLINE,
         applicant=services.ApplicantData(kind="natural_person", name="张三",
-                                         id_number="620102199003077770", phone="13893100001"),
+                                         id_number=people["id_number"], phone="13893100001"),
         form_data={"contact_phone": "13893100001", "purpose": "开办餐饮店"})
     t1 = clock()
     services.case_submit(actor=citizen, case=case)
@@ -197,9 +226,11 @@ def measure(database: str, cases: int) -> dict[str, Any]:
     times = dict.fromkeys(STEPS, 0.0)
     first_audit = (AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first() or 0)
     queued_before = DBTaskResult.objects.count()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     outcomes = [run_case(n, people, times) for n in range(cases)]
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    counted = count_statements(people, cases)
+    total = cases + WARMUP_CASES + COUNTED_CASES
 
     mine = Case.objects.filter(item=people["item"])
     checks = {
@@ -212,45 +243,113 @@ def measure(database: str, cases: int) -> dict[str, Any]:
         "queued_tasks": DBTaskResult.objects.count() - queued_before,
         "audit_chain_ok": audit_chain_ok(first_audit),
     }
-    expected_denied = outcomes.count("deny") + sum(n % 5 == 4 for n in range(WARMUP_CASES))
-    ok = (checks["delivered"] == cases + WARMUP_CASES and checks["denied"] == expected_denied
-          and checks["audit_chain_ok"] and checks["events"] == 6 * (cases + WARMUP_CASES)
-          and checks["queued_tasks"] >= APPROVAL_STEPS * cases)
+    expected_denied = sum(n % 5 == 4 for n in range(WARMUP_CASES)) + outcomes.count("deny") \
+        + sum(n % 5 == 4 for n in range(cases, cases + COUNTED_CASES))
+    ok = (checks["delivered"] == total and checks["denied"] == expected_denied
+          and checks["audit_chain_ok"] and checks["events"] == 6 * total
+          and checks["queued_tasks"] >= APPROVAL_STEPS * (cases + COUNTED_CASES))
     return {
         "database": database.split(":", 1)[0],
         "cases": cases, "seconds": round(elapsed, 2),
         "cases_per_s": round(cases / elapsed, 1),
         "steps_per_s": round(cases * APPROVAL_STEPS / elapsed, 1),
+        "cpu_ms_per_case": round(1000 * cpu / cases, 2),
         "ms_per_call": {name: round(1000 * t / cases, 3) for name, t in times.items()},
+        **counted,
         "checks": checks, "ok": ok,
     }
 
 
+# Statements that commit nothing when sent outside a transaction (``BEGIN`` opens one).
+READS = ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE")
+
+
+def count_statements(people: dict[str, Any], first: int) -> dict[str, Any]:
+    """Statements and commits per case over ``COUNTED_CASES`` more cases (not timed).
+
+    Statements: every SQL statement the six requests send, transaction control (``BEGIN``,
+    savepoints) included, and the two reads of the inbox that name the open task. Commits: the
+    transactions committed, plus any write outside a transaction (committed on its own).
+    """
+    from django.db import connection
+
+    statements: list[str] = []
+    commits = 0
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal commits
+        statements.append(sql)
+        if not connection.in_atomic_block and sql.split(None, 1)[0].upper() not in READS:
+            commits += 1
+        return execute(sql, params, many, context)
+
+    real_commit = connection.commit
+
+    def commit() -> None:
+        nonlocal commits
+        commits += 1
+        real_commit()
+
+    times = dict.fromkeys(STEPS, 0.0)
+    connection.commit = commit  # type: ignore[method-assign]
+    try:
+        with connection.execute_wrapper(wrapper):
+            for n in range(first, first + COUNTED_CASES):
+                run_case(n, people, times)
+    finally:
+        del connection.commit  # back to the class's method
+    control = sum(1 for s in statements
+                  if s.split(None, 1)[0].upper() in ("BEGIN", "SAVEPOINT", "RELEASE"))
+    return {"statements_per_case": round(len(statements) / COUNTED_CASES, 1),
+            "transaction_control_per_case": round(control / COUNTED_CASES, 1),
+            "commits_per_case": round(commits / COUNTED_CASES, 1)}
+
+
 def audit_chain_ok(after_seq: int) -> bool:
-    """Recompute the SHA-256 chain over the records written by this run."""
-    from tongban.audit.models import AuditRecord
-    from tongban.audit.services import record_digest
+    """The audit chain verifies over the records written by this run (the platform's own
+    verification; the head file and checkpoints of a reused database are not this run's)."""
+    from tongban.audit import verification
 
-    previous = AuditRecord.objects.filter(seq=after_seq).values_list("hash", flat=True).first()
-    for r in AuditRecord.objects.filter(seq__gt=after_seq).order_by("seq").iterator(2000):
-        if previous is not None and r.prev_hash != previous:
-            return False
-        digest = record_digest(seq=r.seq, at=r.at.isoformat(), actor_id=r.actor_id,
-                               action=r.action, object_type=r.object_type,
-                               object_id=r.object_id, detail=r.detail, prev_hash=r.prev_hash)
-        if digest != r.hash:
-            return False
-        previous = r.hash
-    return True
+    result = verification.verify_chain(from_seq=after_seq + 1, check_age=False)
+    record_problems = {verification.MODIFIED, verification.MISSING, verification.INSERTED,
+                       verification.REORDERED}
+    return result.records_checked > 0 and not any(
+        p.kind in record_problems for p in result.problems)
 
 
-def report(results: list[dict[str, Any]]) -> None:
-    print(f"{'database':<12}{'cases':>7}{'seconds':>9}{'cases/s':>9}{'steps/s':>9}   "
+def run_spiff(python: str, cases: int) -> dict[str, Any]:
+    """``spiff_compare.py`` in a subprocess of this run (its own virtual environment)."""
+    if not Path(python).exists():
+        venv = Path(python).parent.parent
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "spiffworkflow"], check=True)
+    out = subprocess.run([python, str(REPO / "benchmarks" / "spiff_compare.py"),
+                          "--cases", str(cases)], check=True, capture_output=True, text=True)
+    last = out.stdout.strip().splitlines()[-1]
+    figures = dict(part.split("=") for part in last.split())
+    return {"cases": cases, "cases_per_s": float(figures["cases_per_s"]),
+            "steps_per_s": float(figures["steps_per_s"]),
+            "cpu_ms_per_case": float(figures.get("cpu_ms_per_case", "nan"))}
+
+
+def report(results: list[dict[str, Any]], spiff: dict[str, Any] | None) -> None:
+    print(f"{'database':<12}{'cases':>7}{'seconds':>9}{'cases/s':>9}{'steps/s':>9}"
+          f"{'cpu ms':>8}{'stmts':>7}{'commits':>8}   "
           + "  ".join(f"{s:>7}" for s in STEPS) + "   (ms per call)")
     for r in results:
         calls = "  ".join(f"{r['ms_per_call'][s]:>7.2f}" for s in STEPS)
         print(f"{r['database']:<12}{r['cases']:>7}{r['seconds']:>9}{r['cases_per_s']:>9}"
-              f"{r['steps_per_s']:>9}   {calls}")
+              f"{r['steps_per_s']:>9}{r['cpu_ms_per_case']:>8}{r['statements_per_case']:>7}"
+              f"{r['commits_per_case']:>8}   {calls}")
+    if spiff is not None:
+        print(f"{'SpiffWorkflow':<12}{spiff['cases']:>7}{'':>9}{spiff['cases_per_s']:>9}"
+              f"{spiff['steps_per_s']:>9}{spiff['cpu_ms_per_case']:>8}"
+              "   (state loaded and saved in SQLite at each step)")
+        for r in results:
+            # CPU time a case, the other way round: the figure that holds on a busy machine.
+            print(f"ratio {r['database']} / SpiffWorkflow: "
+                  f"{r['cases_per_s'] / spiff['cases_per_s']:.2f} in cases/s, "
+                  f"{spiff['cpu_ms_per_case'] / r['cpu_ms_per_case']:.2f} in CPU time a case")
     for r in results:
         print(json.dumps(r, ensure_ascii=False))
         if not r["ok"]:
@@ -264,6 +363,9 @@ def main() -> None:
                         help="postgresql://… URL (default: a fresh SQLite file)")
     parser.add_argument("--both", action="store_true",
                         help="run on the --database PostgreSQL URL, then on SQLite")
+    parser.add_argument("--spiff-python", default=SPIFF_PYTHON,
+                        help="a Python with SpiffWorkflow (a virtual environment made if missing)")
+    parser.add_argument("--no-spiff", action="store_true", help="do not run SpiffWorkflow")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -280,11 +382,15 @@ def main() -> None:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         args.database = "sqlite"
     results.append(measure(args.database, args.cases))
-    report(results)
+    spiff = None if args.no_spiff else run_spiff(args.spiff_python, args.cases)
+    report(results, spiff)
     last = results[-1]
     if not all(r["ok"] for r in results):
         sys.exit(1)
     print(f"cases_per_s={last['cases_per_s']} steps_per_s={last['steps_per_s']}")
+    if spiff is not None:
+        print(f"spiff_ratio={last['cases_per_s'] / spiff['cases_per_s']:.2f} "
+              f"spiff_cpu_ratio={spiff['cpu_ms_per_case'] / last['cpu_ms_per_case']:.2f}")
 
 
 if __name__ == "__main__":

@@ -165,6 +165,15 @@ def _two_factor_optional(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _immutable_rows_forgotten() -> None:
+    """Rows kept per process as immutable (``core.prepared.Immutable``) are forgotten before
+    each test: the test's database may reuse the primary keys of the previous test's rows."""
+    from tongban.core.prepared import Immutable
+
+    Immutable.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings: Any) -> None:
     """Background tasks run at once in the test's process (``tongban worker`` runs them in
     production); tests of the queue itself switch back to the database backend."""

@@ -144,7 +144,10 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One transition or action on a case. Append-only: never updated, never deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the unique (case, seq) index serves every look-up by case, and each
+    # transition would write both.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events",
+                             db_index=False)
     seq = models.PositiveIntegerField()
     at = models.DateTimeField(_("时间"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,

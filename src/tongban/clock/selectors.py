@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import F
 
 from tongban.organizations.models import Hall, OfficePeriod, office_hours_stamp
@@ -31,9 +32,18 @@ _pinned: ContextVar[WorkCalendar | None] = ContextVar("tongban_work_calendar", d
 
 
 def calendar_version() -> int:
-    """The calendar's change counter (0 before the first change)."""
-    version = CalendarVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    return int(version or 0)
+    """The calendar's change counter (0 before the first change).
+
+    Read before every deadline computation (each step of each case): one plain statement, not
+    a query the ORM would compile anew at each call for more than the read itself costs."""
+    connection = connections[router.db_for_read(CalendarVersion)]
+    meta = CalendarVersion._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote(str(meta.get_field('version').column))} "
+                       f"FROM {quote(meta.db_table)} WHERE {quote(str(meta.pk.column))} = %s", [1])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _current() -> WorkCalendar:

@@ -12,6 +12,9 @@ parameters; they give exactly what the ORM gives:
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
+- :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
+  published item version and its materials, a saved workflow version), read once per process
+  and kept.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -21,9 +24,9 @@ connected, :func:`insert` and :func:`update` fall back to ``save()``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models import Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -110,8 +113,127 @@ class _CompiledLookup:
         return objects
 
 
+class Immutable(Generic[M]):
+    """``Immutable(lambda pk: ItemVersion.objects.filter(pk=pk))``, then ``rows.get(pk)``: the
+    row, read once per process and then kept (at most ``limit`` rows; then read afresh).
+
+    Only for rows whose columns that callers read never change after they are written. A
+    ``save()`` or ``delete()`` of such a row in this process drops this process's copy (an edit
+    in the same process; tests, whose databases reuse primary keys after a rollback); other
+    processes rely on the rows being immutable. The instances are shared: callers must not
+    change them.
+    """
+
+    # Every kept set of rows of the process (``clear_all``).
+    every: ClassVar[list[Immutable[Any] | ImmutableRows[Any]]] = []
+
+    def __init__(self, build: Callable[[int], QuerySet[M]], *, limit: int = 2000) -> None:
+        self._lookup = Lookup(build)
+        self._rows: dict[tuple[str, int], M] = {}
+        self._limit = limit
+        self._model: type[Model] | None = None
+        Immutable.every.append(self)
+
+    def get(self, pk: int, *, using: str = DEFAULT_DB_ALIAS) -> M:
+        key = (using, pk)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._lookup.get(pk, using=using)
+            if self._model is None:
+                self._model = type(row)
+                signals.post_save.connect(self._forget, sender=self._model, weak=False)
+                signals.post_delete.connect(self._forget, sender=self._model, weak=False)
+            if len(self._rows) >= self._limit:
+                self._rows.clear()
+            self._rows[key] = row
+        return row
+
+    def _forget(self, sender: Any, instance: Model, **kwargs: Any) -> None:
+        self._rows.pop((kwargs.get("using") or DEFAULT_DB_ALIAS, instance.pk), None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every kept row (tests: the next test's rows may reuse primary keys)."""
+        for cache in cls.every:
+            cache.clear()
+
+
+class ImmutableRows(Generic[M]):
+    """``ImmutableRows(lambda pk: Material.objects.filter(version_id=pk), parent="version_id")``,
+    then ``rows.all(pk)``: the rows belonging to an immutable parent (the materials of a
+    published item version), read once per process and kept, like :class:`Immutable`; a
+    ``save()`` or ``delete()`` of one of them in this process drops its parent's copy."""
+
+    def __init__(self, build: Callable[[int], QuerySet[M]], *, parent: str,
+                 limit: int = 2000) -> None:
+        self._lookup = Lookup(build)
+        self._parent = parent
+        self._rows: dict[tuple[str, int], list[M]] = {}
+        self._limit = limit
+        self._connected = False
+        Immutable.every.append(self)  # forgotten with them (``Immutable.clear_all``)
+
+    def all(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        key = (using, value)
+        rows = self._rows.get(key)
+        if rows is None:
+            if not self._connected:
+                model = self._lookup._compile(using).model
+                signals.post_save.connect(self._forget, sender=model, weak=False)
+                signals.post_delete.connect(self._forget, sender=model, weak=False)
+                self._connected = True
+            rows = self._lookup.all(value, using=using)
+            if len(self._rows) >= self._limit:
+                self._rows.clear()
+            self._rows[key] = rows
+        return rows
+
+    def _forget(self, sender: Any, instance: Model, **kwargs: Any) -> None:
+        self._rows.pop((kwargs.get("using") or DEFAULT_DB_ALIAS, getattr(instance, self._parent)),
+                       None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
 def _listened(model: type[Model]) -> bool:
     return signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+
+
+# Columns whose value needs no conversion when it already has the column's Python type (str for
+# text, int for integers and integer keys, bool): their ``pre_save`` only reads the attribute
+# and their ``get_db_prep_save`` returns such a value unchanged. Exact field classes only: a
+# subclass (an encrypted text field, say) may convert.
+_PLAIN: dict[type[Any], type[Any]] = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool,
+    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int}
+_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
+    if type(field) is models.ForeignKey:
+        return int if type(field.target_field) in _INTEGER_KEYS else None
+    return _PLAIN.get(type(field))
+
+
+def _params(obj: Model, columns: Sequence[tuple[Field[Any, Any], type[Any] | None]], add: bool,
+            connection: Any) -> list[Any]:
+    """The row's values as ``save()`` sends them: through each field's ``pre_save`` and
+    ``get_db_prep_save``, except values that need no conversion (``_PLAIN``)."""
+    params = []
+    for f, plain in columns:
+        if plain is not None:
+            value = getattr(obj, f.attname)
+            if value is None or type(value) is plain:
+                params.append(value)
+                continue
+        params.append(f.get_db_prep_save(f.pre_save(obj, add), connection))
+    return params
 
 
 _inserts: dict[tuple[type[Model], str], tuple[str, list[Any], bool]] = {}
@@ -143,9 +265,10 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
         returning = connection.features.can_return_columns_from_insert and not preset
         if returning:
             sql += f" RETURNING {table}.{quote(str(meta.pk.column))}"
-        prepared = _inserts[(model, using)] = (sql, fields, returning)
-    sql, fields, returning = prepared
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        prepared = _inserts[(model, using)] = (sql, [(f, _plain_type(f)) for f in fields],
+                                               returning)
+    sql, columns, returning = prepared
+    params = _params(obj, columns, True, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if not preset:
@@ -182,9 +305,9 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
         sql = (f"UPDATE {quote(meta.db_table)} SET "
                f"{', '.join(f'{quote(str(f.column))} = %s' for f in columns)} "
                f"WHERE {quote(str(meta.pk.column))} = %s")
-        prepared = _updates[key] = (sql, columns)
-    sql, columns = prepared
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in columns]
+        prepared = _updates[key] = (sql, [(f, _plain_type(f)) for f in columns])
+    sql, typed = prepared
+    params = _params(obj, typed, False, connection)
     params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from tongban.core import prepared
 
@@ -35,12 +36,79 @@ def enqueue_after_commit(task: Any, *args: Any, **kwargs: Any) -> None:
 
 def _enqueue_in_database(backend: Any, task: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> None:
-    """What ``DatabaseBackend.enqueue`` does, with the row written by a statement compiled once
-    (``core.prepared``): every case transition queues one, and the ORM's ``create()`` cost
-    more than the rest of the enqueue. The row is the same; ``tests/scheduling`` check that
-    ``tongban worker`` runs it. The ``task_enqueued`` signal is sent only when someone listens.
-    (django-tasks-db 0.13, pinned: the fields below are its ``_task_to_db_task``.)
+    """What ``DatabaseBackend.enqueue`` does, with the row written by one statement prepared per
+    task: every case transition queues one, and building the ORM's task-result object for it
+    (its ``__init__``, each field's ``pre_save``, django-tasks-db's ``pre_save`` receiver) cost
+    more than writing the row. The row is the same; ``tests/scheduling`` check that ``tongban
+    worker`` runs it. When someone listens to ``task_enqueued`` (which is sent the task-result
+    object) the row is written through the model instead.
+    (django-tasks-db 0.13, pinned: the columns are its ``_task_to_db_task``'s.)
     """
+    from django_tasks.signals import task_enqueued
+
+    if task_enqueued.has_listeners(type(backend)):
+        _enqueue_through_model(backend, task, args, kwargs)
+        return
+    statement = _statements.get((task, backend.alias))
+    if statement is None:
+        statement = _statements[(task, backend.alias)] = _QueueRow(backend, task)
+    statement.write(backend, args, kwargs)
+
+
+class _QueueRow:
+    """The INSERT of a task's queue rows: the columns that are the same for every row of the
+    task (status, priority, path, queue, backend, run after, empty results) converted once."""
+
+    def __init__(self, backend: Any, task: Any) -> None:
+        from django_tasks_db.models import DBTaskResult, get_date_max
+
+        backend.validate_task(task)  # as enqueue() does; the signature does not change
+        self.using = router.db_for_write(DBTaskResult)
+        connection = connections[self.using]
+        meta = DBTaskResult._meta
+        self.fields = {f.attname: f for f in meta.local_concrete_fields}
+        constant = {
+            "priority": task.priority, "task_path": task.module_path,
+            "queue_name": task.queue_name, "backend_name": backend.alias,
+            # What django-tasks-db's own pre_save receiver (``set_run_after``) would do.
+            "run_after": task.run_after or get_date_max(),
+        }
+        self.variable = ("id", "enqueued_at", "args_kwargs")
+        self.template: list[Any] = []
+        for name, f in self.fields.items():
+            if name in self.variable:
+                self.template.append(None)
+                continue
+            value = constant[name] if name in constant else f.get_default()
+            self.template.append(f.get_db_prep_save(value, connection))
+        self.slots = [list(self.fields).index(name) for name in self.variable]
+        quote = connection.ops.quote_name
+        self.sql = (f"INSERT INTO {quote(meta.db_table)} "
+                    f"({', '.join(quote(str(f.column)) for f in self.fields.values())}) "
+                    f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+
+    def write(self, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from django_tasks.utils import normalize_json
+
+        connection = connections[self.using]
+        # The case services queue plain ids: normalizing them would change nothing.
+        payload = ({"args": list(args), "kwargs": {}}
+                   if not kwargs and all(type(a) in (int, str) for a in args)
+                   else normalize_json({"args": args, "kwargs": kwargs}))
+        fields = self.fields
+        params = list(self.template)
+        for slot, name, value in zip(self.slots, self.variable, (
+                backend._get_id(), timezone.now(), payload), strict=True):
+            params[slot] = fields[name].get_db_prep_save(value, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+
+
+_statements: dict[tuple[Any, str], _QueueRow] = {}
+
+
+def _enqueue_through_model(backend: Any, task: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> None:
     from django_tasks.signals import task_enqueued
     from django_tasks.utils import normalize_json
     from django_tasks_db.models import DBTaskResult, get_date_max
@@ -52,8 +120,6 @@ def _enqueue_in_database(backend: Any, task: Any, args: tuple[Any, ...],
         id=backend._get_id(),  # the backend's id function (a UUID unless configured)
         args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
         priority=task.priority, task_path=task.module_path, queue_name=task.queue_name,
-        # What django-tasks-db's own pre_save receiver (``set_run_after``) would do.
         run_after=task.run_after or get_date_max(), backend_name=backend.alias)
     prepared.insert(row, signals_done=True)
-    if task_enqueued.has_listeners(type(backend)):
-        task_enqueued.send(type(backend), task_result=row.task_result)
+    task_enqueued.send(type(backend), task_result=row.task_result)

@@ -66,16 +66,19 @@ def case_accept(*, actor: Actor, case: Case, expected_version: int | None = None
     if hall is not None:
         case.hall = hall
     case.workflow = workflows.workflow_for(case.item_id, case.item_version.commitment)
-    # At the moment of acceptance no clock stop can count: stops count only from acceptance on.
-    refresh_due(case, stops=())
-    notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=actor, body={
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "provisional": case.due_provisional})
-    event = _move(case, "accept", actor=actor, at=at, data={"notice": notice.number},
-                  fields=["accepted_at", "hall", "workflow", "due_at", "due_provisional"])
-    if in_person if in_person is not None else case.channel == Channel.WINDOW:
-        _visit(case, actor=actor, purpose=str(_("窗口受理")), hall=case.hall, window=window, at=at)
-    tasks = workflows.workflow_start(case, at=at)
+    # The case's due instant and its first step's: the calendar checked once for both.
+    with clock.calendar_scope():
+        # At the moment of acceptance no clock stop can count: stops count only from then on.
+        refresh_due(case, stops=())
+        notice = _notice(case, Notice.Kind.ACCEPTANCE, actor=actor, body={
+            "due_at": case.due_at.isoformat() if case.due_at else None,
+            "provisional": case.due_provisional})
+        event = _move(case, "accept", actor=actor, at=at, data={"notice": notice.number},
+                      fields=["accepted_at", "hall", "workflow", "due_at", "due_provisional"])
+        if in_person if in_person is not None else case.channel == Channel.WINDOW:
+            _visit(case, actor=actor, purpose=str(_("窗口受理")), hall=case.hall, window=window,
+                   at=at)
+        tasks = workflows.workflow_start(case, at=at)
     if case.item_version.commitment == Commitment.ON_THE_SPOT:
         # 即收即办: the window completes the case on the spot.
         for task in tasks:

@@ -219,11 +219,14 @@ def case_create(*, actor: Actor, item: Item, channel: str, applicant: ApplicantD
         case.authorization = agent.authorization
         if agent.user is not None:
             case.agent = agent.user
-    try:
-        with transaction.atomic():
-            prepared.insert(case)
-    except IntegrityError:  # the same idempotency key raced in from a second request
-        return Case.objects.get(applicant=account, idempotency_key=idempotency_key)
+    if not idempotency_key:
+        prepared.insert(case)  # no unique column can collide: no savepoint needed
+    else:
+        try:
+            with transaction.atomic():
+                prepared.insert(case)
+        except IntegrityError:  # the same idempotency key raced in from a second request
+            return Case.objects.get(applicant=account, idempotency_key=idempotency_key)
     _event(case, actor=actor, action="create", from_status="", data={"channel": channel},
            counted=True)
     return case
@@ -261,9 +264,11 @@ def missing_materials(case: Case) -> list[Material]:
     return [m for m in required if m.pk not in have]
 
 
-# Read at every acceptance (compiled once, ``core.prepared``).
-_REQUIRED_MATERIALS = prepared.Lookup(lambda pk: Material.objects.filter(
-    version_id=pk, necessity__in=(Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)))
+# Read at every acceptance (compiled once, ``core.prepared``); a published version's materials
+# never change (an edit makes a new version), so they are read once per process.
+_REQUIRED_MATERIALS = prepared.ImmutableRows(lambda pk: Material.objects.filter(
+    version_id=pk, necessity__in=(Material.Necessity.REQUIRED, Material.Necessity.DEFERRABLE)),
+    parent="version_id")
 _CASE_MATERIALS = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(case_id=pk,
                                                                         superseded=False))
 

@@ -59,11 +59,14 @@ class StepTask(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="tasks")
     step_key = models.CharField(_("环节"), max_length=50)
     name = models.CharField(_("环节名称"), max_length=100)
+    # The department's and the assignee's look-ups use the composite indexes below (which
+    # begin with them); their own single-column indexes would be written at every step.
     department = models.ForeignKey(Department, verbose_name=_("办理部门"), on_delete=models.PROTECT,
-                                   related_name="tasks")
+                                   related_name="tasks", db_index=False)
     role = models.CharField(_("办理角色"), max_length=20)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), null=True,
-                                 blank=True, on_delete=models.PROTECT, related_name="tasks")
+                                 blank=True, on_delete=models.PROTECT, related_name="tasks",
+                                 db_index=False)
     status = models.CharField(_("状态"), max_length=16, choices=TaskStatus.choices,
                               default=TaskStatus.OPEN)
     opened_at = models.DateTimeField(_("开始时间"))
