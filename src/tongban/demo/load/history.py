@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tongban.accounts.models import Role
 from tongban.cases.models import Channel, Delivery, Status
 from tongban.cases.notifications.services import APPLICANT_EVENTS
+from tongban.catalog.models import Commitment
 
 from .chain import Chain
 from .tables import Tables
@@ -127,7 +129,7 @@ def write_case(ctx: Context, *, item: ItemInfo, applicant: Applicant, submitted:
     """Plan one case's life from ``submitted`` and write what happened before now."""
     rng = ctx.rng
     roll = rng.random()
-    if item.commitment == "proxy" or roll < 0.08:
+    if item.commitment == Commitment.PROXY or roll < 0.08:
         channel = Channel.WINDOW if applicant.user_id is None or rng.random() < .5 else Channel.ONLINE
     else:
         channel = Channel.ONLINE if applicant.user_id is not None and rng.random() < 0.62 \
@@ -193,13 +195,13 @@ def write_case(ctx: Context, *, item: ItemInfo, applicant: Applicant, submitted:
             event("supply", at, applicant.user_id or clerk, S.SUBMITTED)
     if life.status != S.SUBMITTED:
         return _finish(ctx, life, events, later, officer, head_user, clerk)
-    immediate = channel == Channel.WINDOW or item.commitment == "on_the_spot"
+    immediate = channel == Channel.WINDOW or item.commitment == Commitment.ON_THE_SPOT
     at = _after(at, rng, 0, 0) if immediate else _after(at, rng, 0.2, 2.5)
     if not event("accept", at, clerk if immediate else officer, S.ACCEPTED):
         return _finish(ctx, life, events, later, officer, head_user, clerk)
     life.accepted_at = at
     later.append(("notice", "acceptance", "SL", at, clerk if immediate else officer, None))
-    if item.commitment in ("on_the_spot", "same_day"):
+    if item.commitment in (Commitment.ON_THE_SPOT, Commitment.SAME_DAY):
         life.due_at = at + 8 * HOUR
     else:
         life.due_at = at + dt.timedelta(days=item.limit_days * WORK_DAY)
@@ -255,11 +257,11 @@ def write_case(ctx: Context, *, item: ItemInfo, applicant: Applicant, submitted:
 
 def _step_actor(ctx: Context, rng: random.Random, role: str, department_id: int, officer: int,
                 head_user: int, clerk: int) -> int:
-    if role == "head":
+    if role == Role.HEAD:
         return ctx.staff.head(rng, department_id) if department_id in ctx.staff.heads else head_user
-    if role == "clerk":
+    if role == Role.CLERK:
         return clerk
-    if role == "proxy_agent":
+    if role == Role.PROXY_AGENT:
         return rng.choice(ctx.staff.proxies)
     return ctx.staff.officer(rng, department_id) if department_id in ctx.staff.officers else officer
 
@@ -312,7 +314,7 @@ def _finish(ctx: Context, life: Life, events: list[tuple[Any, ...]], later: list
     submitted = events[0][3]
     agent_name = ""
     authorization = ""
-    if item.commitment == "proxy" and life.channel == Channel.WINDOW:
+    if item.commitment == Commitment.PROXY and life.channel == Channel.WINDOW:
         agent_name = ctx.staff.names.get(rng.choice(ctx.staff.proxies), "")
         authorization = "代办员受申请人委托代为提交"
     ctx.writer.add(ctx.tables.case, (

@@ -19,7 +19,7 @@ from stdnum.cn import ric, uscc
 
 from tongban.accounts.models import Role, User
 from tongban.cases.workflows.services import workflow_for
-from tongban.catalog.models import Item, Material, VersionStatus
+from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.core import crypto
 from tongban.organizations.models import Department, Hall
 
@@ -53,7 +53,7 @@ class ItemInfo:
     department_id: int
     division_code: str
     commitment: str
-    limit_days: int  # the committed limit in working days (hours and days rounded)
+    limit_days: int  # the committed limit in days
     required_visits: int
     result_name: str
     receiving_unit_id: int | None
@@ -114,8 +114,9 @@ def load_items(rng: random.Random) -> list[tuple[ItemInfo, float]]:
         assert version is not None
         workflow = workflow_for(item, version.commitment)
         limit = version.committed_limit
-        days = max(1, limit // 8) if version.committed_limit_unit == "hours" else max(1, limit)
-        if version.commitment in ("on_the_spot", "same_day"):
+        # Natural days counted as working days: a little longer, as the clock would not be.
+        days = max(1, limit)
+        if version.commitment in (Commitment.ON_THE_SPOT, Commitment.SAME_DAY):
             days = 1
         infos.append(ItemInfo(
             item_id=item.pk, version_id=version.pk, name=version.name,
