@@ -37,8 +37,10 @@ class AuditRecord(models.Model):
     object_type = models.CharField(_("对象类型"), max_length=64)
     object_id = models.CharField(_("对象"), max_length=64)
     detail = models.JSONField(_("详情"), default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # NULL until the sealer chains the record (``sealing.audit_seal``), moments after it commits:
+    # "not sealed" is no hash at all, which no empty string could be mistaken for.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # Which algorithm made ``hash`` (TONGBAN_AUDIT_HASH when the record was written), so that a
     # deployment may switch and its older records still verify.
     algorithm = models.CharField(_("摘要算法"), max_length=8, choices=HashAlgorithm.choices,
@@ -51,6 +53,9 @@ class AuditRecord(models.Model):
         ordering = ["seq"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
+        # The sealer's work list: the few records written and not yet sealed.
+        indexes = [models.Index(fields=["seq"], condition=models.Q(hash__isnull=True),
+                                name="audit_record_unsealed")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
