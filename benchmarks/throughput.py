@@ -12,8 +12,12 @@ busy hall does, each call a service call committed in its own transaction as a r
 Rounds run with 1, 2, 4, 8 and 16 clients (``--clients``) on one scene (``workflow.py``'s item
 and people, plus a supervisor) in a fresh database (dropped and created: the scene's people have
 fixed ID numbers). Printed per round: transactions/s (the four calls), cases/s (submitted and
-accepted), and the median and 95th percentile of one call. The figure should rise with clients
-until the machine's CPU is the limit and then hold; a global lock makes it peak early and fall.
+accepted), the median and 95th percentile of one call, and how many sessions wait for a lock
+(sampled every 20 ms, by kind: the one figure a busy shared machine does not distort). The
+figure should rise with clients until the machine's CPU is the limit and then hold; a global
+lock makes it peak early and fall.
+A sealer process seals the audit records every second meanwhile (as ``tongban worker`` does),
+and the chain is verified at the end.
 
     python benchmarks/throughput.py --database postgresql://postgres@127.0.0.1:5432/tongban_tp
     python benchmarks/throughput.py --database … --clients 1,2,4 --seconds 10
@@ -91,6 +95,45 @@ def client(people: dict[str, Any], seconds: float, start: Any, out: Any) -> None
     connections.close_all()
 
 
+def sealer(stop: Any) -> None:
+    """What ``tongban worker``'s ``audit_seal`` schedule does, every second here (where the
+    platform has a sealer at all: before it, the chain was appended to in each transaction)."""
+    from django.db import connections
+
+    connections.close_all()
+    try:
+        from tongban.audit.sealing import audit_seal
+    except ImportError:
+        return
+    while not stop.wait(1.0):
+        audit_seal()
+    audit_seal()
+    connections.close_all()
+
+
+def lock_sampler(stop: Any, out: Any) -> None:
+    """Every 20 ms, how many of this database's sessions wait for a lock, by kind: a figure the
+    machine's load does not set (a shared machine slows everything; only a lock makes
+    sessions wait for one another). ``advisory``: the audit chain's lock (before); ``tuple`` and
+    ``transactionid``: rows held to commit (the daily case-number counter)."""
+    import collections
+
+    from django.db import connections
+
+    connections.close_all()
+    counts: collections.Counter[str] = collections.Counter()
+    samples = 0
+    with connections["default"].cursor() as cursor:
+        while not stop.wait(0.02):
+            cursor.execute("SELECT wait_event FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock' "
+                           "AND pid <> pg_backend_pid()")
+            samples += 1
+            counts.update(row[0] for row in cursor.fetchall())
+    out.put({"samples": samples, "waiting": dict(counts)})
+    connections.close_all()
+
+
 def measure(people: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
     from django.db import connections
 
@@ -98,12 +141,22 @@ def measure(people: dict[str, Any], clients: int, seconds: float) -> dict[str, A
     ctx = multiprocessing.get_context("fork")
     start = ctx.Barrier(clients)
     out = ctx.Queue()
+    stop = ctx.Event()
+    seal = ctx.Process(target=sealer, args=(stop,))
+    seal.start()
+    locks_out = ctx.Queue()
+    locks = ctx.Process(target=lock_sampler, args=(stop, locks_out))
+    locks.start()
     procs = [ctx.Process(target=client, args=(people, seconds, start, out)) for _ in range(clients)]
     for p in procs:
         p.start()
     results = [out.get() for _ in procs]
     for p in procs:
         p.join()
+    stop.set()
+    seal.join()
+    waits = locks_out.get()
+    locks.join()
     elapsed = max(r["elapsed"] for r in results)
     rounds = sum(r["rounds"] for r in results)
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -114,6 +167,9 @@ def measure(people: dict[str, Any], clients: int, seconds: float) -> dict[str, A
         "call_ms_p50": round(1000 * statistics.median(latencies), 2) if latencies else None,
         "call_ms_p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 2)
         if latencies else None,
+        # Sessions waiting for a lock, on average over the samples, by kind.
+        "lock_waiters": {k: round(v / max(1, waits["samples"]), 2)
+                         for k, v in sorted(waits["waiting"].items())},
     }
 
 
@@ -139,10 +195,14 @@ def main() -> None:
         r = measure(people, clients, args.seconds)
         rounds.append(r)
         print(f"clients={r['clients']:>3}  tx/s={r['tx_per_s']:>7}  cases/s={r['cases_per_s']:>6}"
-              f"  call p50={r['call_ms_p50']} ms  p95={r['call_ms_p95']} ms", flush=True)
+              f"  call p50={r['call_ms_p50']} ms  p95={r['call_ms_p95']} ms"
+              f"  waiting for locks={r['lock_waiters']}", flush=True)
     from tongban.audit.models import AuditRecord
+    from tongban.audit.verification import verify_chain
 
-    print(json.dumps({"rounds": rounds, "audit_records": AuditRecord.objects.count()}))
+    result = verify_chain(check_age=False)
+    print(json.dumps({"rounds": rounds, "audit_records": AuditRecord.objects.count(),
+                      "chain_intact": result.intact, "unsealed": result.as_dict().get("pending")}))
 
 
 if __name__ == "__main__":
