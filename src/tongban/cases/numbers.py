@@ -50,9 +50,16 @@ def _from_sequence(connection: BaseDatabaseWrapper, name: str) -> int:
                 except DatabaseError:
                     pass
             # Known once committed (this transaction may have created it, and may roll back).
-            transaction.on_commit(lambda: _known.add(name))
+            transaction.on_commit(lambda: _remember(name))
         cursor.execute("SELECT nextval(%s)", [name])
         return int(cursor.fetchone()[0])
+
+
+def _remember(name: str) -> None:
+    # Only after the outermost commit: callbacks run early inside an enclosing transaction
+    # (tests capturing them) would otherwise remember a sequence that may still roll back.
+    if not transaction.get_connection().in_atomic_block:
+        _known.add(name)
 
 
 def _from_counter(connection: BaseDatabaseWrapper, code: str, day: dt.date) -> int:
