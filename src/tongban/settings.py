@@ -428,6 +428,11 @@ AUDIT_HEAD_FILE = os.environ.get("TONGBAN_AUDIT_HEAD_FILE", "")
 # verify_audit fails when a record has waited longer than this for a signed checkpoint (the
 # checkpoint schedule is hourly: two hours allow one late run).
 AUDIT_CHECKPOINT_MAX_AGE_MINUTES = int(os.environ.get("TONGBAN_AUDIT_CHECKPOINT_MAX_AGE_MINUTES", "120"))
+# Sealing (docs/audit.md): how long the sealer waits for transactions that may still commit a
+# numbered record before sealing past them; and the age of the oldest unsealed record beyond
+# which verify_audit (and the readiness check) report the sealer as stopped (0: never).
+AUDIT_SEAL_WAIT_SECONDS = float(os.environ.get("TONGBAN_AUDIT_SEAL_WAIT_SECONDS", "5"))
+AUDIT_SEAL_MAX_AGE_SECONDS = int(os.environ.get("TONGBAN_AUDIT_SEAL_MAX_AGE_SECONDS", "120"))
 # Keys of the personal data encrypted at rest (core/crypto.py, docs/privacy.md); empty: generated
 # once into DATA_DIR/personal-data.keys.
 PERSONAL_DATA_KEY_FILE = os.environ.get("TONGBAN_PERSONAL_DATA_KEY_FILE", "")

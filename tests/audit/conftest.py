@@ -13,7 +13,8 @@ import pytest
 from django.db import connection, transaction
 
 from tongban.audit.models import AuditRecord
-from tongban.audit.services import audit_record, record_digest
+from tongban.audit.sealing import audit_seal
+from tongban.audit.services import SEQUENCE, audit_record, record_digest
 
 TABLE = AuditRecord._meta.db_table
 
@@ -32,10 +33,41 @@ def _own_signing_key(settings: Any, tmp_path: Path) -> None:
     settings.AUDIT_TRUSTED_PUBLIC_KEYS = []
 
 
+@pytest.fixture(autouse=True)
+def _numbers_from_one(request: pytest.FixtureRequest) -> None:
+    """Each test's chain starts at #1: a PostgreSQL sequence is not rolled back with the test's
+    transaction, so it is set back to what the (empty) table implies."""
+    if request.node.get_closest_marker("django_db") is None:
+        if not {"db", "transactional_db"} & set(request.fixturenames):
+            return
+        request.getfixturevalue("db" if "db" in request.fixturenames else "transactional_db")
+    number_after_table()
+
+
+def number_after_table() -> None:
+    """Numbering goes on after the table's last record (on PostgreSQL, the sequence is set as
+    migration 0005 sets it): after records were inserted or deleted directly in SQL."""
+    if connection.vendor == "postgresql":
+        sql(f"SELECT setval('{SEQUENCE}', COALESCE((SELECT MAX(seq) FROM {TABLE}), 0) + 1, false)")
+
+
+def seal(capture: Any) -> int:
+    """Seal what was written (as the worker's ``audit_seal`` schedule would moments later), the
+    head file getting its lines: ``seal(django_capture_on_commit_callbacks)``."""
+    with capture(execute=True):
+        return audit_seal()
+
+
+@pytest.fixture
+def sealed(django_capture_on_commit_callbacks: Any) -> Callable[[], int]:
+    """``sealed()`` seals the records written so far into the chain."""
+    return lambda: seal(django_capture_on_commit_callbacks)
+
+
 @pytest.fixture
 def chain(db: None, django_capture_on_commit_callbacks: Any) -> Callable[[int], list[int]]:
-    """``chain(n)`` appends n records (one transaction each, committed as far as the head file
-    is concerned: its lines are written) and returns their seq numbers."""
+    """``chain(n)`` appends n records (one transaction each) and seals them (committed as far as
+    the head file is concerned: its lines are written); returns their seq numbers."""
 
     def build(n: int) -> list[int]:
         seqs = []
@@ -43,6 +75,7 @@ def chain(db: None, django_capture_on_commit_callbacks: Any) -> Callable[[int], 
             with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
                 seqs.append(audit_record(actor=None, action="test.acted", object_type="thing",
                                          object_id=i, detail={"n": i, "说明": f"第{i}次"}).seq)
+        seal(django_capture_on_commit_callbacks)
         return seqs
 
     return build
@@ -103,8 +136,10 @@ def digest(row: AuditRecord, **changes: Any) -> str:
     return record_digest(**values)
 
 
-def insert_forged(*, seq: int, prev_hash: str, like: AuditRecord) -> str:
-    """Insert a record with a valid-looking hash (computed as the platform would)."""
+def insert_forged(*, seq: int, prev_hash: str | None, like: AuditRecord) -> str:
+    """Insert a record with a valid-looking hash (computed as the platform would), chained to
+    ``prev_hash`` (a sealed record's)."""
+    assert prev_hash is not None
     detail = {"forged": True}
     digest_ = digest(like, seq=seq, prev_hash=prev_hash, detail=detail, action="case.approved")
     sql(f"INSERT INTO {TABLE} (seq, at, actor_id, actor_name, action, object_type, object_id, "

@@ -1,5 +1,7 @@
 """Migration 0004 (every column in the hash): records already written keep their hash and
-verify with the formula they were written with; records appended afterwards use the new one."""
+verify with the formula they were written with; records appended afterwards use the new one.
+(Migrated on to the latest, 0005: the records written before are sealed already; numbering
+goes on after them.)"""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from django.utils import timezone
 
 from tests.audit.conftest import TABLE, json_param, sql
 from tongban.audit.models import AuditRecord
+from tongban.audit.sealing import audit_seal
 from tongban.audit.services import GENESIS, audit_record, record_digest
 from tongban.audit.verification import verify_chain
 
 BEFORE = [("audit", "0003_checkpoint_schedule")]
-AFTER = [("audit", "0004_record_digest_version")]
+AFTER = [("audit", "0006_sealed_by_a_sequencer")]
 
 
 def migrate(targets: list[tuple[str, str]]) -> None:
@@ -50,6 +53,7 @@ def test_an_existing_chain_still_verifies_after_the_migration(settings: Any) -> 
     with transaction.atomic():
         audit_record(actor=None, action="test.acted", object_type="thing", object_id=4)
     assert AuditRecord.objects.get(seq=4).digest_version == 2
+    audit_seal()
     result = verify_chain(check_age=False)
     assert result.intact, [p.message for p in result.problems]
     assert result.records_checked == 4

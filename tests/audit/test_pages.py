@@ -33,8 +33,8 @@ def supervisor(db: None) -> User:
 
 
 @pytest.fixture
-def log(db: None, citizen: User) -> list[AuditRecord]:
-    """Five records: two by the citizen on cases, three by the system on the catalog."""
+def log(db: None, citizen: User, sealed: Callable[[], int]) -> list[AuditRecord]:
+    """Five records, sealed: two by the citizen on cases, three by the system on the catalog."""
     made = []
     for actor, action, object_type, object_id in [
         (citizen, "case.submitted", "case", "TB001"), (None, "catalog.published", "item", "1162"),
@@ -44,6 +44,9 @@ def log(db: None, citizen: User) -> list[AuditRecord]:
         with transaction.atomic():
             made.append(audit_record(actor=actor, action=action, object_type=object_type,
                                      object_id=object_id, detail={"理由": "测试", "n": 1}))
+    sealed()
+    for record in made:
+        record.refresh_from_db()
     return made
 
 
@@ -111,7 +114,7 @@ def test_one_record_shows_its_detail_readably(supervisor: User, log: list[AuditR
     assert "<h1>审计记录 #3</h1>" in html
     assert "case.withdrawn" in html
     assert '{\n  &quot;n&quot;: 1,\n  &quot;理由&quot;: &quot;测试&quot;\n}' in html
-    assert log[2].hash in html and log[1].hash in html  # its own and its predecessor's
+    assert str(log[2].hash) in html and str(log[1].hash) in html  # its own and its predecessor's
     assert '用户名 <span class="code">citizen</span>' in html
     assert AuditRecord.objects.filter(action="audit.view", object_id="3").count() == 1
     assert client_for(supervisor).get("/supervision/audit/records/99/").status_code == 404

@@ -19,7 +19,16 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from tests.audit.conftest import TABLE, delete, digest, json_param, record, set_detail, sql
+from tests.audit.conftest import (
+    TABLE,
+    delete,
+    digest,
+    json_param,
+    number_after_table,
+    record,
+    set_detail,
+    sql,
+)
 from tongban.audit import head
 from tongban.audit.models import AuditCheckpoint, AuditRecord
 from tongban.audit.services import (
@@ -52,9 +61,10 @@ def messages() -> list[str]:
     return [p.message for p in verify_chain().problems]
 
 
-def rewrite(seqs: range, *, prev: str) -> None:
+def rewrite(seqs: range, *, prev: str | None) -> None:
     """Rewrite the records ``seqs`` (the first one's detail changed) with every hash recomputed,
-    so the chain itself stays consistent."""
+    so the chain itself stays consistent (``prev``: a sealed record's hash)."""
+    assert prev is not None
     for seq in seqs:
         row = record(seq)
         detail = {**row.detail, "说明": "重写"} if seq == seqs[0] else row.detail
@@ -118,6 +128,7 @@ def test_records_written_before_every_column_was_hashed_still_verify(chain: Chai
             f"(%s, %s, NULL, 'system', 'test.old', 'thing', %s, {json_param()}, %s, %s, "
             f"'sha256', 1)", [seq, now, str(seq), json.dumps({"n": seq}), prev, digest_])
         prev = digest_
+    number_after_table()
     chain(2)
     assert list(AuditRecord.objects.values_list("digest_version", flat=True)) == [1, 1, 2, 2]
     assert record(3).prev_hash == record(2).hash
@@ -143,7 +154,7 @@ def test_an_untampered_chain_with_checkpoints_passes(chain: Chain, committed: Co
     committed(audit_checkpoint_write)
     chain(3)
 
-    status, out, err = verify()
+    status, out, err = verify("--full")
     assert (status, err) == (0, "")
     assert "已签署至记录 #4；其后 3 条记录尚未签署" in out
     assert "已与链头文件比对 8 行" in out  # 7 records and 1 checkpoint
@@ -255,6 +266,7 @@ def test_a_truncated_table_is_caught(chain: Chain, committed: Committed) -> None
 def test_a_truncated_table_refilled_with_a_new_chain_is_caught(chain: Chain) -> None:
     chain(5)
     sql(f"DELETE FROM {TABLE}")
+    number_after_table()  # as the intruder would set the numbering back
     chain(2)  # a fresh chain from #1, consistent in itself
 
     status, _out, err = verify()

@@ -45,8 +45,9 @@ class RecordOut(Schema):
     object_type: str
     object_id: str
     detail: dict[str, Any]
-    prev_hash: str
-    hash: str
+    # null until the record is sealed into the chain, seconds after it was written
+    prev_hash: str | None
+    hash: str | None
     algorithm: str
 
 

@@ -72,6 +72,12 @@ def write_record(seq: int, digest: str, at: dt.datetime) -> None:
     _append(f"{RECORD} {seq} {digest} {_utc(at)}")
 
 
+def write_records(records: list[tuple[int, str, dt.datetime]]) -> None:
+    """The lines of a sealed batch, ``(seq, hash, at)`` each, in one append."""
+    if records:
+        _append("\n".join(f"{RECORD} {seq} {digest} {_utc(at)}" for seq, digest, at in records))
+
+
 def write_checkpoint(seq: int, record_hash: str, at: dt.datetime, key_id: str) -> None:
     _append(f"{CHECKPOINT} {seq} {record_hash} {_utc(at)} {key_id}")
 

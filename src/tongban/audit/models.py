@@ -37,8 +37,10 @@ class AuditRecord(models.Model):
     object_type = models.CharField(_("对象类型"), max_length=64)
     object_id = models.CharField(_("对象"), max_length=64)
     detail = models.JSONField(_("详情"), default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # NULL until the sealer chains the record (``sealing.audit_seal``), moments after it commits:
+    # "not sealed" is no hash at all, which no empty string could be mistaken for.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # Which algorithm made ``hash`` (TONGBAN_AUDIT_HASH when the record was written), so that a
     # deployment may switch and its older records still verify.
     algorithm = models.CharField(_("摘要算法"), max_length=8, choices=HashAlgorithm.choices,
@@ -57,6 +59,9 @@ class AuditRecord(models.Model):
             models.Index(fields=["actor_name", "seq"], name="audit_actor_name_seq"),
             models.Index(fields=["action", "seq"], name="audit_action_seq"),
             models.Index(fields=["at"], name="audit_at"),
+            # The sealer's work list: the few records written and not yet sealed.
+            models.Index(fields=["seq"], condition=models.Q(hash__isnull=True),
+                         name="audit_record_unsealed"),
         ]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")

@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from .models import AuditCheckpoint, AuditRecord, AuditVerification
 from .signing import PublicKey, signing_key, trusted_keys
@@ -149,3 +150,14 @@ def verification_messages(verification: AuditVerification) -> list[str]:
         params = {k: v for k, v in p.items() if k not in {"kind", "seq"}}
         out.append(Problem(p["kind"], p["seq"], params).message)
     return out
+
+
+def unsealed_tail(now: dt.datetime | None = None) -> tuple[int, float | None]:
+    """The records written and not yet sealed into the chain: how many, and the age of the
+    oldest in seconds (None: none). A tail older than ``AUDIT_SEAL_MAX_AGE_SECONDS`` means the
+    sealer (the ``audit_seal`` schedule of ``tongban worker``) is not running. Cheap: a
+    partial index holds exactly these records."""
+    tail = AuditRecord.objects.filter(hash__isnull=True).aggregate(n=Count("id"), oldest=Min("at"))
+    if not tail["n"]:
+        return 0, None
+    return int(tail["n"]), max(0.0, ((now or timezone.now()) - tail["oldest"]).total_seconds())

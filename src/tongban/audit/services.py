@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
 
 GENESIS = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
-_CHAIN_LOCK_KEY = 0x746F6E67  # "tong"
+# The PostgreSQL sequence numbering the records (audit/migrations/0005).
+SEQUENCE = "audit_record_seq"
 
 
 # What a record's hash covers (``AuditRecord.digest_version``): version 2 is every stored column
@@ -64,66 +64,40 @@ def record_digest(*, seq: int, at: str, actor_id: int | None, action: str, objec
 
 def audit_record(*, actor: Actor | None, action: str, object_type: str, object_id: Any,
                  detail: dict[str, Any] | None = None) -> AuditRecord:
-    """Append one record. Must run inside the caller's transaction so both commit together."""
+    """Append one record, numbered and not yet sealed into the chain (``sealing.audit_seal``
+    computes its ``prev_hash`` and ``hash`` moments after it commits). Must run inside the
+    caller's transaction so both commit together; takes no lock writers would queue on."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the audited action")
-    _hold_actor(connection, actor)  # the lock order: the account row, then the chain (audit.md)
-    seq, prev_hash = _chain_end(connection)
-    at = timezone.now()
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
-    algorithm = settings.AUDIT_HASH
-    actor_name = str(actor)[:150] if actor_id else "system"
-    digest = record_digest(seq=seq, at=at.isoformat(), actor_id=actor_id, actor_name=actor_name,
-                           action=action, object_type=object_type, object_id=str(object_id),
-                           detail=detail, prev_hash=prev_hash, algorithm=algorithm,
-                           version=DIGEST_VERSION)
     record = AuditRecord(
-        seq=seq, at=at, actor_id=actor_id, actor_name=actor_name,
-        action=action, object_type=object_type, object_id=str(object_id), detail=detail,
-        prev_hash=prev_hash, hash=digest, algorithm=algorithm, digest_version=DIGEST_VERSION,
+        seq=_next_seq(connection), at=timezone.now(), actor_id=actor_id,
+        actor_name=str(actor)[:150] if actor_id else "system", action=action,
+        object_type=object_type, object_id=str(object_id),
+        detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
+        prev_hash=None, hash=None, algorithm=settings.AUDIT_HASH, digest_version=DIGEST_VERSION,
     )
     prepared.insert(record)  # compiled once: every audited action appends one
-    # The new head, once committed, also goes to the file outside the database (head.py).
-    transaction.on_commit(partial(head.write_record, seq, digest, at), robust=True)
     return record
 
 
-def _chain_end(connection: BaseDatabaseWrapper) -> tuple[int, str]:
-    """The next sequence number and the hash to chain to, with the chain locked until commit.
-
-    Two writers must never chain to the same predecessor. On PostgreSQL a transaction-scoped
-    advisory lock serialises appenders; the last record is read after taking it, so it is the
-    one the previous appender committed (locking the last row instead would let a waiter read
-    the row it waited for, not the one inserted meanwhile). SQLite transactions here begin
-    IMMEDIATE: the database's write lock already serialises writers. Every audited action runs
-    this, so the read is one plain statement on the ``seq`` index.
-    """
-    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+def _next_seq(connection: BaseDatabaseWrapper) -> int:
+    """The record's number. PostgreSQL: the next value of the ``audit_record_seq`` sequence,
+    which nobody waits for (a rolled-back transaction leaves a gap); the transaction takes its
+    id first, so that the sealer, waiting for the transactions running when it read the
+    sequence, knows every number up to what it read is committed or never will be
+    (``sealing``). SQLite: one more than the last number, under the write lock every
+    transaction here begins with (IMMEDIATE)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")
+            # Evaluated left to right: the transaction id exists before the number is drawn.
+            cursor.execute("SELECT pg_current_xact_id(), nextval(%s)", [SEQUENCE])
+            return int(cursor.fetchone()[1])
+        table = connection.ops.quote_name(AuditRecord._meta.db_table)
+        cursor.execute(f"SELECT seq FROM {table} ORDER BY seq DESC LIMIT 1")
         last = cursor.fetchone()
-    return (last[0] + 1, last[1]) if last else (1, GENESIS)
-
-
-def _hold_actor(connection: BaseDatabaseWrapper, actor: Actor | None) -> None:
-    """Take, before the chain's lock, the lock on the actor's account row that inserting the
-    record takes anyway (PostgreSQL's foreign-key check, ``FOR KEY SHARE``).
-
-    One lock order everywhere: a transaction locks the account row (a service locking it, an
-    insert referring to it) before the audit chain, never after. Were the row's lock taken by
-    the insert, after the chain's, a request holding the chain waiting for the row and one
-    holding the row (``FOR UPDATE``) waiting for the chain would deadlock.
-    """
-    actor_id = getattr(actor, "pk", None)
-    if connection.vendor != "postgresql" or not actor_id:
-        return
-    table = connection.ops.quote_name(AuditRecord._meta.get_field("actor").related_model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [actor_id])
+    return int(last[0]) + 1 if last else 1
 
 
 # --- checkpoints, verification runs and reading the log -----------------------------------
@@ -157,7 +131,12 @@ def audit_checkpoint_write(*, actor: Actor | None = None) -> Any:
         raise AccessDenied
     key = signing_key(create=True)
     assert key is not None
-    end = AuditRecord.objects.order_by("-seq").values_list("seq", "hash", "algorithm").first()
+    from .sealing import audit_seal
+
+    audit_seal()  # what was written until now joins the chain first, and so this checkpoint
+    # Only sealed records: those written since join the chain, and a later checkpoint, moments later.
+    sealed = AuditRecord.objects.filter(hash__isnull=False)
+    end = sealed.order_by("-seq").values_list("seq", "hash", "algorithm").first()
     if end is None:
         return None
     previous = AuditCheckpoint.objects.order_by("-seq", "-at").first()
@@ -169,7 +148,8 @@ def audit_checkpoint_write(*, actor: Actor | None = None) -> Any:
     if not result.intact:
         raise ChainBroken(result)
     seq, record_hash, algorithm = end
-    count = AuditRecord.objects.filter(seq__lte=seq).count()
+    assert record_hash is not None  # a sealed record
+    count = sealed.filter(seq__lte=seq).count()
     at = timezone.now()
     signature = key.sign(checkpoint_message(seq=seq, record_hash=record_hash,
                                             hash_algorithm=algorithm, count=count, at=at))
@@ -217,7 +197,10 @@ def audit_verification_run(*, verification_id: int) -> Any:
     def progress(n: int) -> None:
         AuditVerification.objects.filter(pk=verification_id).update(records_checked=n)
 
+    from .sealing import audit_seal
+
     try:
+        audit_seal()  # "verify now": what was written until now, the request included
         result = verify_chain(progress=progress)
     except Exception:
         AuditVerification.objects.filter(pk=verification_id).update(

@@ -29,3 +29,12 @@ def run_verification(verification_id: int) -> bool | None:
 
     verification = audit_verification_run(verification_id=verification_id)
     return verification.intact if verification is not None else None
+
+
+@task()
+def seal() -> int:
+    """Seal the records written since into the chain (the ``audit_seal`` schedule, every few
+    seconds). Returns how many were sealed."""
+    from .sealing import audit_seal
+
+    return audit_seal()

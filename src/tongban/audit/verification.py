@@ -64,6 +64,7 @@ STALE = "stale"
 HEAD_MISMATCH = "head_mismatch"
 HEAD_TRUNCATED = "head_truncated"
 HEAD_MALFORMED = "head_malformed"
+UNSEALED_STALE = "unsealed_stale"
 
 
 @dataclass
@@ -117,6 +118,9 @@ class Problem:
                          "记录 #1–#%(seq)s 被删除") % p
             return _("记录 #%(last)s 之后缺失记录 #%(missing)s"
                      "（末尾的记录被删除，链头文件记录至记录 #%(seq)s，%(at)s）") % p
+        if self.kind == UNSEALED_STALE:
+            return _("%(pending)s 条审计记录等待封存，最早的（记录 #%(seq)s）已等待 %(age)s 秒，"
+                     "超过 %(limit)s 秒：封存任务（audit_seal）未运行") % p
         if self.kind == HEAD_MALFORMED:
             return _("链头文件 %(path)s 第 %(line)s 行无法识别：该文件被改动") % p
         return f"{self.kind} #{self.seq}"
@@ -136,6 +140,9 @@ class VerificationResult:
     unsealed: int = 0
     # Lines of the head file compared (None: the file does not exist).
     head_entries_checked: int | None = None
+    # Records written and not yet sealed into the chain, and the age of the oldest (seconds).
+    pending: int = 0
+    pending_oldest_age_seconds: float | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -152,6 +159,8 @@ class VerificationResult:
                 "checkpoints_checked": self.checkpoints_checked, "last_seq": self.last_seq,
                 "sealed_through": self.sealed_through, "unsealed": self.unsealed,
                 "head_entries_checked": self.head_entries_checked,
+                "pending": self.pending,
+                "pending_oldest_age_seconds": self.pending_oldest_age_seconds,
                 "problems": [p.as_dict() for p in self.problems]}
 
 
@@ -181,7 +190,9 @@ def _digest_of(row: Any, *, seq: int | None) -> str:
 
 
 def _rows() -> Any:
-    return AuditRecord.objects.order_by("seq").values_list(*FIELDS, named=True)
+    """The sealed records (those written since wait for the sealer: ``sealing.py``)."""
+    return (AuditRecord.objects.filter(hash__isnull=False).order_by("seq")
+            .values_list(*FIELDS, named=True))
 
 
 def _row_by_seq(seq: int) -> Any:
@@ -234,12 +245,20 @@ def _diagnose(row: Any, *, expected_seq: int | None, expected_prev: str | None,
         return Problem(MODIFIED, seq)
     content_ok = digest_of(row) == row.hash
     link_ok = expected_prev is None or row.prev_hash == expected_prev
-    seq_ok = expected_seq is None or seq == expected_seq
+    # Numbers rise; one skipped where the link holds was never committed (a rolled-back
+    # transaction drew it, docs/audit.md): the record chains to its predecessor all the same.
+    seq_ok = expected_seq is None or seq == expected_seq or (
+        seq > expected_seq and expected_prev is not None and link_ok)
     if content_ok and link_ok and seq_ok:
         return None
     if not content_ok:
         return _diagnose_content(row)
     if not seq_ok and expected_seq is not None and seq > expected_seq:
+        # A record in the gap whose hash was emptied (made to look unsealed): modified.
+        hidden = (AuditRecord.objects.filter(seq__gte=expected_seq, seq__lt=seq, hash__isnull=True)
+                  .order_by("seq").values_list("seq", flat=True).first())
+        if hidden is not None:
+            return Problem(MODIFIED, int(hidden))
         return Problem(MISSING, seq, {"missing": _span(expected_seq, seq - 1)})
     # Content and numbering fine, but the link to the predecessor broken.
     if prev_seq is None:  # the first record of the log claims a predecessor
@@ -293,13 +312,17 @@ def _check_signatures(checkpoints: list[AuditCheckpoint],
 
 def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
                  progress: Callable[[int], None] | None = None, check_age: bool = True,
-                 now: dt.datetime | None = None) -> VerificationResult:
+                 now: dt.datetime | None = None, workers: int = 1) -> VerificationResult:
     """Verify the records from ``from_seq`` on, the checkpoints covering them, the head file
     kept outside the database (``head.py``) and — with ``check_age`` — that no record has waited
-    longer than ``AUDIT_CHECKPOINT_MAX_AGE_MINUTES`` for a signed checkpoint.
+    longer than ``AUDIT_CHECKPOINT_MAX_AGE_MINUTES`` for a signed checkpoint nor longer than
+    ``AUDIT_SEAL_MAX_AGE_SECONDS`` to be sealed.
 
     Reads the records in chunks of ``CHUNK`` (a server-side cursor on PostgreSQL). ``progress``
-    is called with the number of records checked every ``CHUNK`` records.
+    is called with the number of records checked every ``CHUNK`` records. ``workers`` > 1 (a
+    verification from record #1): the records are hashed in parallel ranges, each by its own
+    process (``parallel.py``); the first range that does not verify is then walked alone to name
+    the problem.
     """
     from_seq = max(1, int(from_seq))
     result = VerificationResult(from_seq=from_seq)
@@ -312,42 +335,15 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
     for cp in valid:
         by_seq[cp.seq].append(cp)
 
-    min_version = 1
-    if from_seq == 1:
-        prev_seq: int | None = None
-        expected_seq: int | None = 1
-        expected_prev: str | None = GENESIS
+    if workers > 1 and from_seq == 1:
+        from .parallel import parallel_walk
+
+        count, chain_problem = parallel_walk(by_seq, workers=workers, progress=progress)
     else:
-        before = _row_by_seq(from_seq - 1)
-        prev_seq = int(before.seq) if before is not None else None
-        expected_seq = from_seq if before is not None else None
-        expected_prev = before.hash if before is not None else None
-        min_version = int(before.digest_version) if before is not None else 1
-    prev_prev_hash: str | None = None
-    chain_problem: Problem | None = None
-    count = 0
-    for row in _rows().filter(seq__gte=from_seq).iterator(chunk_size=CHUNK):
-        count += 1
-        chain_problem = _diagnose(row, expected_seq=expected_seq, expected_prev=expected_prev,
-                                  prev_seq=prev_seq, prev_prev_hash=prev_prev_hash,
-                                  min_version=min_version)
-        if chain_problem is None:
-            for cp in by_seq.get(int(row.seq), ()):
-                if cp.record_hash != row.hash or (from_seq == 1 and cp.count != count):
-                    chain_problem = Problem(CHECKPOINT_MISMATCH, int(row.seq),
-                                            {"at": _when(cp.at), "checkpoint": cp.pk})
-                    break
-        if chain_problem is not None:
-            break
-        prev_prev_hash, expected_prev = expected_prev, row.hash
-        prev_seq = int(row.seq)
-        expected_seq = prev_seq + 1
-        min_version = max(min_version, int(row.digest_version))
-        if progress is not None and count % CHUNK == 0:
-            progress(count)
+        count, chain_problem = walk(from_seq, by_seq, progress=progress)
     result.records_checked = count
 
-    last = AuditRecord.objects.aggregate(last=Max("seq"))["last"]
+    last = AuditRecord.objects.filter(hash__isnull=False).aggregate(last=Max("seq"))["last"]
     result.last_seq = last
     problems = [*signature_problems]
     if chain_problem is not None:
@@ -362,19 +358,98 @@ def verify_chain(*, from_seq: int = 1, keys: dict[str, PublicKey] | None = None,
     problems += head_problems
     sealed = newest if newest is not None else _newest_valid_before(from_seq, keys)
     result.sealed_through = sealed.seq if sealed is not None else None
-    unsealed = AuditRecord.objects.filter(seq__gt=sealed.seq) if sealed is not None \
-        else AuditRecord.objects.all()
+    chained = AuditRecord.objects.filter(hash__isnull=False)
+    unsealed = chained.filter(seq__gt=sealed.seq) if sealed is not None else chained
     result.unsealed = unsealed.count()
     if check_age and result.unsealed:
         stale = _stale(sealed, unsealed, result.unsealed, now or timezone.now())
         if stale is not None:
             problems.append(stale)
+    pending = _pending(result, now or timezone.now())
+    if check_age and pending is not None:
+        problems.append(pending)
     # The first problem in the order of the chain; a record's own problem before a checkpoint's.
     order = {HEAD_MALFORMED: -1, MISSING: 0, INSERTED: 0, REORDERED: 0, MODIFIED: 0,
              CHECKPOINT_MISMATCH: 1, HEAD_MISMATCH: 1, TRUNCATED: 2, HEAD_TRUNCATED: 3,
-             CHECKPOINT_DELETED: 3, CHECKPOINT_KEY: 4, CHECKPOINT_SIGNATURE: 4, STALE: 5}
+             CHECKPOINT_DELETED: 3, CHECKPOINT_KEY: 4, CHECKPOINT_SIGNATURE: 4, STALE: 5,
+             UNSEALED_STALE: 5}
     result.problems = sorted(problems, key=lambda p: (p.seq, order.get(p.kind, 9)))
     return result
+
+
+def walk(from_seq: int, by_seq: dict[int, list[AuditCheckpoint]], *,
+         progress: Callable[[int], None] | None = None, until_seq: int | None = None,
+         count_from: int | None = None) -> tuple[int, Problem | None]:
+    """Walk the sealed records from ``from_seq`` (to ``until_seq``, exclusive) in order:
+    (records checked, the first problem). Checkpoint counts are checked when the walk starts at
+    record #1, or from ``count_from`` records before ``from_seq``."""
+    min_version = 1
+    before = None
+    if from_seq > 1:
+        before = _rows().filter(seq__lt=from_seq).order_by("-seq").first()
+    if before is None:
+        prev_seq: int | None = None
+        expected_seq: int | None = 1 if from_seq == 1 else None
+        expected_prev: str | None = GENESIS if from_seq == 1 else None
+    else:
+        prev_seq = int(before.seq)
+        expected_seq = prev_seq + 1
+        expected_prev = before.hash
+        min_version = int(before.digest_version)
+    counted = 0 if from_seq == 1 else count_from
+    prev_prev_hash: str | None = None
+    chain_problem: Problem | None = None
+    count = 0
+    rows = _rows().filter(seq__gte=from_seq)
+    if until_seq is not None:
+        rows = rows.filter(seq__lt=until_seq)
+    for row in rows.iterator(chunk_size=CHUNK):
+        count += 1
+        chain_problem = _diagnose(row, expected_seq=expected_seq, expected_prev=expected_prev,
+                                  prev_seq=prev_seq, prev_prev_hash=prev_prev_hash,
+                                  min_version=min_version)
+        if chain_problem is None:
+            for cp in by_seq.get(int(row.seq), ()):
+                if cp.record_hash != row.hash or (counted is not None
+                                                  and cp.count != counted + count):
+                    chain_problem = Problem(CHECKPOINT_MISMATCH, int(row.seq),
+                                            {"at": _when(cp.at), "checkpoint": cp.pk})
+                    break
+        if chain_problem is not None:
+            break
+        prev_prev_hash, expected_prev = expected_prev, row.hash
+        prev_seq = int(row.seq)
+        expected_seq = prev_seq + 1
+        min_version = max(min_version, int(row.digest_version))
+        if progress is not None and count % CHUNK == 0:
+            progress(count)
+    return count, chain_problem
+
+
+def _pending(result: VerificationResult, now: dt.datetime) -> Problem | None:
+    """Fill in the unsealed tail; a problem when its oldest record is older than allowed."""
+    tail = (AuditRecord.objects.filter(hash__isnull=True).order_by("at")
+            .values_list("seq", "at").first())
+    if tail is None:
+        return None
+    result.pending = AuditRecord.objects.filter(hash__isnull=True).count()
+    age = max(0.0, (now - tail[1]).total_seconds())
+    result.pending_oldest_age_seconds = round(age, 1)
+    limit = int(settings.AUDIT_SEAL_MAX_AGE_SECONDS)
+    if limit <= 0 or age <= limit:
+        return None
+    return Problem(UNSEALED_STALE, int(tail[0]), {"pending": result.pending, "age": int(age),
+                                                  "limit": limit})
+
+
+def incremental_start(keys: dict[str, PublicKey] | None = None) -> int:
+    """Where a verification need start: the record of the newest validly signed checkpoint
+    (each checkpoint was signed only after the records since the one before verified, and its
+    record's hash is compared with the signed one again), or #1 without one."""
+    keys = trusted_keys() if keys is None else keys
+    candidates = list(AuditCheckpoint.objects.order_by("-seq", "-at")[:8])
+    valid, _problems = _check_signatures(candidates, keys)
+    return int(valid[0].seq) if valid else 1
 
 
 def _newest_valid_before(from_seq: int, keys: dict[str, PublicKey]) -> AuditCheckpoint | None:

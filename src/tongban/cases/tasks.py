@@ -25,3 +25,14 @@ def recompute_deadlines(years: list[int]) -> list[str]:
     from .services import deadlines_recompute
 
     return deadlines_recompute(years=years)
+
+
+@task()
+def drop_number_sequences() -> int:
+    """Daily (the ``case_number_sequences`` schedule): drop the case-number sequences of days
+    past (``numbers.drop_old_sequences``)."""
+    from tongban.clock.deadline import SHANGHAI
+
+    from .numbers import drop_old_sequences
+
+    return drop_old_sequences(timezone.now().astimezone(SHANGHAI).date())

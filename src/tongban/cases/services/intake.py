@@ -25,8 +25,8 @@ from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.organizations.models import Department
 
-from .. import policies
-from ..models import ApplicantKind, Case, CaseCounter, CaseMaterial, Channel
+from .. import numbers, policies
+from ..models import ApplicantKind, Case, CaseMaterial, Channel
 from .transitions import S, _after_commit, _check, _conflict, _deny, _event, _lock, _move
 
 # --- reading personal data ---------------------------------------------------------------------
@@ -138,23 +138,11 @@ def _check_account_party(actor: User, applicant: ApplicantData, agent: AgentData
 
 
 def _next_number(case: Case, at: dt.datetime) -> str:
-    """<division code><yyyymmdd><6-digit daily sequence>, e.g. 62010020261126000042."""
+    """<division code><yyyymmdd><6-digit daily sequence>, e.g. 62010020261126000042: drawn from
+    the day's sequence, no row held to commit (``cases.numbers``)."""
     day = at.astimezone(SHANGHAI).date()
     code = _DEPARTMENT.get(case.department_id).division.code[:6]
-    connection = transaction.get_connection()
-    table = connection.ops.quote_name(CaseCounter._meta.db_table)
-    where = "day = %s AND division_code = %s"
-    params = [connection.ops.adapt_datefield_value(day), code]
-    # One UPDATE takes the day's row and keeps it locked until the submission commits, so two
-    # submissions never get the same number; the first of the day creates the row.
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
-        if cursor.rowcount == 0:
-            CaseCounter.objects.get_or_create(day=day, division_code=code)
-            cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
-        cursor.execute(f"SELECT value FROM {table} WHERE {where}", params)
-        value = cursor.fetchone()[0]
-    return f"{code}{day:%Y%m%d}{value:06d}"
+    return f"{code}{day:%Y%m%d}{numbers.daily_value(code, day):06d}"
 
 
 _DEPARTMENT = prepared.Lookup(lambda pk: Department.objects.select_related("division").filter(pk=pk))
