@@ -8,14 +8,18 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from pytest_django.fixtures import Settings
 
 from tests.load_fixture import generate
 from tongban.accounts.models import Role, User
+from tongban.audit.models import AuditRecord
+from tongban.audit.sealing import audit_seal
+from tongban.audit.services import audit_record
 from tongban.audit.verification import verify_chain
 from tongban.cases.models import Case, CaseCounter, CaseEvent, CaseMaterial, Notice, Status
+from tongban.cases.numbers import daily_value
 from tongban.cases.workflows.models import StepTask
 from tongban.core import crypto
 from tongban.ratings.models import Rating, RectificationTicket
@@ -122,3 +126,24 @@ def test_a_generated_province_is_consistent(client: Client) -> None:
     assert Case.objects.values("number").distinct().count() == 350
     connection.check_constraints()
     assert verify_chain().intact
+
+
+@pytest.mark.slow
+def test_live_work_continues_after_a_generated_province() -> None:
+    """The platform goes on numbering after the generator: a day's case numbers after the
+    counter the generator left (PostgreSQL draws them from a sequence created later), audit
+    records after the generated chain's end (PostgreSQL's numbering sequence is moved past it)."""
+    generate(120, seed=5)
+    counter = CaseCounter.objects.order_by("-day", "-value").first()
+    assert counter is not None and counter.value >= 1
+    with transaction.atomic():
+        assert daily_value(counter.division_code, counter.day) == counter.value + 1
+    end = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert end is not None
+    with transaction.atomic():
+        audit_record(actor=None, action="case.note", object_type="case", object_id="x")
+    audit_seal()
+    newest = AuditRecord.objects.order_by("-seq").first()
+    assert newest is not None and newest.seq > end and newest.hash
+    result = verify_chain()
+    assert result.intact, [p.message for p in result.problems]

@@ -33,11 +33,12 @@ def daily_value(code: str, day: dt.date) -> int:
         raise ValueError(f"not a division code: {code!r}")
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
-        return _from_sequence(connection, f"{PREFIX}{code}_{day:%Y%m%d}")
+        return _from_sequence(connection, code, day)
     return _from_counter(connection, code, day)
 
 
-def _from_sequence(connection: BaseDatabaseWrapper, name: str) -> int:
+def _from_sequence(connection: BaseDatabaseWrapper, code: str, day: dt.date) -> int:
+    name = f"{PREFIX}{code}_{day:%Y%m%d}"
     with connection.cursor() as cursor:
         if name not in _known:
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
@@ -45,8 +46,14 @@ def _from_sequence(connection: BaseDatabaseWrapper, name: str) -> int:
                 try:
                     # Two first submissions of a day may race to create it: the second waits
                     # for the first to commit, then fails; the sequence is there either way.
+                    # It starts after the day's counter row, if any: numbers given before the
+                    # sequences (the day of an upgrade, or rows written in bulk by
+                    # ``tongban generate_load``) are never given again.
+                    start = (CaseCounter.objects.filter(day=day, division_code=code)
+                             .values_list("value", flat=True).first() or 0) + 1
                     with transaction.atomic():
-                        cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} AS bigint")
+                        cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} AS bigint "
+                                       f"START WITH {int(start)}")
                 except DatabaseError:
                     pass
             # Known once committed (this transaction may have created it, and may roll back).

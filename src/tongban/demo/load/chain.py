@@ -14,6 +14,7 @@ from django.db import transaction
 
 from tongban.audit import head
 from tongban.audit.models import AuditCheckpoint, AuditRecord
+from tongban.audit.sealing import audit_seal
 from tongban.audit.services import DIGEST_VERSION, GENESIS, record_digest
 from tongban.audit.signing import checkpoint_message, signing_key
 
@@ -24,6 +25,9 @@ class Chain:
     """The end of the chain, extended one record at a time (rows go to ``writer``)."""
 
     def __init__(self, table: Table, writer: Writer) -> None:
+        # Records written since the sealer last ran (load_demo's, say) join the chain first, so
+        # that its end has a hash to link to.
+        audit_seal()
         last = AuditRecord.objects.order_by("-seq").values_list("seq", "hash").first()
         self.seq, self.prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
         self.next_id = table.next_id()
@@ -64,6 +68,12 @@ class Chain:
                                                 hash_algorithm=self.algorithm, count=count,
                                                 at=now))
         with transaction.atomic():
+            connection = transaction.get_connection()
+            if connection.vendor == "postgresql":
+                # Live appends draw their numbers from this sequence: past the generated ones.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT setval('audit_record_seq', GREATEST("
+                                   "(SELECT last_value FROM audit_record_seq), %s))", [self.seq])
             checkpoint = AuditCheckpoint.objects.create(
                 seq=self.seq, record_hash=self.prev, hash_algorithm=self.algorithm, count=count,
                 at=now, signature_algorithm=key.algorithm, key_id=key.public.key_id,
