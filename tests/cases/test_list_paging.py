@@ -170,8 +170,8 @@ def test_the_api_cursor_walks_the_list_and_page_numbers_still_work(
     body = citizen.get("/api/v1/cases", {"page_size": 3, "status": "withdrawn"}).json()
     withdrawn = [c["id"] for c in body["items"]]
     while body["next"]:
-        body = citizen.get("/api/v1/cases", {"page_size": 3, "status": "withdrawn",
-                                             "cursor": body["next"]}).json()
+        params = {"page_size": "3", "status": "withdrawn", "cursor": body["next"]}
+        body = citizen.get("/api/v1/cases", params).json()
         withdrawn += [c["id"] for c in body["items"]]
         assert {c["status"] for c in body["items"]} <= {"withdrawn"}
     assert len(withdrawn) == 4
@@ -203,7 +203,7 @@ def test_the_inbox_pages_through_open_steps_without_repeats(people: dict[str, Us
     pages = walk(officer, reverse("cases:workbench"), {"tab": "unclaimed"}, marker=NEXT)
     shown = [n for html in pages for n in numbers(html, r'<th scope="row"><a href="[^"]*">'
                                                         r'([A-Z]\d{6}|\d{20,})</a>')]
-    assert len(pages) == 2 and len(shown) == 55
+    assert len(pages) == 3 and len(shown) == 55
     assert set(shown) == {c.number for c in (case, *copies)}
     assert "(55)" in pages[0]  # the tab's count
     # Another department's officer sees none of them; a filter holds across pages.
@@ -213,7 +213,7 @@ def test_the_inbox_pages_through_open_steps_without_repeats(people: dict[str, Us
         due_at=timezone.now() - dt.timedelta(hours=1))
     red = walk(officer, reverse("cases:workbench"), {"tab": "unclaimed", "state": "red"},
                marker=NEXT)
-    assert len(red) == 1 and len(numbers(red[0], r'class="row-red"')) == 30
+    assert len(red) == 2 and sum(len(numbers(p, r'class="row-red"')) for p in red) == 30
 
 
 # --- the head and the supervisor ---------------------------------------------------------------
@@ -229,8 +229,8 @@ def test_the_head_counts_all_and_pages_the_list(people: dict[str, User]) -> None
     pages = walk(head, reverse("cases:head"), {}, marker=NEXT)
     rows = [n for html in pages for n in numbers(html, r'<tr><th scope="row"><a href="[^"]*">'
                                                        r'([A-Z]\d{6}|\d{20,})</a>')]
-    assert len(pages) == 2 and len(rows) == len(set(rows)) == 63
-    assert rows[:7] == sorted(c.number for c in late)  # soonest due (overdue) first
+    assert len(pages) == 3 and len(rows) == len(set(rows)) == 63
+    assert rows[:7] == sorted(str(c.number) for c in late)  # soonest due (overdue) first
     red = head.get(reverse("cases:head"), {"state": "red"}).content.decode()
     assert {c.number for c in late} <= set(numbers(red, r">(L\d{6})<")) and "G000001" not in red
 
@@ -245,6 +245,6 @@ def test_the_supervisor_list_pages_keep_the_department_filter(
     url = reverse("supervision:cases")
     pages = walk(supervisor, url, {"department": str(case.department_id)}, marker=NEXT)
     shown = [n for html in pages for n in numbers(html, r'>([A-Z]\d{6}|\d{20,})</a>')]
-    assert len(pages) == 2 and len(shown) == len(set(shown)) == 61
+    assert len(pages) == 3 and len(shown) == len(set(shown)) == 61
     assert not {c.number for c in other} & set(shown)
     assert "department=" in NEXT.search(pages[0]).group(1)  # type: ignore[union-attr]

@@ -23,7 +23,7 @@ from pydantic import Field
 from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import Item, Material
 from tongban.core.errors import Problem, RuleViolation
-from tongban.core.keyset import Cursor, capped_count
+from tongban.core.keyset import Cursor
 from tongban.core.schemas import BoundedDateTime, PageNumber
 from tongban.organizations.models import Window
 
@@ -148,7 +148,9 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
                                      deadline_state=query.deadline_state,
                                      due_before=query.due_before)
     now = timezone.now()
-    count, exact = capped_count(selectors.case_list(request.user, filters, now=now), COUNT_CAP)
+    branches = selectors.visible_branches(request.user)  # read once for the count and the page
+    count, exact = selectors.case_count(request.user, filters, cap=COUNT_CAP, now=now,
+                                        branches=branches)
     if query.cursor:
         try:
             cursor = Cursor.decode(query.cursor)
@@ -156,7 +158,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
             raise RuleViolation([Problem("cursor", _("分页游标无效，请使用上一页返回的next"))]) \
                 from None
         page = selectors.case_page(request.user, filters, cursor=cursor, size=query.page_size,
-                                   now=now)
+                                   now=now, branches=branches)
         rows, after, before = page.rows, page.next, page.previous
     else:
         start = (query.page - 1) * query.page_size
@@ -164,7 +166,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
             raise RuleViolation([Problem("page", _("页码过大：前%(n)s条之后请用next游标翻页") % {
                 "n": MAX_OFFSET})])
         found = selectors.case_offset_page(request.user, filters, offset=start,
-                                           size=query.page_size + 1, now=now)
+                                           size=query.page_size + 1, now=now, branches=branches)
         rows = found[:query.page_size]
         after = Cursor(forward=True, value=rows[-1].created_at, pk=rows[-1].pk).encode() \
             if len(found) > query.page_size else None

@@ -14,20 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.accounts.models import Role
-from tongban.cases.workflows.models import StepTask, TaskStatus
+from tongban.cases.workflows.definition import Definition
+from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor, Page, display_sorted, keyset_page
+from tongban.organizations.models import Department
 
 from . import policies
 from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Status
@@ -237,6 +240,26 @@ def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None)
             .order_by("-created_at", "-pk"))
 
 
+def _foreign_step_branches(department_id: int) -> list[QuerySet[Case]]:
+    """The cases of *other* departments with a step of this one, as indexed branches. A step's
+    department is the case's own (``@item``: the department branch has them), its receiving
+    unit (``@receiving_unit``) or a department its workflow names by USCC; so these are the
+    cases received by this department, and those running a workflow that names it — each
+    with a step of this department indeed (the rule of ``visible_cases``)."""
+    has_step = Exists(StepTask.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
+    branches = [Case.objects.filter(has_step, receiving_unit_id=department_id)]
+    uscc = Department.objects.filter(pk=department_id).values_list("uscc", flat=True).first()
+    if uscc:
+        named = [pk for pk, definition in WorkflowDefinition.objects.annotate(
+                     text=Cast("definition", TextField())).filter(text__contains=uscc)
+                 .values_list("pk", "definition")
+                 if any(step.department == uscc
+                        for step in Definition.from_dict(definition).steps)]
+        if named:
+            branches.append(Case.objects.filter(has_step, workflow_id__in=named))
+    return branches
+
+
 def visible_branches(user: Any) -> list[QuerySet[Case]]:
     """:func:`visible_cases` as a union of querysets, one per ``OR`` of the rule, each served
     in ``created_at`` order by its own index (``case_applicant_created``,
@@ -251,8 +274,7 @@ def visible_branches(user: Any) -> list[QuerySet[Case]]:
     staff: list[QuerySet[Case]] = []
     if role in policies.DEPARTMENT_STAFF and user.department_id is not None:
         staff.append(Case.objects.filter(department_id=user.department_id))
-        staff.append(Case.objects.filter(pk__in=StepTask.objects.filter(
-            department_id=user.department_id).values("case_id")))
+        staff += _foreign_step_branches(user.department_id)
     if role == Role.PROXY_AGENT:
         unit = policies._hall_department(user)
         if unit is not None:
@@ -265,27 +287,40 @@ def visible_branches(user: Any) -> list[QuerySet[Case]]:
     return branches
 
 
+def case_count(user: Any, filters: CaseFilter, *, cap: int, now: dt.datetime | None = None,
+               branches: list[QuerySet[Case]] | None = None) -> tuple[int, bool]:
+    """How many cases :func:`case_list` holds, counted up to ``cap``: the ids of each branch
+    (index-only, at most ``cap + 1`` each) merged. The count and whether it is exact."""
+    now = now or timezone.now()
+    ids: set[int] = set()
+    for qs in visible_branches(user) if branches is None else branches:
+        ids.update(_filtered(qs, filters, now).order_by().values_list("pk", flat=True)[:cap + 1])
+    return (len(ids), True) if len(ids) <= cap else (cap, False)
+
+
 # A page of a case list; the API allows up to 100.
 PAGE_SIZE = 20
 
 
 def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
-              size: int = PAGE_SIZE, now: dt.datetime | None = None) -> Page[Case]:
+              size: int = PAGE_SIZE, now: dt.datetime | None = None,
+              branches: list[QuerySet[Case]] | None = None) -> Page[Case]:
     """One keyset page of :func:`case_list` (newest first): no OFFSET and no count, a few
     indexed queries whatever the list's length."""
     now = now or timezone.now()
-    branches = [_filtered(qs, filters, now).select_related("item", "item_version", "department")
-                for qs in visible_branches(user)]
-    return keyset_page(branches, key="created_at", descending=True, size=size, cursor=cursor)
+    found = [_filtered(qs, filters, now).select_related("item", "item_version", "department")
+             for qs in (visible_branches(user) if branches is None else branches)]
+    return keyset_page(found, key="created_at", descending=True, size=size, cursor=cursor)
 
 
 def case_offset_page(user: Any, filters: CaseFilter, *, offset: int, size: int,
-                     now: dt.datetime | None = None) -> list[Case]:
+                     now: dt.datetime | None = None,
+                     branches: list[QuerySet[Case]] | None = None) -> list[Case]:
     """Rows ``offset`` … ``offset + size`` of :func:`case_list`: each branch read to that
     depth in index order and merged (the API's page numbers, capped by the caller)."""
     now = now or timezone.now()
     found: dict[int, Case] = {}
-    for qs in visible_branches(user):
+    for qs in visible_branches(user) if branches is None else branches:
         rows = (_filtered(qs, filters, now).select_related("item", "item_version", "department")
                 .order_by("-created_at", "-pk")[:offset + size])
         for case in rows:

@@ -26,6 +26,7 @@ from tongban.cases.workflows.services import can_work_on, definition_of
 from tongban.catalog.models import Commitment, Item, VersionStatus
 from tongban.clock import selectors as clock
 from tongban.core.keyset import Cursor, Page, capped_count, keyset_page
+from tongban.organizations.models import Hall
 
 from . import policies, selectors
 from .actions import Actions, available_actions, step_operations
@@ -75,8 +76,8 @@ class Inbox:
 # A page of the inbox; tabs are counted up to COUNT_CAP; the choices of the item and step
 # filters come from at most CHOICES_CAP distinct values; a page filtered by deadline state reads
 # at most SCAN_CAP tasks (then offers 下一页 from where it stopped).
-INBOX_PAGE = 50
-COUNT_CAP = 999
+INBOX_PAGE = 25
+COUNT_CAP = 99
 CHOICES_CAP = 200
 SCAN_CAP = 2000
 
@@ -92,14 +93,6 @@ def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
     return tasks
 
 
-def colleagues(task: StepTask) -> list[Any]:
-    """Who a task may be handed to: active people of its department (or of a hall that
-    department manages) holding its role. ``task_assign`` checks the same again."""
-    users = get_user_model().objects.filter(is_active=True, role=task.role).filter(
-        Q(department_id=task.department_id) | Q(hall__department_id=task.department_id))
-    return list(users.order_by("real_name", "username"))
-
-
 def can_assign(user: Any, task: StepTask) -> bool:
     """Whether the page offers 分派/转办 (the service decides): the head of the task's
     department, or its current holder."""
@@ -107,7 +100,7 @@ def can_assign(user: Any, task: StepTask) -> bool:
         (task.assignee_id is not None and task.assignee_id == user.pk)
 
 
-def _count_label(tasks: QuerySet[StepTask]) -> str:
+def _count_label(tasks: QuerySet[Any]) -> str:
     n, exact = capped_count(tasks, COUNT_CAP)
     return str(n) if exact else f"{n}+"
 
@@ -321,16 +314,44 @@ class IntakeRow:
     waiting: bool  # 待补正: the applicant owes materials
 
 
-def intake(user: Any) -> list[IntakeRow]:
+INTAKE_SHOWN = 10
+
+
+@dataclass
+class Intake:
+    rows: list[IntakeRow]
+    count: str  # all waiting, "99+" above COUNT_CAP
+
+    @property
+    def more(self) -> bool:
+        return self.count != str(len(self.rows))
+
+
+def intake(user: Any) -> Intake:
     """Applications of the officer's department submitted online and not yet accepted: waiting
-    for pre-review, acceptance or refusal, or for the applicant's supplement (oldest first)."""
+    for pre-review, acceptance or refusal, or for the applicant's supplement — the oldest
+    ``INTAKE_SHOWN`` of them, and how many wait in all (capped)."""
     if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
-        return []
+        return Intake(rows=[], count="0")
     cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
                                  status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
              .select_related("item_version").order_by("submitted_at", "pk"))
-    return [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
-                      waiting=c.status == Status.SUPPLEMENT) for c in cases]
+    rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
+                      waiting=c.status == Status.SUPPLEMENT) for c in cases[:INTAKE_SHOWN]]
+    count = str(len(rows)) if len(rows) < INTAKE_SHOWN else _count_label(cases)
+    return Intake(rows=rows, count=count)
+
+
+def colleagues(task: StepTask) -> list[Any]:
+    """Who a task may be handed to: active people of its department (or of a hall that
+    department manages) holding its role. ``task_assign`` checks the same again."""
+    # Two indexed reads (department, then halls) rather than one OR a planner scans users for.
+    users = get_user_model().objects.filter(is_active=True, role=task.role)
+    halls = list(Hall.objects.filter(department_id=task.department_id).values_list("pk", flat=True))
+    found = {u.pk: u for u in users.filter(department_id=task.department_id)}
+    if halls:
+        found.update((u.pk, u) for u in users.filter(hall_id__in=halls))
+    return sorted(found.values(), key=lambda u: (u.real_name, u.username))
 
 
 # --- the department head -----------------------------------------------------------------------
@@ -353,7 +374,7 @@ class HeadOverview:
     unassigned_overdue: int
 
 
-HEAD_PAGE = 50
+HEAD_PAGE = 25
 
 
 def head_overview(user: Any, *, now: dt.datetime, state: str = "",
@@ -369,8 +390,8 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
     yellow_ids = selectors._yellow_ids(open_cases, now)
     n_yellow = selectors._deadline_filter(open_cases, DeadlineState.YELLOW, now,
                                           yellow_ids=yellow_ids).count()
-    counts = {DeadlineState.RED: red, DeadlineState.YELLOW: n_yellow,
-              DeadlineState.GREEN: total - red - n_yellow}
+    counts: dict[str, int] = {DeadlineState.RED: red, DeadlineState.YELLOW: n_yellow,
+                              DeadlineState.GREEN: total - red - n_yellow}
     shown = (selectors._deadline_filter(open_cases, state, now, yellow_ids=yellow_ids)
              if state in URGENCY else open_cases)
     page = keyset_page([shown.select_related("item_version")], key="due_at", nullable=True,
@@ -378,14 +399,18 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
     states = selectors.case_deadline_states(page.rows, now=now)
     rows = [(case, mask_id_number(case.applicant_id_number), states[case.pk])
             for case in page.rows]
-    extensions = list(Extension.objects.filter(
-        state=Extension.State.REQUESTED, case__department_id=department)
-        .select_related("case", "case__item_version", "requested_by").order_by("requested_at"))
+    # From the (few) requested extensions to their cases, not from the department's cases.
+    extensions = [e for e in Extension.objects.filter(state=Extension.State.REQUESTED)
+                  .select_related("case", "case__item_version", "requested_by")
+                  .order_by("requested_at") if e.case.department_id == department]
     staff = get_user_model().objects.filter(
         is_active=True, department_id=department, role__in=policies.DEPARTMENT_STAFF)
     load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}
     unassigned = unassigned_overdue = 0
-    per_person = (StepTask.objects.filter(status=TaskStatus.OPEN, department_id=department)
+    # Every role named, so that the (department, role, status) index finds the open steps
+    # without reading the department's finished ones.
+    per_person = (StepTask.objects.filter(status=TaskStatus.OPEN, department_id=department,
+                                          role__in=Role.values)
                   .order_by().values("assignee_id")
                   .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))))
     others: list[int] = []

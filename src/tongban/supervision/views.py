@@ -87,6 +87,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
+CASES_PAGE = 25
+
+
 @require_roles(*DASHBOARD_ROLES)
 def cases(request: HttpRequest) -> HttpResponse:
     _require_dashboard(request.user)
@@ -96,7 +99,7 @@ def cases(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     found = selectors.drill_down(request.user, now=now, department=department, group=group,
                                  state=state)
-    page = keyset_page([found], key="due_at", nullable=True, descending=False, size=50,
+    page = keyset_page([found], key="due_at", nullable=True, descending=False, size=CASES_PAGE,
                        cursor=cursor_or_none(request.GET.get("page")))
     states = _states(page.rows, now)
     rows = [(case, STATE_LABELS.get(states[case.pk], "")) for case in page.rows]

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['agent', 'created_at', 'id'], name='case_agent_created'),
+            index=models.Index(condition=models.Q(('agent__isnull', False)), fields=['agent', 'created_at', 'id'], name='case_agent_created'),
         ),
         migrations.AddIndex(
             model_name='case',
@@ -80,11 +80,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['hall', 'created_at', 'id'], name='case_hall_created'),
+            index=models.Index(condition=models.Q(('hall__isnull', False)), fields=['hall', 'created_at', 'id'], name='case_hall_created'),
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['receiving_unit', 'created_at', 'id'], name='case_unit_created'),
+            index=models.Index(condition=models.Q(('receiving_unit__isnull', False)), fields=['receiving_unit', 'created_at', 'id'], name='case_unit_created'),
         ),
         migrations.AddIndex(
             model_name='case',
