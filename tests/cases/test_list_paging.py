@@ -167,7 +167,7 @@ def test_the_api_cursor_walks_the_list_and_page_numbers_still_work(
     third = citizen.get("/api/v1/cases", {"page_size": 6, "page": 3}).json()
     assert [c["id"] for c in third["items"]] == visible[12:18]
     # A filter holds on every page.
-    body = citizen.get("/api/v1/cases", {"page_size": 3, "status": "withdrawn"}).json()
+    body = citizen.get("/api/v1/cases", {"page_size": "3", "status": "withdrawn"}).json()
     withdrawn = [c["id"] for c in body["items"]]
     while body["next"]:
         params = {"page_size": "3", "status": "withdrawn", "cursor": body["next"]}
