@@ -320,11 +320,12 @@ INTAKE_SHOWN = 10
 @dataclass
 class Intake:
     rows: list[IntakeRow]
-    count: str  # all waiting, "99+" above COUNT_CAP
+    total: int  # all waiting, counted up to COUNT_CAP
+    exact: bool = True
 
     @property
     def more(self) -> bool:
-        return self.count != str(len(self.rows))
+        return self.total > len(self.rows)
 
 
 def intake(user: Any) -> Intake:
@@ -332,14 +333,16 @@ def intake(user: Any) -> Intake:
     for pre-review, acceptance or refusal, or for the applicant's supplement — the oldest
     ``INTAKE_SHOWN`` of them, and how many wait in all (capped)."""
     if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
-        return Intake(rows=[], count="0")
+        return Intake(rows=[], total=0)
     cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
                                  status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
              .select_related("item_version").order_by("submitted_at", "pk"))
     rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
                       waiting=c.status == Status.SUPPLEMENT) for c in cases[:INTAKE_SHOWN]]
-    count = str(len(rows)) if len(rows) < INTAKE_SHOWN else _count_label(cases)
-    return Intake(rows=rows, count=count)
+    if len(rows) < INTAKE_SHOWN:
+        return Intake(rows=rows, total=len(rows))
+    total, exact = capped_count(cases, COUNT_CAP)
+    return Intake(rows=rows, total=total, exact=exact)
 
 
 def colleagues(task: StepTask) -> list[Any]:
