@@ -126,7 +126,7 @@ def test_the_documented_schemas_carry_what_clients_need(document: dict[str, Any]
         ("header", "Idempotency-Key")]
     list_cases = document["paths"]["/api/v1/cases"]["get"]
     assert {p["name"] for p in list_cases["parameters"]} == {
-        "status", "item", "deadline_state", "due_before", "page", "page_size"}
+        "status", "item", "deadline_state", "due_before", "page", "page_size", "cursor"}
 
 
 def schema_classes() -> Iterator[type[Schema]]:

@@ -23,6 +23,7 @@ from pydantic import Field
 from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import Item, Material
 from tongban.core.errors import Problem, RuleViolation
+from tongban.core.keyset import Cursor
 from tongban.core.schemas import BoundedDateTime, PageNumber
 from tongban.organizations.models import Window
 
@@ -113,14 +114,24 @@ def _version(payload: VersionIn | None) -> int | None:
 
 # --- applying ---------------------------------------------------------------------------------
 
+# The deepest row a page number reaches (OFFSET reads and drops every row above it): beyond it
+# the ``next`` cursor pages on at constant cost. ``count`` is exact up to COUNT_CAP.
+MAX_OFFSET = 10_000
+COUNT_CAP = 1_000
+
+
 class CaseQuery(Schema):
     status: list[str] = Field(default_factory=list,
                               description="One or more statuses (repeat, or comma-separated)")
     item: str = Field("", description="实施编码 of the item")
     deadline_state: str = Field("", description="green / yellow / red")
     due_before: BoundedDateTime | None = Field(None, description="Due strictly before this instant")
-    page: PageNumber = 1
+    page: PageNumber = Field(1, description=f"Page number; rows beyond the first {MAX_OFFSET:,} "
+                             "are reached with `cursor` instead")
     page_size: int = Field(20, ge=1, le=100)
+    cursor: str = Field("", max_length=64, description="The `next` (or `previous`) of the page "
+                        "before: keyset paging, constant cost at any depth; `page` is then "
+                        "ignored")
 
 
 @router.get("/cases", response={200: CasePageOut, 422: ProblemsOut}, summary="Cases I may see")
@@ -128,18 +139,43 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]) -> Any:
     """Applicants: their own cases (as applicant or agent). Officers and heads: their
     department's (and those with a step of their department). Clerks: their hall's. Proxy
     agents: those their street/town centre receives. Supervisors and the bureau: all.
-    Newest first."""
+    Newest first.
+
+    Paging: follow `next` (a cursor) to the following page — constant cost however deep.
+    `page` numbers still work for the first 10,000 rows. `count` is exact up to 1,000
+    (`count_exact` true); above, it is 1,000 and `count_exact` is false."""
     filters = selectors.check_filter(statuses=query.status, item=query.item,
                                      deadline_state=query.deadline_state,
                                      due_before=query.due_before)
     now = timezone.now()
-    cases = selectors.case_list(request.user, filters, now=now)
-    count = cases.count()
-    start = (query.page - 1) * query.page_size
-    page = list(cases[start:start + query.page_size])
-    states = selectors.case_deadline_states(page, now=now)
-    return CasePageOut(count=count, page=query.page, page_size=query.page_size, items=[
-        CaseSummaryOut.build(c, deadline_state=states[c.pk]) for c in page])
+    branches = selectors.visible_branches(request.user)  # read once for the count and the page
+    count, exact = selectors.case_count(request.user, filters, cap=COUNT_CAP, now=now,
+                                        branches=branches)
+    if query.cursor:
+        try:
+            cursor = Cursor.decode(query.cursor)
+        except (ValueError, OverflowError):
+            raise RuleViolation([Problem("cursor", _("分页游标无效，请使用上一页返回的next"))]) \
+                from None
+        page = selectors.case_page(request.user, filters, cursor=cursor, size=query.page_size,
+                                   now=now, branches=branches)
+        rows, after, before = page.rows, page.next, page.previous
+    else:
+        start = (query.page - 1) * query.page_size
+        if start >= MAX_OFFSET:
+            raise RuleViolation([Problem("page", _("页码过大：前%(n)s条之后请用next游标翻页") % {
+                "n": MAX_OFFSET})])
+        found = selectors.case_offset_page(request.user, filters, offset=start,
+                                           size=query.page_size + 1, now=now, branches=branches)
+        rows = found[:query.page_size]
+        after = Cursor(forward=True, value=rows[-1].created_at, pk=rows[-1].pk).encode() \
+            if len(found) > query.page_size else None
+        before = Cursor(forward=False, value=rows[0].created_at, pk=rows[0].pk).encode() \
+            if rows and start > 0 else None
+    states = selectors.case_deadline_states(rows, now=now)
+    return CasePageOut(count=count, count_exact=exact, page=query.page,
+                       page_size=query.page_size, next=after, previous=before,
+                       items=[CaseSummaryOut.build(c, deadline_state=states[c.pk]) for c in rows])
 
 
 @router.post("/cases", response=CREATED, summary="Start an application (draft)")

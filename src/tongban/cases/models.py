@@ -64,12 +64,15 @@ class Case(models.Model):
     workflow = models.ForeignKey("workflows.WorkflowDefinition", verbose_name=_("办理流程版本"),
                                  null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="cases")
+    # No index of its own on department, receiving_unit, hall, applicant, agent and due_at:
+    # each leads a composite index of Meta.indexes.
     department = models.ForeignKey(Department, verbose_name=_("实施主体"),
-                                   on_delete=models.PROTECT, related_name="cases")
+                                   on_delete=models.PROTECT, related_name="cases", db_index=False)
     receiving_unit = models.ForeignKey(Department, verbose_name=_("代办受理单位"), null=True,
-                                       blank=True, on_delete=models.PROTECT, related_name="+")
+                                       blank=True, on_delete=models.PROTECT, related_name="+",
+                                       db_index=False)
     hall = models.ForeignKey(Hall, verbose_name=_("受理大厅"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="cases")
+                             on_delete=models.PROTECT, related_name="cases", db_index=False)
     channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
                               default=Status.DRAFT, db_index=True)
@@ -82,14 +85,15 @@ class Case(models.Model):
     # The applicant as identified when applying (a walk-in may have no account).
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人账户"),
                                   null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="cases")
+                                  related_name="cases", db_index=False)
     applicant_kind = models.CharField(_("申请人类型"), max_length=16, choices=ApplicantKind.choices)
     applicant_name = models.CharField(_("申请人"), max_length=100)
     # Stored SM4-encrypted (docs/privacy.md).
     applicant_id_number = EncryptedTextField(_("证件号码"), max_length=18)
     applicant_phone = EncryptedTextField(_("联系电话"), max_length=20, blank=True)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("代理人账户"), null=True,
-                              blank=True, on_delete=models.PROTECT, related_name="agent_cases")
+                              blank=True, on_delete=models.PROTECT, related_name="agent_cases",
+                              db_index=False)
     agent_name = models.CharField(_("代理人"), max_length=100, blank=True)
     agent_id_number = EncryptedTextField(_("代理人证件号码"), max_length=18, blank=True)
     authorization = models.TextField(_("授权委托说明"), blank=True)
@@ -101,7 +105,7 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
-    due_at = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
+    due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
     due_provisional = models.BooleanField(_("时限为暂定"), default=False)
     extension_working_days = models.PositiveIntegerField(_("延期工作日"), default=0)
     decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
@@ -124,13 +128,31 @@ class Case(models.Model):
                                     condition=~models.Q(idempotency_key=""),
                                     name="case_idempotency_key_unique"),
         ]
+        # The lists read in index order (docs/cases.md, "Query plans of the lists"): one index
+        # per branch of who-sees-what, ending in the sort key and the id (keyset pages). They
+        # replace the single-column indexes of their first field (written on every change).
         indexes = [models.Index(fields=["department", "status"]),
                    models.Index(fields=["status", "due_at"]),
                    # The oversight figures count by period of decision and of acceptance;
                    # the trend's counts are answered from these indexes alone (covering).
                    models.Index(fields=["decided_at", "status", "due_at"],
                                 name="case_decided_at"),
-                   models.Index(fields=["accepted_at", "status"], name="case_accepted_at")]
+                   models.Index(fields=["accepted_at", "status"], name="case_accepted_at"),
+                   models.Index(fields=["applicant", "created_at", "id"],
+                                name="case_applicant_created"),
+                   # Most cases have no agent, hall or receiving unit: not in these indexes.
+                   models.Index(fields=["agent", "created_at", "id"], name="case_agent_created",
+                                condition=models.Q(agent__isnull=False)),
+                   models.Index(fields=["department", "created_at", "id"],
+                                name="case_department_created"),
+                   models.Index(fields=["hall", "created_at", "id"], name="case_hall_created",
+                                condition=models.Q(hall__isnull=False)),
+                   models.Index(fields=["receiving_unit", "created_at", "id"],
+                                name="case_unit_created",
+                                condition=models.Q(receiving_unit__isnull=False)),
+                   models.Index(fields=["created_at", "id"], name="case_created"),
+                   models.Index(fields=["due_at", "id"], name="case_due"),
+                   models.Index(fields=["department", "due_at", "id"], name="case_department_due")]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"

@@ -386,9 +386,14 @@ class CaseSummaryOut(Schema):
 
 
 class CasePageOut(Schema):
-    count: int
+    count: int = Field(description="Matching cases, exact up to 1,000 (see count_exact)")
+    count_exact: bool = Field(True, description="False when there are more than `count`")
     page: int
     page_size: int
+    next: str | None = Field(None, description="Cursor of the following page (pass as "
+                             "`cursor`); null on the last page")
+    previous: str | None = Field(None, description="Cursor of the page before; null on the "
+                                 "first")
     items: list[CaseSummaryOut]
 
 

@@ -14,19 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts import permissions
 from tongban.accounts.masking import mask_id_number, mask_phone
 from tongban.accounts.models import Role
-from tongban.cases.workflows.models import StepTask, TaskStatus
+from tongban.cases.workflows.definition import Definition
+from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.errors import Problem, RuleViolation
+from tongban.core.keyset import Cursor, Page, display_sorted, keyset_page
+from tongban.organizations.models import Department
 
 from . import policies
 from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Status
@@ -153,13 +157,10 @@ def _yellow_horizon(now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(days=days)
 
 
-def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime) -> QuerySet[Case]:
-    """Cases in ``state`` as :func:`case_deadline_state` computes it."""
-    decided = Q(decided_at__isnull=False, due_at__isnull=False)
+def _yellow_ids(cases: QuerySet[Case], now: dt.datetime) -> list[int]:
+    """The running cases among ``cases`` that are yellow now (computed on the working-day
+    clock, for those due within the horizon only)."""
     running = Q(status=Status.ACCEPTED, due_at__isnull=False, decided_at__isnull=True)
-    other = Q(due_at__isnull=False) & ~decided & ~running
-    red = ((decided & Q(decided_at__gt=F("due_at"))) | (running & Q(due_at__lt=now))
-           | (other & Q(deadline_state=DeadlineState.RED)))
     candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
                   .select_related("item_version")
                   .only("pk", "due_at", "hall_id", "status", "decided_at", "extension_working_days",
@@ -167,12 +168,24 @@ def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime) -> Que
                         "item_version__committed_limit_unit"))
     hours = clock.office_hours_memo()
     with clock.calendar_scope():
-        yellow_ids = [c.pk for c in candidates
-                      if running_case_state(c, now=now, hours=hours(c.hall_id))
-                      == DeadlineState.YELLOW]
-    yellow = Q(pk__in=yellow_ids) | (other & Q(deadline_state=DeadlineState.YELLOW))
+        return [c.pk for c in candidates
+                if running_case_state(c, now=now, hours=hours(c.hall_id)) == DeadlineState.YELLOW]
+
+
+def _deadline_filter(cases: QuerySet[Case], state: str, now: dt.datetime,
+                     yellow_ids: list[int] | None = None) -> QuerySet[Case]:
+    """Cases in ``state`` as :func:`case_deadline_state` computes it (``yellow_ids``: those of
+    :func:`_yellow_ids`, when the caller has them already)."""
+    decided = Q(decided_at__isnull=False, due_at__isnull=False)
+    running = Q(status=Status.ACCEPTED, due_at__isnull=False, decided_at__isnull=True)
+    other = Q(due_at__isnull=False) & ~decided & ~running
+    red = ((decided & Q(decided_at__gt=F("due_at"))) | (running & Q(due_at__lt=now))
+           | (other & Q(deadline_state=DeadlineState.RED)))
     if state == DeadlineState.RED:
         return cases.filter(red)
+    if yellow_ids is None:
+        yellow_ids = _yellow_ids(cases, now)
+    yellow = Q(pk__in=yellow_ids) | (other & Q(deadline_state=DeadlineState.YELLOW))
     if state == DeadlineState.YELLOW:
         return cases.filter(yellow)
     return cases.exclude(red).exclude(yellow)
@@ -207,10 +220,7 @@ def check_filter(*, statuses: Iterable[str] = (), item: str = "", deadline_state
                       due_before=due_before)
 
 
-def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """The cases ``user`` may see matching ``filters``, newest first."""
-    now = now or timezone.now()
-    cases = visible_cases(user)
+def _filtered(cases: QuerySet[Case], filters: CaseFilter, now: dt.datetime) -> QuerySet[Case]:
     if filters.statuses:
         cases = cases.filter(status__in=filters.statuses)
     if filters.item:
@@ -219,8 +229,104 @@ def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None)
         cases = cases.filter(due_at__lt=filters.due_before)
     if filters.deadline_state:
         cases = _deadline_filter(cases, filters.deadline_state, now)
-    return (cases.select_related("item", "item_version", "department")
+    return cases
+
+
+def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases ``user`` may see matching ``filters``, newest first."""
+    now = now or timezone.now()
+    return (_filtered(visible_cases(user), filters, now)
+            .select_related("item", "item_version", "department")
             .order_by("-created_at", "-pk"))
+
+
+def _foreign_step_branches(department_id: int) -> list[QuerySet[Case]]:
+    """The cases of *other* departments with a step of this one, as indexed branches. A step's
+    department is the case's own (``@item``: the department branch has them), its receiving
+    unit (``@receiving_unit``) or a department its workflow names by USCC; so these are the
+    cases received by this department, and those running a workflow that names it — each
+    with a step of this department indeed (the rule of ``visible_cases``)."""
+    has_step = Exists(StepTask.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
+    branches = [Case.objects.filter(has_step, receiving_unit_id=department_id)]
+    uscc = Department.objects.filter(pk=department_id).values_list("uscc", flat=True).first()
+    if uscc:
+        named = [pk for pk, definition in WorkflowDefinition.objects.annotate(
+                     text=Cast("definition", TextField())).filter(text__contains=uscc)
+                 .values_list("pk", "definition")
+                 if any(step.department == uscc
+                        for step in Definition.from_dict(definition).steps)]
+        if named:
+            branches.append(Case.objects.filter(has_step, workflow_id__in=named))
+    return branches
+
+
+def visible_branches(user: Any) -> list[QuerySet[Case]]:
+    """:func:`visible_cases` as a union of querysets, one per ``OR`` of the rule, each served
+    in ``created_at`` order by its own index (``case_applicant_created``,
+    ``case_agent_created``, ``case_department_created`` …): what a keyset page reads
+    (``case_page``). Together they are exactly ``visible_cases(user)``."""
+    role = policies._role(user)
+    if role is None:
+        return []
+    if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
+        return [Case.objects.all()]
+    branches = [Case.objects.filter(applicant=user), Case.objects.filter(agent=user)]
+    staff: list[QuerySet[Case]] = []
+    if role in policies.DEPARTMENT_STAFF and user.department_id is not None:
+        staff.append(Case.objects.filter(department_id=user.department_id))
+        staff += _foreign_step_branches(user.department_id)
+    if role == Role.PROXY_AGENT:
+        unit = policies._hall_department(user)
+        if unit is not None:
+            staff.append(Case.objects.filter(receiving_unit_id=unit))
+    if role == Role.CLERK and user.hall_id is not None:
+        staff.append(Case.objects.filter(hall_id=user.hall_id))
+    branches += [qs.exclude(status=Status.DRAFT) for qs in staff]
+    if getattr(user, "hall_id", None) is not None:
+        branches.append(Case.objects.filter(status=Status.DRAFT, hall_id=user.hall_id))
+    return branches
+
+
+def case_count(user: Any, filters: CaseFilter, *, cap: int, now: dt.datetime | None = None,
+               branches: list[QuerySet[Case]] | None = None) -> tuple[int, bool]:
+    """How many cases :func:`case_list` holds, counted up to ``cap``: the ids of each branch
+    (index-only, at most ``cap + 1`` each) merged. The count and whether it is exact."""
+    now = now or timezone.now()
+    ids: set[int] = set()
+    for qs in visible_branches(user) if branches is None else branches:
+        ids.update(_filtered(qs, filters, now).order_by().values_list("pk", flat=True)[:cap + 1])
+    return (len(ids), True) if len(ids) <= cap else (cap, False)
+
+
+# A page of a case list; the API allows up to 100.
+PAGE_SIZE = 20
+
+
+def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
+              size: int = PAGE_SIZE, now: dt.datetime | None = None,
+              branches: list[QuerySet[Case]] | None = None) -> Page[Case]:
+    """One keyset page of :func:`case_list` (newest first): no OFFSET and no count, a few
+    indexed queries whatever the list's length."""
+    now = now or timezone.now()
+    found = [_filtered(qs, filters, now).select_related("item", "item_version", "department")
+             for qs in (visible_branches(user) if branches is None else branches)]
+    return keyset_page(found, key="created_at", descending=True, size=size, cursor=cursor)
+
+
+def case_offset_page(user: Any, filters: CaseFilter, *, offset: int, size: int,
+                     now: dt.datetime | None = None,
+                     branches: list[QuerySet[Case]] | None = None) -> list[Case]:
+    """Rows ``offset`` … ``offset + size`` of :func:`case_list`: each branch read to that
+    depth in index order and merged (the API's page numbers, capped by the caller)."""
+    now = now or timezone.now()
+    found: dict[int, Case] = {}
+    for qs in visible_branches(user) if branches is None else branches:
+        rows = (_filtered(qs, filters, now).select_related("item", "item_version", "department")
+                .order_by("-created_at", "-pk")[:offset + size])
+        for case in rows:
+            found.setdefault(case.pk, case)
+    ordered = display_sorted(list(found.values()), key="created_at", descending=True)
+    return ordered[offset:offset + size]
 
 
 # --- one case ---------------------------------------------------------------------------------

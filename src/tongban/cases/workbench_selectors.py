@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_id_number, mask_phone
@@ -25,6 +25,8 @@ from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.cases.workflows.services import can_work_on, definition_of
 from tongban.catalog.models import Commitment, Item, VersionStatus
 from tongban.clock import selectors as clock
+from tongban.core.keyset import Cursor, Page, capped_count, keyset_page
+from tongban.organizations.models import Hall
 
 from . import policies, selectors
 from .actions import Actions, available_actions, step_operations
@@ -62,7 +64,22 @@ class Inbox:
     rows: list[InboxRow]
     items: list[tuple[str, str]]
     steps: list[tuple[str, str]]
-    counts: dict[str, int]
+    counts: dict[str, str]  # per tab, "1000+" above COUNT_CAP
+    next: str | None = None  # keyset tokens of the pages after and before this one
+    previous: str | None = None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.next is not None or self.previous is not None
+
+
+# A page of the inbox; tabs are counted up to COUNT_CAP; the choices of the item and step
+# filters come from at most CHOICES_CAP distinct values; a page filtered by deadline state reads
+# at most SCAN_CAP tasks (then offers 下一页 from where it stopped).
+INBOX_PAGE = 25
+COUNT_CAP = 99
+CHOICES_CAP = 200
+SCAN_CAP = 2000
 
 
 def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
@@ -76,14 +93,6 @@ def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
     return tasks
 
 
-def colleagues(task: StepTask) -> list[Any]:
-    """Who a task may be handed to: active people of its department (or of a hall that
-    department manages) holding its role. ``task_assign`` checks the same again."""
-    users = get_user_model().objects.filter(is_active=True, role=task.role).filter(
-        Q(department_id=task.department_id) | Q(hall__department_id=task.department_id))
-    return list(users.order_by("real_name", "username"))
-
-
 def can_assign(user: Any, task: StepTask) -> bool:
     """Whether the page offers 分派/转办 (the service decides): the head of the task's
     department, or its current holder."""
@@ -91,20 +100,30 @@ def can_assign(user: Any, task: StepTask) -> bool:
         (task.assignee_id is not None and task.assignee_id == user.pk)
 
 
+def _count_label(tasks: QuerySet[Any]) -> str:
+    n, exact = capped_count(tasks, COUNT_CAP)
+    return str(n) if exact else f"{n}+"
+
+
 def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state: str = "",
-          q: str = "", now: dt.datetime) -> Inbox:
-    """The open step tasks of one tab, most urgent first: red, yellow, green, then by due
-    instant. ``q`` matches the case number or the applicant's name. A list needs only to
-    recognise the person: ID numbers are always masked here (the case page shows them in full
-    to the staff who handle it)."""
+          q: str = "", now: dt.datetime, cursor: Cursor | None = None,
+          size: int = INBOX_PAGE) -> Inbox:
+    """One page of the open step tasks of one tab, soonest due first (so the overdue — red —
+    first), ``cursor`` a keyset position (``core.keyset``). ``q`` matches the case number or the
+    applicant's name. A list needs only to recognise the person: ID numbers are always masked
+    here (the case page shows them in full to the staff who handle it). A fixed number of
+    queries whatever the page's length: the colleagues a task may be handed to are read once
+    per department and role."""
     if tab not in TABS:
         tab = "mine"
-    counts = {name: _tab_tasks(user, name).count() for name in TABS}
-    tasks = _tab_tasks(user, tab).select_related("case__item_version")
-    every = list(tasks)
-    items = sorted({(t.case.item.implementation_code, t.case.item_version.name) for t in every},
+    counts = {name: _count_label(_tab_tasks(user, name)) for name in TABS}
+    base = _tab_tasks(user, tab)
+    items = sorted(set(base.order_by().values_list(
+        "case__item__implementation_code", "case__item_version__name").distinct()[:CHOICES_CAP]),
+        key=lambda pair: pair[1])
+    steps = sorted(set(base.order_by().values_list("step_key", "name").distinct()[:CHOICES_CAP]),
                    key=lambda pair: pair[1])
-    steps = sorted({(t.step_key, t.name) for t in every}, key=lambda pair: pair[1])
+    tasks = base.select_related("case__item_version")
     if item:
         tasks = tasks.filter(case__item__implementation_code=item)
     if step:
@@ -112,16 +131,42 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
     q = q.strip()
     if q:
         tasks = tasks.filter(Q(case__number__icontains=q) | Q(case__applicant_name__icontains=q))
+    if state == DeadlineState.RED:
+        tasks = tasks.filter(due_at__lt=now)  # red is past due: the rest is decided below
+    elif state:
+        tasks = tasks.filter(Q(due_at__gte=now) | Q(due_at__isnull=True))
     hours = clock.office_hours_memo()
+    found: list[tuple[StepTask, str]] = []
+    page = keyset_page([tasks], key="due_at", nullable=True, descending=False, size=size,
+                       cursor=cursor)
+    scanned = 0
+    while True:
+        with clock.calendar_scope():  # the calendar checked once a batch, not once a row
+            for task in page.rows:
+                task_state = clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
+                                                  hours=hours(task.case.hall_id))
+                if not state or task_state == state:
+                    found.append((task, task_state))
+        scanned += len(page.rows)
+        # A state filter (yellow or green) may drop rows: read on until the page is full.
+        if not state or len(found) >= size or page.next is None or scanned >= SCAN_CAP \
+                or (cursor is not None and not cursor.forward):
+            break
+        page = keyset_page([tasks], key="due_at", nullable=True, descending=False,
+                           size=size, cursor=Cursor.decode(page.next))
+    following = page.next
+    if len(found) > size:
+        found = found[:size]
+        last = found[-1][0]
+        following = Cursor(forward=True, value=last.due_at, pk=last.pk).encode()
+    first = found[0][0] if found else None
+    previous = (Cursor(forward=False, value=first.due_at, pk=first.pk).encode()
+                if first is not None and cursor is not None else None)
+    if not state:
+        following, previous = page.next, page.previous
     team: dict[tuple[int, str], list[Any]] = {}
     rows: list[InboxRow] = []
-    with clock.calendar_scope():  # the calendar checked once for the list, not once a row
-        states = {task.pk: clock.deadline_state(task.due_at, now=now, opened_at=task.opened_at,
-                                                hours=hours(task.case.hall_id)) for task in tasks}
-    for task in tasks:
-        task_state = states[task.pk]
-        if state and task_state != state:
-            continue
+    for task, task_state in found:
         assignable = can_assign(user, task)
         people: list[Any] = []
         if assignable:
@@ -133,8 +178,8 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
                              applicant_id=mask_id_number(task.case.applicant_id_number),
                              can_claim=task.assignee_id is None and can_work_on(user, task),
                              can_assign=assignable, colleagues=people))
-    rows.sort(key=lambda r: _urgency(r.state, r.task.due_at, r.task.pk))
-    return Inbox(tab=tab, rows=rows, items=items, steps=steps, counts=counts)
+    return Inbox(tab=tab, rows=rows, items=items, steps=steps, counts=counts, next=following,
+                 previous=previous)
 
 
 def task_for(user: Any, task_id: int) -> StepTask | None:
@@ -269,16 +314,47 @@ class IntakeRow:
     waiting: bool  # 待补正: the applicant owes materials
 
 
-def intake(user: Any) -> list[IntakeRow]:
+INTAKE_SHOWN = 10
+
+
+@dataclass
+class Intake:
+    rows: list[IntakeRow]
+    total: int  # all waiting, counted up to COUNT_CAP
+    exact: bool = True
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def intake(user: Any) -> Intake:
     """Applications of the officer's department submitted online and not yet accepted: waiting
-    for pre-review, acceptance or refusal, or for the applicant's supplement (oldest first)."""
+    for pre-review, acceptance or refusal, or for the applicant's supplement — the oldest
+    ``INTAKE_SHOWN`` of them, and how many wait in all (capped)."""
     if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
-        return []
+        return Intake(rows=[], total=0)
     cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
                                  status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
              .select_related("item_version").order_by("submitted_at", "pk"))
-    return [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
-                      waiting=c.status == Status.SUPPLEMENT) for c in cases]
+    rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
+                      waiting=c.status == Status.SUPPLEMENT) for c in cases[:INTAKE_SHOWN]]
+    if len(rows) < INTAKE_SHOWN:
+        return Intake(rows=rows, total=len(rows))
+    total, exact = capped_count(cases, COUNT_CAP)
+    return Intake(rows=rows, total=total, exact=exact)
+
+
+def colleagues(task: StepTask) -> list[Any]:
+    """Who a task may be handed to: active people of its department (or of a hall that
+    department manages) holding its role. ``task_assign`` checks the same again."""
+    # Two indexed reads (department, then halls) rather than one OR a planner scans users for.
+    users = get_user_model().objects.filter(is_active=True, role=task.role)
+    halls = list(Hall.objects.filter(department_id=task.department_id).values_list("pk", flat=True))
+    found = {u.pk: u for u in users.filter(department_id=task.department_id)}
+    if halls:
+        found.update((u.pk, u) for u in users.filter(hall_id__in=halls))
+    return sorted(found.values(), key=lambda u: (u.real_name, u.username))
 
 
 # --- the department head -----------------------------------------------------------------------
@@ -292,45 +368,69 @@ class OfficerLoad:
 
 @dataclass
 class HeadOverview:
-    by_state: dict[str, list[tuple[Case, str]]]
+    counts: dict[str, int]  # open cases per deadline state
+    rows: list[tuple[Case, str, str]]  # one page: case, masked ID number, deadline state
+    page: Page[Case]
     extensions: list[Extension]
     load: list[OfficerLoad]
     unassigned: int
     unassigned_overdue: int
 
 
-def head_overview(user: Any, *, now: dt.datetime) -> HeadOverview:
-    """The head's department: its open cases grouped green/yellow/red, extensions waiting for
-    the head, and open tasks per person (with the overdue ones among them)."""
-    filters = selectors.check_filter(statuses=[",".join(OPEN_STATUSES)])
-    cases = selectors.case_list(user, filters, now=now).filter(department_id=user.department_id)
-    by_state: dict[str, list[tuple[Case, str]]] = {s: [] for s in URGENCY}
-    ordered = list(cases.order_by("due_at", "pk"))
-    states = selectors.case_deadline_states(ordered, now=now)
-    for case in ordered:
-        state = states[case.pk]
-        by_state.setdefault(state, []).append((case, mask_id_number(case.applicant_id_number)))
-    extensions = list(Extension.objects.filter(
-        state=Extension.State.REQUESTED, case__department_id=user.department_id)
-        .select_related("case", "case__item_version", "requested_by").order_by("requested_at"))
+HEAD_PAGE = 25
+
+
+def head_overview(user: Any, *, now: dt.datetime, state: str = "",
+                  cursor: Cursor | None = None) -> HeadOverview:
+    """The head's department: how many of its open cases are green/yellow/red, one page of
+    them (soonest due first, only ``state`` if given), extensions waiting for the head, and
+    open tasks per person (with the overdue ones among them) — counted in SQL, a fixed number
+    of queries whatever the department's size."""
+    department = user.department_id
+    open_cases = Case.objects.filter(department_id=department, status__in=OPEN_STATUSES)
+    total = open_cases.count()
+    red = selectors._deadline_filter(open_cases, DeadlineState.RED, now).count()
+    yellow_ids = selectors._yellow_ids(open_cases, now)
+    n_yellow = selectors._deadline_filter(open_cases, DeadlineState.YELLOW, now,
+                                          yellow_ids=yellow_ids).count()
+    counts: dict[str, int] = {DeadlineState.RED: red, DeadlineState.YELLOW: n_yellow,
+                              DeadlineState.GREEN: total - red - n_yellow}
+    shown = (selectors._deadline_filter(open_cases, state, now, yellow_ids=yellow_ids)
+             if state in URGENCY else open_cases)
+    page = keyset_page([shown.select_related("item_version")], key="due_at", nullable=True,
+                       descending=False, size=HEAD_PAGE, cursor=cursor)
+    states = selectors.case_deadline_states(page.rows, now=now)
+    rows = [(case, mask_id_number(case.applicant_id_number), states[case.pk])
+            for case in page.rows]
+    # From the (few) requested extensions to their cases, not from the department's cases.
+    extensions = [e for e in Extension.objects.filter(state=Extension.State.REQUESTED)
+                  .select_related("case", "case__item_version", "requested_by")
+                  .order_by("requested_at") if e.case.department_id == department]
     staff = get_user_model().objects.filter(
-        is_active=True, department_id=user.department_id, role__in=policies.DEPARTMENT_STAFF)
+        is_active=True, department_id=department, role__in=policies.DEPARTMENT_STAFF)
     load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}
     unassigned = unassigned_overdue = 0
-    open_tasks = StepTask.objects.filter(status=TaskStatus.OPEN, department_id=user.department_id)
-    for assignee_id, due_at in open_tasks.values_list("assignee_id", "due_at"):
-        late = due_at is not None and due_at < now
-        if assignee_id is None:
-            unassigned += 1
-            unassigned_overdue += late
+    # Every role named, so that the (department, role, status) index finds the open steps
+    # without reading the department's finished ones.
+    per_person = (StepTask.objects.filter(status=TaskStatus.OPEN, department_id=department,
+                                          role__in=Role.values)
+                  .order_by().values("assignee_id")
+                  .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))))
+    others: list[int] = []
+    for entry in per_person:
+        if entry["assignee_id"] is None:
+            unassigned, unassigned_overdue = entry["open"], entry["overdue"]
             continue
-        if assignee_id not in load:
-            person = get_user_model().objects.get(pk=assignee_id)
-            load[assignee_id] = OfficerLoad(user=person)
-        load[assignee_id].open += 1
-        load[assignee_id].overdue += late
-    return HeadOverview(by_state=by_state, extensions=extensions, load=list(load.values()),
-                        unassigned=unassigned, unassigned_overdue=unassigned_overdue)
+        if entry["assignee_id"] not in load:
+            others.append(entry["assignee_id"])
+            load[entry["assignee_id"]] = OfficerLoad(user=None)
+        load[entry["assignee_id"]].open = entry["open"]
+        load[entry["assignee_id"]].overdue = entry["overdue"]
+    for person in get_user_model().objects.filter(pk__in=others) if others else ():
+        load[person.pk].user = person  # someone who left the department still holds steps
+    return HeadOverview(counts=counts, rows=rows, page=page, extensions=extensions,
+                        load=list(load.values()), unassigned=unassigned,
+                        unassigned_overdue=unassigned_overdue)
 
 
 def extension_for(user: Any, extension_id: int) -> Extension | None:

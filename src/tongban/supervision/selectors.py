@@ -102,7 +102,8 @@ def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
 
 def drill_down(user: Any, *, now: dt.datetime, department: int | None = None,
                group: str = "", state: str = "") -> QuerySet[Case]:
-    """The cases behind one figure of the board (most urgent first)."""
+    """The cases behind one figure of the board, soonest due first (no due instant last): read
+    a page at a time with ``core.keyset.keyset_page(key="due_at", nullable=True)``."""
     cases = scope_cases(user)
     if department is not None:
         cases = cases.filter(department_id=department)
@@ -110,7 +111,7 @@ def drill_down(user: Any, *, now: dt.datetime, department: int | None = None,
         cases = cases.filter(status__in=STATUS_GROUPS[group])
     if state in DeadlineState.values:
         cases = case_selectors._deadline_filter(open_cases(cases), state, now)
-    return cases.select_related("item_version", "department").order_by("due_at", "-pk")
+    return cases.select_related("item_version", "department").order_by("due_at", "pk")
 
 
 # --- records ---------------------------------------------------------------------------------------

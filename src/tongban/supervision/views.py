@@ -25,6 +25,7 @@ from tongban.catalog.models import Item
 from tongban.core.access import public, require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.core.forms import CalendarDateField, add_problems
+from tongban.core.keyset import cursor_or_none, keyset_page
 from tongban.organizations.models import Department
 
 from . import metrics, policies, selectors, services
@@ -86,6 +87,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
+CASES_PAGE = 25
+
+
 @require_roles(*DASHBOARD_ROLES)
 def cases(request: HttpRequest) -> HttpResponse:
     _require_dashboard(request.user)
@@ -95,14 +99,14 @@ def cases(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     found = selectors.drill_down(request.user, now=now, department=department, group=group,
                                  state=state)
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
-    states = _states(list(page), now)
-    rows = [(case, STATE_LABELS.get(states[case.pk], "")) for case in page]
+    page = keyset_page([found], key="due_at", nullable=True, descending=False, size=CASES_PAGE,
+                       cursor=cursor_or_none(request.GET.get("page")))
+    states = _states(page.rows, now)
+    rows = [(case, STATE_LABELS.get(states[case.pk], "")) for case in page.rows]
     return render(request, "supervision/cases.html", {
         "page": page, "rows": rows,
         "department": Department.objects.filter(pk=department).first() if department else None,
         "group_label": GROUP_LABELS.get(group, ""), "state_label": STATE_LABELS.get(state, ""),
-        "query": request.GET.copy(),
     })
 
 

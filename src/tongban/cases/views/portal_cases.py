@@ -22,6 +22,7 @@ from tongban.cases.notifications import services as notification_services
 from tongban.cases.notifications.models import Notification
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.core.keyset import cursor_or_none
 
 from .. import selectors, services
 from ..actions import available_actions
@@ -51,13 +52,15 @@ def _deadline(case: Case, state: str) -> dict[str, Any] | None:
 
 @require_roles(*APPLICANTS)
 def my_cases(request: HttpRequest) -> HttpResponse:
-    """Every case of mine (as applicant or agent), drafts included, newest first."""
+    """Every case of mine (as applicant or agent), drafts included, newest first, a page at a
+    time (keyset: the ``?page=`` token of the 下一页/上一页 links, no total)."""
     now = timezone.now()
-    cases = list(selectors.case_list(request.user, selectors.CaseFilter(), now=now))
-    states = selectors.case_deadline_states(cases, now=now)
+    page = selectors.case_page(request.user, selectors.CaseFilter(), now=now,
+                               cursor=cursor_or_none(request.GET.get("page")))
+    states = selectors.case_deadline_states(page.rows, now=now)
     rows = [{"case": c, "deadline": _deadline(c, states[c.pk]), "ref": c.number or c.pk}
-            for c in cases]
-    return _private(render(request, "cases/portal/my_cases.html", {"rows": rows}))
+            for c in page.rows]
+    return _private(render(request, "cases/portal/my_cases.html", {"rows": rows, "page": page}))
 
 
 def _timeline(case: Case) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from tongban.catalog.models import Commitment, Material
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.forms import add_problems
+from tongban.core.keyset import cursor_or_none
 
 from .. import selectors, services
 from .. import workbench_selectors as bench
@@ -203,13 +204,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
     box = bench.inbox(request.user, tab=params.get("tab", "mine"), item=params.get("item", ""),
                       step=params.get("step", ""),
                       state=state if state in bench.URGENCY else "", q=params.get("q", ""),
-                      now=timezone.now())
-    for row in box.rows:
-        row.form = AssignForm(people=row.colleagues, auto_id=f"assign-{row.task.pk}-%s")  # type: ignore[attr-defined]
+                      now=timezone.now(), cursor=cursor_or_none(params.get("page")))
     tabs = [(key, label, box.counts[key])
             for key, label in (("mine", _("我的")), ("unclaimed", _("待认领")), ("all", _("全部")))]
     return render(request, "cases/workbench/inbox.html", {
-        "box": box, "tabs": tabs, "params": params, "labels": bench.DEADLINE_LABELS,
+        "box": box, "page": box, "tabs": tabs, "params": params, "labels": bench.DEADLINE_LABELS,
         "intake": bench.intake(request.user), "here": request.get_full_path()})
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from tongban.accounts.models import Role
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
+from tongban.core.keyset import cursor_or_none
 
 from .. import services
 from .. import workbench_selectors as bench
@@ -32,12 +33,13 @@ class ExtensionDecideForm(Form):
 @require_roles(Role.HEAD)
 def head(request: HttpRequest) -> HttpResponse:
     """The head's department: open cases by deadline state, extensions to approve, load."""
-    overview = bench.head_overview(request.user, now=timezone.now())
     state = request.GET.get("state", "")
     shown = state if state in bench.URGENCY else ""
+    overview = bench.head_overview(request.user, now=timezone.now(), state=shown,
+                                   cursor=cursor_or_none(request.GET.get("page")))
     return render(request, "cases/workbench/head.html", {
-        "o": overview, "state": shown, "labels": bench.DEADLINE_LABELS,
-        "groups": [(s, bench.DEADLINE_LABELS[s], overview.by_state.get(s, []))
+        "o": overview, "state": shown, "labels": bench.DEADLINE_LABELS, "page": overview.page,
+        "groups": [(s, bench.DEADLINE_LABELS[s], overview.counts.get(s, 0))
                    for s in ("red", "yellow", "green")]})
 
 
