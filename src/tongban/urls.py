@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -18,3 +19,9 @@ urlpatterns = [
     path("", include("tongban.cases.urls")),
     path("", include("tongban.catalog.urls")),
 ]
+
+if settings.BENCH_CEILING:
+    # The ceiling views of benchmarks/http.py (tongban.bench), only when asked for.
+    from tongban import bench
+
+    urlpatterns += bench.urlpatterns
