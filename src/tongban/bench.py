@@ -1,4 +1,4 @@
-"""The stack's own ceiling, for ``benchmarks/http.py``: two bare Django views served through the
+"""The stack's own ceiling, for ``benchmarks/http_bench.py``: two bare Django views served through the
 same middleware, workers and threads as the platform, mounted only when ``TONGBAN_BENCH_CEILING``
 is on (never in production by default).
 

@@ -21,7 +21,7 @@ urlpatterns = [
 ]
 
 if settings.BENCH_CEILING:
-    # The ceiling views of benchmarks/http.py (tongban.bench), only when asked for.
+    # The ceiling views of benchmarks/http_bench.py (tongban.bench), only when asked for.
     from tongban import bench
 
     urlpatterns += bench.urlpatterns

@@ -23,6 +23,8 @@ from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
+from tongban.core import prepared
+
 from .models import ItemVersion, VersionStatus
 
 TIMEOUT = 300  # seconds; bounds how stale halls and department names may be in another process
@@ -55,10 +57,16 @@ def bump(**_: Any) -> None:
     transaction.on_commit(_incr)
 
 
+# Compiled once (the ORM would build this SQL anew on every request, which costs more than
+# running it).
+_published_version = prepared.Values(lambda code: ItemVersion.objects.filter(
+    item__implementation_code=code, status=VersionStatus.PUBLISHED).order_by().values_list("pk")[:1])
+
+
 def published_version_id(code: str) -> int | None:
     """The id of the item's published version, by implementation code (one small query)."""
-    return (ItemVersion.objects.filter(item__implementation_code=code, status=VersionStatus.PUBLISHED)
-            .order_by().values_list("pk", flat=True).first())
+    value = _published_version.first(code)
+    return None if value is None else int(value)
 
 
 def key(kind: str, version_id: int) -> str:
