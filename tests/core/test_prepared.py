@@ -78,7 +78,7 @@ def test_update_writes_the_named_fields_and_refuses_a_missing_row(
 def test_a_values_read_keyed_by_text_gives_what_the_orm_gives() -> None:
     from tongban.organizations.models import Division
 
-    Values = prepared.Values  # noqa: N806
+    Values = prepared.Values
     Division.objects.get_or_create(code="620100", defaults={"name": "兰州市", "level": "city"})
     read = Values(lambda code: Division.objects.filter(code=code).values_list("name")[:1])
     assert read.first("620100") == Division.objects.get(code="620100").name

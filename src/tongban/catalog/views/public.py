@@ -252,8 +252,9 @@ def item_guide(request: HttpRequest, code: str) -> HttpResponse:
                 kept = (version.name, render_to_string("catalog/_guide_body.html", context))
                 guide_cache.put("guide", version_id, kept)
         if kept is not None:
+            # kept[1] is the output of the template engine (escaped when it was rendered).
             return render(request, "catalog/item_guide.html",
-                          {"guide_name": kept[0], "guide_body": mark_safe(kept[1])})  # noqa: S308
+                          {"guide_name": kept[0], "guide_body": mark_safe(kept[1])})
     item = _item_or_404(code)
     version = selectors.published_version_of(item)
     if version is None:
