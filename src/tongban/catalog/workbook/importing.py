@@ -6,13 +6,11 @@ one transaction through the catalog services.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -314,31 +312,6 @@ def _check(entry: _ItemEntry, problems: ProblemList, faulty_departments: set[str
         problems.add(problem.message, sheet=sheet, row=row, column=header, field_name=name)
 
 
-@contextmanager
-def _wide_sqlite_statements() -> Iterator[None]:
-    """Let ``bulk_create`` put up to 500 rows in one INSERT on SQLite.
-
-    Django assumes SQLite's old limit of 999 parameters a statement (about 60 materials an
-    INSERT); SQLite 3.32 and later take 32,766 unless built otherwise, so the limit is asked of
-    the connection itself. Set on this thread's connection only, for the import's writes, and
-    put back after.
-    """
-    features = connection.features
-    if connection.vendor != "sqlite":
-        yield
-        return
-    connection.ensure_connection()
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    if limit <= features.max_query_params:
-        yield
-        return
-    features.max_query_params = min(limit, 32_766)
-    try:
-        yield
-    finally:
-        del features.max_query_params  # back to the class's value
-
-
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -388,8 +361,7 @@ def catalog_import_workbook(*, actor: Actor, source: Source, name: str,
                 data.department = by_uscc.get(data.department.uscc, data.department)
             if data.receiving_unit is not None:
                 data.receiving_unit = by_uscc.get(data.receiving_unit.uscc, data.receiving_unit)
-        with _wide_sqlite_statements():
-            items = catalog_apply(actor=actor, items=[e.data for e in plan.items], source=name)
+        items = catalog_apply(actor=actor, items=[e.data for e in plan.items], source=name)
         result.items_created = items.items_created
         result.items_updated = items.items_updated
         result.items_unchanged = items.items_unchanged
