@@ -131,6 +131,15 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: the database starts afresh in each test and may
+    give a new row an id a kept entry of an earlier test still names (catalog.guide_cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _chinese_by_default() -> Any:
     """Each test starts in the default language: a request with ``Accept-Language: en`` leaves
     English active in its thread, which would otherwise leak into the next test."""

@@ -340,6 +340,8 @@ CATALOG_TARGETS = {
 }
 
 # --- tongban serve (granian) ----------------------------------------------------------------
+# Mount the two bare ceiling views of benchmarks/http_bench.py (tongban.bench); off in production.
+BENCH_CEILING = _env_bool("TONGBAN_BENCH_CEILING", False)
 SERVE_HOST = os.environ.get("TONGBAN_HOST", "127.0.0.1")
 SERVE_PORT = int(os.environ.get("TONGBAN_PORT", "8000"))
 # 0 means one worker process per CPU core.

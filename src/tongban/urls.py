@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -20,3 +21,9 @@ urlpatterns = [
     path("", include("tongban.cases.urls")),
     path("", include("tongban.catalog.urls")),
 ]
+
+if settings.BENCH_CEILING:
+    # The ceiling views of benchmarks/http_bench.py (tongban.bench), only when asked for.
+    from tongban import bench
+
+    urlpatterns += bench.urlpatterns

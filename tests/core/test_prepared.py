@@ -73,3 +73,16 @@ def test_update_writes_the_named_fields_and_refuses_a_missing_row(
     gone = Department(pk=-5, address="x")
     with pytest.raises(DatabaseError):
         prepared.update(gone, ["address"])
+
+
+def test_a_values_read_keyed_by_text_gives_what_the_orm_gives() -> None:
+    from tongban.organizations.models import Division
+
+    Values = prepared.Values
+    Division.objects.get_or_create(code="620100", defaults={"name": "兰州市", "level": "city"})
+    read = Values(lambda code: Division.objects.filter(code=code).values_list("name")[:1])
+    assert read.first("620100") == Division.objects.get(code="620100").name
+    assert read.first("620100") == Division.objects.get(code="620100").name  # compiled once
+    assert read.first("no such code") is None
+    with pytest.raises(ValueError):
+        Values(lambda code: Division.objects.filter(code=code, name=code).values_list("pk")).first("x")

@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
     name = "tongban.catalog"
     label = "catalog"
     verbose_name = _("事项目录")
+
+    def ready(self) -> None:
+        from . import guide_cache
+
+        guide_cache.connect()

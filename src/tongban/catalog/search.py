@@ -22,6 +22,7 @@ matching any group. Items whose name matches rank above items matching only in t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,9 +64,30 @@ def segment(text: str) -> list[str]:
     jieba's HMM guess for unknown words is off: it glues a word to its neighbour (残疾人证新办
     → 残疾人 证新办), so that 证 is never found. Without it, unknown runs fall apart into single
     characters, which index and query then share.
+
+    jieba segments each run of word characters (its ``re_han_default`` blocks) on its own, so
+    the text is cut into those runs and each run's words are remembered: a catalog repeats its
+    department names, places and conditions thousands of times, and the words are the same as
+    jieba would give for the whole text.
     """
-    return [t for t in jieba.cut_for_search(text or "", HMM=False)
-            if t.strip() and (len(t) > 1 or t.isalnum())]
+    words: list[str] = []
+    for block in _BLOCK_RE.split(text or ""):
+        if not block:
+            continue
+        words.extend(_segment_block(block) if _BLOCK_RE.fullmatch(block) else _segment_plain(block))
+    return words
+
+
+_BLOCK_RE = jieba.re_han_default  # what jieba.cut splits a text into before segmenting
+
+
+@functools.lru_cache(maxsize=200_000)
+def _segment_block(block: str) -> tuple[str, ...]:
+    return tuple(_segment_plain(block))
+
+
+def _segment_plain(text: str) -> list[str]:
+    return [t for t in jieba.cut_for_search(text, HMM=False) if t.strip() and (len(t) > 1 or t.isalnum())]
 
 
 def _has_letter(token: str) -> bool:

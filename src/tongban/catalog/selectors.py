@@ -377,6 +377,11 @@ def published_version_of(item: Item) -> ItemVersion | None:
     return _with_guide(ItemVersion.objects.filter(item=item, status=S.PUBLISHED)).first()
 
 
+def published_version_by_id(version_id: int) -> ItemVersion | None:
+    """A published version by id, loaded as :func:`published_version_of` loads it."""
+    return _with_guide(ItemVersion.objects.filter(pk=version_id, status=S.PUBLISHED)).first()
+
+
 def public_history(item: Item) -> list[ItemVersion]:
     """Versions the public has seen, newest first (drafts and reviews are never shown)."""
     return list(ItemVersion.objects.filter(item=item, status__in=PUBLIC_STATUSES,

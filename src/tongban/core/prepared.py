@@ -313,3 +313,43 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
         cursor.execute(sql, params)
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+# Stands for a text parameter while a Values statement is compiled; no row holds it.
+_TEXT_SENTINEL = "\x00tongban-prepared-parameter\x00"
+
+
+class Values:
+    """``Values(lambda code: Item.objects.filter(code=code).values_list("pk", flat=True)[:1])``,
+    then ``values.first("A-1")``: the first row's first column, or None. For a hot read keyed by
+    one text parameter (an item's implementation code) whose SQL the ORM would build anew on each
+    call; the query takes exactly one such parameter and selects plain columns (no converters)."""
+
+    def __init__(self, build: Callable[[str], QuerySet[Any]]) -> None:
+        self._build = build
+        self._compiled: dict[str, tuple[str, list[Any], int]] = {}
+
+    def first(self, value: str, *, using: str = DEFAULT_DB_ALIAS) -> Any:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(using)
+        sql, template, position = compiled
+        params = list(template)
+        params[position] = str(value)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def _compile(self, using: str) -> tuple[str, list[Any], int]:
+        queryset = self._build(_TEXT_SENTINEL)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        positions = [i for i, p in enumerate(params) if p == _TEXT_SENTINEL]
+        if len(positions) != 1:
+            raise ValueError("a prepared Values read takes exactly one text parameter")
+        connection = connections[using]
+        if any([*connection.ops.get_db_converters(expr), *expr.get_db_converters(connection)]
+               for expr, _sql, _alias in compiler.select):
+            raise ValueError("a prepared Values read selects only columns without converters")
+        return sql, list(params), positions[0]

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.errors import HttpError
+from ninja.renderers import JSONRenderer
 
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.schemas import MAX_OFFSET, ErrorOut, ProblemOut, ProblemsOut
 
-from .. import selectors
+from .. import guide_cache, selectors
 from ..models import Item
 from ..schemas import (
     DepartmentPowerOut,
@@ -30,6 +31,7 @@ from ..schemas import (
 router = Router(tags=["catalog"])
 
 MAX_LIMIT = 100
+_renderer = JSONRenderer()
 
 
 __all__ = ["ErrorOut", "ProblemOut", "ProblemsOut", "router"]
@@ -104,6 +106,19 @@ def list_items(request: HttpRequest, commitment: str | None = None, division: st
             auth=None, summary="Service guide of one item")
 def get_item(request: HttpRequest, implementation_code: str) -> Any:
     """The current published guide with materials, fees and FAQ; 410 if the item was cancelled."""
+    # A published version never changes: its answer is kept, rendered, per version (guide_cache).
+    version_id = guide_cache.published_version_id(implementation_code)
+    if version_id is not None:
+        content = guide_cache.get("api-item", version_id)
+        if content is None:
+            version = selectors.published_version_by_id(version_id)
+            if version is not None:
+                # Rendered as Ninja renders a returned schema, so the bytes are the same.
+                content = _renderer.render(request, ItemDetailOut.from_version(version).model_dump(),
+                                           response_status=200).encode()
+                guide_cache.put("api-item", version_id, content)
+        if content is not None:
+            return HttpResponse(content, content_type=f"{_renderer.media_type}; charset={_renderer.charset}")
     item = _item(implementation_code)
     version = selectors.published_version_of(item)
     if version is None:
