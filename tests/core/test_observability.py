@@ -14,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_finished
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -22,7 +23,9 @@ from pytest_django.fixtures import Settings
 from tests.cases.test_materials import new_case
 from tests.conftest import DEMO_WORKBOOK, make_user
 from tongban.accounts.models import Role
-from tongban.audit import selectors as audit_selectors
+from tongban.audit.models import AuditRecord
+from tongban.audit.sealing import audit_seal
+from tongban.audit.services import audit_record
 from tongban.cases.models import Case, DeadlineState
 from tongban.core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware
 from tongban.scheduling.models import Schedule
@@ -125,9 +128,7 @@ def test_queue_schedule_and_audit_gauges(client: Client) -> None:
     assert sample(text, "tongban_queue_tasks", status="running") == 0
     assert 300 <= (sample(text, "tongban_queue_oldest_task_age_seconds") or 0) < 3600
     assert 90 <= (sample(text, "tongban_schedule_lag_seconds") or 0) < 3600
-    # Until the audit sealer provides unsealed_tail() the gauges read 0.
-    if not hasattr(audit_selectors, "unsealed_tail"):
-        assert sample(text, "tongban_audit_unsealed_records") == 0
+    assert sample(text, "tongban_audit_unsealed_records") is not None
 
 
 def test_cases_by_status_and_deadline_mark(client: Client, settings: Settings) -> None:
@@ -245,17 +246,23 @@ def test_not_ready_when_the_worker_fires_no_schedule(client: Client, settings: S
     assert client.get("/readyz").status_code == 200
 
 
-def test_audit_sealer_hook(client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sealer's ``unsealed_tail()`` feeds the gauges and the readiness check."""
+def test_audit_sealer_seen_by_metrics_and_readiness(client: Client, settings: Settings) -> None:
+    """Records the sealer has not sealed show in the gauges; a tail older than the limit (the
+    sealer has stopped) makes the node not ready until it is sealed."""
     settings.READY_AUDIT_MAX_UNSEALED_SECONDS = 600
-    monkeypatch.setattr(audit_selectors, "unsealed_tail",
-                        lambda: (7, timezone.now() - dt.timedelta(minutes=30)), raising=False)
+    settings.METRICS_CACHE_SECONDS = 0
+    audit_seal()
+    with transaction.atomic():
+        for n in range(7):
+            audit_record(actor=None, action="case.note", object_type="case", object_id=str(n))
+    AuditRecord.objects.filter(hash__isnull=True).update(
+        at=timezone.now() - dt.timedelta(minutes=30))
     text = scrape(client)
     assert sample(text, "tongban_audit_unsealed_records") == 7
     assert (sample(text, "tongban_audit_unsealed_age_seconds") or 0) >= 1800
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"]["audit"] == {"ok": False, "available": True, "count": 7,
+    assert response.json()["checks"]["audit"] == {"ok": False, "count": 7,
                                                   "age_seconds": pytest.approx(1800, abs=60)}
-    monkeypatch.setattr(audit_selectors, "unsealed_tail", lambda: 0)
+    audit_seal()
     assert client.get("/readyz").status_code == 200

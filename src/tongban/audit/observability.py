@@ -3,22 +3,18 @@
 - ``tongban_audit_unsealed_records``: audit records not yet sealed.
 - ``tongban_audit_unsealed_age_seconds``: how long the oldest of them has waited.
 
-Both come from ``audit.selectors.unsealed_tail()`` when the sealer provides it (a guarded
-look-up: until then both read 0 and the readiness check passes with ``"available": false``).
-It may return a count, a ``(count, oldest)`` pair or an object with ``count`` and
-``oldest_at`` (or ``age_seconds``); ``oldest`` a datetime or an age in seconds.
+Both come from ``audit.selectors.unsealed_tail()``; ``/readyz`` fails when the oldest has
+waited longer than ``READY_AUDIT_MAX_UNSEALED_SECONDS`` (the sealer has stopped).
 
 :func:`register` also names the audit files that ``tongban backup`` keeps.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -27,34 +23,10 @@ from tongban.core import backup, health, metrics
 from . import head, selectors, signing
 
 
-def _age(oldest: Any) -> float:
-    if oldest is None:
-        return 0.0
-    if isinstance(oldest, dt.datetime):
-        return max(0.0, (timezone.now() - oldest).total_seconds())
-    if isinstance(oldest, dt.timedelta):
-        return max(0.0, oldest.total_seconds())
-    return max(0.0, float(oldest))
-
-
 def unsealed() -> dict[str, Any]:
-    """``{"available", "count", "age_seconds"}`` of the unsealed tail."""
-    function = getattr(selectors, "unsealed_tail", None)
-    if function is None:
-        return {"available": False, "count": 0, "age_seconds": 0.0}
-    value = function()
-    if isinstance(value, int):
-        count, oldest = value, None
-    elif isinstance(value, tuple):
-        count, oldest = value[0], value[1] if len(value) > 1 else None
-    else:
-        count = getattr(value, "count", 0)
-        oldest = getattr(value, "oldest_at", None)
-        if oldest is None:
-            oldest = getattr(value, "age_seconds", None)
-    count = int(count() if callable(count) else count)
-    return {"available": True, "count": count,
-            "age_seconds": round(_age(oldest) if count else 0.0, 3)}
+    """``{"count", "age_seconds"}`` of the unsealed tail (``selectors.unsealed_tail``)."""
+    count, age = selectors.unsealed_tail()
+    return {"count": count, "age_seconds": round(age or 0.0, 3)}
 
 
 def collect() -> Iterator[Metric]:
