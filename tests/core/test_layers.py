@@ -24,7 +24,7 @@ FLOORS: list[tuple[set[str], bool]] = [
     ({"cases"}, False),
     ({"ratings", "inspections", "queues"}, False),
     ({"supervision"}, False),
-    ({"urls", "api", "demo"}, True),
+    ({"urls", "api", "demo", "bench"}, True),
 ]
 OUTSIDE = {"settings", "manage", "wsgi", "__init__"}  # project glue, on no floor
 
