@@ -53,3 +53,13 @@ def test_the_sequences_of_days_past_are_dropped() -> None:
                        "ORDER BY relname", [f"{numbers.PREFIX}620100_2031%"])
         assert [r[0] for r in cursor.fetchall()] == ["case_number_620100_20310505",
                                                      "case_number_620100_20310506"]
+
+
+@pytest.mark.django_db
+def test_a_sequence_dropped_behind_the_process_is_made_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node that drew from a day's sequence before a backup was restored (or the database
+    recreated) still numbers that day's submissions instead of failing them all."""
+    day = DAY + dt.timedelta(days=30)
+    monkeypatch.setattr(numbers, "_known", {f"{numbers.PREFIX}620100_{day:%Y%m%d}"})
+    assert draw(day=day) == 1
+    assert draw(day=day) == 2

@@ -40,6 +40,15 @@ def daily_value(code: str, day: dt.date) -> int:
 def _from_sequence(connection: BaseDatabaseWrapper, code: str, day: dt.date) -> int:
     name = f"{PREFIX}{code}_{day:%Y%m%d}"
     with connection.cursor() as cursor:
+        if name in _known:
+            # nextval of a missing sequence is NULL here, not an error that would abort the
+            # transaction: one dropped behind this process's back (a restored backup, a
+            # recreated database) is created again below instead of failing every submission.
+            cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+            value = cursor.fetchone()[0]
+            if value is not None:
+                return int(value)
+            _known.discard(name)
         if name not in _known:
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
             if not cursor.fetchone()[0]:
