@@ -1,4 +1,4 @@
-"""Benchmark: the case lists at a province's size (issue 11 §3).
+"""Benchmark: the case lists at a province's size.
 
 Two sub-commands, run against the database the environment names (``TONGBAN_DATA_DIR`` for
 SQLite, ``TONGBAN_DATABASE_URL`` for PostgreSQL), which must hold the demo

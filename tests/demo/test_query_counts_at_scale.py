@@ -23,7 +23,7 @@ from tongban.organizations.models import Hall
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Pages whose count grew with the cases when this test was written (a query per department or
-# per item with figures): the helpers making the pages fast are removing these. While one still
+# per item with figures): the work on these pages removes them. While one still
 # grows the test is an expected failure naming it; any other page growing fails it.
 KNOWN_TO_GROW = {"supervision dashboard", "power list with figures"}
 # Lists that show deadline states read each hall's office hours once (memoised,

@@ -6,7 +6,7 @@
 - :func:`supervision_sweep` derives every other trigger from the stored data — deadlines of
   cases and steps, late forwarding by a 代办 centre, refusals without a reason, visits beyond the
   promise — so the case services need no hook. It runs every 10 minutes (schedule
-  ``sweep_supervision``) and for one case after each of its events when the lead wires
+  ``sweep_supervision``) and for one case after each of its events once the case services queue
   ``tasks.supervision_on_case_event``.
 - acknowledge / explain (the department) and close (the supervisor).
 

@@ -19,8 +19,8 @@ def sweep_supervision() -> dict[str, int]:
 
 @task()
 def supervision_on_case_event(event_id: int) -> dict[str, int]:
-    """The same checks for the one case of a case event, right after it (for the lead to
-    queue beside ``notifications.tasks.send_case_event``; the periodic sweep finds the same
+    """The same checks for the one case of a case event, right after it (to be
+    queued beside ``notifications.tasks.send_case_event``; the periodic sweep finds the same
     things a few minutes later without it)."""
     from tongban.cases.models import CaseEvent
 
