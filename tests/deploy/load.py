@@ -274,8 +274,9 @@ def check_notifications(cluster: Cluster) -> int:
 def check_schedules(cluster: Cluster) -> int:
     """No schedule fired twice. The test's schedule (due every second from
     ``cluster.tick_from``) fired at most once per due second; each of the platform's own
-    schedules due every few seconds (the audit sealer) at most once per interval; the others,
-    due when the workers first started and not again for minutes or hours, exactly once. Returns how often the test's schedule fired."""
+    schedules due every few seconds (the audit sealer) at most once per due instant; the
+    others, due when the workers first started and not again for minutes or hours, exactly
+    once. Returns how often the test's schedule fired."""
     fired = Counter(row[0] for row in cluster.sql(
         "SELECT task_path FROM django_tasks_database_dbtaskresult"))
     own = cluster.sql("SELECT name, task, last_run_at, interval_seconds FROM scheduling_schedule"
