@@ -14,8 +14,10 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings
 
+from tongban.accounts import twofactor
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
+from tongban.core.errors import RuleViolation
 
 from ..conftest import make_user
 
@@ -136,7 +138,9 @@ def test_other_staff_may_opt_in_and_out(client: Client, city_department: object)
     login(client, "officer")
     assert client.get("/accounts/me/")["Location"].startswith("/accounts/2fa/verify/")
     device = TOTPDevice.objects.get(user=officer, confirmed=True)
-    client.post("/accounts/2fa/verify/", {"token": code_of(device)})
+    # The next step's code: the one given at enrolment may not be used twice.
+    verified = client.post("/accounts/2fa/verify/", {"token": code_of(device, step_offset=1)})
+    assert verified.status_code == 302
     client.post("/accounts/2fa/disable/")
     assert not TOTPDevice.objects.filter(user=officer).exists()
     assert AuditRecord.objects.filter(action="user.2fa_disabled", object_id=str(officer.pk)).exists()
@@ -219,3 +223,24 @@ def test_the_api_token_needs_the_code_too(client: Client, time_machine: Any) -> 
     assert issued.status_code == 200, issued.content
     assert client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {issued.json()['token']}").json()[
         "username"] == "bureau"
+
+
+def test_the_password_alone_cannot_switch_the_second_factor_off(
+        client: Client, city_department: object) -> None:
+    officer = make_user("officer", Role.OFFICER, department=city_department)
+    login(client, "officer")
+    enrol(client, officer)
+    client.logout()
+    login(client, "officer")  # the password, not yet the code
+    client.post("/accounts/2fa/disable/")
+    assert TOTPDevice.objects.filter(user=officer, confirmed=True).exists()
+    assert not AuditRecord.objects.filter(action="user.2fa_disabled").exists()
+    with pytest.raises(RuleViolation, match="验证码"):
+        twofactor.totp_disable(actor=officer, second_factor_passed=False)
+
+
+def test_a_superuser_must_use_a_second_factor_whatever_its_role(client: Client) -> None:
+    root = User.objects.create_superuser("root", password=PASSWORD)
+    assert twofactor.required_for(root)
+    login(client, "root")
+    assert client.get("/admin/")["Location"].startswith("/accounts/2fa/setup/")

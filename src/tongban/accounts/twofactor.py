@@ -45,8 +45,10 @@ SESSION_NEEDS = "tongban_2fa_needed"
 
 def required_for(user: Any) -> bool:
     """Whether the account must use a second factor (its role, and the setting)."""
+    # A superuser holds the bureau administrator's powers whatever its role field says.
     return (bool(getattr(settings, "TWO_FACTOR_REQUIRED", True))
-            and getattr(user, "role", None) in REQUIRED_ROLES)
+            and (getattr(user, "role", None) in REQUIRED_ROLES
+                 or bool(getattr(user, "is_superuser", False))))
 
 
 def may_enrol(user: Any) -> bool:
@@ -94,10 +96,15 @@ def totp_enrol(*, actor: User, device: TOTPDevice, token: str) -> list[str]:
 
 
 @transaction.atomic
-def totp_disable(*, actor: User) -> None:
-    """Remove the account's second factor (not for a role that requires one). Audited."""
+def totp_disable(*, actor: User, second_factor_passed: bool) -> None:
+    """Remove the account's second factor (not for a role that requires one). Audited.
+
+    Only from a session that passed the second factor: with the password alone, whoever has
+    it could otherwise switch the second factor off before being asked for it."""
     if required_for(actor):
         raise RuleViolation([Problem("", _("您的角色必须使用双重验证，不能停用"))])
+    if not second_factor_passed:
+        raise RuleViolation([Problem("", _("请先输入身份验证器的验证码，再停用双重验证"))])
     TOTPDevice.objects.filter(user=actor).delete()
     StaticDevice.objects.filter(user=actor).delete()
     audit_record(actor=actor, action="user.2fa_disabled", object_type="user", object_id=actor.pk)

@@ -96,7 +96,7 @@ def disable(request: HttpRequest) -> HttpResponseBase:
     """停用双重验证 (only where the role does not require it)."""
     user = _staff(request)
     try:
-        twofactor.totp_disable(actor=user)
+        twofactor.totp_disable(actor=user, second_factor_passed=twofactor.verified(request))
     except RuleViolation as exc:
         messages.error(request, "; ".join(str(p.message) for p in exc.problems))
     else:
