@@ -4,6 +4,7 @@ damaged archive or a target that is not fresh is refused and nothing changes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -21,7 +22,7 @@ from tests.cases.test_materials import add, new_case
 from tests.conftest import DEMO_WORKBOOK, make_user
 from tongban.accounts.models import Role
 from tongban.cases.models import Case, CaseMaterial
-from tongban.core import crypto
+from tongban.core import backup, crypto
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -160,3 +161,39 @@ def test_backup_will_not_overwrite_an_archive(place: dict[str, Path]) -> None:
     archive.write_bytes(b"x")
     with pytest.raises(CommandError, match="already exists"):
         call_command("backup", str(archive))
+
+
+def _crafted(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """An archive someone made by hand: each member listed in the manifest with its true size
+    and checksum, so that only the names can give it away."""
+    manifest = {"format": backup.FORMAT, "database": {"member": "database.sqlite3"},
+                "members": [{"name": name, "size": len(data),
+                             "sha256": hashlib.sha256(data).hexdigest()}
+                            for name, data in members]}
+    with tarfile.open(path, "w") as tar:
+        for name, data in [(backup.MANIFEST, json.dumps(manifest).encode()), *members]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("name", ["media//{outside}/planted", "media/../planted",
+                                  "media/./../planted"])
+def test_a_member_that_would_land_outside_the_uploads_is_refused(
+        place: dict[str, Path], tmp_path: Path, name: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    archive = _crafted(tmp_path / "crafted.tar", [
+        ("database.sqlite3", b"not used"), (name.format(outside=outside), b"planted")])
+    with pytest.raises(backup.BackupError, match="unsafe member name"):
+        backup.check_archive(archive)
+    assert not (outside / "planted").exists() and not (tmp_path / "planted").exists()
+
+
+def test_a_member_twice_in_the_archive_is_refused(place: dict[str, Path], tmp_path: Path) -> None:
+    archive = _crafted(tmp_path / "twice.tar", [("database.sqlite3", b"not used"),
+                                                ("media/a.bin", b"checked"),
+                                                ("media/a.bin", b"checked")])
+    with pytest.raises(backup.BackupError, match="more than once"):
+        backup.check_archive(archive)

@@ -206,8 +206,11 @@ class Checked:
 
 
 def _safe(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return bool(parts) and not PurePosixPath(name).is_absolute() and ".." not in parts
+    # The name exactly as a normalised relative path: "media//etc/x" normalises to a name that
+    # joined onto MEDIA_ROOT would leave it, so anything normalisation changes is refused.
+    path = PurePosixPath(name)
+    return (bool(path.parts) and not path.is_absolute() and ".." not in path.parts
+            and str(path) == name)
 
 
 def _open(path: Path) -> tarfile.TarFile:
@@ -237,10 +240,13 @@ def _read_all(path: Path, each: Callable[[tarfile.TarInfo, IO[bytes]], None]) ->
 def check_archive(path: Path) -> dict[str, Any]:
     """The manifest of an intact archive; a BackupError naming every problem otherwise."""
     found: dict[str, tuple[int, str]] = {}
+    repeated: list[str] = []
     manifest: dict[str, Any] | None = None
 
     def each(info: tarfile.TarInfo, f: IO[bytes]) -> None:
         nonlocal manifest
+        if info.name in found or (info.name == MANIFEST and manifest is not None):
+            repeated.append(info.name)  # only one copy would be checked, another written
         if info.name == MANIFEST:
             try:
                 manifest = json.loads(f.read())
@@ -256,7 +262,7 @@ def check_archive(path: Path) -> dict[str, Any]:
     _read_all(path, each)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BackupError(f"{path} is not a tongban backup (no manifest of format {FORMAT})")
-    problems = []
+    problems = [f"{name}: more than once in the archive" for name in repeated]
     listed = {}
     for entry in manifest.get("members", []):
         name = str(entry.get("name", ""))
@@ -277,7 +283,9 @@ def check_archive(path: Path) -> dict[str, Any]:
 
 def _target_of(name: str) -> Path | None:
     if name.startswith("media/"):
-        return Path(settings.MEDIA_ROOT) / name.removeprefix("media/")
+        root = Path(settings.MEDIA_ROOT).resolve()
+        target = (root / name.removeprefix("media/")).resolve()
+        return target if target.is_relative_to(root) and target != root else None
     if name.startswith("files/") and name.removeprefix("files/") in _files:
         return _files[name.removeprefix("files/")]()
     return None
