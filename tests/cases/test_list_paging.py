@@ -127,6 +127,10 @@ def test_a_mangled_cursor_is_refused_by_the_api_and_ignored_by_pages(
     response = citizen.get("/api/v1/cases", {"cursor": "x1.2"})
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "cursor"
     assert citizen.get(reverse("cases:my_cases"), {"page": "garbage"}).status_code == 200
+    # Well-formed but impossible: no key on a list whose key (the creation time) is never empty.
+    for crafted in ("an.1", "bn.1"):
+        assert citizen.get(reverse("cases:my_cases"), {"page": crafted}).status_code == 200
+        assert citizen.get("/api/v1/cases", {"cursor": crafted}).status_code in (200, 422)
 
 
 # --- the citizen -------------------------------------------------------------------------------

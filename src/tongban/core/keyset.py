@@ -94,7 +94,10 @@ def _branch(qs: QuerySet[M], *, key: str, descending: bool, nullable: bool,
     if not forward:
         segments.reverse()
     if cursor is not None:
-        segments = segments[segments.index("null" if cursor.value is None else "value"):]
+        wanted = "null" if cursor.value is None else "value"
+        if wanted not in segments:
+            return []  # a crafted cursor (no key on a list whose key is never empty): no rows
+        segments = segments[segments.index(wanted):]
     rows: list[M] = []
     for segment in segments:
         part = qs
