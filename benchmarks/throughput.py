@@ -64,7 +64,7 @@ def one_round(people: dict[str, Any], n: int, latencies: list[float]) -> None:
     case = services.case_create(
         actor=people["citizen"], item=people["item"], channel=Channel.ONLINE,
         applicant=services.ApplicantData(kind="natural_person", name="张三",
-                                         id_number="620102199003077770", phone="13893100001"),
+                                         id_number=people["id_number"], phone="13893100001"),
         form_data={"contact_phone": "13893100001", "purpose": f"开办餐饮店{n}"})
     t1 = clock()
     services.case_submit(actor=people["citizen"], case=case)
