@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import sys
 import time
 
 import django
-import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
 
