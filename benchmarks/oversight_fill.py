@@ -116,7 +116,7 @@ def main() -> None:
                     rnd.choice(users) if users else None, "sha256", 2))
                 next_seq += 1
         with transaction.atomic():
-            insert("cases_case", ["id", *case_cols], [(pk, *row) for pk, row in zip(ids, cases)])
+            insert("cases_case", ["id", *case_cols], [(pk, *row) for pk, row in zip(ids, cases, strict=True)])
             insert("cases_caseevent", ["case_id", "seq", "at", "actor_id", "actor_name", "action",
                                        "from_status", "to_status", "reason", "data"], events)
             if stops:
