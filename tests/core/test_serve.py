@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,67 +56,67 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_serve_answers_healthz_and_static_files(tmp_path: Path) -> None:
+@contextmanager
+def serving(env: dict[str, str], *args: str) -> Iterator[str]:
+    """``tongban serve *args`` in its own process group; yields its base URL once /healthz
+    answers (waiting for the condition: a busy machine starts granian slowly), stops it after."""
     tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
     assert tongban is not None
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "TONGBAN_DATABASE_URL"}
-    env.update(TONGBAN_DEBUG="1", TONGBAN_DATA_DIR=str(tmp_path), TONGBAN_PORT=str(port))
-    subprocess.run([tongban, "collectstatic", "--noinput", "-v0"], env=env, check=True, timeout=120)
-    server = subprocess.Popen([tongban, "serve", "--workers", "1"], env=env,
+    base = f"http://127.0.0.1:{env['TONGBAN_PORT']}"
+    server = subprocess.Popen([tongban, "serve", *args], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        body = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 180
+        while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    body = response.read()
-                break
+                with urllib.request.urlopen(f"{base}/healthz", timeout=10):
+                    break
             except OSError:
+                assert server.poll() is None, "granian stopped before it answered"
+                assert time.monotonic() < deadline, "granian did not answer"
                 time.sleep(0.3)
-        assert body == b'{"status": "ok", "database": "ok"}'
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/site.css", timeout=5) as response:
-            assert response.status == 200
-            assert b"body" in response.read()
+        yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
-            server.wait(timeout=15)
+            server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def served_env(tmp_path: Path, *drop: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"TONGBAN_DATABASE_URL", *drop}}
+    env.update(TONGBAN_DEBUG="1", TONGBAN_DATA_DIR=str(tmp_path), TONGBAN_PORT=str(free_port()))
+    return env
+
+
+@pytest.mark.slow
+def test_serve_answers_healthz_and_static_files(tmp_path: Path) -> None:
+    env = served_env(tmp_path)
+    tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
+    assert tongban is not None
+    subprocess.run([tongban, "collectstatic", "--noinput", "-v0"], env=env, check=True, timeout=300)
+    with serving(env, "--workers", "1") as base:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+            assert response.read() == b'{"status": "ok", "database": "ok"}'
+        with urllib.request.urlopen(f"{base}/static/css/site.css", timeout=30) as response:
+            assert response.status == 200
+            assert b"body" in response.read()
 
 
 @pytest.mark.slow
 def test_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
     """Two granian workers each count their own requests; ``serve`` puts them in
     prometheus-client's multiprocess mode, so any worker's /metrics shows the sum."""
-    tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
-    assert tongban is not None
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"TONGBAN_DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"}}
-    env.update(TONGBAN_DEBUG="1", TONGBAN_DATA_DIR=str(tmp_path), TONGBAN_PORT=str(port))
+    env = served_env(tmp_path, "PROMETHEUS_MULTIPROC_DIR")
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # a previous run's: removed at start
-    server = subprocess.Popen([tongban, "serve", "--workers", "2", "--threads", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "granian did not answer"
-                time.sleep(0.3)
+    with serving(env, "--workers", "2", "--threads", "2") as base:
 
         def healthz_count() -> float:
-            with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
                 text = response.read().decode()
             line = next(x for x in text.splitlines()
                         if x.startswith("tongban_http_requests_total{") and 'route="healthz"' in x)
@@ -127,10 +129,3 @@ def test_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
         assert healthz_count() == before + 30
         assert list(metrics_dir.glob("counter_*.db"))  # the workers write their counts there
         assert not (metrics_dir / "counter_999999.db").exists()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()

@@ -15,6 +15,7 @@ Keys also carry the language, since labels and headings are translated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -79,6 +80,28 @@ def get(kind: str, version_id: int) -> Any:
 
 def put(kind: str, version_id: int, value: Any) -> None:
     cache.set(key(kind, version_id), value, timeout=TIMEOUT)
+
+
+def kept_for_code(kind: str, code: str, build: Callable[[ItemVersion], Any]) -> Any:
+    """What ``build`` makes of the item's published version, kept per version and language.
+
+    ``None`` when the item has no published version (the caller then explains why: not yet
+    published, or cancelled). Both doors of a guide — the page and the API — go through here,
+    so they keep the same things the same way.
+    """
+    version_id = published_version_id(code)
+    if version_id is None:
+        return None
+    kept = get(kind, version_id)
+    if kept is None:
+        from . import selectors
+
+        version = selectors.published_version_by_id(version_id)
+        if version is None:  # unpublished between the two reads
+            return None
+        kept = build(version)
+        put(kind, version_id, kept)
+    return kept
 
 
 def connect() -> None:

@@ -107,18 +107,12 @@ def list_items(request: HttpRequest, commitment: str | None = None, division: st
 def get_item(request: HttpRequest, implementation_code: str) -> Any:
     """The current published guide with materials, fees and FAQ; 410 if the item was cancelled."""
     # A published version never changes: its answer is kept, rendered, per version (guide_cache).
-    version_id = guide_cache.published_version_id(implementation_code)
-    if version_id is not None:
-        content = guide_cache.get("api-item", version_id)
-        if content is None:
-            version = selectors.published_version_by_id(version_id)
-            if version is not None:
-                # Rendered as Ninja renders a returned schema, so the bytes are the same.
-                content = _renderer.render(request, ItemDetailOut.from_version(version).model_dump(),
-                                           response_status=200).encode()
-                guide_cache.put("api-item", version_id, content)
-        if content is not None:
-            return HttpResponse(content, content_type=f"{_renderer.media_type}; charset={_renderer.charset}")
+    content = guide_cache.kept_for_code("api-item", implementation_code, lambda version: (
+        # Rendered as Ninja renders a returned schema, so the bytes are the same.
+        _renderer.render(request, ItemDetailOut.from_version(version).model_dump(),
+                         response_status=200).encode()))
+    if content is not None:
+        return HttpResponse(content, content_type=f"{_renderer.media_type}; charset={_renderer.charset}")
     item = _item(implementation_code)
     version = selectors.published_version_of(item)
     if version is None:

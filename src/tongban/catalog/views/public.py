@@ -237,24 +237,22 @@ def guide_context(version: ItemVersion) -> dict[str, Any]:
     }
 
 
+def _guide_body(version: ItemVersion) -> tuple[str, str]:
+    """The item's part of its guide page, rendered without the request (kept per version)."""
+    context = guide_context(version)
+    context["is_current"] = True
+    return version.name, render_to_string("catalog/_guide_body.html", context)
+
+
 @public
 def item_guide(request: HttpRequest, code: str) -> HttpResponse:
     # The item's part of the page is kept per published version (guide_cache); the page around
     # it — navigation, the user's name — is rendered for this request.
-    version_id = guide_cache.published_version_id(code)
-    if version_id is not None:
-        kept = guide_cache.get("guide", version_id)
-        if kept is None:
-            version = selectors.published_version_by_id(version_id)
-            if version is not None:
-                context = guide_context(version)
-                context["is_current"] = True
-                kept = (version.name, render_to_string("catalog/_guide_body.html", context))
-                guide_cache.put("guide", version_id, kept)
-        if kept is not None:
-            # kept[1] is the output of the template engine (escaped when it was rendered).
-            return render(request, "catalog/item_guide.html",
-                          {"guide_name": kept[0], "guide_body": mark_safe(kept[1])})
+    kept = guide_cache.kept_for_code("guide", code, _guide_body)
+    if kept is not None:
+        # kept[1] is the output of the template engine (escaped when it was rendered).
+        return render(request, "catalog/item_guide.html",
+                      {"guide_name": kept[0], "guide_body": mark_safe(kept[1])})
     item = _item_or_404(code)
     version = selectors.published_version_of(item)
     if version is None:
