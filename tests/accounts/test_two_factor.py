@@ -244,3 +244,31 @@ def test_a_superuser_must_use_a_second_factor_whatever_its_role(client: Client) 
     assert twofactor.required_for(root)
     login(client, "root")
     assert client.get("/admin/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_a_recovery_code_given_twice_at_once_is_consumed_once(client: Client) -> None:
+    """Two requests with the same recovery code at the same moment: the second reads the code
+    while the first is deleting it (run inside the first's delete). Exactly one succeeds."""
+    from django.db.models.signals import pre_delete
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    codes = enrol(client, admin)
+    results: list[bool] = []
+    raced: list[bool] = []
+
+    def the_other_request(sender: Any, **kwargs: Any) -> None:
+        if not raced:  # only once: the first delete lets the second request run to its end
+            raced.append(True)
+            results.append(twofactor.check_code(request=None, user=admin, token=codes[0])
+                           is not None)
+
+    pre_delete.connect(the_other_request, sender=StaticToken)
+    try:
+        results.append(twofactor.check_code(request=None, user=admin, token=codes[0]) is not None)
+    finally:
+        pre_delete.disconnect(the_other_request, sender=StaticToken)
+    assert sorted(results) == [False, True]
+    assert twofactor.recovery_codes_left(admin) == 9
+    assert AuditRecord.objects.filter(action="user.2fa_recovery_code_used").count() == 1

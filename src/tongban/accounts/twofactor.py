@@ -132,6 +132,25 @@ def needs_code(user: User) -> bool:
     return required_for(user) or (may_enrol(user) and enrolled(user))
 
 
+def use_recovery_code(static: StaticDevice, token: str) -> bool:
+    """Consume one recovery code of ``static``; whether it was there. Of two requests giving the
+    same code at the same moment exactly one gets it: the row count of the conditional DELETE
+    decides (django-otp's own ``verify_token`` reads the code, then deletes the row it read, and
+    both readers would pass). The device's throttling applies as in django-otp."""
+    allowed, _info = static.verify_is_allowed()
+    if not allowed:
+        return False
+    pk = static.token_set.filter(token=token).values_list("pk", flat=True).first()
+    if pk is not None and StaticToken.objects.filter(pk=pk, device=static).delete()[0] == 1:
+        static.throttle_reset(commit=False)
+        static.set_last_used_timestamp(commit=False)
+        static.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count",
+                                   "last_used_at"])
+        return True
+    static.throttle_increment()
+    return False
+
+
 def check_code(*, request: HttpRequest | None, user: User, token: str) -> Any:
     """The device a TOTP code or recovery code (consumed) belongs to, or None. A wrong code is
     a failed login for the lockout; a recovery code's use is audited."""
@@ -141,7 +160,7 @@ def check_code(*, request: HttpRequest | None, user: User, token: str) -> Any:
             if device.verify_token(token):
                 return device
         for static in StaticDevice.objects.filter(user=user, confirmed=True):
-            if static.verify_token(token):  # consumes the code
+            if use_recovery_code(static, token):
                 audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
                              object_id=user.pk, detail={"left": recovery_codes_left(user)})
                 return static
