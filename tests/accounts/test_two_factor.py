@@ -272,3 +272,27 @@ def test_a_recovery_code_given_twice_at_once_is_consumed_once(client: Client) ->
     assert sorted(results) == [False, True]
     assert twofactor.recovery_codes_left(admin) == 9
     assert AuditRecord.objects.filter(action="user.2fa_recovery_code_used").count() == 1
+
+
+def test_an_empty_code_asks_for_it_and_is_not_a_failed_login(client: Client,
+                                                              settings: Settings) -> None:
+    """The password right and no code (the API's ``otp`` left empty, or the code page sent
+    blank): the answer asks for the code; the lockout counts nothing."""
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 2
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    url = "/api/v1/auth/token"
+    for otp in ("", "  ", ""):
+        answer = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": otp},
+                             content_type="application/json")
+        assert answer.status_code == 401 and "otp" in answer.json()["detail"]
+    login(client, "bureau")
+    for _i in range(3):
+        blank = client.post("/accounts/2fa/verify/", {"token": " "})
+        assert blank.status_code == 400 and "请输入验证码" in blank.content.decode()
+    assert not AccessAttempt.objects.filter(failures_since_start__gt=0).exists()
+    assert "_auth_user_id" in client.session  # not locked out, still waiting for the code

@@ -50,7 +50,8 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
 
     Goes through Django's authenticate(), so django-axes counts failures and locks out. An
     account with a second factor (``twofactor.needs_code``) must also give a valid ``otp`` code,
-    else ``twofactor.SecondFactorNeeded`` (a wrong code counts as a failed login too). The checks
+    else ``twofactor.SecondFactorNeeded`` (a wrong code counts as a failed login too; an empty
+    one does not: it only asks for the code). The checks
     write their failures outside the token's transaction, so a refusal keeps them.
     """
     from . import twofactor

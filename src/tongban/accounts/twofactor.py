@@ -151,19 +151,25 @@ def use_recovery_code(static: StaticDevice, token: str) -> bool:
     return False
 
 
+def clean_code(token: str) -> str:
+    return (token or "").strip().replace(" ", "")
+
+
 def check_code(*, request: HttpRequest | None, user: User, token: str) -> Any:
     """The device a TOTP code or recovery code (consumed) belongs to, or None. A wrong code is
-    a failed login for the lockout; a recovery code's use is audited."""
-    token = token.strip().replace(" ", "")
-    if token:
-        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-            if device.verify_token(token):
-                return device
-        for static in StaticDevice.objects.filter(user=user, confirmed=True):
-            if use_recovery_code(static, token):
-                audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
-                             object_id=user.pk, detail={"left": recovery_codes_left(user)})
-                return static
+    a failed login for the lockout; a recovery code's use is audited. No code at all is not a
+    failure (None, nothing counted): the caller asks for the code."""
+    token = clean_code(token)
+    if not token:
+        return None
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_token(token):
+            return device
+    for static in StaticDevice.objects.filter(user=user, confirmed=True):
+        if use_recovery_code(static, token):
+            audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
+                         object_id=user.pk, detail={"left": recovery_codes_left(user)})
+            return static
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
                            request=request)
     return None
