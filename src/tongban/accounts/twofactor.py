@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tongban.audit.services import audit_record
 from tongban.core.errors import Problem, RuleViolation
 
+from . import services
 from .models import STAFF_ROLES, Role, User
 
 REQUIRED_ROLES = {Role.ADMIN, Role.SUPERVISOR}
@@ -76,7 +77,8 @@ def _wrong_code() -> RuleViolation:
 @transaction.atomic
 def totp_enrol(*, actor: User, device: TOTPDevice, token: str) -> list[str]:
     """Confirm the enrolment device with one code from the app: it replaces any earlier one, and
-    ten new recovery codes are made (returned: shown once). Audited."""
+    ten new recovery codes are made (returned: shown once); the account's API tokens issued
+    before are revoked. Audited."""
     if device.user_id != actor.pk or device.confirmed:
         raise RuleViolation([Problem("token", _("请重新开始绑定"))])
     if not may_enrol(actor):
@@ -90,6 +92,8 @@ def totp_enrol(*, actor: User, device: TOTPDevice, token: str) -> list[str]:
     static = StaticDevice.objects.create(user=actor, name=DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _i in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
+    # API tokens issued before (with the password alone, or with the replaced app) end here.
+    services.tokens_revoke(actor=actor, user=actor, reason="2fa_enrolled")
     audit_record(actor=actor, action="user.2fa_enrolled", object_type="user", object_id=actor.pk,
                  detail={"method": "totp", "recovery_codes": RECOVERY_CODES})
     return codes
@@ -114,9 +118,11 @@ def totp_disable(*, actor: User, second_factor_passed: bool) -> None:
 def totp_reset(*, actor: Any, user: User) -> int:
     """Remove an account's second factor for a person who lost both the phone and the recovery
     codes (``tongban reset_2fa``, run by the operator as the system actor); a role that requires
-    one enrols again at the next login. Audited. Returns the devices removed."""
+    one enrols again at the next login. Its API tokens are revoked. Audited. Returns the devices
+    removed."""
     removed = (TOTPDevice.objects.filter(user=user).delete()[0]
                + StaticDevice.objects.filter(user=user).delete()[0])
+    services.tokens_revoke(actor=actor, user=user, reason="2fa_reset")
     audit_record(actor=actor, action="user.2fa_reset", object_type="user", object_id=user.pk,
                  detail={"username": user.get_username()})
     return removed
