@@ -392,6 +392,9 @@ METRICS_ALLOWED_NETWORKS = [
 METRICS_TOKEN = os.environ.get("TONGBAN_METRICS_TOKEN", "")
 # Seconds the database aggregates of /metrics (cases by state, the queue) are kept between scrapes.
 METRICS_CACHE_SECONDS = float(os.environ.get("TONGBAN_METRICS_CACHE_SECONDS", "30"))
+# Seconds each process keeps the answer of /readyz (its checks run at most once in that time,
+# however often it is probed); 0: every request runs them.
+READY_CACHE_SECONDS = float(os.environ.get("TONGBAN_READY_CACHE_SECONDS", "2"))
 # /readyz fails when the oldest queued task has waited longer than this (seconds), a schedule is
 # overdue by more than this (the worker is not running), or an audit record has waited longer
 # than this for its seal.
