@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 import django_stubs_ext
 
-from tongban.core.deployment import cache_config, media_storage
+from tongban.core.deployment import cache_config, media_storage, metrics_networks
 
 # Django's generic classes (ModelAdmin[Item], ModelForm[Hall], QuerySet[Case], ...) take their
 # type arguments at run time too, as the annotations give them (django-stubs' recommended set-up).
@@ -385,13 +385,14 @@ LOGGING = {
 }
 # /metrics answers requests from these networks (the client address as the lockout sees it,
 # TONGBAN_TRUSTED_PROXY_COUNT) or bearing this token ("Authorization: Bearer …"); anyone else 403.
-METRICS_ALLOWED_NETWORKS = [
-    n.strip() for n in os.environ.get("TONGBAN_METRICS_NETWORKS", "127.0.0.0/8,::1/128").split(",")
-    if n.strip()
-]
+METRICS_ALLOWED_NETWORKS = metrics_networks(
+    os.environ.get("TONGBAN_METRICS_NETWORKS", "127.0.0.0/8,::1/128"))
 METRICS_TOKEN = os.environ.get("TONGBAN_METRICS_TOKEN", "")
 # Seconds the database aggregates of /metrics (cases by state, the queue) are kept between scrapes.
 METRICS_CACHE_SECONDS = float(os.environ.get("TONGBAN_METRICS_CACHE_SECONDS", "30"))
+# Seconds each process keeps the answer of /readyz (its checks run at most once in that time,
+# however often it is probed); 0: every request runs them.
+READY_CACHE_SECONDS = float(os.environ.get("TONGBAN_READY_CACHE_SECONDS", "2"))
 # /readyz fails when the oldest queued task has waited longer than this (seconds), a schedule is
 # overdue by more than this (the worker is not running), or an audit record has waited longer
 # than this for its seal.

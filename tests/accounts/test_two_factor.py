@@ -244,3 +244,110 @@ def test_a_superuser_must_use_a_second_factor_whatever_its_role(client: Client) 
     assert twofactor.required_for(root)
     login(client, "root")
     assert client.get("/admin/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_a_recovery_code_given_twice_at_once_is_consumed_once(client: Client) -> None:
+    """Two requests with the same recovery code at the same moment: the second reads the code
+    while the first is deleting it (run inside the first's delete). Exactly one succeeds."""
+    from django.db.models.signals import pre_delete
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    codes = enrol(client, admin)
+    results: list[bool] = []
+    raced: list[bool] = []
+
+    def the_other_request(sender: Any, **kwargs: Any) -> None:
+        if not raced:  # only once: the first delete lets the second request run to its end
+            raced.append(True)
+            results.append(twofactor.check_code(request=None, user=admin, token=codes[0])
+                           is not None)
+
+    pre_delete.connect(the_other_request, sender=StaticToken)
+    try:
+        results.append(twofactor.check_code(request=None, user=admin, token=codes[0]) is not None)
+    finally:
+        pre_delete.disconnect(the_other_request, sender=StaticToken)
+    assert sorted(results) == [False, True]
+    assert twofactor.recovery_codes_left(admin) == 9
+    assert AuditRecord.objects.filter(action="user.2fa_recovery_code_used").count() == 1
+
+
+def test_an_empty_code_asks_for_it_and_is_not_a_failed_login(client: Client,
+                                                              settings: Settings) -> None:
+    """The password right and no code (the API's ``otp`` left empty, or the code page sent
+    blank): the answer asks for the code; the lockout counts nothing."""
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 2
+    admin = make_user("bureau", Role.ADMIN)
+    login(client, "bureau")
+    enrol(client, admin)
+    client.logout()
+    url = "/api/v1/auth/token"
+    for otp in ("", "  ", ""):
+        answer = client.post(url, {"username": "bureau", "password": PASSWORD, "otp": otp},
+                             content_type="application/json")
+        assert answer.status_code == 401 and "otp" in answer.json()["detail"]
+    login(client, "bureau")
+    for _i in range(3):
+        blank = client.post("/accounts/2fa/verify/", {"token": " "})
+        assert blank.status_code == 400 and "请输入验证码" in blank.content.decode()
+    assert not AccessAttempt.objects.filter(failures_since_start__gt=0).exists()
+    assert "_auth_user_id" in client.session  # not locked out, still waiting for the code
+
+
+def bearer(client: Client, token: str) -> int:
+    return client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+
+
+def issue(client: Client, username: str, otp: str = "") -> str:
+    answer = client.post("/api/v1/auth/token", {"username": username, "password": PASSWORD,
+                                                "otp": otp}, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    token: str = answer.json()["token"]
+    return token
+
+
+def test_a_token_issued_without_a_second_factor_ends_when_the_role_requires_one(
+        client: Client, settings: Settings, city_department: object) -> None:
+    """Issued to an officer with the password alone, or while the requirement was off: once the
+    account is an administrator (or the requirement is on), the token is refused."""
+    officer = make_user("officer", Role.OFFICER, department=city_department)
+    token = issue(client, "officer")
+    assert bearer(client, token) == 200
+    User.objects.filter(pk=officer.pk).update(role=Role.ADMIN, department=None)
+    assert bearer(client, token) == 401
+
+    settings.TWO_FACTOR_REQUIRED = False
+    make_user("bureau", Role.ADMIN)
+    early = issue(client, "bureau")
+    assert bearer(client, early) == 200
+    settings.TWO_FACTOR_REQUIRED = True
+    assert bearer(client, early) == 401
+
+
+def test_enrolment_and_reset_revoke_the_tokens_issued_before(
+        client: Client, city_department: object, time_machine: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tongban.accounts.models import ApiToken
+
+    officer = make_user("officer", Role.OFFICER, department=city_department)
+    before = issue(client, "officer")  # no second factor yet: the password alone
+    login(client, "officer")
+    enrol(client, officer)
+    assert bearer(Client(), before) == 401
+    assert not ApiToken.objects.filter(user=officer).exists()
+    assert AuditRecord.objects.filter(action="auth.tokens_revoked",
+                                      object_id=str(officer.pk)).exists()
+    after_throttle(time_machine)
+    device = TOTPDevice.objects.get(user=officer, confirmed=True)
+    with_code = issue(Client(), "officer", code_of(device))
+    assert ApiToken.objects.get(user=officer).second_factor
+    assert bearer(Client(), with_code) == 200
+    call_command("reset_2fa", "officer", stdout=StringIO())
+    assert bearer(Client(), with_code) == 401

@@ -197,3 +197,28 @@ def test_a_member_twice_in_the_archive_is_refused(place: dict[str, Path], tmp_pa
                                                 ("media/a.bin", b"checked")])
     with pytest.raises(backup.BackupError, match="more than once"):
         backup.check_archive(archive)
+
+
+def test_the_partial_archive_is_private_from_its_creation(
+        place: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive holds the keys: while it is being written (``….partial``) it is already 0600,
+    under the usual umask 022 — not readable by others until a chmod at the end."""
+    import os
+
+    seen: list[str] = []
+    addfile = tarfile.TarFile.addfile
+
+    def watching(tar: tarfile.TarFile, *args: Any, **kwargs: Any) -> None:
+        [partial] = list(place["out"].glob("*.partial"))
+        seen.append(oct(partial.stat().st_mode & 0o777))
+        addfile(tar, *args, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", watching)
+    old = os.umask(0o022)
+    try:
+        archive, _manifest = backup.backup(place["out"])
+    finally:
+        os.umask(old)
+    assert seen and set(seen) == {"0o600"}
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    assert not list(place["out"].glob("*.partial"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tongban.core.deployment import cache_config, media_storage
+from tongban.core.deployment import cache_config, media_storage, metrics_networks
 
 
 def test_without_a_cache_url_each_process_keeps_its_own_cache() -> None:
@@ -73,3 +73,26 @@ def test_files_in_an_s3_store_are_encrypted_on_top_of_it() -> None:
         assert encrypted.open(name).read() == b"%PDF-1.4 personal data"
     finally:
         del storages._storages["bucket"]  # type: ignore[attr-defined]
+
+
+def test_the_metrics_networks_are_read_at_start() -> None:
+    assert metrics_networks(" 10.0.0.0/8, 192.168.1.7 ,::1/128,") == ["10.0.0.0/8", "192.168.1.7",
+                                                                       "::1/128"]
+    for bad in ("10.0.0.0/33", "localhost", "10.0.0.0/8,10.1.x.0/24"):
+        with pytest.raises(ImproperlyConfigured, match="TONGBAN_METRICS_NETWORKS") as caught:
+            metrics_networks(bad)
+        assert repr(bad.split(",")[-1]) in str(caught.value)
+
+
+def test_a_bad_metrics_network_stops_the_process_at_start() -> None:
+    """Not a 500 at the first scrape: the settings refuse to load, naming the variable."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TONGBAN_DEBUG": "1", "TONGBAN_METRICS_NETWORKS": "10.0.0.0/8,intranet",
+           "DJANGO_SETTINGS_MODULE": "tongban.settings"}
+    run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert "TONGBAN_METRICS_NETWORKS: 'intranet' is not a network" in run.stderr

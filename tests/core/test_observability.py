@@ -27,6 +27,7 @@ from tongban.audit.models import AuditRecord
 from tongban.audit.sealing import audit_seal
 from tongban.audit.services import audit_record
 from tongban.cases.models import Case, DeadlineState
+from tongban.core import health
 from tongban.core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware
 from tongban.scheduling.models import Schedule
 
@@ -37,6 +38,8 @@ pytestmark = pytest.mark.django_db
 def fresh(settings: Settings) -> None:
     """No cached aggregate from another test; every enabled schedule not yet due."""
     settings.METRICS_CACHE_SECONDS = 0
+    settings.READY_CACHE_SECONDS = 0
+    health.forget()
     cache.clear()
     Schedule.objects.update(next_run_at=timezone.now() + dt.timedelta(hours=1))
 
@@ -266,3 +269,35 @@ def test_audit_sealer_seen_by_metrics_and_readiness(client: Client, settings: Se
                                                   "age_seconds": pytest.approx(1800, abs=60)}
     audit_seal()
     assert client.get("/readyz").status_code == 200
+
+
+def test_readiness_is_kept_a_moment_per_process(client: Client, settings: Settings,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Probes inside READY_CACHE_SECONDS get the kept answer: the checks ran once."""
+    settings.READY_CACHE_SECONDS = 2
+    runs: list[int] = []
+    now = [1000.0]
+    monkeypatch.setattr(health, "_clock", lambda: now[0])
+    monkeypatch.setitem(health._checks, "counting", lambda: (runs.append(1) or True, {}))
+    for _i in range(5):
+        assert client.get("/readyz").status_code == 200
+    assert len(runs) == 1
+    now[0] += 2.5
+    assert client.get("/readyz").status_code == 200
+    assert len(runs) == 2
+
+
+def test_only_operators_read_which_check_failed(client: Client, settings: Settings) -> None:
+    settings.METRICS_ALLOWED_NETWORKS = ["10.9.0.0/16"]
+    settings.METRICS_TOKEN = "scrape-secret"
+    settings.READY_SCHEDULE_MAX_LAG_SECONDS = 60
+    Schedule.objects.update(next_run_at=timezone.now() - dt.timedelta(minutes=5))
+    outside = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert outside.status_code == 503 and outside.json() == {"status": "not_ready"}
+    monitor = client.get("/readyz", REMOTE_ADDR="10.9.1.2")
+    assert monitor.status_code == 503 and monitor.json()["checks"]["queue"]["ok"] is False
+    with_token = client.get("/readyz", REMOTE_ADDR="203.0.113.9",
+                            HTTP_AUTHORIZATION="Bearer scrape-secret")
+    assert with_token.json()["checks"]["database"]["ok"] is True
+    Schedule.objects.update(next_run_at=timezone.now() + dt.timedelta(hours=1))
+    assert client.get("/readyz", REMOTE_ADDR="203.0.113.9").json() == {"status": "ready"}

@@ -91,9 +91,10 @@ class UserAdmin(DjangoUserAdmin[User]):
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Issued tokens (only their SHA-256 is stored); the bureau may revoke one by deleting it."""
 
-    list_display = ("user", "created_at", "expires_at", "last_used_at")
+    list_display = ("user", "created_at", "expires_at", "last_used_at", "second_factor")
     list_select_related = ("user",)
-    readonly_fields = ("user", "digest", "created_at", "expires_at", "last_used_at")
+    readonly_fields = ("user", "digest", "created_at", "expires_at", "last_used_at",
+                       "second_factor")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -96,6 +96,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Issued after a second factor was given with the password. A role that requires one
+    # (``twofactor.required_for``) is refused any token without it (``token_authenticate``).
+    second_factor = models.BooleanField(_("经双重验证签发"), default=False)
 
     class Meta:
         verbose_name = _("API 令牌")

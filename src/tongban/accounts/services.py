@@ -50,7 +50,8 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
 
     Goes through Django's authenticate(), so django-axes counts failures and locks out. An
     account with a second factor (``twofactor.needs_code``) must also give a valid ``otp`` code,
-    else ``twofactor.SecondFactorNeeded`` (a wrong code counts as a failed login too). The checks
+    else ``twofactor.SecondFactorNeeded`` (a wrong code counts as a failed login too; an empty
+    one does not: it only asks for the code). The checks
     write their failures outside the token's transaction, so a refusal keeps them.
     """
     from . import twofactor
@@ -58,31 +59,51 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
-    if twofactor.needs_code(user) and twofactor.check_code(request=request, user=user,
-                                                           token=otp) is None:
+    second_factor = twofactor.needs_code(user)
+    if second_factor and twofactor.check_code(request=request, user=user, token=otp) is None:
         raise twofactor.SecondFactorNeeded
     with transaction.atomic():
         token = secrets.token_urlsafe(32)
         record = ApiToken.objects.create(
-            user=user, digest=_digest(token),
+            user=user, digest=_digest(token), second_factor=second_factor,
             expires_at=timezone.now() + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
         )
-        audit_record(actor=user, action="auth.token_issued", object_type="user", object_id=user.pk)
+        audit_record(actor=user, action="auth.token_issued", object_type="user", object_id=user.pk,
+                     detail={"second_factor": second_factor})
     return token, record
 
 
 def token_authenticate(token: str) -> Any:
-    """The active user a bearer token belongs to, or None when unknown or expired."""
+    """The active user a bearer token belongs to, or None when unknown or expired.
+
+    A token issued without a second factor is refused while the account's role requires one
+    (``twofactor.required_for``: it became an administrator or supervisor, or the requirement
+    was switched on, after the token was issued). Enrolling or resetting the second factor
+    revokes the account's tokens (:func:`tokens_revoke`)."""
+    from . import twofactor
+
     now = timezone.now()
     record = (ApiToken.objects.select_related("user")
               .filter(digest=_digest(token), expires_at__gt=now).first())
     if record is None or not record.user.is_active:
+        return None
+    if not record.second_factor and twofactor.required_for(record.user):
         return None
     # Touch at most once a minute, so reads do not all turn into writes.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
     user: User = record.user
     return user
+
+
+def tokens_revoke(*, actor: Any, user: User, reason: str) -> int:
+    """Delete every API token of ``user`` (audited when there were any; inside the caller's
+    transaction). Returns how many."""
+    revoked = ApiToken.objects.filter(user=user).delete()[0]
+    if revoked:
+        audit_record(actor=actor, action="auth.tokens_revoked", object_type="user",
+                     object_id=user.pk, detail={"count": revoked, "reason": reason})
+    return revoked
 
 
 # --- accounts --------------------------------------------------------------------------------

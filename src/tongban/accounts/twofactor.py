@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tongban.audit.services import audit_record
 from tongban.core.errors import Problem, RuleViolation
 
+from . import services
 from .models import STAFF_ROLES, Role, User
 
 REQUIRED_ROLES = {Role.ADMIN, Role.SUPERVISOR}
@@ -76,7 +77,8 @@ def _wrong_code() -> RuleViolation:
 @transaction.atomic
 def totp_enrol(*, actor: User, device: TOTPDevice, token: str) -> list[str]:
     """Confirm the enrolment device with one code from the app: it replaces any earlier one, and
-    ten new recovery codes are made (returned: shown once). Audited."""
+    ten new recovery codes are made (returned: shown once); the account's API tokens issued
+    before are revoked. Audited."""
     if device.user_id != actor.pk or device.confirmed:
         raise RuleViolation([Problem("token", _("请重新开始绑定"))])
     if not may_enrol(actor):
@@ -90,6 +92,8 @@ def totp_enrol(*, actor: User, device: TOTPDevice, token: str) -> list[str]:
     static = StaticDevice.objects.create(user=actor, name=DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _i in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
+    # API tokens issued before (with the password alone, or with the replaced app) end here.
+    services.tokens_revoke(actor=actor, user=actor, reason="2fa_enrolled")
     audit_record(actor=actor, action="user.2fa_enrolled", object_type="user", object_id=actor.pk,
                  detail={"method": "totp", "recovery_codes": RECOVERY_CODES})
     return codes
@@ -114,9 +118,11 @@ def totp_disable(*, actor: User, second_factor_passed: bool) -> None:
 def totp_reset(*, actor: Any, user: User) -> int:
     """Remove an account's second factor for a person who lost both the phone and the recovery
     codes (``tongban reset_2fa``, run by the operator as the system actor); a role that requires
-    one enrols again at the next login. Audited. Returns the devices removed."""
+    one enrols again at the next login. Its API tokens are revoked. Audited. Returns the devices
+    removed."""
     removed = (TOTPDevice.objects.filter(user=user).delete()[0]
                + StaticDevice.objects.filter(user=user).delete()[0])
+    services.tokens_revoke(actor=actor, user=user, reason="2fa_reset")
     audit_record(actor=actor, action="user.2fa_reset", object_type="user", object_id=user.pk,
                  detail={"username": user.get_username()})
     return removed
@@ -132,19 +138,44 @@ def needs_code(user: User) -> bool:
     return required_for(user) or (may_enrol(user) and enrolled(user))
 
 
+def use_recovery_code(static: StaticDevice, token: str) -> bool:
+    """Consume one recovery code of ``static``; whether it was there. Of two requests giving the
+    same code at the same moment exactly one gets it: the row count of the conditional DELETE
+    decides (django-otp's own ``verify_token`` reads the code, then deletes the row it read, and
+    both readers would pass). The device's throttling applies as in django-otp."""
+    allowed, _info = static.verify_is_allowed()
+    if not allowed:
+        return False
+    pk = static.token_set.filter(token=token).values_list("pk", flat=True).first()
+    if pk is not None and StaticToken.objects.filter(pk=pk, device=static).delete()[0] == 1:
+        static.throttle_reset(commit=False)
+        static.set_last_used_timestamp(commit=False)
+        static.save(update_fields=["throttling_failure_timestamp", "throttling_failure_count",
+                                   "last_used_at"])
+        return True
+    static.throttle_increment()
+    return False
+
+
+def clean_code(token: str) -> str:
+    return (token or "").strip().replace(" ", "")
+
+
 def check_code(*, request: HttpRequest | None, user: User, token: str) -> Any:
     """The device a TOTP code or recovery code (consumed) belongs to, or None. A wrong code is
-    a failed login for the lockout; a recovery code's use is audited."""
-    token = token.strip().replace(" ", "")
-    if token:
-        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
-            if device.verify_token(token):
-                return device
-        for static in StaticDevice.objects.filter(user=user, confirmed=True):
-            if static.verify_token(token):  # consumes the code
-                audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
-                             object_id=user.pk, detail={"left": recovery_codes_left(user)})
-                return static
+    a failed login for the lockout; a recovery code's use is audited. No code at all is not a
+    failure (None, nothing counted): the caller asks for the code."""
+    token = clean_code(token)
+    if not token:
+        return None
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_token(token):
+            return device
+    for static in StaticDevice.objects.filter(user=user, confirmed=True):
+        if use_recovery_code(static, token):
+            audit_record(actor=user, action="user.2fa_recovery_code_used", object_type="user",
+                         object_id=user.pk, detail={"left": recovery_codes_left(user)})
+            return static
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
                            request=request)
     return None

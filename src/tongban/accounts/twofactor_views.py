@@ -81,7 +81,12 @@ def verify(request: HttpRequest) -> HttpResponseBase:
         return redirect("accounts:2fa_setup")
     error = ""
     if request.method == "POST":
-        if twofactor.verify(request=request, user=user, token=request.POST.get("token", "")):
+        token = request.POST.get("token", "")
+        if not twofactor.clean_code(token):
+            # Nothing typed: ask again; not a failed login (the lockout counts wrong codes only).
+            return render(request, "accounts/2fa_verify.html",
+                          {"error": _("请输入验证码"), "next": _next(request)}, status=400)
+        if twofactor.verify(request=request, user=user, token=token):
             return redirect(_next(request) or "/")
         error = _("验证码不正确或已过期")
         if getattr(request, "axes_locked_out", False):

@@ -1,16 +1,20 @@
 """Reads of cases: which cases a user may see, lists with filters, one case with everything
 shown on its detail, and the live deadline state.
 
-Visibility follows :func:`tongban.cases.policies.can_view` exactly: :func:`visible_cases` is the
-same rule as a query, so a list never shows a case whose detail would be refused.
+Visibility follows :func:`tongban.cases.policies.can_view`: :func:`visible_cases` is the same
+rule as a query (see :func:`_visible_rule` for its one narrowing), so a list never shows a case
+whose detail would be refused; the keyset pages' :func:`visible_branches` are the same
+conditions one by one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
@@ -38,32 +42,49 @@ from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Statu
 # --- who sees which cases ---------------------------------------------------------------------
 
 
-def visible_cases(user: Any) -> QuerySet[Case]:
-    """Every case ``user`` may open: the query form of ``policies.can_view``."""
+def _visible_rule(user: Any) -> list[Q] | None:
+    """Who sees which cases, as the ``OR`` of these conditions (None: every case; empty: none).
+    The one definition behind :func:`visible_cases` (their ``OR``) and :func:`visible_branches`
+    (one queryset each), so the two cannot disagree.
+
+    It follows :func:`tongban.cases.policies.can_view`. One difference: a step of the user's
+    department on another department's case is found through the case's receiving unit or a
+    workflow naming the department by its current USCC (:func:`_foreign_step_rule`, indexed),
+    not by probing every case; a step made under a USCC since changed opens on the case's detail
+    and in the inbox, but is not listed here."""
     role = policies._role(user)
     if role is None:
-        return Case.objects.none()
+        return []
     if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
-        return Case.objects.all()
+        return None
     # The applicant's side: as applicant or as agent (代理人).
-    own = Q(applicant=user) | Q(agent=user)
-    scope = Q(pk__in=[])
+    rule = [Q(applicant=user), Q(agent=user)]
+    staff: list[Q] = []
     if role in policies.DEPARTMENT_STAFF and user.department_id is not None:
-        scope |= Q(department_id=user.department_id)
+        staff.append(Q(department_id=user.department_id))
         # A parallel step handled by another department lets that department see the case.
-        scope |= Q(pk__in=StepTask.objects.filter(department_id=user.department_id)
-                   .values("case_id"))
+        staff += _foreign_step_rule(user.department_id)
     if role == Role.PROXY_AGENT:
         unit = policies._hall_department(user)
         if unit is not None:
-            scope |= Q(receiving_unit_id=unit)
+            staff.append(Q(receiving_unit_id=unit))
     if role == Role.CLERK and user.hall_id is not None:
-        scope |= Q(hall_id=user.hall_id)
+        staff.append(Q(hall_id=user.hall_id))
     # Staff never see an applicant's unsubmitted draft, except a walk-in's at their own hall.
-    staff = scope & ~Q(status=Status.DRAFT)
+    rule += [condition & ~Q(status=Status.DRAFT) for condition in staff]
     if getattr(user, "hall_id", None) is not None:
-        staff |= Q(status=Status.DRAFT, hall_id=user.hall_id)
-    return Case.objects.filter(own | staff)
+        rule.append(Q(status=Status.DRAFT, hall_id=user.hall_id))
+    return rule
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """Every case ``user`` may open, as one query: the ``OR`` of :func:`_visible_rule`."""
+    rule = _visible_rule(user)
+    if rule is None:
+        return Case.objects.all()
+    if not rule:
+        return Case.objects.none()
+    return Case.objects.filter(reduce(operator.or_, rule))
 
 
 def case_find(user: Any, number_or_id: str) -> Case | None:
@@ -240,14 +261,14 @@ def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None)
             .order_by("-created_at", "-pk"))
 
 
-def _foreign_step_branches(department_id: int) -> list[QuerySet[Case]]:
-    """The cases of *other* departments with a step of this one, as indexed branches. A step's
-    department is the case's own (``@item``: the department branch has them), its receiving
-    unit (``@receiving_unit``) or a department its workflow names by USCC; so these are the
-    cases received by this department, and those running a workflow that names it — each
-    with a step of this department indeed (the rule of ``visible_cases``)."""
+def _foreign_step_rule(department_id: int) -> list[Q]:
+    """The cases of *other* departments with a step of this one, as indexed conditions. A step's
+    department is the case's own (``@item``: the department's own condition has them), its
+    receiving unit (``@receiving_unit``) or a department its workflow names by USCC; so these
+    are the cases received by this department, and those running a workflow that names it —
+    each with a step of this department indeed."""
     has_step = Exists(StepTask.objects.filter(case_id=OuterRef("pk"), department_id=department_id))
-    branches = [Case.objects.filter(has_step, receiving_unit_id=department_id)]
+    rule = [Q(has_step, receiving_unit_id=department_id)]
     uscc = Department.objects.filter(pk=department_id).values_list("uscc", flat=True).first()
     if uscc:
         named = [pk for pk, definition in WorkflowDefinition.objects.annotate(
@@ -256,35 +277,19 @@ def _foreign_step_branches(department_id: int) -> list[QuerySet[Case]]:
                  if any(step.department == uscc
                         for step in Definition.from_dict(definition).steps)]
         if named:
-            branches.append(Case.objects.filter(has_step, workflow_id__in=named))
-    return branches
+            rule.append(Q(has_step, workflow_id__in=named))
+    return rule
 
 
 def visible_branches(user: Any) -> list[QuerySet[Case]]:
-    """:func:`visible_cases` as a union of querysets, one per ``OR`` of the rule, each served
-    in ``created_at`` order by its own index (``case_applicant_created``,
-    ``case_agent_created``, ``case_department_created`` …): what a keyset page reads
-    (``case_page``). Together they are exactly ``visible_cases(user)``."""
-    role = policies._role(user)
-    if role is None:
-        return []
-    if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
+    """:func:`visible_cases` as a union of querysets, one per condition of
+    :func:`_visible_rule`, each served in ``created_at`` order by its own index
+    (``case_applicant_created``, ``case_agent_created``, ``case_department_created`` …): what a
+    keyset page reads (``case_page``). Together they are exactly ``visible_cases(user)``."""
+    rule = _visible_rule(user)
+    if rule is None:
         return [Case.objects.all()]
-    branches = [Case.objects.filter(applicant=user), Case.objects.filter(agent=user)]
-    staff: list[QuerySet[Case]] = []
-    if role in policies.DEPARTMENT_STAFF and user.department_id is not None:
-        staff.append(Case.objects.filter(department_id=user.department_id))
-        staff += _foreign_step_branches(user.department_id)
-    if role == Role.PROXY_AGENT:
-        unit = policies._hall_department(user)
-        if unit is not None:
-            staff.append(Case.objects.filter(receiving_unit_id=unit))
-    if role == Role.CLERK and user.hall_id is not None:
-        staff.append(Case.objects.filter(hall_id=user.hall_id))
-    branches += [qs.exclude(status=Status.DRAFT) for qs in staff]
-    if getattr(user, "hall_id", None) is not None:
-        branches.append(Case.objects.filter(status=Status.DRAFT, hall_id=user.hall_id))
-    return branches
+    return [Case.objects.filter(condition) for condition in rule]
 
 
 def case_count(user: Any, filters: CaseFilter, *, cap: int, now: dt.datetime | None = None,

@@ -157,6 +157,16 @@ def archive_path(target: Path, now: dt.datetime | None = None) -> Path:
     return target
 
 
+def private_file(path: Path) -> IO[bytes]:
+    """A new file open for writing, mode 0600 from its creation (it will hold keys): never
+    readable by others for a moment, whatever the process's umask. A stale file of that name
+    (an interrupted run) is replaced."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)  # the umask may only have taken bits away; exactly 0600
+    return os.fdopen(fd, "wb")
+
+
 def backup(target: Path) -> tuple[Path, dict[str, Any]]:
     """Write the archive; returns its path and the manifest."""
     path = archive_path(target)
@@ -179,7 +189,8 @@ def backup(target: Path) -> tuple[Path, dict[str, Any]]:
         partial = path.with_name(path.name + ".partial")
         mode = "w:gz" if path.name.endswith((".gz", ".tgz")) else "w"
         try:
-            with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
+            with private_file(partial) as out, \
+                    tarfile.open(fileobj=out, mode=mode) as tar:  # type: ignore[call-overload]
                 data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(data), int(dt.datetime.now().timestamp()), 0o600
@@ -189,7 +200,6 @@ def backup(target: Path) -> tuple[Path, dict[str, Any]]:
                     info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
                     with source.open("rb") as f:
                         tar.addfile(info, f)
-            os.chmod(partial, 0o600)  # it holds the keys
             partial.replace(path)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -338,9 +348,7 @@ def restore(path: Path) -> dict[str, Any]:
             return  # the database, or an identical key already in place
         target.parent.mkdir(parents=True, exist_ok=True)
         secret = info.name.startswith("files/")
-        with target.open("wb") as out:
-            if secret:
-                os.chmod(target, 0o600)
+        with private_file(target) if secret else target.open("wb") as out:
             shutil.copyfileobj(f, out, CHUNK)
 
     _read_all(path, write_file)

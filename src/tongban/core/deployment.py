@@ -75,3 +75,20 @@ def media_storage(env: Mapping[str, str]) -> dict[str, Any]:
         raise DeploymentSettingError("TONGBAN_S3_ADDRESSING_STYLE must be path, virtual or auto")
     options["addressing_style"] = addressing
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+def metrics_networks(value: str) -> list[str]:
+    """``TONGBAN_METRICS_NETWORKS``: comma-separated networks (CIDR, or one address), each
+    checked here, at start: a value ``ipaddress`` cannot read stops the process with the variable
+    and the value named, instead of every scrape of ``/metrics`` answering 500."""
+    import ipaddress
+
+    networks = [n.strip() for n in value.split(",") if n.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise DeploymentSettingError(
+                f"TONGBAN_METRICS_NETWORKS: {network!r} is not a network (use CIDR such as "
+                "10.0.0.0/8 or an address, separated by commas)") from None
+    return networks

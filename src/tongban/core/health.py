@@ -5,15 +5,23 @@ says the whole installation does its work: the database answers, the queue is be
 (``scheduling``: the oldest queued task and the most overdue schedule are younger than their
 limits — a stopped ``tongban worker`` shows there, it has no heartbeat of its own), and the audit
 sealer keeps up (``audit``). Each check returns ``(ok, details)``; one failing check makes the
-answer 503, with every check's details in the JSON body.
+answer 503. The details of each check are for operators only (the monitoring networks or the
+metrics token, ``access.operator_allowed``); anyone else reads ``ready`` / ``not_ready``.
+
+``/readyz`` is public and probed every few seconds by load balancers: its answer is the result
+of :func:`readiness` kept for ``READY_CACHE_SECONDS`` in each process (:func:`cached_readiness`),
+so a flood of probes runs the checks at most once per process in that time.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 log = logging.getLogger(__name__)
@@ -51,3 +59,30 @@ def readiness() -> tuple[bool, dict[str, Any]]:
         results[name] = {"ok": ok, **details}
         ready = ready and ok
     return ready, results
+
+
+_clock = time.monotonic  # replaced by the tests
+_lock = threading.Lock()
+_last: tuple[float, bool, dict[str, Any]] | None = None
+
+
+def cached_readiness() -> tuple[bool, dict[str, Any], bool]:
+    """:func:`readiness`, at most once per ``READY_CACHE_SECONDS`` in this process (0: every
+    call); the third value says whether the checks ran for this call (else: the kept answer).
+    One thread runs the checks, the others wait for its answer rather than run them too."""
+    global _last
+    max_age = float(getattr(settings, "READY_CACHE_SECONDS", 2.0))
+    with _lock:
+        now = _clock()
+        if _last is not None and max_age > 0 and now - _last[0] < max_age:
+            return _last[1], _last[2], False
+        ready, results = readiness()
+        _last = (_clock(), ready, results)
+        return ready, results, True
+
+
+def forget() -> None:
+    """Drop the kept answer (the tests, between states)."""
+    global _last
+    with _lock:
+        _last = None

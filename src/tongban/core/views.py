@@ -1,11 +1,12 @@
 import logging
+from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.i18n import set_language as django_set_language
 
 from . import health, metrics
-from .access import public, require_operator
+from .access import operator_allowed, public, require_operator
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @public
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database, the queue and the audit sealer (``core.health``); 200 with
-    each check's details when all pass, 503 otherwise."""
-    ready, checks = health.readiness()
-    response = JsonResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                            status=200 if ready else 503)
+    """Readiness: the database, the queue and the audit sealer (``core.health``); 200 when all
+    pass, 503 otherwise. The answer is kept a couple of seconds per process
+    (``READY_CACHE_SECONDS``); which check failed, and its figures, only for operators (the
+    networks and token of ``/metrics``)."""
+    ready, checks, fresh = health.cached_readiness()
+    body: dict[str, Any] = {"status": "ready" if ready else "not_ready"}
+    if operator_allowed(request):
+        body["checks"] = checks
+    response = JsonResponse(body, status=200 if ready else 503)
     if not ready:
-        # A probe every few seconds would otherwise log "Service Unavailable" as an ERROR each
-        # time (django.request); one warning naming the failing checks says more.
-        log.warning("not ready: %s", ", ".join(n for n, c in checks.items() if not c["ok"]))
+        if fresh:
+            # A probe every few seconds would otherwise log "Service Unavailable" as an ERROR
+            # each time (django.request); one warning naming the failing checks says more.
+            log.warning("not ready: %s", ", ".join(n for n, c in checks.items() if not c["ok"]))
         response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
     return response
 

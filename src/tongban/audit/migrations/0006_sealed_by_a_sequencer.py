@@ -8,7 +8,8 @@ Nothing written before is touched: every existing record is sealed already.
 """
 
 from django.db import migrations, models
-from django.utils import timezone
+
+from tongban.scheduling.migrations_support import schedule_rows
 
 SCHEDULE = {"name": "audit_seal", "task": "tongban.audit.tasks.seal", "interval_seconds": 5}
 
@@ -24,16 +25,6 @@ def create_sequence(apps, schema_editor):
 def drop_sequence(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP SEQUENCE IF EXISTS audit_record_seq")
-
-
-def seed(apps, schema_editor):
-    Schedule = apps.get_model("scheduling", "Schedule")
-    Schedule.objects.get_or_create(name=SCHEDULE["name"],
-                                   defaults={**SCHEDULE, "next_run_at": timezone.now()})
-
-
-def unseed(apps, schema_editor):
-    apps.get_model("scheduling", "Schedule").objects.filter(name=SCHEDULE["name"]).delete()
 
 
 class Migration(migrations.Migration):
@@ -52,5 +43,5 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(("hash__isnull", True)), fields=["seq"],
                                name="audit_record_unsealed")),
         migrations.RunPython(create_sequence, drop_sequence),
-        migrations.RunPython(seed, unseed),
+        schedule_rows(SCHEDULE),
     ]

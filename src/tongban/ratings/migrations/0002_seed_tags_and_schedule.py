@@ -1,7 +1,8 @@
 """The bad-review tags (the three national ones first) and the overdue-ticket sweep schedule."""
 
 from django.db import migrations
-from django.utils import timezone
+
+from tongban.scheduling.migrations_support import seed_schedules, unseed_schedules
 
 TAGS = [
     # The three national tags (the most chosen in Guangdong's monthly reports).
@@ -24,14 +25,12 @@ def seed(apps, schema_editor):
     for sort, (code, name, national) in enumerate(TAGS, start=1):
         RatingTag.objects.get_or_create(code=code, defaults={
             "name": name, "national": national, "sort": sort})
-    Schedule = apps.get_model("scheduling", "Schedule")
-    Schedule.objects.get_or_create(name=SCHEDULE["name"],
-                                   defaults={**SCHEDULE, "next_run_at": timezone.now()})
+    seed_schedules(apps, rows=(SCHEDULE,))
 
 
 def unseed(apps, schema_editor):
     apps.get_model("ratings", "RatingTag").objects.filter(code__in=[t[0] for t in TAGS]).delete()
-    apps.get_model("scheduling", "Schedule").objects.filter(name=SCHEDULE["name"]).delete()
+    unseed_schedules(apps, rows=(SCHEDULE,))
 
 
 class Migration(migrations.Migration):

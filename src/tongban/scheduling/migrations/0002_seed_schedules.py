@@ -3,7 +3,8 @@
 import datetime as dt
 
 from django.db import migrations
-from django.utils import timezone
+
+from tongban.scheduling.migrations_support import schedule_rows
 
 SCHEDULES = [
     # Warnings (yellow) and overdue marks (red) of running cases and steps.
@@ -15,20 +16,8 @@ SCHEDULES = [
 ]
 
 
-def seed(apps, schema_editor):
-    Schedule = apps.get_model("scheduling", "Schedule")
-    now = timezone.now()
-    for row in SCHEDULES:
-        Schedule.objects.get_or_create(name=row["name"], defaults={**row, "next_run_at": now})
-
-
-def unseed(apps, schema_editor):
-    Schedule = apps.get_model("scheduling", "Schedule")
-    Schedule.objects.filter(name__in=[row["name"] for row in SCHEDULES]).delete()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [("scheduling", "0001_initial")]
 
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [schedule_rows(*SCHEDULES)]
