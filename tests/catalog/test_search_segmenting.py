@@ -49,8 +49,8 @@ def entries() -> list[tuple[int, str, str]]:
 
 
 def test_segmenting_in_worker_processes_gives_the_same_words_in_the_same_order() -> None:
-    texts = [(f"居民身份证补领（第{n}次）", f"兰州市城关区皋兰路{n}号 残疾人证新办 Ⅱ级 abc-{n} 社保卡（补办）")
-             for n in range(300)]
+    texts = [(f"居民身份证补领（第{n}次）",
+              f"兰州市城关区皋兰路{n}号 残疾人证新办 Ⅱ级 abc-{n} 社保卡（补办）") for n in range(300)]
     batches = [texts[i:i + 37] for i in range(0, len(texts), 37)]
     serial: list[list[tuple[str, str]]] = []
     with segmentation.Segmenter(expected=len(texts), workers=1) as segmenter:

@@ -15,7 +15,7 @@ needs by a natural key (an item's code, a version's item and number).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, models
@@ -31,7 +31,8 @@ _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
 
 
 def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
-    if type(field) in (models.ForeignKey, models.OneToOneField):
+    if isinstance(field, models.ForeignKey) and type(field) in (models.ForeignKey,
+                                                                models.OneToOneField):
         return int if type(field.target_field) in _INTEGER_KEYS else None
     return _PLAIN.get(type(field))
 
@@ -47,10 +48,13 @@ class Rows:
         self.plain = [_plain_type(f) for f in self.fields]
 
     def _converters(self, connection: Any) -> list[tuple[int, type[Any] | None, Callable[[Any], Any]]]:
-        return [(i, plain, lambda value, f=f: f.get_db_prep_save(value, connection))
+        def converter(field: Field[Any, Any]) -> Callable[[Any], Any]:
+            return lambda value: field.get_db_prep_save(value, connection)
+
+        return [(i, plain, converter(f))
                 for i, (f, plain) in enumerate(zip(self.fields, self.plain, strict=True))]
 
-    def _prepared(self, rows: Iterable[Sequence[Any]], connection: Any) -> Iterable[Sequence[Any]]:
+    def _prepared(self, rows: Iterable[Sequence[Any]], connection: Any) -> Iterator[list[Any]]:
         converters = self._converters(connection)
         # Only the columns of a type that may need converting are looked at, row by row.
         always = [(i, convert) for i, plain, convert in converters if plain is None]
@@ -85,5 +89,6 @@ class Rows:
                         copy.write_row(values)
             else:
                 placeholders = ", ".join(["%s"] * len(self.fields))
+                # A generator: the driver takes the rows one by one (no list of them all).
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                                   prepared)
+                                   prepared)  # type: ignore[arg-type]
