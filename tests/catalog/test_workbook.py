@@ -27,7 +27,7 @@ from tests.conftest import DEMO_WORKBOOK, make_user
 from tongban.accounts.models import Role
 from tongban.accounts.permissions import SYSTEM
 from tongban.audit.models import AuditRecord
-from tongban.catalog import services
+from tongban.catalog import search, services
 from tongban.catalog.models import (
     Commitment,
     Faq,
@@ -316,6 +316,43 @@ def test_a_failure_while_writing_leaves_nothing_half_saved(monkeypatch: pytest.M
     with pytest.raises(RuntimeError):
         import_demo()
     assert counts() == {"departments": 0, "items": 0, "versions": 0, "materials": 0, "audit": 0}
+
+
+@pytest.mark.django_db
+def test_a_failure_after_every_row_is_written_leaves_nothing_half_saved(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Items, versions, materials and search entries all written, then the import fails: the
+    one transaction takes them all back, on a first import and on a re-import that changes."""
+    written: list[int] = []
+    real = search.reindex_items
+
+    def then_broken(item_ids: Any) -> None:
+        real(item_ids)
+        written.append(SearchEntry.objects.count())
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(search, "reindex_items", then_broken)
+    with pytest.raises(RuntimeError):
+        import_demo()
+    assert written == [288]
+    assert counts() == {"departments": 0, "items": 0, "versions": 0, "materials": 0, "audit": 0}
+    assert SearchEntry.objects.count() == 0
+
+    monkeypatch.setattr(search, "reindex_items", real)
+    import_demo()
+    before = snapshot()
+    code = "11620100051317876B3000100113001"
+
+    def edit(book: Workbook) -> None:
+        put(book["事项"], find(book["事项"], 实施编码=code), "办理地点", "兰州市政务服务中心九楼")
+
+    changed = edited(tmp_path, edit)
+    monkeypatch.setattr(search, "reindex_items", then_broken)
+    with pytest.raises(RuntimeError):
+        import_file(changed)
+    assert snapshot() == before
+    current = Item.objects.get(implementation_code=code).current
+    assert current is not None and current.location != "兰州市政务服务中心九楼"
 
 
 @pytest.mark.django_db

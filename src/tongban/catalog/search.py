@@ -22,7 +22,6 @@ matching any group. Items whose name matches rank above items matching only in t
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,9 +31,8 @@ from django.db import connection
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Item, SearchEntry, Synonym, VersionStatus
-
-jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on every process start
+from . import bulk, segmentation
+from .models import Faq, Item, SearchEntry, Synonym, VersionStatus
 
 FTS_TABLE = "catalog_search_fts"
 # The expression indexed on PostgreSQL; queries must repeat it verbatim to use the GIN index.
@@ -63,31 +61,10 @@ def segment(text: str) -> list[str]:
 
     jieba's HMM guess for unknown words is off: it glues a word to its neighbour (残疾人证新办
     → 残疾人 证新办), so that 证 is never found. Without it, unknown runs fall apart into single
-    characters, which index and query then share.
-
-    jieba segments each run of word characters (its ``re_han_default`` blocks) on its own, so
-    the text is cut into those runs and each run's words are remembered: a catalog repeats its
-    department names, places and conditions thousands of times, and the words are the same as
-    jieba would give for the whole text.
+    characters, which index and query then share. (Computed run by run with each run's words
+    remembered, the same words as jieba gives for the whole text: ``segmentation``.)
     """
-    words: list[str] = []
-    for block in _BLOCK_RE.split(text or ""):
-        if not block:
-            continue
-        words.extend(_segment_block(block) if _BLOCK_RE.fullmatch(block) else _segment_plain(block))
-    return words
-
-
-_BLOCK_RE = jieba.re_han_default  # what jieba.cut splits a text into before segmenting
-
-
-@functools.lru_cache(maxsize=200_000)
-def _segment_block(block: str) -> tuple[str, ...]:
-    return tuple(_segment_plain(block))
-
-
-def _segment_plain(text: str) -> list[str]:
-    return [t for t in jieba.cut_for_search(text, HMM=False) if t.strip() and (len(t) > 1 or t.isalnum())]
+    return segmentation.segment(text)
 
 
 def _has_letter(token: str) -> bool:
@@ -132,32 +109,53 @@ def reindex_items(item_ids: Iterable[int]) -> None:
 
     Items without a published current version (cancelled, never published) lose their entry,
     so they drop out of search at once. The FTS5 table follows through triggers. Works in
-    batches, so a whole workbook's items can be passed at once.
+    batches, so a whole workbook's items can be passed at once; for thousands of items the
+    segmentation runs in worker processes (``segmentation.Segmenter``) while this process reads
+    the next batch and writes the entries of the previous ones — the same entries either way.
     """
-    ids = list(item_ids)
-    for start in range(0, len(ids), REINDEX_BATCH):
-        _reindex_batch(ids[start:start + REINDEX_BATCH])
+    ids = list(dict.fromkeys(item_ids))  # each item once: its entry is deleted, then written
+    with segmentation.Segmenter(expected=len(ids)) as segmenter:
+        for start in range(0, len(ids), REINDEX_BATCH):
+            _reindex_batch(ids[start:start + REINDEX_BATCH], segmenter)
 
 
-def _reindex_batch(ids: list[int]) -> None:
-    items = (Item.objects.filter(pk__in=ids)
-             .select_related("current", "current__receiving_unit", "department")
-             .prefetch_related("current__faqs"))
+def entry_body(*, name: str, department: str, topics: Iterable[str], conditions: str,
+               result_name: str, location: str, receiving_unit: str | None,
+               faq_questions: Iterable[str]) -> str:
+    """The text an item is found by (its name is also indexed on its own, weighing more)."""
+    return " ".join([name, department, " ".join(topics), conditions, result_name, location,
+                     receiving_unit or "", " ".join(faq_questions)])
+
+
+_ENTRY_ROWS = bulk.Rows(SearchEntry, ["item", "name_tokens", "tokens"])
+
+
+def _reindex_batch(ids: list[int], segmenter: segmentation.Segmenter) -> None:
+    # Read as plain values (no model objects): this runs over every item of an import. The
+    # status is compared here, not in SQL: a filter on it lets SQLite's planner start from the
+    # index on the versions' status and scan every published version for each batch.
+    rows = [row[1:] for row in Item.objects.filter(pk__in=ids).values_list(
+        "current__status", "pk", "current_id", "current__name", "department__name",
+        "current__topics", "current__conditions", "current__result_name", "current__location",
+        "current__receiving_unit__name") if row[0] == VersionStatus.PUBLISHED]
+    questions: dict[int, list[str]] = {}
+    for version_id, question in Faq.objects.filter(
+            version_id__in=[row[1] for row in rows]).values_list("version_id", "question"):
+        questions.setdefault(version_id, []).append(question)  # in Faq's order (position)
     SearchEntry.objects.filter(item_id__in=ids).delete()
-    entries = []
-    for item in items:
-        version = item.current
-        if version is None or version.status != VersionStatus.PUBLISHED:
-            continue
-        body = " ".join([
-            version.name, item.department.name, " ".join(version.topics), version.conditions,
-            version.result_name, version.location,
-            version.receiving_unit.name if version.receiving_unit else "",
-            " ".join(faq.question for faq in version.faqs.all()),
-        ])
-        entries.append(SearchEntry(item=item, name_tokens=" ".join(segment(version.name)),
-                                   tokens=" ".join(segment(body))))
-    SearchEntry.objects.bulk_create(entries)
+    texts = [(name, entry_body(name=name, department=department, topics=topics,
+                               conditions=conditions, result_name=result_name, location=location,
+                               receiving_unit=receiving_unit,
+                               faq_questions=questions.get(version_id, ())))
+             for (_pk, version_id, name, department, topics, conditions, result_name, location,
+                  receiving_unit) in rows]
+    item_ids = [row[0] for row in rows]
+
+    def write(words: list[tuple[str, str]]) -> None:
+        _ENTRY_ROWS.insert((item_id, name_tokens, tokens)
+                           for item_id, (name_tokens, tokens) in zip(item_ids, words, strict=True))
+
+    segmenter.submit(texts, write)
 
 
 def reindex_all() -> int:

@@ -22,7 +22,7 @@ from tongban.audit.services import audit_record
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department
 
-from . import search
+from . import bulk, search
 from .models import Faq, Fee, Item, ItemVersion, Material, VersionStatus
 from .rules import ItemData, MaterialData, check_item
 
@@ -153,7 +153,7 @@ def versions_publish(*, actor: Actor, contents: Mapping[int, ItemData], note: st
             status=S.PUBLISHED, published_at=now, published_by=user, review_note=note)
         Item.objects.filter(pk__in=items).update(current=Subquery(
             ItemVersion.objects.filter(item_id=OuterRef("pk"), status=S.PUBLISHED).values("pk")[:1]))
-        search.reindex_items(items)
+    search.reindex_items(item_ids)
     if import_detail is not None:
         source = str(import_detail["source"])
         audit_record(actor=actor, action="catalog.imported", object_type="catalog",
@@ -452,7 +452,6 @@ def catalog_apply(*, actor: Actor, items: Iterable[ItemData], source: str) -> Ap
     _require(permissions.can_import_catalog(actor))
     result = ApplyResult()
     items = list(items)
-    new_items: list[Item] = []
     writes: list[tuple[Item | int, ItemData]] = []  # a new Item, or the id of an existing one
     # Compared a chunk at a time: only one chunk's stored content is held in memory.
     for batch in _chunks(items):
@@ -466,7 +465,6 @@ def catalog_apply(*, actor: Actor, items: Iterable[ItemData], source: str) -> Ap
                 assert data.department is not None  # checked by check_item before we get here
                 item = Item(implementation_code=data.implementation_code,
                             basic_code=data.basic_code, department=data.department)
-                new_items.append(item)
                 writes.append((item, data))
                 result.items_created += 1
             elif published.get(item_id) == data_content(data):
@@ -478,7 +476,6 @@ def catalog_apply(*, actor: Actor, items: Iterable[ItemData], source: str) -> Ap
     if not writes:
         return result
 
-    Item.objects.bulk_create(new_items, batch_size=BULK_CHUNK)
     updated_ids = [target for target, _data in writes if isinstance(target, int)]
     numbers: dict[int, int] = {}
     for chunk in _chunks(updated_ids):
@@ -486,39 +483,64 @@ def catalog_apply(*, actor: Actor, items: Iterable[ItemData], source: str) -> Ap
                        .annotate(n=Max("number")).values_list("item_id", "n"))
 
     user = permissions.account_of(actor)
+    user_id = user.pk if user is not None else None
     note = str(_("目录导入：%(source)s") % {"source": source})
-    targets = [(t.pk if isinstance(t, Item) else t, data) for t, data in writes]
+    now = timezone.now()
     contents: dict[int, ItemData] = {}
-    # Written a chunk at a time so that a large workbook never holds all rows as model objects.
-    # They enter under review; versions_publish then publishes them all, as a review would.
-    for chunk in _chunks(targets):
-        versions = [
-            ItemVersion(item_id=item_id, number=numbers.get(item_id, 0) + 1,
-                        status=S.UNDER_REVIEW, created_by=user, change_note=note,
-                        **data.version_values())
-            for item_id, data in chunk
-        ]
-        ItemVersion.objects.bulk_create(versions)
-        materials = [
-            Material(version_id=version.pk, position=i, **material_values(m))
-            for version, (_item_id, data) in zip(versions, chunk, strict=True)
-            for i, m in enumerate(data.materials, start=1)
-        ]
-        Material.objects.bulk_create(materials, batch_size=BULK_CHUNK)
-        result.materials_written += len(materials)
-        _carry_fees_and_faqs(versions, numbers)
-        contents.update((version.pk, data) for version, (_i, data) in zip(versions, chunk,
-                                                                           strict=True))
+    # Written a chunk at a time, as rows rather than model objects (``bulk``), so that a large
+    # workbook never holds all rows as model objects. They enter under review; versions_publish
+    # then publishes them all, as a review would.
+    for chunk in _chunks(writes):
+        codes = [t.implementation_code for t, _data in chunk if isinstance(t, Item)]
+        if codes:
+            _ITEM_ROWS.insert((t.implementation_code, t.basic_code, t.department_id, now)
+                              for t, _data in chunk if isinstance(t, Item))
+            ids = dict(Item.objects.filter(implementation_code__in=codes)
+                       .values_list("implementation_code", "pk"))
+            for t, _data in chunk:
+                if isinstance(t, Item):
+                    t.pk = ids[t.implementation_code]
+        targets = [(t.pk if isinstance(t, Item) else t, data) for t, data in chunk]
+        _VERSION_ROWS.insert(
+            (item_id, numbers.get(item_id, 0) + 1, S.UNDER_REVIEW, user_id, note, "", now,
+             *[getattr(data, name) for name in _VERSION_DATA],
+             data.receiving_unit.pk if data.receiving_unit is not None else None)
+            for item_id, data in targets)
+        wanted = {(item_id, numbers.get(item_id, 0) + 1) for item_id, _data in targets}
+        version_ids = {(item_id, number): pk for pk, item_id, number in ItemVersion.objects.filter(
+            item_id__in=[item_id for item_id, _data in targets]).values_list("pk", "item_id", "number")
+            if (item_id, number) in wanted}
+        written = [(version_ids[(item_id, numbers.get(item_id, 0) + 1)], item_id, data)
+                   for item_id, data in targets]
+        _MATERIAL_ROWS.insert(
+            (version_id, i, *[getattr(m, name) for name in _MATERIAL_DATA])
+            for version_id, _item_id, data in written
+            for i, m in enumerate(data.materials, start=1))
+        result.materials_written += sum(len(data.materials) for _v, _i, data in written)
+        _carry_fees_and_faqs([(version_id, item_id) for version_id, item_id, _data in written],
+                             numbers)
+        contents.update((version_id, data) for version_id, _item_id, data in written)
     versions_publish(actor=actor, contents=contents, import_detail={
         "source": source, "created": result.items_created, "updated": result.items_updated,
         "unchanged": result.items_unchanged})
     return result
 
 
-def _carry_fees_and_faqs(versions: list[ItemVersion], previous: dict[int, int]) -> None:
+# The columns the import writes, in the order of its rows (bulk.Rows).
+_VERSION_DATA = [name for name in ItemData.VERSION_FIELDS if name != "receiving_unit"]
+_MATERIAL_DATA = list(MaterialData.__dataclass_fields__)
+_ITEM_ROWS = bulk.Rows(Item, ["implementation_code", "basic_code", "department", "created_at"])
+_VERSION_ROWS = bulk.Rows(ItemVersion, ["item", "number", "status", "created_by", "change_note",
+                                        "review_note", "created_at", *_VERSION_DATA,
+                                        "receiving_unit"])
+_MATERIAL_ROWS = bulk.Rows(Material, ["version", "position", *_MATERIAL_DATA])
+
+
+def _carry_fees_and_faqs(versions: list[tuple[int, int]], previous: dict[int, int]) -> None:
     """Fee and FAQ rows have no column in the workbook: a re-imported item keeps those of the
-    version it supersedes (``previous`` maps item id → that version's number)."""
-    wanted = {(v.item_id, previous[v.item_id]): v.pk for v in versions if v.item_id in previous}
+    version it supersedes (``versions``: the new versions' ids and item ids; ``previous`` maps
+    item id → the number of the version it supersedes)."""
+    wanted = {(item_id, previous[item_id]): pk for pk, item_id in versions if item_id in previous}
     if not wanted:
         return
     old_to_new = {
