@@ -28,6 +28,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core import prepared
 from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
@@ -71,12 +72,22 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
     return token, record
 
 
+# Every API request with a bearer token runs this read: compiled once (``core.prepared``), the
+# token and its user in one statement. Nothing of it is kept between requests, so a token
+# deleted or expired, or an account deactivated or given another role or workplace, counts
+# from the next request on, in every process.
+_TOKEN = prepared.Lookup(lambda digest: ApiToken.objects.select_related("user")
+                         .filter(digest=digest), text=True)
+
+
 def token_authenticate(token: str) -> Any:
     """The active user a bearer token belongs to, or None when unknown or expired."""
     now = timezone.now()
-    record = (ApiToken.objects.select_related("user")
-              .filter(digest=_digest(token), expires_at__gt=now).first())
-    if record is None or not record.user.is_active:
+    try:
+        record = _TOKEN.get(_digest(token))
+    except ApiToken.DoesNotExist:
+        return None
+    if record.expires_at <= now or not record.user.is_active:
         return None
     # Touch at most once a minute, so reads do not all turn into writes.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
