@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from tests.audit.conftest import digest, record
 from tests.factories import UserFactory
@@ -57,3 +58,20 @@ def test_outside_a_transaction_it_commits_by_itself() -> None:
     rows = list(AuditRecord.objects.order_by("seq").values_list("seq", "object_id"))
     assert [object_id for _seq, object_id in rows] == ["1", "2"]
     assert rows[1][0] > rows[0][0]
+
+
+def test_on_postgresql_the_transaction_takes_its_id_before_the_number(db: None) -> None:
+    """The sealing rule (``audit.sealing``): a transaction holding a number already has its id.
+    The plan evaluates ``pg_current_xact_id()`` below the projection that draws the number (a
+    planner dropping the unused id would leave ``NULL::xid8`` instead)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's sequence and transaction ids")
+    from tongban.audit import reads
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN VERBOSE " + reads._statement("default"),
+                       [timezone.now(), None, "system", "a", "b", "c", "{}", "sha256", 2])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # EXPLAIN lists the outer nodes first: the number is drawn above the node taking the id.
+    outer, found, inner = plan.partition("pg_current_xact_id()")
+    assert found and "nextval" in outer and "nextval" not in inner, plan

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from ninja.renderers import JSONRenderer
 
@@ -182,7 +181,7 @@ def test_an_entry_of_another_state_is_never_kept(api: Any, people: dict[str, Use
         return real(pk)
 
     monkeypatch.setattr(selectors, "case_detail", changed_meanwhile)
-    cache.clear()
+    detail.kept_details.clear()
     assert ok(api("officer").get(f"/cases/{case['id']}"))["version"] == 99
     monkeypatch.setattr(selectors, "case_detail", real)
     # Had the version-99 answer been kept under the first state's key, this would show it.

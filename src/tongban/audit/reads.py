@@ -11,8 +11,9 @@ once (autocommit). The record is numbered and unsealed, exactly like one written
 The number is drawn as ``services._next_seq`` draws it, within the same statement:
 
 - PostgreSQL: ``nextval('audit_record_seq')`` evaluated over a sub-select that first takes the
-  transaction's id (``pg_current_xact_id()``, kept apart by ``OFFSET 0``), so that — as the
-  sealing rule needs — the transaction has its id before it holds a number;
+  transaction's id (``pg_current_xact_id()``, kept apart by ``OFFSET 0`` and used by the
+  statement's filter), so that — as the sealing rule needs — the transaction has its id before
+  it holds a number;
 - SQLite: one more than the highest number, read by the ``INSERT`` itself under the write lock
   the statement holds until it commits.
 
@@ -50,8 +51,11 @@ def _statement(using: str) -> str:
         columns = ", ".join(quote(str(fields[name].column)) for name in ("seq", *_COLUMNS))
         values = ", ".join(["%s"] * len(_COLUMNS))
         if connection.vendor == "postgresql":
+            # The filter uses the id, so the planner keeps it (a stable function in an unused
+            # column would be dropped) and evaluates it below the projection drawing the number.
             sql = (f"INSERT INTO {table} ({columns}) SELECT nextval('{SEQUENCE}'), {values} "
-                   "FROM (SELECT pg_current_xact_id() OFFSET 0) AS xact")
+                   "FROM (SELECT pg_current_xact_id() AS xid OFFSET 0) AS xact "
+                   "WHERE xact.xid IS NOT NULL")
         else:
             sql = (f"INSERT INTO {table} ({columns}) "
                    f"SELECT COALESCE(MAX({quote('seq')}), 0) + 1, {values} FROM {table}")

@@ -1,4 +1,4 @@
-"""The API's case detail, rendered once per state of the case and kept (Django's cache).
+"""The API's case detail, rendered once per state of the case and kept in the process.
 
 ``GET /api/v1/cases/{id}`` is read far more often than a case changes, and building it — ten
 related sets through the ORM, then the schema — costs many times the request around it. So the
@@ -21,23 +21,30 @@ same event count, same last material), so an entry never holds another state tha
 
 **The reader** only chooses between two renderings: identifiers in full or masked
 (``policies.can_see_identifiers``); which cases they may open (``policies.can_view``) is
-checked on every request before anything is read from the cache, and their staff read is
-audited on every request too (``services.case_data_access_record``). Nothing else in the kept
-part depends on who reads it.
+checked on every request before anything kept is looked at, and their staff read is audited on
+every request too (``services.case_data_access_record``). Nothing else in the kept part depends
+on who reads it.
+
+**Kept in this process only**, not in Django's cache: a rendering holds the applicant's personal
+data (in full for the handling staff, and the application form), which the platform keeps
+SM4-encrypted at rest (docs/privacy.md); a shared cache (Redis) would hold it in clear, and
+sealing each entry costs about 0.4 ms a request (docs/adr/0009). The key comes from the
+database's own state, so a process needs no message from another to stay exact.
 
 **What the state does not cover**: names of departments, halls and windows (and the item's
 code), covered by ``catalog.guide_cache``'s generation, bumped when one of those rows is saved;
 and account names (an applicant's or agent's username, who requested an extension), which only
-the time limit covers. Entries expire after :data:`TIMEOUT`: with the per-process local-memory
-cache another process shows such a rename at the latest then, with a shared cache at once.
+the time limit covers. Entries expire after :data:`TIMEOUT`: another process shows such a
+rename at the latest then (with a shared cache for the generation, department and hall names
+at once).
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from ninja.renderers import JSONRenderer
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
 
 TIMEOUT = 300  # seconds: bounds how stale an account's or a department's name may be elsewhere
+LIMIT = 2000  # entries kept per process (a few KB each); then all are dropped and kept anew
 _renderer = JSONRenderer()
 _CONTENT_TYPE = f"{_renderer.media_type}; charset={_renderer.charset}"
 # Stand for the per-request parts while the kept part is rendered; random per process, so no
@@ -62,6 +70,30 @@ _CONTENT_TYPE = f"{_renderer.media_type}; charset={_renderer.charset}"
 _NONCE = secrets.token_hex(8)
 _PARTS = ("deadline_state", "tasks", "available_actions")
 _MARKS = {name: f"tongban-detail-{_NONCE}-{name}" for name in _PARTS}
+
+
+class _Kept:
+    """Renderings by key, each until its time limit, at most :data:`LIMIT` of them."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: Any) -> None:
+        if len(self._entries) >= LIMIT:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + TIMEOUT, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+kept_details = _Kept()
 
 
 def state_of(case: Case, last_material: int) -> tuple[Any, ...]:
@@ -116,12 +148,12 @@ def case_detail_response(request: HttpRequest, user: Actor, case: Case) -> HttpR
     full = policies.can_see_identifiers(user, case)
     state = state_of(case, selectors.last_material_id(case))
     key = _key(case, state, full)
-    kept = cache.get(key)
+    kept = kept_details.get(key)
     if kept is None:
         kept = _kept(request, case, state, full)
         if kept is None:
             return None
-        cache.set(key, kept, timeout=TIMEOUT)
+        kept_details.put(key, kept)
     pieces, extensions = kept
     now = timezone.now()
     tasks = selectors.case_tasks(case)
