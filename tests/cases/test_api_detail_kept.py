@@ -190,3 +190,24 @@ def test_an_entry_of_another_state_is_never_kept(api: Any, people: dict[str, Use
     assert ok(api("officer").get(f"/cases/{case['id']}")) == ok(api("officer").get(
         f"/cases/{case['id']}"))
     assert detail.TIMEOUT > 0
+
+
+def test_a_kept_read_is_three_statements(api: Any, people: dict[str, User]) -> None:
+    """The token with its user, the case row with its last material, the audit record; a case
+    with a workflow adds its steps and the calendar's version (its clock runs). (Fifteen before
+    the detail was kept.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = submitted(api, people)
+    officer = api("officer")
+    ok(officer.get(f"/cases/{case['id']}"))  # kept now (and the token's use noted)
+    with CaptureQueriesContext(connection) as queries:
+        ok(officer.get(f"/cases/{case['id']}"))
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements == ["SELECT", "SELECT", "INSERT"], queries.captured_queries
+    ok(officer.post(f"/cases/{case['id']}/accept"))
+    ok(officer.get(f"/cases/{case['id']}"))
+    with CaptureQueriesContext(connection) as queries:
+        assert ok(officer.get(f"/cases/{case['id']}"))["tasks"]
+    assert len(queries.captured_queries) == 5, "\n".join(q["sql"][:150] for q in queries.captured_queries)

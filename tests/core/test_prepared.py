@@ -106,3 +106,17 @@ def test_a_lookup_keyed_by_text_gives_what_the_orm_gives() -> None:
     with pytest.raises(ValueError):  # one text parameter, exactly
         prepared.Lookup(lambda name: AuditRecord.objects.filter(actor_name=name, action=name),
                         text=True).get("x")
+
+
+def test_a_lookup_sets_its_annotations_as_the_orm_does() -> None:
+    from django.db.models import Count, OuterRef, Subquery
+
+    user = make_user("officer", Role.OFFICER)
+    for seq in (1, 2, 3):
+        prepared.insert(record(seq, user))
+    last = AuditRecord.objects.filter(actor_id=OuterRef("pk")).order_by("-seq").values("seq")
+    read = prepared.Lookup(lambda pk: User.objects.annotate(
+        last_seq=Subquery(last[:1]), records=Count("pk")).filter(pk=pk))
+    found = read.get(user.pk)
+    expected = User.objects.annotate(last_seq=Subquery(last[:1]), records=Count("pk")).get(pk=user.pk)
+    assert (found.last_seq, found.records) == (expected.last_seq, expected.records) == (3, 1)  # type: ignore[attr-defined]

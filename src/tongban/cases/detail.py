@@ -41,6 +41,7 @@ at once).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -50,9 +51,10 @@ from django.utils import timezone, translation
 from ninja.renderers import JSONRenderer
 
 from tongban.catalog import guide_cache
+from tongban.clock import selectors as clock
 
 from . import policies, selectors
-from .actions import available_actions
+from .actions import Action, available_actions
 from .forms import case_form_fields
 from .models import Case, Extension
 from .schemas import CaseActionOut, TaskOut, case_out
@@ -140,6 +142,22 @@ def _kept(request: HttpRequest, case: Case, state: tuple[Any, ...], full: bool
     return pieces, extensions
 
 
+# The few lists of actions there are, rendered once each (an action carries its label, in the
+# language of the request that computed it).
+_rendered_actions: dict[tuple[Action, ...], bytes] = {}
+
+
+def _actions(actions: tuple[Action, ...]) -> bytes:
+    content = _rendered_actions.get(actions)
+    if content is None:
+        if len(_rendered_actions) >= LIMIT:
+            _rendered_actions.clear()
+        content = _rendered_actions[actions] = _render(
+            [CaseActionOut(code=a.code, label=a.label, task_id=a.task_id, ops=list(a.ops))
+             .model_dump() for a in actions])
+    return content
+
+
 def case_detail_response(request: HttpRequest, user: Actor, case: Case) -> HttpResponse | None:
     """The detail of ``case`` (read by ``selectors.case_head``, visible to ``user``) as
     ``GET /api/v1/cases/{id}`` answers it: the same bytes Ninja renders from
@@ -166,13 +184,15 @@ def case_detail_response(request: HttpRequest, user: Actor, case: Case) -> HttpR
         from tongban.cases.workflows.services import definition_of
 
         definition = definition_of(case)
-    steps = [TaskOut.build(t, case, definition=definition,
-                           deadline_state=selectors.task_deadline_state(t, now=now,
-                                                                        hall_id=case.hall_id))
-             .model_dump() for t in tasks]
-    actions = [CaseActionOut(code=a.code, label=a.label, task_id=a.task_id, ops=list(a.ops))
-               .model_dump() for a in available_actions(user, case)]
-    body = b"".join((pieces[0], _render(selectors.case_deadline_state(case, now=now)),
-                     pieces[1], _render(steps), pieces[2], _render(actions), pieces[3]))
+    # The calendar's version checked once for the case and its steps, and only when a clock runs.
+    running = bool(tasks) or case.due_at is not None
+    with clock.calendar_scope() if running else contextlib.nullcontext():
+        deadline = selectors.case_deadline_state(case, now=now)
+        steps = [TaskOut.build(t, case, definition=definition,
+                               deadline_state=selectors.task_deadline_state(t, now=now,
+                                                                            hall_id=case.hall_id))
+                 .model_dump() for t in tasks]
+    body = b"".join((pieces[0], _render(deadline), pieces[1], _render(steps), pieces[2],
+                     _actions(available_actions(user, case).items), pieces[3]))
     return HttpResponse(body, content_type=_CONTENT_TYPE)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -355,18 +355,22 @@ def case_detail(pk: int) -> Case:
 #
 # ``api.get_case`` answers from a detail rendered once per state of the case (``detail``); what
 # each request still reads is the case's own row — for the permission check, the masking, the
-# audit record and the key of the kept detail — without the encrypted columns, and the highest
-# id of its materials. Both statements are compiled once (``core.prepared``).
+# audit record and the key of the kept detail — without the encrypted columns, with the highest
+# id of its materials; one statement, compiled once (``core.prepared``).
 
 HEAD_FIELDS = ("id", "number", "item_id", "item_version_id", "workflow_id", "department_id",
                "receiving_unit_id", "hall_id", "channel", "status", "version", "event_count",
                "applicant_id", "agent_id", "due_at", "due_provisional", "decided_at",
                "deadline_state", "extension_working_days", "visits")
-_HEAD_BY_ID = prepared.Lookup(lambda pk: Case.objects.only(*HEAD_FIELDS).filter(pk=pk).order_by())
-_HEAD_BY_NUMBER = prepared.Lookup(
-    lambda number: Case.objects.only(*HEAD_FIELDS).filter(number=number).order_by(), text=True)
-_LAST_MATERIAL = prepared.Lookup(
-    lambda pk: CaseMaterial.objects.filter(case_id=pk).only("id").order_by("-id")[:1])
+
+
+def _heads() -> QuerySet[Case]:
+    last = CaseMaterial.objects.filter(case_id=OuterRef("pk")).order_by("-id").values("id")[:1]
+    return Case.objects.only(*HEAD_FIELDS).annotate(last_material=Subquery(last)).order_by()
+
+
+_HEAD_BY_ID = prepared.Lookup(lambda pk: _heads().filter(pk=pk))
+_HEAD_BY_NUMBER = prepared.Lookup(lambda number: _heads().filter(number=number), text=True)
 _HEAD_TASKS = prepared.Lookup(
     lambda pk: StepTask.objects.select_related("department", "assignee").filter(case_id=pk)
     .order_by("opened_at", "pk"))
@@ -397,11 +401,11 @@ def case_head(user: Any, number_or_id: str) -> Case | None:
 
 
 def last_material_id(case: Case) -> int:
-    """The highest id of the case's materials (0: none). Every change to a case's materials
-    adds a row (a replaced file or promise is kept, marked superseded, in the same
-    transaction), so this changes whenever they do."""
-    found = _LAST_MATERIAL.all(case.pk)
-    return int(found[0].pk) if found else 0
+    """The highest id of the case's materials (0: none), read with the row by
+    :func:`case_head`. Every change to a case's materials adds a row (a replaced file or
+    promise is kept, marked superseded, in the same transaction), so this changes whenever
+    they do."""
+    return int(getattr(case, "last_material", None) or 0)
 
 
 def case_tasks(case: Case) -> list[StepTask]:

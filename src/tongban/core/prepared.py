@@ -6,9 +6,9 @@ for those the compilation costs several times the database work. The few stateme
 compiled once per model (and per database connection alias) and then executed with fresh
 parameters; they give exactly what the ORM gives:
 
-- :class:`Lookup` — a QuerySet filtered on one integer (a primary key, a case id), with its
-  ``select_related``, ordering and ``select_for_update``; returns model instances with related
-  objects, through the same field converters as the ORM.
+- :class:`Lookup` — a QuerySet filtered on one integer (a primary key, a case id) or one text,
+  with its ``select_related``, annotations, ordering and ``select_for_update``; returns model
+  instances with related objects and annotations, through the same field converters as the ORM.
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
@@ -82,9 +82,11 @@ class _CompiledLookup:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         sql, params = compiler.as_sql()
         positions = [i for i, p in enumerate(params) if p == sentinel]
-        if len(positions) != 1 or compiler.annotation_col_map:
-            raise ValueError("a prepared lookup takes exactly one parameter, no annotations")
+        if len(positions) != 1:
+            raise ValueError("a prepared lookup takes exactly one parameter")
         self.sql, self.params, self.position = sql, list(params), positions[0]
+        # Annotations become attributes of each instance, as the ORM sets them.
+        self.annotations = list(compiler.annotation_col_map.items())
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None
         self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
@@ -113,6 +115,8 @@ class _CompiledLookup:
                 for convert in functions:
                     row[i] = convert(row[i], expr, connection)
             obj = self.model.from_db(self.using, self.init_list, row[self.start:self.end])
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
             for populator in self.related:
                 populator.populate(row, obj)
             objects.append(obj)
