@@ -46,7 +46,7 @@ def test_the_system_reading_is_recorded_as_system(chain: Chain) -> None:
     assert (row.seq, row.actor_id, row.actor_name, row.detail) == (1, None, "system", {})
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_outside_a_transaction_it_commits_by_itself() -> None:
     assert connection.get_autocommit() and not connection.in_atomic_block
     read_record(actor=None, action="case.viewed", object_type="case", object_id=1)
