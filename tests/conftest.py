@@ -183,6 +183,15 @@ def _immutable_rows_forgotten() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _kept_case_details_forgotten() -> None:
+    """API case details kept in the process (``cases.detail``) are forgotten before each test,
+    for the same reason: a new case may get the id, version and event count of an earlier one."""
+    from tongban.cases.detail import kept_details
+
+    kept_details.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings: Any) -> None:
     """Background tasks run at once in the test's process (``tongban worker`` runs them in
     production); tests of the queue itself switch back to the database backend."""

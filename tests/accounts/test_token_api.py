@@ -104,3 +104,21 @@ def test_login_page_is_locked_out_by_the_same_counter(client: Client, citizen: U
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_used_token_is_refused_from_the_next_request_once_revoked(client: Client,
+                                                                     citizen: User) -> None:
+    """Nothing of a token is kept between requests (``token_authenticate`` reads it each time):
+    deleting it, deactivating its account or changing the account's role counts at once."""
+    token = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert Client().get("/api/v1/auth/me", headers=headers).json()["role"] == "citizen"
+    User.objects.filter(pk=citizen.pk).update(role="enterprise")
+    assert Client().get("/api/v1/auth/me", headers=headers).json()["role"] == "enterprise"
+    User.objects.filter(pk=citizen.pk).update(is_active=False)
+    assert Client().get("/api/v1/auth/me", headers=headers).status_code == 401
+    User.objects.filter(pk=citizen.pk).update(is_active=True)
+    assert Client().get("/api/v1/auth/me", headers=headers).status_code == 200
+    ApiToken.objects.filter(user=citizen).delete()
+    assert Client().get("/api/v1/auth/me", headers=headers).status_code == 401

@@ -86,3 +86,37 @@ def test_a_values_read_keyed_by_text_gives_what_the_orm_gives() -> None:
     assert read.first("no such code") is None
     with pytest.raises(ValueError):
         Values(lambda code: Division.objects.filter(code=code, name=code).values_list("pk")).first("x")
+
+
+BY_ACTOR_NAME = prepared.Lookup(lambda name: AuditRecord.objects.select_related("actor")
+                                .filter(actor_name=name).order_by("seq"), text=True)
+
+
+def test_a_lookup_keyed_by_text_gives_what_the_orm_gives() -> None:
+    user = make_user("officer", Role.OFFICER, real_name="王经办")
+    for seq, actor in ((1, user), (2, None), (3, user)):
+        prepared.insert(record(seq, actor))
+    name = str(user)
+    found = BY_ACTOR_NAME.all(name)
+    assert found == list(AuditRecord.objects.filter(actor_name=name).order_by("seq"))
+    assert [r.seq for r in found] == [1, 3] and found[0].actor.real_name == "王经办"  # type: ignore[union-attr]
+    assert BY_ACTOR_NAME.get("system").seq == 2
+    with pytest.raises(AuditRecord.DoesNotExist):
+        BY_ACTOR_NAME.get("nobody")
+    with pytest.raises(ValueError):  # one text parameter, exactly
+        prepared.Lookup(lambda name: AuditRecord.objects.filter(actor_name=name, action=name),
+                        text=True).get("x")
+
+
+def test_a_lookup_sets_its_annotations_as_the_orm_does() -> None:
+    from django.db.models import Count, OuterRef, Subquery
+
+    user = make_user("officer", Role.OFFICER)
+    for seq in (1, 2, 3):
+        prepared.insert(record(seq, user))
+    last = AuditRecord.objects.filter(actor_id=OuterRef("pk")).order_by("-seq").values("seq")
+    read = prepared.Lookup(lambda pk: User.objects.annotate(
+        last_seq=Subquery(last[:1]), records=Count("pk")).filter(pk=pk))
+    found = read.get(user.pk)
+    expected = User.objects.annotate(last_seq=Subquery(last[:1]), records=Count("pk")).get(pk=user.pk)
+    assert (found.last_seq, found.records) == (expected.last_seq, expected.records) == (3, 1)  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core import prepared
 from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
@@ -73,6 +74,14 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
     return token, record
 
 
+# Every API request with a bearer token runs this read: compiled once (``core.prepared``), the
+# token and its user in one statement. Nothing of it is kept between requests, so a token
+# deleted or expired, or an account deactivated or given another role or workplace, counts
+# from the next request on, in every process.
+_TOKEN = prepared.Lookup(lambda digest: ApiToken.objects.select_related("user")
+                         .filter(digest=digest), text=True)
+
+
 def token_authenticate(token: str) -> Any:
     """The active user a bearer token belongs to, or None when unknown or expired.
 
@@ -83,9 +92,11 @@ def token_authenticate(token: str) -> Any:
     from . import twofactor
 
     now = timezone.now()
-    record = (ApiToken.objects.select_related("user")
-              .filter(digest=_digest(token), expires_at__gt=now).first())
-    if record is None or not record.user.is_active:
+    try:
+        record = _TOKEN.get(_digest(token))
+    except ApiToken.DoesNotExist:
+        return None
+    if record.expires_at <= now or not record.user.is_active:
         return None
     if not record.second_factor and twofactor.required_for(record.user):
         return None

@@ -29,6 +29,7 @@ from tongban.organizations.models import Window
 
 from . import selectors, services
 from .actions import available_actions
+from .detail import case_detail_response
 from .forms import case_form_fields
 from .materials import case_material_add
 from .models import Case, Extension
@@ -214,9 +215,13 @@ def get_case(request: HttpRequest, number_or_id: str) -> Any:
     """By case number (20 digits) or id. ID numbers, phones and addresses are masked for roles
     that do not need them (only the applicant's side and the handling staff see them whole).
     A staff member's read is audited (``case.viewed``)."""
-    case = _case(request, number_or_id)
+    # The case row only (permission, masking, audit); the rest is kept per state (``detail``).
+    case = selectors.case_head(request.user, number_or_id)
+    if case is None:
+        raise HttpError(404, _("办件不存在，或您无权查看"))
     services.case_data_access_record(actor=request.user, case=case, what="viewed")
-    return detail(request, case.pk)
+    response = case_detail_response(request, request.user, case)
+    return response if response is not None else detail(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/materials", response=CREATED,

@@ -18,7 +18,7 @@ from functools import reduce
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,9 +29,11 @@ from tongban.accounts.models import Role
 from tongban.cases.workflows.definition import Definition
 from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.catalog import selectors as catalog_selectors
+from tongban.catalog.models import ItemVersion
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
+from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor, Page, display_sorted, keyset_page
 from tongban.organizations.models import Department
@@ -352,6 +354,68 @@ def case_detail(pk: int) -> Case:
                 "extensions__requested_by", "extensions__decided_by",
                 "visit_records__hall", "visit_records__window", "clock_stops")
             .get(pk=pk))
+
+
+# --- one case, as the API's detail reads it on every request ---------------------------------
+#
+# ``api.get_case`` answers from a detail rendered once per state of the case (``detail``); what
+# each request still reads is the case's own row — for the permission check, the masking, the
+# audit record and the key of the kept detail — without the encrypted columns, with the highest
+# id of its materials; one statement, compiled once (``core.prepared``).
+
+HEAD_FIELDS = ("id", "number", "item_id", "item_version_id", "workflow_id", "department_id",
+               "receiving_unit_id", "hall_id", "channel", "status", "version", "event_count",
+               "applicant_id", "agent_id", "due_at", "due_provisional", "decided_at",
+               "deadline_state", "extension_working_days", "visits")
+
+
+def _heads() -> QuerySet[Case]:
+    last = CaseMaterial.objects.filter(case_id=OuterRef("pk")).order_by("-id").values("id")[:1]
+    return Case.objects.only(*HEAD_FIELDS).annotate(last_material=Subquery(last)).order_by()
+
+
+_HEAD_BY_ID = prepared.Lookup(lambda pk: _heads().filter(pk=pk))
+_HEAD_BY_NUMBER = prepared.Lookup(lambda number: _heads().filter(number=number), text=True)
+_HEAD_TASKS = prepared.Lookup(
+    lambda pk: StepTask.objects.select_related("department", "assignee").filter(case_id=pk)
+    .order_by("opened_at", "pk"))
+_ITEM_VERSIONS = prepared.Immutable(lambda pk: ItemVersion.objects.filter(pk=pk))
+_WORKFLOWS = prepared.Immutable(lambda pk: WorkflowDefinition.objects.filter(pk=pk))
+_item_version = Case._meta.get_field("item_version")
+_workflow = Case._meta.get_field("workflow")
+
+
+def case_head(user: Any, number_or_id: str) -> Case | None:
+    """The case with this number or id, if ``user`` may see it (``policies.can_view``, as
+    :func:`case_find`), with only the columns of :data:`HEAD_FIELDS` loaded; its item version
+    and workflow version (which never change) come from this process's copy."""
+    ref = (number_or_id or "").strip()
+    if not ref:
+        return None
+    case = None
+    if ref.isdecimal() and len(ref) < 20:
+        case = next(iter(_HEAD_BY_ID.all(int(ref))), None)
+    if case is None:
+        case = next(iter(_HEAD_BY_NUMBER.all(ref)), None)
+    if case is None or not policies.can_view(user, case):
+        return None
+    _item_version.set_cached_value(case, _ITEM_VERSIONS.get(case.item_version_id))
+    if case.workflow_id is not None:
+        _workflow.set_cached_value(case, _WORKFLOWS.get(case.workflow_id))
+    return case
+
+
+def last_material_id(case: Case) -> int:
+    """The highest id of the case's materials (0: none), read with the row by
+    :func:`case_head`. Every change to a case's materials adds a row (a replaced file or
+    promise is kept, marked superseded, in the same transaction), so this changes whenever
+    they do."""
+    return int(getattr(case, "last_material", None) or 0)
+
+
+def case_tasks(case: Case) -> list[StepTask]:
+    """The steps of the case, as :func:`case_detail` orders them (none without a workflow)."""
+    return _HEAD_TASKS.all(case.pk) if case.workflow_id is not None else []
 
 
 def mask_form_data(form_data: dict[str, Any], fields: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,9 +6,9 @@ for those the compilation costs several times the database work. The few stateme
 compiled once per model (and per database connection alias) and then executed with fresh
 parameters; they give exactly what the ORM gives:
 
-- :class:`Lookup` — a QuerySet filtered on one integer (a primary key, a case id), with its
-  ``select_related``, ordering and ``select_for_update``; returns model instances with related
-  objects, through the same field converters as the ORM.
+- :class:`Lookup` — a QuerySet filtered on one integer (a primary key, a case id) or one text,
+  with its ``select_related``, annotations, ordering and ``select_for_update``; returns model
+  instances with related objects and annotations, through the same field converters as the ORM.
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
@@ -35,38 +35,44 @@ M = TypeVar("M", bound=Model)
 
 # Stands for the parameter while a Lookup is compiled; no row has this primary key.
 _SENTINEL = -7_919_031_543
+# Stands for a text parameter while a Lookup or Values statement is compiled; no row holds it.
+_TEXT_SENTINEL = "\x00tongban-prepared-parameter\x00"
 
 
 class Lookup(Generic[M]):
     """``Lookup(lambda pk: Case.objects.select_related("workflow").filter(pk=pk))``, then
-    ``lookup.get(pk)``: the one row, or the model's ``DoesNotExist``."""
+    ``lookup.get(pk)``: the one row, or the model's ``DoesNotExist``. ``text=True``: the one
+    parameter is a text (``Lookup(lambda digest: Token.objects.filter(digest=digest), text=True)``)."""
 
-    def __init__(self, build: Callable[[int], QuerySet[M]]) -> None:
+    def __init__(self, build: Callable[[Any], QuerySet[M]], *, text: bool = False) -> None:
         self._build = build
         self._compiled: dict[str, _CompiledLookup] = {}
+        self._key: Callable[[Any], Any] = str if text else int
+        self._sentinel: Any = _TEXT_SENTINEL if text else _SENTINEL
 
-    def get(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> M:
+    def get(self, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> M:
         compiled = self._compile(using)
-        rows, model = compiled.rows(int(value), limit=2), compiled.model
+        rows, model = compiled.rows(self._key(value), limit=2), compiled.model
         if not rows:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
         if len(rows) > 1:
             raise model.MultipleObjectsReturned(f"more than one {model._meta.object_name}")
         return rows[0]
 
-    def all(self, value: int, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+    def all(self, value: Any, *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
         """Every row, in the QuerySet's order."""
-        return self._compile(using).rows(int(value))
+        return self._compile(using).rows(self._key(value))
 
     def _compile(self, using: str) -> _CompiledLookup:
         compiled = self._compiled.get(using)
         if compiled is None:
-            compiled = self._compiled[using] = _CompiledLookup(self._build(_SENTINEL), using)
+            compiled = self._compiled[using] = _CompiledLookup(self._build(self._sentinel), using,
+                                                               self._sentinel)
         return compiled
 
 
 class _CompiledLookup:
-    def __init__(self, queryset: QuerySet[Any], using: str) -> None:
+    def __init__(self, queryset: QuerySet[Any], using: str, sentinel: Any = _SENTINEL) -> None:
         connection = connections[using]
         self.model = queryset.model
         self.using = using
@@ -75,10 +81,12 @@ class _CompiledLookup:
         if self.for_update and not connection.in_atomic_block:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         sql, params = compiler.as_sql()
-        positions = [i for i, p in enumerate(params) if p == _SENTINEL]
-        if len(positions) != 1 or compiler.annotation_col_map:
-            raise ValueError("a prepared lookup takes exactly one integer parameter, no annotations")
+        positions = [i for i, p in enumerate(params) if p == sentinel]
+        if len(positions) != 1:
+            raise ValueError("a prepared lookup takes exactly one parameter")
         self.sql, self.params, self.position = sql, list(params), positions[0]
+        # Annotations become attributes of each instance, as the ORM sets them.
+        self.annotations = list(compiler.annotation_col_map.items())
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None
         self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
@@ -91,7 +99,7 @@ class _CompiledLookup:
         # takes three.
         self.related = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
 
-    def rows(self, value: int, limit: int | None = None) -> list[Any]:
+    def rows(self, value: Any, limit: int | None = None) -> list[Any]:
         connection = connections[self.using]
         if self.for_update and not connection.in_atomic_block:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
@@ -107,6 +115,8 @@ class _CompiledLookup:
                 for convert in functions:
                     row[i] = convert(row[i], expr, connection)
             obj = self.model.from_db(self.using, self.init_list, row[self.start:self.end])
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
             for populator in self.related:
                 populator.populate(row, obj)
             objects.append(obj)
@@ -314,9 +324,6 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
 
-
-# Stands for a text parameter while a Values statement is compiled; no row holds it.
-_TEXT_SENTINEL = "\x00tongban-prepared-parameter\x00"
 
 
 class Values:

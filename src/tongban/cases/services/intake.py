@@ -18,7 +18,7 @@ from stdnum.cn import uscc
 from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import account_of
-from tongban.audit.services import audit_record
+from tongban.audit.reads import read_record
 from tongban.catalog.models import Commitment, Item, Material, VersionStatus
 from tongban.clock.deadline import SHANGHAI
 from tongban.core import prepared
@@ -31,17 +31,19 @@ from .transitions import S, _after_commit, _check, _conflict, _deny, _event, _lo
 
 # --- reading personal data ---------------------------------------------------------------------
 
-@transaction.atomic
 def case_data_access_record(*, actor: Actor, case: Case, what: str,
                             detail: dict[str, Any] | None = None) -> None:
     """Staff reading an applicant's personal data — the case with its identifiers, a material's
     file, a notice's page or PDF — is an exercise of power and is audited (``case.<what>``:
     ``viewed``, ``material_viewed``, ``material_downloaded``, ``notice_viewed``,
-    ``notice_downloaded``). The applicant's own reads are not."""
+    ``notice_downloaded``). The applicant's own reads are not.
+
+    The record is written before the data is shown, by one statement committed on its own
+    (``audit.reads.read_record``): a read holds no transaction and no lock."""
     if policies.is_applicant_side(actor, case):
         return
-    audit_record(actor=actor, action=f"case.{what}", object_type="case",
-                 object_id=case.number or case.pk, detail=detail or {})
+    read_record(actor=actor, action=f"case.{what}", object_type="case",
+                object_id=case.number or case.pk, detail=detail or {})
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
