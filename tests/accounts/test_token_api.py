@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from tongban.accounts.models import ApiToken, User
+from tests.conftest import make_user
+from tongban.accounts.models import ApiToken, Role, User
 
 
 def _issue(client: Client, username: str, password: str) -> Any:
@@ -104,3 +106,55 @@ def test_login_page_is_locked_out_by_the_same_counter(client: Client, citizen: U
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+# The bearer check remembers a digest's row id (``accounts.services._token_ids``); what the row
+# says — expiry, the account — is read on every request, so a change counts at once.
+
+def _me(token: str) -> Any:
+    return Client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.django_db
+def test_a_token_used_before_and_then_expired_is_401(client: Client, citizen: User) -> None:
+    token = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    assert _me(token).status_code == 200
+    ApiToken.objects.filter(user=citizen).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert _me(token).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_used_before_and_then_deleted_is_401(client: Client, citizen: User) -> None:
+    token = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    assert _me(token).status_code == 200
+    ApiToken.objects.filter(user=citizen).delete()
+    assert _me(token).status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_account_deactivated_after_its_token_was_used_is_401(client: Client,
+                                                                citizen: User) -> None:
+    token = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    assert _me(token).status_code == 200
+    User.objects.filter(pk=citizen.pk).update(is_active=False)
+    assert _me(token).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_remembered_id_now_of_another_token_gives_nobody_its_account(
+        client: Client, citizen: User, issue_token: Callable[[User], str]) -> None:
+    """As when a database reuses ids (tests' do after a rollback): the row read must still be
+    the presented token's, or it counts as unknown."""
+    from tongban.accounts import services
+
+    mine = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    other = make_user("citizen-2", Role.CITIZEN)
+    theirs = issue_token(other)
+    assert _me(mine).json()["username"] == "citizen"
+    assert _me(theirs).json()["username"] == "citizen-2"
+    digest = hashlib.sha256(mine.encode()).hexdigest()
+    ApiToken.objects.filter(digest=digest).delete()
+    services._token_ids[digest] = ApiToken.objects.get(user=other).pk
+    assert _me(mine).status_code == 401
+    assert digest not in services._token_ids
+    assert _me(theirs).json()["username"] == "citizen-2"

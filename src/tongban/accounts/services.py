@@ -9,6 +9,7 @@ and ``load_demo`` all come through here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from tongban.audit.services import audit_record
+from tongban.core import prepared
 from tongban.core.encrypted import matches
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.organizations.models import Department, Hall
@@ -71,12 +73,47 @@ def token_issue(*, request: HttpRequest | None, username: str, password: str,
     return token, record
 
 
+# Every API request checks its bearer token: both reads are compiled once (``core.prepared``),
+# not built by the ORM on each request. A digest's row id never changes, so it is remembered
+# (``_token_ids``); the row itself — its expiry and its user — is read on every request, so an
+# expired or deleted token, or a deactivated account, is refused at once.
+_TOKEN_ID = prepared.Values(lambda digest: ApiToken.objects.filter(digest=digest)
+                            .values_list("pk", flat=True)[:1])
+_TOKEN = prepared.Lookup(lambda pk: ApiToken.objects.select_related("user").filter(pk=pk))
+_token_ids: dict[str, int] = {}
+_TOKEN_IDS_KEPT = 10_000
+
+
+def _token_record(digest: str) -> ApiToken | None:
+    remembered = _token_ids.get(digest)
+    record = _token_row(remembered, digest) if remembered is not None else None
+    if record is None:
+        _token_ids.pop(digest, None)
+        pk = _TOKEN_ID.first(digest)
+        record = _token_row(pk, digest) if pk is not None else None
+        if record is None:
+            return None
+        if len(_token_ids) >= _TOKEN_IDS_KEPT:
+            _token_ids.clear()
+        _token_ids[digest] = record.pk
+    return record
+
+
+def _token_row(pk: int, digest: str) -> ApiToken | None:
+    try:
+        record = _TOKEN.get(pk)
+    except ApiToken.DoesNotExist:
+        return None
+    # Still this digest's row: a remembered id may be of a deleted token (or, in a database
+    # whose ids are reused, as tests' are after a rollback, of another token now).
+    return record if hmac.compare_digest(record.digest, digest) else None
+
+
 def token_authenticate(token: str) -> Any:
     """The active user a bearer token belongs to, or None when unknown or expired."""
     now = timezone.now()
-    record = (ApiToken.objects.select_related("user")
-              .filter(digest=_digest(token), expires_at__gt=now).first())
-    if record is None or not record.user.is_active:
+    record = _token_record(_digest(token))
+    if record is None or record.expires_at <= now or not record.user.is_active:
         return None
     # Touch at most once a minute, so reads do not all turn into writes.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
