@@ -28,6 +28,7 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI
+from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor, Page, display_sorted, keyset_page
 from tongban.organizations.models import Department
@@ -74,14 +75,25 @@ def case_find(user: Any, number_or_id: str) -> Case | None:
     ref = (number_or_id or "").strip()
     if not ref:
         return None
-    lookup = Q(number=ref)
-    if ref.isdecimal() and len(ref) < 20:
-        lookup |= Q(pk=int(ref))
-    case = (Case.objects.select_related("item_version", "department", "hall", "receiving_unit")
-            .filter(lookup).first())
-    if case is None or not policies.can_view(user, case):
+    # A case number has 20 digits (``_next_number``): a shorter decimal is an id, anything
+    # else a number. Both reads are compiled once (every case request starts here).
+    pk = int(ref) if ref.isdecimal() and len(ref) < 20 else _CASE_ID_BY_NUMBER.first(ref)
+    if pk is None or pk > _LARGEST_ID:
+        return None
+    try:
+        case = _CASE_FOUND.get(pk)
+    except Case.DoesNotExist:
+        return None
+    if not policies.can_view(user, case):
         return None
     return case
+
+
+_LARGEST_ID = 2**63 - 1  # a BigAutoField's
+_CASE_FOUND = prepared.Lookup(lambda pk: Case.objects.select_related(
+    "item_version", "department", "hall", "receiving_unit").filter(pk=pk))
+_CASE_ID_BY_NUMBER = prepared.Values(lambda number: Case.objects.filter(number=number)
+                                     .values_list("pk", flat=True)[:1])
 
 
 def sees_identifiers(user: Any, case: Case) -> bool:
