@@ -94,7 +94,8 @@ _item_ids: dict[str, int] = {}
 
 
 def _item(code: str) -> Item | None:
-    item = _item_row(_item_ids[code], code) if code in _item_ids else None
+    remembered = _item_ids.get(code)  # (threads share the map: one read, no check-then-index)
+    item = _item_row(remembered, code) if remembered is not None else None
     if item is None:
         _item_ids.pop(code, None)
         pk = _ITEM_ID.first(code)
