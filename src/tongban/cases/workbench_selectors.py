@@ -344,7 +344,7 @@ def intake(user: Any) -> Intake:
     labels = dict(Status.choices)
     rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
                       waiting=c.status == Status.SUPPLEMENT,
-                      status_label=labels.get(c.status, c.status))
+                      status_label=str(labels.get(c.status, c.status)))
             for c in cases.defer(*selectors.list_deferred(keep=("applicant_id_number",)))
             [:INTAKE_SHOWN]]
     if len(rows) < INTAKE_SHOWN:
