@@ -122,3 +122,15 @@ def test_a_used_token_is_refused_from_the_next_request_once_revoked(client: Clie
     assert Client().get("/api/v1/auth/me", headers=headers).status_code == 200
     ApiToken.objects.filter(user=citizen).delete()
     assert Client().get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def _me(token: str) -> Any:
+    return Client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.django_db
+def test_a_token_used_before_and_then_expired_is_401(client: Client, citizen: User) -> None:
+    token = _issue(client, "citizen", "secret-pass-123").json()["token"]
+    assert _me(token).status_code == 200
+    ApiToken.objects.filter(user=citizen).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert _me(token).status_code == 401

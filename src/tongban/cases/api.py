@@ -22,6 +22,7 @@ from pydantic import Field
 
 from tongban.cases.workflows.models import StepTask
 from tongban.catalog.models import Item, Material
+from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor
 from tongban.core.schemas import BoundedDateTime, PageNumber
@@ -82,6 +83,37 @@ def _task(request: HttpRequest, task_id: int) -> StepTask:
     if task is None:
         raise HttpError(404, _("环节任务不存在，或您无权查看"))
     return task
+
+
+# The item applied for, by implementation code: both reads compiled once (``core.prepared``);
+# a code's item id is remembered (checked against the row read, which is read every time).
+_ITEM_ID = prepared.Values(lambda code: Item.objects.filter(implementation_code=code)
+                           .values_list("pk", flat=True)[:1])
+_ITEM = prepared.Lookup(lambda pk: Item.objects.select_related("current", "department")
+                        .filter(pk=pk))
+_item_ids: dict[str, int] = {}
+
+
+def _item(code: str) -> Item | None:
+    remembered = _item_ids.get(code)  # (threads share the map: one read, no check-then-index)
+    item = _item_row(remembered, code) if remembered is not None else None
+    if item is None:
+        _item_ids.pop(code, None)
+        pk = _ITEM_ID.first(code)
+        item = _item_row(pk, code) if pk is not None else None
+        if item is not None:
+            if len(_item_ids) >= 10_000:
+                _item_ids.clear()
+            _item_ids[code] = item.pk
+    return item
+
+
+def _item_row(pk: int, code: str) -> Item | None:
+    try:
+        item = _ITEM.get(pk)
+    except Item.DoesNotExist:
+        return None
+    return item if item.implementation_code == code else None
 
 
 def _window(window_id: int | None) -> Window | None:
@@ -191,8 +223,7 @@ def create_case(request: HttpRequest, payload: CaseCreateIn,
     Send an ``Idempotency-Key`` header: a retry with the same key returns the same case
     instead of a second one.
     """
-    item = Item.objects.select_related("current", "department").filter(
-        implementation_code=payload.item.strip()).first()
+    item = _item(payload.item.strip())
     if item is None:
         raise RuleViolation([Problem("item", _("没有实施编码为“%(code)s”的事项") % {
             "code": payload.item})])

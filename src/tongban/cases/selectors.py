@@ -97,14 +97,25 @@ def case_find(user: Any, number_or_id: str) -> Case | None:
     ref = (number_or_id or "").strip()
     if not ref:
         return None
-    lookup = Q(number=ref)
-    if ref.isdecimal() and len(ref) < 20:
-        lookup |= Q(pk=int(ref))
-    case = (Case.objects.select_related("item_version", "department", "hall", "receiving_unit")
-            .filter(lookup).first())
-    if case is None or not policies.can_view(user, case):
+    # A case number has 20 digits (``_next_number``): a shorter decimal is an id, anything
+    # else a number. Both reads are compiled once (every case request starts here).
+    pk = int(ref) if ref.isdecimal() and len(ref) < 20 else _CASE_ID_BY_NUMBER.first(ref)
+    if pk is None or pk > _LARGEST_ID:
+        return None
+    try:
+        case = _CASE_FOUND.get(pk)
+    except Case.DoesNotExist:
+        return None
+    if not policies.can_view(user, case):
         return None
     return case
+
+
+_LARGEST_ID = 2**63 - 1  # a BigAutoField's
+_CASE_FOUND = prepared.Lookup(lambda pk: Case.objects.select_related(
+    "item_version", "department", "hall", "receiving_unit").filter(pk=pk))
+_CASE_ID_BY_NUMBER = prepared.Values(lambda number: Case.objects.filter(number=number)
+                                     .values_list("pk", flat=True)[:1])
 
 
 def sees_identifiers(user: Any, case: Case) -> bool:
@@ -308,6 +319,28 @@ def case_count(user: Any, filters: CaseFilter, *, cap: int, now: dt.datetime | N
 # A page of a case list; the API allows up to 100.
 PAGE_SIZE = 20
 
+# What no case list shows and leaves unread (the pages' rows, the API's summaries, their
+# deadline marks): the personal data besides the applicant's name — each an encrypted column
+# decrypted per row when read — the form, the texts of a decision, and the item version's guide.
+LIST_DEFERRED = (
+    "applicant_id_number", "applicant_phone", "agent_id_number", "authorization", "form_data",
+    "decision_reason", "closed_reason", "idempotency_key",
+    *(f"item_version__{name}" for name in (
+        "visit_reason", "handling_forms", "fee_standard", "fee_basis", "conditions",
+        "legal_basis", "service_objects", "topics", "location", "office_hours",
+        "special_procedures", "process", "review_route", "change_note", "review_note")),
+)
+
+
+def list_deferred(prefix: str = "", *, keep: tuple[str, ...] = ()) -> list[str]:
+    """:data:`LIST_DEFERRED` for a queryset that reaches the case through ``prefix``
+    (``"case__"``), without the columns in ``keep`` (a list that masks the ID number reads it)."""
+    return [prefix + name for name in LIST_DEFERRED if name not in keep]
+
+
+def _list_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related("item", "item_version", "department").defer(*LIST_DEFERRED)
+
 
 def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
               size: int = PAGE_SIZE, now: dt.datetime | None = None,
@@ -315,7 +348,7 @@ def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
     """One keyset page of :func:`case_list` (newest first): no OFFSET and no count, a few
     indexed queries whatever the list's length."""
     now = now or timezone.now()
-    found = [_filtered(qs, filters, now).select_related("item", "item_version", "department")
+    found = [_list_rows(_filtered(qs, filters, now))
              for qs in (visible_branches(user) if branches is None else branches)]
     return keyset_page(found, key="created_at", descending=True, size=size, cursor=cursor)
 
@@ -328,8 +361,7 @@ def case_offset_page(user: Any, filters: CaseFilter, *, offset: int, size: int,
     now = now or timezone.now()
     found: dict[int, Case] = {}
     for qs in visible_branches(user) if branches is None else branches:
-        rows = (_filtered(qs, filters, now).select_related("item", "item_version", "department")
-                .order_by("-created_at", "-pk")[:offset + size])
+        rows = _list_rows(_filtered(qs, filters, now)).order_by("-created_at", "-pk")[:offset + size]
         for case in rows:
             found.setdefault(case.pk, case)
     ordered = display_sorted(list(found.values()), key="created_at", descending=True)

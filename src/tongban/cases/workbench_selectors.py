@@ -123,7 +123,10 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
         key=lambda pair: pair[1])
     steps = sorted(set(base.order_by().values_list("step_key", "name").distinct()[:CHOICES_CAP]),
                    key=lambda pair: pair[1])
-    tasks = base.select_related("case__item_version")
+    # The page's rows leave unread what no list shows (and the workflow's definition).
+    tasks = base.select_related("case__item_version").defer(
+        *selectors.list_deferred("case__", keep=("applicant_id_number",)),
+        "case__workflow__definition")
     if item:
         tasks = tasks.filter(case__item__implementation_code=item)
     if step:
@@ -312,6 +315,7 @@ class IntakeRow:
     case: Case
     applicant_id: str
     waiting: bool  # 待补正: the applicant owes materials
+    status_label: str = ""
 
 
 INTAKE_SHOWN = 10
@@ -337,8 +341,12 @@ def intake(user: Any) -> Intake:
     cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
                                  status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
              .select_related("item_version").order_by("submitted_at", "pk"))
+    labels = dict(Status.choices)
     rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
-                      waiting=c.status == Status.SUPPLEMENT) for c in cases[:INTAKE_SHOWN]]
+                      waiting=c.status == Status.SUPPLEMENT,
+                      status_label=str(labels.get(c.status, c.status)))
+            for c in cases.defer(*selectors.list_deferred(keep=("applicant_id_number",)))
+            [:INTAKE_SHOWN]]
     if len(rows) < INTAKE_SHOWN:
         return Intake(rows=rows, total=len(rows))
     total, exact = capped_count(cases, COUNT_CAP)

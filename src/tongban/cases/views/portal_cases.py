@@ -58,8 +58,10 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     page = selectors.case_page(request.user, selectors.CaseFilter(), now=now,
                                cursor=cursor_or_none(request.GET.get("page")))
     states = selectors.case_deadline_states(page.rows, now=now)
-    rows = [{"case": c, "deadline": _deadline(c, states[c.pk]), "ref": c.number or c.pk}
-            for c in page.rows]
+    # The labels once a page (``get_status_display`` builds the choices' dict on every call).
+    labels = dict(Status.choices)
+    rows = [{"case": c, "deadline": _deadline(c, states[c.pk]), "ref": c.number or c.pk,
+             "status": labels.get(c.status, c.status)} for c in page.rows]
     return _private(render(request, "cases/portal/my_cases.html", {"rows": rows, "page": page}))
 
 
