@@ -103,6 +103,7 @@ class _QueueRow:
         self.sql = (f"INSERT INTO {quote(meta.db_table)} "
                     f"({', '.join(quote(str(f.column)) for f in self.fields.values())}) "
                     f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        self.qmark = prepared.qmark_of(connection, self.sql)
 
     def write(self, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from django_tasks.utils import normalize_json
@@ -119,7 +120,7 @@ class _QueueRow:
                 row_id, timezone.now(), payload), strict=True):
             params[slot] = fields[name].get_db_prep_save(value, connection)
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            prepared.execute(cursor, self.sql, self.qmark, params)
         return row_id
 
 
