@@ -72,7 +72,7 @@ def audit_record(*, actor: Actor | None, action: str, object_type: str, object_i
         raise RuntimeError("audit_record must run inside the transaction of the audited action")
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
     record = AuditRecord(
-        seq=None, at=timezone.now(), actor_id=actor_id,
+        seq=0, at=timezone.now(), actor_id=actor_id,  # seq: drawn by the INSERT (below)
         actor_name=str(actor)[:150] if actor_id else "system", action=action,
         object_type=object_type, object_id=str(object_id),
         detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),

@@ -348,7 +348,7 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
         if computed:
             values = cursor.fetchone()
             for (name, _expression), value in zip(computed, values[1:], strict=True):
-                setattr(obj, meta.get_field(name).attname, value)
+                setattr(obj, _concrete(meta.get_field(name)).attname, value)
             setattr(obj, meta.pk.attname, values[0])
         elif not preset:
             pk = (cursor.fetchone()[0] if returning
@@ -374,7 +374,7 @@ def _insert_statement(model: type[Model], connection: Any, computed: tuple[tuple
     if computed and not returning:
         raise ValueError("computed columns are read back with RETURNING")
     if returning:
-        read_back = [f"{table}.{quote(str(meta.get_field(name).column))}"
+        read_back = [f"{table}.{quote(str(_concrete(meta.get_field(name)).column))}"
                      for name in (meta.pk.name, *by_database)]
         sql += f" RETURNING {', '.join(read_back)}"
     columns = [(f, _plain_type(f)) for f in fields if f.name not in by_database]
