@@ -15,6 +15,10 @@ parameters; they give exactly what the ORM gives:
 - :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
   published item version and its materials, a saved workflow version), read once per process
   and kept.
+- :class:`ConvertedOnRead` — the attribute of a field whose conversion is costly (decryption):
+  a :class:`Lookup`'s instances convert such a column when it is first read, if ever.
+- :func:`execute` — every statement here goes through it: on SQLite with its placeholders
+  converted once (``qmark_of``), not by Django's regular expression at every execution.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
