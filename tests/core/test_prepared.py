@@ -120,3 +120,45 @@ def test_a_lookup_sets_its_annotations_as_the_orm_does() -> None:
     found = read.get(user.pk)
     expected = User.objects.annotate(last_seq=Subquery(last[:1]), records=Count("pk")).get(pk=user.pk)
     assert (found.last_seq, found.records) == (expected.last_seq, expected.records) == (3, 1)  # type: ignore[attr-defined]
+
+
+USERS = prepared.Lookup(lambda pk: User.objects.filter(pk=pk))
+
+
+def test_encrypted_fields_of_a_looked_up_row_are_decrypted_when_first_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+    import pickle
+
+    from tongban.core import crypto
+
+    user = make_user("citizen", Role.CITIZEN, id_number="620102198501011234",
+                     phone="13893100001")
+    decrypted: list[str] = []
+    real = crypto.decrypt_text
+
+    def counting(stored: str, ring: object = None) -> str:
+        decrypted.append(stored)
+        return real(stored, ring)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crypto, "decrypt_text", counting)
+    found = USERS.get(user.pk)
+    assert decrypted == []  # nothing decrypted by the read itself
+    assert found.phone == "13893100001" and len(decrypted) == 1
+    assert found.phone == "13893100001" and len(decrypted) == 1  # once
+    # Saving writes the ciphertext of the value, read or not; the ORM reads the same values.
+    found.real_name = "张三"
+    found.save()
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.id_number, stored.phone, stored.real_name) == (
+        "620102198501011234", "13893100001", "张三")
+    # A copy or a pickle of an instance carries the plain values.
+    for copied in (copy.deepcopy(USERS.get(user.pk)), pickle.loads(pickle.dumps(USERS.get(user.pk)))):
+        assert copied.__dict__["id_number"] == "620102198501011234"
+    # A prepared update of other columns leaves the encrypted ones untouched and undecrypted.
+    fresh = USERS.get(user.pk)
+    decrypted.clear()
+    fresh.real_name = "李四"
+    prepared.update(fresh, ["real_name"])
+    assert decrypted == []
+    assert User.objects.get(pk=user.pk).id_number == "620102198501011234"

@@ -129,3 +129,42 @@ def test_the_immediate_backend_runs_a_task_only_once_the_transaction_commits(
     finally:
         task_started.disconnect(record)
     assert started == [PRUNE]
+
+
+@pytest.mark.django_db
+def test_queueing_writes_the_row_by_its_prepared_statement_despite_the_librarys_log_receiver(
+    database_queue: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # django-tasks connects its own logging receiver to task_enqueued: that alone does not send
+    # the queue row through the model (it used to, at every case transition).
+    from tongban.scheduling import queue
+
+    def through_model(*args: Any) -> None:
+        raise AssertionError("written through the model")
+
+    monkeypatch.setattr(queue, "_enqueue_through_model", through_model)
+    with caplog.at_level("DEBUG", logger="django_tasks"), transaction.atomic():
+        enqueue_after_commit(prune_task_results)
+    row = DBTaskResult.objects.get()
+    assert (row.task_path, row.status, row.args_kwargs) == (
+        PRUNE, "READY", {"args": [], "kwargs": {}})
+    # The library's log line is still written.
+    assert f"Task id={row.id} path={PRUNE} enqueued backend=default" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_receiver_of_task_enqueued_gets_the_queued_task_result(database_queue: None) -> None:
+    from django_tasks.signals import task_enqueued
+
+    heard: list[Any] = []
+
+    def receiver(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        heard.append(task_result.id)
+
+    task_enqueued.connect(receiver)
+    try:
+        with transaction.atomic():
+            enqueue_after_commit(prune_task_results)
+    finally:
+        task_enqueued.disconnect(receiver)
+    assert heard == [str(DBTaskResult.objects.get().id)]

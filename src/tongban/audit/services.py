@@ -72,32 +72,30 @@ def audit_record(*, actor: Actor | None, action: str, object_type: str, object_i
         raise RuntimeError("audit_record must run inside the transaction of the audited action")
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
     record = AuditRecord(
-        seq=_next_seq(connection), at=timezone.now(), actor_id=actor_id,
+        seq=0, at=timezone.now(), actor_id=actor_id,  # seq: drawn by the INSERT (below)
         actor_name=str(actor)[:150] if actor_id else "system", action=action,
         object_type=object_type, object_id=str(object_id),
         detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
         prev_hash=None, hash=None, algorithm=settings.AUDIT_HASH, digest_version=DIGEST_VERSION,
     )
-    prepared.insert(record)  # compiled once: every audited action appends one
+    # Compiled once (every audited action appends one); the number is drawn by the INSERT
+    # itself and read back with the row's id.
+    prepared.insert(record, computed=(("seq", _next_seq(connection)),))
     return record
 
 
-def _next_seq(connection: BaseDatabaseWrapper) -> int:
-    """The record's number. PostgreSQL: the next value of the ``audit_record_seq`` sequence,
-    which nobody waits for (a rolled-back transaction leaves a gap); the transaction takes its
-    id first, so that the sealer, waiting for the transactions running when it read the
-    sequence, knows every number up to what it read is committed or never will be
-    (``sealing``). SQLite: one more than the last number, under the write lock every
-    transaction here begins with (IMMEDIATE)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Evaluated left to right: the transaction id exists before the number is drawn.
-            cursor.execute("SELECT pg_current_xact_id(), nextval(%s)", [SEQUENCE])
-            return int(cursor.fetchone()[1])
-        table = connection.ops.quote_name(AuditRecord._meta.db_table)
-        cursor.execute(f"SELECT seq FROM {table} ORDER BY seq DESC LIMIT 1")
-        last = cursor.fetchone()
-    return int(last[0]) + 1 if last else 1
+def _next_seq(connection: BaseDatabaseWrapper) -> str:
+    """The SQL of the record's number. PostgreSQL: the next value of the ``audit_record_seq``
+    sequence, which nobody waits for (a rolled-back transaction leaves a gap); the transaction
+    takes its id first, so that the sealer, waiting for the transactions running when it read
+    the sequence, knows every number up to what it read is committed or never will be
+    (``sealing``): the inner query, which holds a volatile function and so stays a separate
+    scan, runs before the number is drawn. SQLite: one more than the last number, under the
+    write lock every transaction here begins with (IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        return (f"(SELECT nextval('{SEQUENCE}') FROM (SELECT pg_current_xact_id()) AS xact)")
+    table = connection.ops.quote_name(AuditRecord._meta.db_table)
+    return f"(SELECT COALESCE(MAX(seq), 0) + 1 FROM {table})"
 
 
 # --- checkpoints, verification runs and reading the log -----------------------------------

@@ -74,8 +74,10 @@ class Case(models.Model):
     hall = models.ForeignKey(Hall, verbose_name=_("受理大厅"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="cases", db_index=False)
     channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices)
+    # No index of its own: the (status, due_at) index below serves every look-up by status,
+    # and each transition changes the status (one index fewer to rewrite at each step).
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices,
-                              default=Status.DRAFT, db_index=True)
+                              default=Status.DRAFT)
     # Optimistic lock: every transition increments it; a stale writer gets a conflict.
     version = models.PositiveIntegerField(default=0)
     # How many history events the case has: the next event's ``seq`` is this plus one. Kept on

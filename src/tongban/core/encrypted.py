@@ -25,11 +25,16 @@ from django.db.models.expressions import Combinable
 from django.utils.deconstruct import deconstructible
 
 from . import crypto
+from .prepared import ConvertedOnRead
 
 
 class EncryptedTextField(models.TextField[str | Combinable, str]):
     """Text stored as SM4 ciphertext (``core.crypto.encrypt_text``); ``max_length`` limits the
-    plain text (forms), the column holds the longer ciphertext."""
+    plain text (forms), the column holds the longer ciphertext. A row read by a prepared
+    lookup (``core.prepared.Lookup``: the case a transition locks) is decrypted when the
+    attribute is first read (``ConvertedOnRead``)."""
+
+    descriptor_class = ConvertedOnRead
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
         if value is None:
@@ -60,7 +65,10 @@ class EncryptedJSONField(models.JSONField):
     """A JSON document stored encrypted in a JSON column: the column holds the JSON string
     ``"sm4:<version>:<base64>"`` of the document's encrypted JSON text (``core.crypto.encrypt_json``).
     A document stored before encryption (a plain object or array) is read as it is. No key,
-    path or containment look-up: the database cannot see inside."""
+    path or containment look-up: the database cannot see inside. Decrypted when first read,
+    like :class:`EncryptedTextField`."""
+
+    descriptor_class = ConvertedOnRead
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         value = super().from_db_value(value, expression, connection)

@@ -15,6 +15,10 @@ parameters; they give exactly what the ORM gives:
 - :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
   published item version and its materials, a saved workflow version), read once per process
   and kept.
+- :class:`ConvertedOnRead` — the attribute of a field whose conversion is costly (decryption):
+  a :class:`Lookup`'s instances convert such a column when it is first read, if ever.
+- :func:`execute` — every statement here goes through it: on SQLite with its placeholders
+  converted once (``qmark_of``), not by Django's regular expression at every execution.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -23,15 +27,73 @@ connected, :func:`insert` and :func:`update` fall back to ``save()``).
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import re
+import sqlite3
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models import Field, Model, QuerySet, signals
 from django.db.models.query import get_related_populators
+from django.db.models.query_utils import DeferredAttribute
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
+
+
+class _Unconverted:
+    """A column's value as the database sent it, with the converters it has not yet been
+    through (:class:`ConvertedOnRead`)."""
+
+    __slots__ = ("connection", "expression", "functions", "raw")
+
+    def __init__(self, raw: Any, functions: list[Any], expression: Any, connection: Any) -> None:
+        self.raw, self.functions, self.expression, self.connection = (
+            raw, functions, expression, connection)
+
+    def convert(self) -> Any:
+        value = self.raw
+        for function in self.functions:
+            value = function(value, self.expression, self.connection)
+        return value
+
+    # An instance pickled or deep-copied carries the converted value.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_same, (self.convert(),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self.convert(), memo)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class ConvertedOnRead(DeferredAttribute):
+    """The attribute of a field whose conversion from the database value is costly (decrypting
+    personal data): an instance that a :class:`Lookup` reads holds the column as it came, and
+    converts it when the attribute is first read. A transition locks the case row and changes
+    its status, never reading the applicant's encrypted fields: they stay unconverted. Other
+    reads (the ORM's) convert at once, as before. A field opts in with
+    ``descriptor_class = ConvertedOnRead``."""
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        data = instance.__dict__
+        attname = self.field.attname
+        if attname not in data:
+            return super().__get__(instance, cls)  # deferred: loaded as Django does
+        value = data[attname]
+        if type(value) is _Unconverted:
+            value = data[attname] = value.convert()
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
 
 # Stands for the parameter while a Lookup is compiled; no row has this primary key.
 _SENTINEL = -7_919_031_543
@@ -87,6 +149,7 @@ class _CompiledLookup:
         self.sql, self.params, self.position = sql, list(params), positions[0]
         # Annotations become attributes of each instance, as the ORM sets them.
         self.annotations = list(compiler.annotation_col_map.items())
+        self.qmark = qmark_of(connection, sql)
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None
         self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
@@ -94,7 +157,9 @@ class _CompiledLookup:
         # As the SQL compiler collects them: the backend's converters, then the field's own.
         converters = [(i, [*connection.ops.get_db_converters(expr), *expr.get_db_converters(connection)],
                        expr) for i, (expr, _sql, _alias) in enumerate(select)]
-        self.converters = [c for c in converters if c[1]]
+        self.converters = [c for c in converters if c[1] and not _on_read(c[2])]
+        # Converted when the attribute is first read (``ConvertedOnRead``), if ever.
+        self.on_read = [c for c in converters if c[1] and _on_read(c[2])]
         # django-stubs describes the next Django (a fourth ``fetch_mode`` argument); Django 5.2
         # takes three.
         self.related = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
@@ -106,7 +171,7 @@ class _CompiledLookup:
         params = list(self.params)
         params[self.position] = value
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            execute(cursor, self.sql, self.qmark, params)
             fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
         objects = []
         for fetched_row in fetched:
@@ -114,6 +179,9 @@ class _CompiledLookup:
             for i, functions, expr in self.converters:
                 for convert in functions:
                     row[i] = convert(row[i], expr, connection)
+            for i, functions, expr in self.on_read:
+                if row[i] is not None:
+                    row[i] = _Unconverted(row[i], functions, expr, connection)
             obj = self.model.from_db(self.using, self.init_list, row[self.start:self.end])
             for name, position in self.annotations:
                 setattr(obj, name, row[position])
@@ -121,6 +189,11 @@ class _CompiledLookup:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+
+def _on_read(expression: Any) -> bool:
+    field = getattr(expression, "target", None)
+    return isinstance(field, Field) and issubclass(field.descriptor_class, ConvertedOnRead)
 
 
 class Immutable(Generic[M]):
@@ -228,6 +301,10 @@ _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
 def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
     if type(field) is models.ForeignKey:
         return int if type(field.target_field) in _INTEGER_KEYS else None
+    if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        # An aware datetime goes straight to the backend's adapter, as get_db_prep_save sends
+        # it after its checks (which only concern naive values and strings).
+        return dt.datetime
     return _PLAIN.get(type(field))
 
 
@@ -239,21 +316,29 @@ def _params(obj: Model, columns: Sequence[tuple[Field[Any, Any], type[Any] | Non
     for f, plain in columns:
         if plain is not None:
             value = getattr(obj, f.attname)
-            if value is None or type(value) is plain:
+            if value is None or (type(value) is plain and plain is not dt.datetime):
                 params.append(value)
+                continue
+            if type(value) is dt.datetime and value.tzinfo is not None:
+                params.append(connection.ops.adapt_datetimefield_value(value))
                 continue
         params.append(f.get_db_prep_save(f.pre_save(obj, add), connection))
     return params
 
 
-_inserts: dict[tuple[type[Model], str], tuple[str, list[Any], bool]] = {}
+_inserts: dict[tuple[type[Model], str, tuple[tuple[str, str], ...]],
+               tuple[str, str | None, list[Any], bool]] = {}
 
 
-def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = False) -> None:
+def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = False,
+           computed: tuple[tuple[str, str], ...] = ()) -> None:
     """INSERT ``obj`` as a new row and set its primary key, as ``obj.save()`` would.
 
     ``signals_done``: the caller has already done what the model's ``pre_save``/``post_save``
     receivers would (a third-party model whose receiver only fills a default, say).
+    ``computed``: ``(field name, SQL expression)`` pairs: the database computes those columns
+    in the INSERT itself (the next number of a sequence, say) and they are read back into
+    ``obj`` with its key (``RETURNING``; a ``ValueError`` on a database without it).
     """
     model = type(obj)
     meta = model._meta
@@ -261,27 +346,25 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
     # back; one whose key Python assigns (a UUID default) is inserted with it.
     preset = meta.auto_field is None
     if (_listened(model) and not signals_done) or (not preset and obj.pk is not None):
+        if computed:
+            raise ValueError("computed columns need a prepared INSERT")
         obj.save(using=using, force_insert=True)
         return
     connection = connections[using]
-    prepared = _inserts.get((model, using))
+    prepared = _inserts.get((model, using, computed))
     if prepared is None:
-        fields = [f for f in meta.local_concrete_fields
-                  if f is not meta.auto_field and not getattr(f, "generated", False)]
-        quote = connection.ops.quote_name
-        table = quote(meta.db_table)
-        sql = (f"INSERT INTO {table} ({', '.join(quote(str(f.column)) for f in fields)}) "
-               f"VALUES ({', '.join(['%s'] * len(fields))})")
-        returning = connection.features.can_return_columns_from_insert and not preset
-        if returning:
-            sql += f" RETURNING {table}.{quote(str(meta.pk.column))}"
-        prepared = _inserts[(model, using)] = (sql, [(f, _plain_type(f)) for f in fields],
-                                               returning)
-    sql, columns, returning = prepared
+        prepared = _inserts[(model, using, computed)] = _insert_statement(model, connection,
+                                                                          computed)
+    sql, qmark, columns, returning = prepared
     params = _params(obj, columns, True, connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if not preset:
+        execute(cursor, sql, qmark, params)
+        if computed:
+            values = cursor.fetchone()
+            for (name, _expression), value in zip(computed, values[1:], strict=True):
+                setattr(obj, _concrete(meta.get_field(name)).attname, value)
+            setattr(obj, meta.pk.attname, values[0])
+        elif not preset:
             pk = (cursor.fetchone()[0] if returning
                   else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
             setattr(obj, meta.pk.attname, pk)
@@ -289,7 +372,61 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
     obj._state.db = using
 
 
-_updates: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, list[Any]]] = {}
+def _insert_statement(model: type[Model], connection: Any, computed: tuple[tuple[str, str], ...]
+                      ) -> tuple[str, str | None, list[Any], bool]:
+    meta = model._meta
+    preset = meta.auto_field is None
+    by_database = dict(computed)
+    fields = [f for f in meta.local_concrete_fields
+              if f is not meta.auto_field and not getattr(f, "generated", False)]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    values = [by_database.get(f.name, "%s") for f in fields]
+    sql = (f"INSERT INTO {table} ({', '.join(quote(str(f.column)) for f in fields)}) "
+           f"VALUES ({', '.join(values)})")
+    returning = connection.features.can_return_columns_from_insert and not preset
+    if computed and not returning:
+        raise ValueError("computed columns are read back with RETURNING")
+    if returning:
+        read_back = [f"{table}.{quote(str(_concrete(meta.get_field(name)).column))}"
+                     for name in (meta.pk.name, *by_database)]
+        sql += f" RETURNING {', '.join(read_back)}"
+    columns = [(f, _plain_type(f)) for f in fields if f.name not in by_database]
+    return sql, qmark_of(connection, sql), columns, returning
+
+
+# --- executing ----------------------------------------------------------------------------------
+
+_FORMAT_QMARK = re.compile(r"(?<!%)%s")  # as Django's SQLite backend converts each statement
+
+
+def qmark_of(connection: Any, sql: str) -> str | None:
+    """SQLite: the statement in the driver's own placeholders, converted once instead of at
+    every execution (Django's SQLite cursor converts ``%s`` to ``?`` each time)."""
+    if connection.vendor != "sqlite":
+        return None
+    return _FORMAT_QMARK.sub("?", sql).replace("%%", "%")
+
+
+def execute(cursor: Any, sql: str, qmark: str | None, params: Sequence[Any]) -> None:
+    """``cursor.execute(sql, params)``, with SQLite's placeholders converted beforehand
+    (``qmark``). Execute wrappers (``connection.execute_wrapper``) see ``sql`` as always, and
+    errors are Django's; with the query log on (``DEBUG``, tests capturing queries) the
+    statement takes Django's own path, which logs it."""
+    if qmark is None or cursor.db.queries_logged:
+        cursor.execute(sql, params)
+        return
+    cursor._execute_with_wrappers(sql, params, False, partial(_execute_qmark, qmark))
+
+
+def _execute_qmark(qmark: str, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    wrapper = context["cursor"]
+    wrapper.db.validate_no_broken_transaction()
+    with wrapper.db.wrap_database_errors:
+        return sqlite3.Cursor.execute(wrapper.cursor, qmark, params)
+
+
+_updates: dict[tuple[type[Model], tuple[str, ...], str], tuple[str, str | None, list[Any]]] = {}
 
 
 def _concrete(field: Any) -> Field[Any, Any]:
@@ -315,12 +452,13 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
         sql = (f"UPDATE {quote(meta.db_table)} SET "
                f"{', '.join(f'{quote(str(f.column))} = %s' for f in columns)} "
                f"WHERE {quote(str(meta.pk.column))} = %s")
-        prepared = _updates[key] = (sql, [(f, _plain_type(f)) for f in columns])
-    sql, typed = prepared
+        prepared = _updates[key] = (sql, qmark_of(connection, sql),
+                                    [(f, _plain_type(f)) for f in columns])
+    sql, qmark, typed = prepared
     params = _params(obj, typed, False, connection)
     params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute(cursor, sql, qmark, params)
         if cursor.rowcount == 0:
             raise DatabaseError("Save with update_fields did not affect any rows.")
 

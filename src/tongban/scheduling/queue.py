@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -41,18 +42,34 @@ def _enqueue_in_database(backend: Any, task: Any, args: tuple[Any, ...],
     (its ``__init__``, each field's ``pre_save``, django-tasks-db's ``pre_save`` receiver) cost
     more than writing the row. The row is the same; ``tests/scheduling`` check that ``tongban
     worker`` runs it. When someone listens to ``task_enqueued`` (which is sent the task-result
-    object) the row is written through the model instead.
+    object) the row is written through the model instead; django-tasks' own receiver, which
+    only logs, does not count (its line is logged here).
     (django-tasks-db 0.13, pinned: the columns are its ``_task_to_db_task``'s.)
     """
-    from django_tasks.signals import task_enqueued
-
-    if task_enqueued.has_listeners(type(backend)):
+    if _someone_listens(type(backend)):
         _enqueue_through_model(backend, task, args, kwargs)
         return
     statement = _statements.get((task, backend.alias))
     if statement is None:
         statement = _statements[(task, backend.alias)] = _QueueRow(backend, task)
-    statement.write(backend, args, kwargs)
+    row_id = statement.write(backend, args, kwargs)
+    if _library_log.isEnabledFor(logging.DEBUG):  # what django-tasks' own receiver logs
+        _library_log.debug("Task id=%s path=%s enqueued backend=%s", row_id, task.module_path,
+                           backend.alias)
+
+
+# django-tasks connects its own receiver to ``task_enqueued`` when it is imported: a debug log
+# line, written above without the task-result object. Any other receiver gets the object.
+_library_log = logging.getLogger("django_tasks")
+
+
+def _someone_listens(sender: type[Any]) -> bool:
+    from django_tasks.signals import log_task_enqueued, task_enqueued
+
+    if not task_enqueued.has_listeners(sender):
+        return False
+    sync, asynchronous = task_enqueued._live_receivers(sender)
+    return any(receiver is not log_task_enqueued for receiver in [*sync, *asynchronous])
 
 
 class _QueueRow:
@@ -86,8 +103,9 @@ class _QueueRow:
         self.sql = (f"INSERT INTO {quote(meta.db_table)} "
                     f"({', '.join(quote(str(f.column)) for f in self.fields.values())}) "
                     f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        self.qmark = prepared.qmark_of(connection, self.sql)
 
-    def write(self, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def write(self, backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         from django_tasks.utils import normalize_json
 
         connection = connections[self.using]
@@ -97,11 +115,13 @@ class _QueueRow:
                    else normalize_json({"args": args, "kwargs": kwargs}))
         fields = self.fields
         params = list(self.template)
+        row_id = backend._get_id()
         for slot, name, value in zip(self.slots, self.variable, (
-                backend._get_id(), timezone.now(), payload), strict=True):
+                row_id, timezone.now(), payload), strict=True):
             params[slot] = fields[name].get_db_prep_save(value, connection)
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            prepared.execute(cursor, self.sql, self.qmark, params)
+        return row_id
 
 
 _statements: dict[tuple[Any, str], _QueueRow] = {}
