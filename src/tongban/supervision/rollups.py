@@ -1,10 +1,19 @@
 """Daily rollups of figures that cost too much to compute live over a year of cases.
 
-One rollup so far: ``ItemDayTime``, each item's actual handling time per closed day (the power
-list and the public per-item figures). A case's actual time is a walk over the working-day
-clock (calendar, the hall's office periods, its clock stops), done in Python; once a case is
-decided none of its inputs change, so a closed day's sum is final — unless the calendar or the
-office hours change, which the rollup's stamp detects (it is then not read, and rebuilt).
+``ItemDayTime``: each item's actual handling time per closed day (the power list and the
+public per-item figures). A case's actual time is a walk over the working-day clock (calendar,
+the hall's office periods, its clock stops), done in Python; once a case is decided none of its
+inputs change, so a closed day's sum is final — unless the calendar or the office hours change,
+which the rollup's stamp detects (it is then not read, and rebuilt).
+
+``DepartmentDay``: per department and closed day, the dashboard's counts that a day fixes for
+good — acceptances, decisions (late ones), refusals, withdrawals, terminations. A case that is
+decided, refused, withdrawn or terminated never leaves that column of the board again, so the
+board is the open cases counted live (a bounded set, by the status index) plus these columns
+from the rollup plus the days after it counted live (index ranges over today's rows only); the
+trend's closed days come from the same rows. Its stamp holds the highest case id when it ran:
+a case with a higher id created on a day already rolled up (a bulk load, never the services)
+makes the rollup unread until the next run rebuilds it.
 
 The pattern: the rollup holds the closed days up to ``RollupState.through``; the readers add
 the live computation for the days after it (today, or more when the task has not run), so the
@@ -16,20 +25,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Min, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from tongban.cases.models import Case, ClockStop
+from tongban.cases.models import CLOSING_ACTIONS, Case, CaseEvent, ClockStop, Status
 from tongban.clock import selectors as clock
 from tongban.organizations.models import office_hours_stamp
 
-from .models import ItemDayTime, RollupState
+from .models import DepartmentDay, ItemDayTime, RollupState
 
 ITEM_TIMES = "item_times"
+DEPARTMENT_DAYS = "department_days"
+# The version of ``DepartmentDay``'s definition: a new one makes the next run rebuild it.
+DEPARTMENT_DAYS_VERSION = "1"
 CHUNK_DAYS = 7
+# The board's columns that a case, once in them, never leaves (``selectors.STATUS_GROUPS``).
+COMPLETED_STATUSES = (Status.APPROVED, Status.DENIED, Status.DELIVERED)
+CLOSING_GROUP = {"refuse": "refused", "withdraw": "closed", "terminate": "closed"}
 
 
 def current_stamp() -> str:
@@ -121,6 +137,183 @@ def rollup_item_times(*, now: dt.datetime | None = None, rebuild: bool = False) 
             ItemDayTime.objects.bulk_create(
                 [ItemDayTime(item_id=item, day=day, cases=len(spent), working_days=sum(spent))
                  for (item, day), spent in sorted(times.items())], batch_size=500)
+            RollupState.objects.filter(pk=state.pk).update(through=last, stamp=stamp,
+                                                           refreshed_at=now)
+        written += (last - start).days + 1
+        start = last + dt.timedelta(days=1)
+    return written
+
+
+# --- the dashboard's counts per department and day ---------------------------------------------
+
+DAY_FIGURES = ("accepted", "decided", "decided_late", "completed", "refused", "closed")
+
+
+def _day_bounds(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    return [(first + dt.timedelta(days=i), *day_bounds(first + dt.timedelta(days=i),
+                                                        first + dt.timedelta(days=i)))
+            for i in range((last - first).days + 1)]
+
+
+def _per_day(qs: QuerySet[Any], field: str, group: str, first: dt.date, last: dt.date,
+             wanted: dict[str, Q]) -> Iterator[tuple[int, dt.date, str, int]]:
+    """(group key, day, figure, count) of ``qs`` by the Beijing day of ``field``: one grouped
+    query with a conditional count per day and figure (no per-row time-zone function)."""
+    lo, hi = day_bounds(first, last)
+    days = _day_bounds(first, last)
+    rows = (qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi}).order_by().values(group)
+            .annotate(**{f"{name}_{i}": Count("pk", filter=Q(**{f"{field}__gte": a,
+                                                                f"{field}__lt": b}) & cond)
+                         for name, cond in wanted.items() for i, (_day, a, b) in enumerate(days)}))
+    for row in rows:
+        for name in wanted:
+            for i, (day, _a, _b) in enumerate(days):
+                if row[f"{name}_{i}"]:
+                    yield row[group], day, name, row[f"{name}_{i}"]
+
+
+def department_day_counts(first: dt.date, last: dt.date, *, department_id: int | None = None
+                          ) -> dict[tuple[int, dt.date], dict[str, int]]:
+    """Live: ``DepartmentDay``'s figures for each Beijing day from ``first`` to ``last``
+    (inclusive), by (department, day). Three grouped queries over index ranges of those days:
+    ``accepted_at``, ``decided_at`` and the closing events (``case_event_closing_at``)."""
+    cases = Case.objects.exclude(status=Status.DRAFT)
+    events = CaseEvent.objects.filter(action__in=CLOSING_ACTIONS)
+    if department_id is not None:
+        cases = cases.filter(department_id=department_id)
+        events = events.filter(case__department_id=department_id)
+    late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
+    found = [
+        *_per_day(cases, "accepted_at", "department_id", first, last, {"accepted": Q()}),
+        *_per_day(cases, "decided_at", "department_id", first, last, {
+            "decided": Q(), "decided_late": late,
+            "completed": Q(status__in=COMPLETED_STATUSES)}),
+        *_per_day(events, "at", "case__department_id", first, last, {
+            "refused": Q(action="refuse"), "closed": Q(action__in=("terminate", "withdraw"))}),
+    ]
+    out: dict[tuple[int, dt.date], dict[str, int]] = defaultdict(dict)
+    for department, day, name, n in found:
+        out[(department, day)][name] = n
+    return out
+
+
+def _first_day() -> dt.date | None:
+    """The first Beijing day anything of ``DepartmentDay`` happened (each an indexed MIN)."""
+    from .metrics import SHANGHAI
+
+    found = [Case.objects.aggregate(m=Min("accepted_at"))["m"],
+             Case.objects.aggregate(m=Min("decided_at"))["m"],
+             CaseEvent.objects.filter(action__in=CLOSING_ACTIONS).aggregate(m=Min("at"))["m"]]
+    instants = [f for f in found if f is not None]
+    return min(instants).astimezone(SHANGHAI).date() if instants else None
+
+
+def _department_days_state() -> tuple[dt.date, int] | None:
+    """(through, highest case id at the last run) of a readable ``DepartmentDay``."""
+    state = (RollupState.objects.filter(name=DEPARTMENT_DAYS)
+             .values_list("through", "stamp").first())
+    if state is None or state[0] is None:
+        return None
+    version, _sep, watermark = (state[1] or "").partition(":")
+    if version != DEPARTMENT_DAYS_VERSION or not watermark.isdecimal():
+        return None
+    return state[0], int(watermark)
+
+
+def department_days_through() -> dt.date | None:
+    """The last day ``DepartmentDay`` may be read for; ``None`` when it is not usable: never
+    built, of another definition, or a case newer than its last run belongs to a day it holds
+    (a bulk load) — one look at the cases created since that run (the primary key's range)."""
+    state = _department_days_state()
+    if state is None:
+        return None
+    through, watermark = state
+    _lo, end = day_bounds(through, through)
+    if Case.objects.filter(pk__gt=watermark, created_at__lt=end).exists():
+        return None
+    return through
+
+
+def rolled_department_days(first: dt.date | None, last: dt.date, *,
+                           department_id: int | None = None, by: str = "department_id"
+                           ) -> list[dict[str, Any]]:
+    """From the rollup: the figures summed over ``first``..``last`` (``None``: from the
+    beginning), one dict per ``by`` (``department_id`` or ``day``)."""
+    rows = DepartmentDay.objects.filter(day__lte=last)
+    if first is not None:
+        rows = rows.filter(day__gte=first)
+    if department_id is not None:
+        rows = rows.filter(department_id=department_id)
+    return list(rows.order_by().values(by).annotate(**{name: Sum(name) for name in DAY_FIGURES}))
+
+
+def closed_counts(*, department_id: int | None = None) -> dict[int, dict[str, int]]:
+    """The board's columns no case leaves once in them — ``completed``, ``refused``,
+    ``closed`` — per department: the rollup up to its last day, the days after it live (one
+    index range each, from the day after it on, with no upper bound, as the live count has
+    none); all of it live when the rollup is not readable."""
+
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"completed": 0, "refused": 0,
+                                                          "closed": 0})
+    through = department_days_through()
+    cases = Case.objects.exclude(status=Status.DRAFT).order_by()
+    if department_id is not None:
+        cases = cases.filter(department_id=department_id)
+    if through is None:
+        final = {**{s: "completed" for s in COMPLETED_STATUSES}, Status.REFUSED: "refused",
+                 Status.WITHDRAWN: "closed", Status.TERMINATED: "closed"}
+        for dep, status, n in (cases.filter(status__in=list(final))
+                               .values_list("department_id", "status").annotate(n=Count("pk"))):
+            out[dep][final[status]] += n
+        return dict(out)
+    for row in rolled_department_days(None, through, department_id=department_id):
+        for name in ("completed", "refused", "closed"):
+            out[row["department_id"]][name] += row[name] or 0
+    since = day_bounds(through + dt.timedelta(days=1), through + dt.timedelta(days=1))[0]
+    for dep, n in (cases.filter(decided_at__gte=since, status__in=COMPLETED_STATUSES)
+                   .values_list("department_id").annotate(n=Count("pk"))):
+        out[dep]["completed"] += n
+    events = CaseEvent.objects.filter(action__in=CLOSING_ACTIONS, at__gte=since)
+    if department_id is not None:
+        events = events.filter(case__department_id=department_id)
+    for dep, action, n in (events.order_by().values_list("case__department_id", "action")
+                           .annotate(n=Count("pk"))):
+        out[dep][CLOSING_GROUP[action]] += n
+    return dict(out)
+
+
+def rollup_department_days(*, now: dt.datetime | None = None, rebuild: bool = False) -> int:
+    """Bring ``DepartmentDay`` up to yesterday (Beijing); every day from the first one when it
+    is not readable (or ``rebuild``). Returns the number of days written. Idempotent: each
+    chunk of days is deleted and written again in one transaction."""
+    from .metrics import SHANGHAI
+
+    now = now or timezone.now()
+    yesterday = now.astimezone(SHANGHAI).date() - dt.timedelta(days=1)
+    # Read before counting: a case created while the run counts has a higher id.
+    watermark = Case.objects.aggregate(m=Max("pk"))["m"] or 0
+    stamp = f"{DEPARTMENT_DAYS_VERSION}:{watermark}"
+    state, _created = RollupState.objects.get_or_create(name=DEPARTMENT_DAYS)
+    through = department_days_through()
+    if rebuild or through is None:
+        first = _first_day()
+        start = first if first is not None else yesterday + dt.timedelta(days=1)
+        with transaction.atomic():
+            DepartmentDay.objects.all().delete()
+            RollupState.objects.filter(pk=state.pk).update(
+                through=start - dt.timedelta(days=1), stamp=stamp, refreshed_at=now)
+    else:
+        start = through + dt.timedelta(days=1)
+        RollupState.objects.filter(pk=state.pk).update(stamp=stamp, refreshed_at=now)
+    written = 0
+    while start <= yesterday:
+        last = min(start + dt.timedelta(days=CHUNK_DAYS - 1), yesterday)
+        counts = department_day_counts(start, last)
+        with transaction.atomic():
+            DepartmentDay.objects.filter(day__gte=start, day__lte=last).delete()
+            DepartmentDay.objects.bulk_create(
+                [DepartmentDay(department_id=department, day=day, **figures)
+                 for (department, day), figures in sorted(counts.items())], batch_size=500)
             RollupState.objects.filter(pk=state.pk).update(through=last, stamp=stamp,
                                                            refreshed_at=now)
         written += (last - start).days + 1
