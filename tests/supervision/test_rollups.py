@@ -295,3 +295,33 @@ def test_the_board_reads_no_more_with_more_cases() -> None:
     small = count()
     generate(400, seed=24)
     assert count() == small
+
+
+def test_the_yellow_bound_loses_no_case() -> None:
+    """The yellow cases found within ``_yellow_horizon`` (a day or two past now) are exactly
+    those found by computing every running case's state, at instants across a week."""
+    from tests.load_fixture import generate
+    from tongban.cases import selectors as case_selectors
+    from tongban.cases.models import DeadlineState
+
+    generate(300, seed=25)
+    start = timezone.now()
+    # Sixty more running cases, due every three hours over the next week and a half.
+    for n, pk in enumerate(Case.objects.filter(status="delivered", accepted_at__isnull=False)
+                           .order_by("pk").values_list("pk", flat=True)[:60]):
+        Case.objects.filter(pk=pk).update(status="accepted", decided_at=None,
+                                          due_at=start + dt.timedelta(hours=3 * n + 1))
+    running = list(Case.objects.filter(status="accepted", due_at__isnull=False,
+                                       decided_at__isnull=True).select_related("item_version"))
+    assert len(running) >= 60
+    hours = clock.office_hours_memo()
+    found_any = False
+    for step in range(0, 7 * 24, 5):  # every five hours for a week: nights, a weekend
+        now = start + dt.timedelta(hours=step)
+        with clock.calendar_scope():
+            every = sorted(c.pk for c in running if c.due_at is not None and c.due_at >= now
+                           and case_selectors.running_case_state(
+                               c, now=now, hours=hours(c.hall_id)) == DeadlineState.YELLOW)
+        assert sorted(case_selectors._yellow_ids(Case.objects.all(), now)) == every, now
+        found_any = found_any or bool(every)
+    assert found_any

@@ -29,7 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, Max, Min, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tongban.cases.models import CLOSING_ACTIONS, Case, CaseEvent, ClockStop, Status
@@ -149,52 +150,53 @@ def rollup_item_times(*, now: dt.datetime | None = None, rebuild: bool = False) 
 DAY_FIGURES = ("accepted", "decided", "decided_late", "completed", "refused", "closed")
 
 
-def _day_bounds(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
-    return [(first + dt.timedelta(days=i), *day_bounds(first + dt.timedelta(days=i),
-                                                        first + dt.timedelta(days=i)))
-            for i in range((last - first).days + 1)]
+# The closing events as the partial index ``case_event_closing_at`` names them, as a literal: a
+# database uses a partial index only for a query whose condition it can see implies the
+# index's, which SQLite cannot do for an IN list of bound parameters.
+_CLOSING_LIST = ", ".join(f"'{action}'" for action in CLOSING_ACTIONS)
+CLOSING_EVENT = RawSQL(f'"cases_caseevent"."action" IN ({_CLOSING_LIST})', [],
+                       output_field=BooleanField())
 
 
-def _per_day(qs: QuerySet[Any], field: str, group: str, first: dt.date, last: dt.date,
-             wanted: dict[str, Q]) -> Iterator[tuple[int, dt.date, str, int]]:
-    """(group key, day, figure, count) of ``qs`` by the Beijing day of ``field``: one grouped
-    query with a conditional count per day and figure (no per-row time-zone function)."""
-    lo, hi = day_bounds(first, last)
-    days = _day_bounds(first, last)
-    rows = (qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi}).order_by().values(group)
-            .annotate(**{f"{name}_{i}": Count("pk", filter=Q(**{f"{field}__gte": a,
-                                                                f"{field}__lt": b}) & cond)
-                         for name, cond in wanted.items() for i, (_day, a, b) in enumerate(days)}))
-    for row in rows:
-        for name in wanted:
-            for i, (day, _a, _b) in enumerate(days):
-                if row[f"{name}_{i}"]:
-                    yield row[group], day, name, row[f"{name}_{i}"]
+def _happenings(lo: dt.datetime, hi: dt.datetime | None, *, department_id: int | None = None
+                ) -> Iterator[tuple[int, dt.datetime, str]]:
+    """Each (department, instant, figure) of ``DepartmentDay`` from ``lo`` to ``hi`` (``None``:
+    no end), read row by row over three index ranges — ``accepted_at``, ``decided_at`` and the
+    closing events — and counted by the caller: no GROUP BY or department condition for a
+    planner without statistics (SQLite) to answer from another index, scanning every case."""
+    def period(field: str) -> dict[str, dt.datetime]:
+        return {f"{field}__gte": lo, **({f"{field}__lt": hi} if hi is not None else {})}
+
+    cases = Case.objects.exclude(status=Status.DRAFT).order_by()
+    found: list[tuple[int, dt.datetime, str]] = []
+    for dep, at in cases.filter(**period("accepted_at")).values_list("department_id",
+                                                                      "accepted_at"):
+        found.append((dep, at, "accepted"))
+    for dep, at, due, status in cases.filter(**period("decided_at")).values_list(
+            "department_id", "decided_at", "due_at", "status"):
+        found.append((dep, at, "decided"))
+        if due is not None and at > due:
+            found.append((dep, at, "decided_late"))
+        if status in COMPLETED_STATUSES:
+            found.append((dep, at, "completed"))
+    events = CaseEvent.objects.filter(CLOSING_EVENT, **period("at")).order_by()
+    for dep, at, action in events.values_list("case__department_id", "at", "action"):
+        found.append((dep, at, CLOSING_GROUP[action]))
+    return (f for f in found if department_id is None or f[0] == department_id)
 
 
 def department_day_counts(first: dt.date, last: dt.date, *, department_id: int | None = None
                           ) -> dict[tuple[int, dt.date], dict[str, int]]:
     """Live: ``DepartmentDay``'s figures for each Beijing day from ``first`` to ``last``
-    (inclusive), by (department, day). Three grouped queries over index ranges of those days:
-    ``accepted_at``, ``decided_at`` and the closing events (``case_event_closing_at``)."""
-    cases = Case.objects.exclude(status=Status.DRAFT)
-    events = CaseEvent.objects.filter(action__in=CLOSING_ACTIONS)
-    if department_id is not None:
-        cases = cases.filter(department_id=department_id)
-        events = events.filter(case__department_id=department_id)
-    late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
-    found = [
-        *_per_day(cases, "accepted_at", "department_id", first, last, {"accepted": Q()}),
-        *_per_day(cases, "decided_at", "department_id", first, last, {
-            "decided": Q(), "decided_late": late,
-            "completed": Q(status__in=COMPLETED_STATUSES)}),
-        *_per_day(events, "at", "case__department_id", first, last, {
-            "refused": Q(action="refuse"), "closed": Q(action__in=("terminate", "withdraw"))}),
-    ]
-    out: dict[tuple[int, dt.date], dict[str, int]] = defaultdict(dict)
-    for department, day, name, n in found:
-        out[(department, day)][name] = n
-    return out
+    (inclusive), by (department, day)."""
+    from .metrics import SHANGHAI
+
+    out: dict[tuple[int, dt.date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+        DAY_FIGURES, 0))
+    for department, at, name in _happenings(*day_bounds(first, last),
+                                            department_id=department_id):
+        out[(department, at.astimezone(SHANGHAI).date())][name] += 1
+    return dict(out)
 
 
 def _first_day() -> dt.date | None:
@@ -203,7 +205,7 @@ def _first_day() -> dt.date | None:
 
     found = [Case.objects.aggregate(m=Min("accepted_at"))["m"],
              Case.objects.aggregate(m=Min("decided_at"))["m"],
-             CaseEvent.objects.filter(action__in=CLOSING_ACTIONS).aggregate(m=Min("at"))["m"]]
+             CaseEvent.objects.filter(CLOSING_EVENT).aggregate(m=Min("at"))["m"]]
     instants = [f for f in found if f is not None]
     return min(instants).astimezone(SHANGHAI).date() if instants else None
 
@@ -229,7 +231,10 @@ def department_days_through() -> dt.date | None:
         return None
     through, watermark = state
     _lo, end = day_bounds(through, through)
-    if Case.objects.filter(pk__gt=watermark, created_at__lt=end).exists():
+    # The new cases' creation instants by the primary key's range (a condition on created_at
+    # would let SQLite walk that index from its start instead).
+    newer = Case.objects.filter(pk__gt=watermark).order_by().values_list("created_at", flat=True)
+    if any(created < end for created in newer):
         return None
     return through
 
@@ -270,15 +275,9 @@ def closed_counts(*, department_id: int | None = None) -> dict[int, dict[str, in
         for name in ("completed", "refused", "closed"):
             out[row["department_id"]][name] += row[name] or 0
     since = day_bounds(through + dt.timedelta(days=1), through + dt.timedelta(days=1))[0]
-    for dep, n in (cases.filter(decided_at__gte=since, status__in=COMPLETED_STATUSES)
-                   .values_list("department_id").annotate(n=Count("pk"))):
-        out[dep]["completed"] += n
-    events = CaseEvent.objects.filter(action__in=CLOSING_ACTIONS, at__gte=since)
-    if department_id is not None:
-        events = events.filter(case__department_id=department_id)
-    for dep, action, n in (events.order_by().values_list("case__department_id", "action")
-                           .annotate(n=Count("pk"))):
-        out[dep][CLOSING_GROUP[action]] += n
+    for dep, _at, name in _happenings(since, None, department_id=department_id):
+        if name in ("completed", "refused", "closed"):
+            out[dep][name] += 1
     return dict(out)
 
 

@@ -197,38 +197,47 @@ def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[Week
               for i in range(weeks)}
     cases = scope_cases(user).order_by()
     department = policies.dashboard_department(user)
-    live_since = since
     through = rollups.department_days_through()
     if through is not None and through >= first:
+        # Closed days from the rollup, the days after it (today) counted row by row.
         for day_row in rollups.rolled_department_days(first, through, department_id=department,
                                                       by="day"):
             point = points[day_row["day"] - dt.timedelta(days=day_row["day"].weekday())]
             point.accepted += day_row["accepted"] or 0
             point.completed += day_row["decided"] or 0
             point.overdue += day_row["decided_late"] or 0
-        live_since = dt.datetime.combine(through + dt.timedelta(days=1), dt.time(),
-                                         tzinfo=SHANGHAI)
-    # One row per figure, one conditional count per week: the database compares instants with
-    # the weeks' bounds (Beijing Mondays) in one pass over the index range, with no per-row
-    # time-zone function (which SQLite would call in Python for each case).
+        for (_dep, day), found in rollups.department_day_counts(
+                through + dt.timedelta(days=1), this_week + dt.timedelta(days=6),
+                department_id=department).items():
+            point = points[day - dt.timedelta(days=day.weekday())]
+            point.accepted += found["accepted"]
+            point.completed += found["decided"]
+            point.overdue += found["decided_late"]
+        records_only = True
+    else:
+        records_only = False
+    # Without the rollup: one row per figure, one conditional count per week: the database
+    # compares instants with the weeks' bounds (Beijing Mondays) in one pass over the index
+    # range, with no per-row time-zone function (which SQLite would call in Python for each
+    # case).
     bounds = [(week, dt.datetime.combine(week, dt.time(), tzinfo=SHANGHAI),
                dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time(), tzinfo=SHANGHAI))
               for week in sorted(points)]
 
-    def per_week(qs: QuerySet[Any], field: str, wanted: dict[str, Q],
-                 start: dt.datetime) -> dict[str, dict[dt.date, int]]:
-        found = qs.filter(**{f"{field}__gte": start}).aggregate(**{
+    def per_week(qs: QuerySet[Any], field: str,
+                 wanted: dict[str, Q]) -> dict[str, dict[dt.date, int]]:
+        found = qs.filter(**{f"{field}__gte": since}).aggregate(**{
             f"{name}_{i}": Count("pk", filter=Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
                                  & condition)
-            for name, condition in wanted.items() for i, (_week, lo, hi) in enumerate(bounds)
-            if hi > start})
-        return {name: {week: found.get(f"{name}_{i}") or 0
+            for name, condition in wanted.items() for i, (_week, lo, hi) in enumerate(bounds)})
+        return {name: {week: found[f"{name}_{i}"] or 0
                        for i, (week, _lo, _hi) in enumerate(bounds)} for name in wanted}
 
     late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
-    figures = {**per_week(cases, "accepted_at", {"accepted": Q()}, live_since),
-               **per_week(cases, "decided_at", {"completed": Q(), "overdue": late}, live_since),
-               **per_week(records(user).order_by(), "opened_at", {"records": Q()}, since)}
+    figures = per_week(records(user).order_by(), "opened_at", {"records": Q()})
+    if not records_only:
+        figures.update({**per_week(cases, "accepted_at", {"accepted": Q()}),
+                        **per_week(cases, "decided_at", {"completed": Q(), "overdue": late})})
     for name, weekly in figures.items():
         for week, value in weekly.items():
             setattr(points[week], name, getattr(points[week], name) + value)
