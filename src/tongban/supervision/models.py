@@ -116,7 +116,9 @@ class DepartmentDay(models.Model):
     ``selectors.trend`` for the days up to ``RollupState.through`` (docs/supervision.md,
     "Figures at scale")."""
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (department, day) index leads with it.
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
+                                   db_index=False)
     day = models.DateField()
     accepted = models.PositiveIntegerField(default=0)  # accepted_at that day
     decided = models.PositiveIntegerField(default=0)  # decided_at that day
