@@ -149,7 +149,8 @@ def task_deadline_states(tasks: Iterable[StepTask], *, now: dt.datetime) -> dict
                                              hours=hours(task.case.hall_id)) for task in tasks}
 
 
-def _yellow_horizon(now: dt.datetime) -> dt.datetime:
+def _yellow_horizon(now: dt.datetime,
+                    hours: Callable[[int | None], OfficeHours] | None = None) -> dt.datetime:
     """The latest due instant at which a running case can be yellow at ``now``.
 
     ``clock.selectors.deadline_state`` calls a case green whenever the business time left
@@ -159,7 +160,7 @@ def _yellow_horizon(now: dt.datetime) -> dt.datetime:
     that hall is yellow; the latest of them bounds every hall. A day or two of calendar time
     with the default cap, instead of weeks: only those cases are computed in Python."""
     cap = settings.CLOCK_WARNING_WORKING_DAYS
-    hours = clock.office_hours_memo()
+    hours = hours or clock.office_hours_memo()
     halls: list[int | None] = [None, *Hall.objects.order_by().values_list("pk", flat=True)]
     bound = now
     try:
@@ -186,12 +187,14 @@ def _yellow_ids(cases: QuerySet[Case], now: dt.datetime) -> list[int]:
     """The running cases among ``cases`` that are yellow now (computed on the working-day
     clock, for those due within the horizon only)."""
     running = Q(status=Status.ACCEPTED, due_at__isnull=False, decided_at__isnull=True)
-    candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+    # One memo for the bound and the cases: the office-hours stamp is read once, whether or
+    # not a case is found (the same statements however many cases there are).
+    hours = clock.office_hours_memo()
+    candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now, hours))
                   .select_related("item_version")
                   .only("pk", "due_at", "hall_id", "status", "decided_at", "extension_working_days",
                         "item_version__commitment", "item_version__committed_limit",
                         "item_version__committed_limit_unit"))
-    hours = clock.office_hours_memo()
     with clock.calendar_scope():
         return [c.pk for c in candidates
                 if running_case_state(c, now=now, hours=hours(c.hall_id)) == DeadlineState.YELLOW]

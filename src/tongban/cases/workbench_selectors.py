@@ -405,13 +405,17 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
     rows = [(case, mask_id_number(case.applicant_id_number), states[case.pk])
             for case in page.rows]
     # The department's requested extensions, oldest first: the first EXTENSIONS_SHOWN of them
-    # (each decided on its case's page) and how many wait in all — never every department's.
-    waiting = Extension.objects.filter(state=Extension.State.REQUESTED,
-                                       case__department_id=department)
-    extensions = list(waiting.select_related("case", "case__item_version", "requested_by")
-                      .order_by("requested_at", "pk")[:EXTENSIONS_SHOWN])
-    extensions_total = (len(extensions) if len(extensions) < EXTENSIONS_SHOWN
-                        else waiting.count())
+    # (each decided on its case's page) and how many wait in all. Found from the (few) requested
+    # extensions to their cases, ids only — a condition on the case's department would let a
+    # planner walk the department's cases instead — then the shown ones loaded.
+    waiting = [pk for pk, case_department in
+               Extension.objects.filter(state=Extension.State.REQUESTED)
+               .order_by("requested_at", "pk").values_list("pk", "case__department_id")
+               if case_department == department]
+    extensions = (list(Extension.objects.filter(pk__in=waiting[:EXTENSIONS_SHOWN])
+                       .select_related("case", "case__item_version", "requested_by")
+                       .order_by("requested_at", "pk")) if waiting else [])
+    extensions_total = len(waiting)
     staff = get_user_model().objects.filter(
         is_active=True, department_id=department, role__in=policies.DEPARTMENT_STAFF)
     load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}

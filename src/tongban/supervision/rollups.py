@@ -169,11 +169,14 @@ def _happenings(lo: dt.datetime, hi: dt.datetime | None, *, department_id: int |
 
     cases = Case.objects.exclude(status=Status.DRAFT).order_by()
     found: list[tuple[int, dt.datetime, str]] = []
-    for dep, at in cases.filter(**period("accepted_at")).values_list("department_id",
-                                                                      "accepted_at"):
-        found.append((dep, at, "accepted"))
+    for dep, accepted in cases.filter(**period("accepted_at")).values_list("department_id",
+                                                                            "accepted_at"):
+        if accepted is not None:  # always, by the range; for the type checker
+            found.append((dep, accepted, "accepted"))
     for dep, at, due, status in cases.filter(**period("decided_at")).values_list(
             "department_id", "decided_at", "due_at", "status"):
+        if at is None:
+            continue
         found.append((dep, at, "decided"))
         if due is not None and at > due:
             found.append((dep, at, "decided_late"))
