@@ -8,7 +8,11 @@ Fill a database first (``benchmarks/oversight_fill.py``, or ``tongban generate_l
         python benchmarks/oversight.py
 
 Each page is fetched once to warm up, then ``--runs`` times with Django's test client in this
-process (no HTTP server); median and 95th percentile in milliseconds. Query logging is off.
+process (no HTTP server); median and 95th percentile in milliseconds, and the SQL statements of
+one more fetch (counted with Django's ``CaptureQueriesContext``). Query logging is otherwise off.
+Works on any database filled by ``tongban generate_load`` (after ``load_demo``): it logs in as the
+demo ``supervisor`` and ``head``. ``--rollup`` runs the daily rollups first (``--rebuild``: from
+the first day), as the nightly task ``rollup_figures`` would have.
 """
 
 from __future__ import annotations
@@ -29,12 +33,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", default="", help="substring of the page names to run")
     parser.add_argument("--skip", default="", help="comma-separated substrings of pages to skip")
-    parser.add_argument("--rollup", action="store_true", help="run the daily rollup task first")
+    parser.add_argument("--rollup", action="store_true",
+                        help="run the daily rollups first (as the task rollup_figures does)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="with --rollup: rebuild the rollups from the first day")
     args = parser.parse_args()
     django.setup()
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from tongban.accounts.models import User
@@ -42,14 +50,20 @@ def main() -> None:
     settings.DEBUG = False  # no query log
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     if args.rollup:
-        from tongban.supervision.rollups import rollup_item_times
+        from tongban.supervision import rollups
 
-        started = time.monotonic()
-        days = rollup_item_times()
-        print(f"rollup: {days} days in {time.monotonic() - started:.1f} s", flush=True)
+        for name in ("rollup_item_times", "rollup_department_days"):
+            run = getattr(rollups, name, None)
+            if run is None:  # an older version of the code, without this rollup
+                continue
+            started = time.monotonic()
+            days = run(rebuild=args.rebuild)
+            print(f"{name}: {days} days in {time.monotonic() - started:.1f} s", flush=True)
     supervisor = User.objects.get(username="supervisor")
     staff = Client()
     staff.force_login(supervisor)
+    head = Client()
+    head.force_login(User.objects.get(username="head"))
     anonymous = Client()
     today = timezone.localdate()
     last = today.replace(day=1) - __import__("datetime").timedelta(days=1)
@@ -65,6 +79,9 @@ def main() -> None:
     print(f"{connection.vendor}: {cases:,} cases, {audit:,} audit records", flush=True)
     pages = [
         ("dashboard", staff, "/supervision/"),
+        ("dashboard (head)", head, "/supervision/"),
+        ("head's view", head, "/workbench/head/"),
+        ("head's view, yellow", head, "/workbench/head/?state=yellow"),
         ("metrics (department)", staff, "/supervision/metrics/"),
         ("metrics (item)", staff, "/supervision/metrics/?group=item"),
         ("ratings report, this month", staff, f"/ratings/report/{today:%Y-%m}/"),
@@ -84,8 +101,8 @@ def main() -> None:
         ("API public items", anonymous, "/api/v1/supervision/public/items"),
         ("API ratings report", anonymous, f"/api/v1/ratings/reports/{last:%Y}-{last:%m}"),
     ]
-    print("| page | median ms | p95 ms |")
-    print("| --- | ---: | ---: |")
+    print("| page | median ms | p95 ms | SQL queries |")
+    print("| --- | ---: | ---: | ---: |")
     for name, client, url in pages:
         if args.only and args.only not in name:
             continue
@@ -93,8 +110,11 @@ def main() -> None:
             continue
         response = client.get(url)
         if response.status_code != 200:
-            print(f"| {name} | HTTP {response.status_code} | |", flush=True)
+            print(f"| {name} | HTTP {response.status_code} | | |", flush=True)
             continue
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        statements = len(queries.captured_queries)
         times = []
         budget = time.monotonic() + 60
         for _ in range(args.runs):
@@ -105,7 +125,8 @@ def main() -> None:
                 break
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        print(f"| {name} | {statistics.median(times):.0f} | {p95:.0f} |", flush=True)
+        print(f"| {name} | {statistics.median(times):.0f} | {p95:.0f} | {statements} |",
+              flush=True)
     sys.stdout.flush()
 
 

@@ -165,11 +165,19 @@ class Case(models.Model):
         return ChoiceIs(self.status, Status)
 
 
+# The actions that close a case without a decision (its status then never changes again); the
+# dashboard's daily rollup counts them by day (``supervision.rollups``) through the partial
+# index ``case_event_closing_at``. One order everywhere: SQLite uses a partial index only when
+# the query repeats its condition term for term.
+CLOSING_ACTIONS = ("refuse", "terminate", "withdraw")
+
+
 class CaseEvent(models.Model):
     """One transition or action on a case. Append-only: never updated, never deleted."""
 
-    # No index of its own: the unique (case, seq) index serves every look-up by case, and each
-    # transition would write both.
+    # No index by case of its own: the unique (case, seq) index serves every look-up by case,
+    # and each transition would write both. The one other index is partial: only the few
+    # closing events (refusal, withdrawal, termination) are written to it.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events",
                              db_index=False)
     seq = models.PositiveIntegerField()
@@ -188,6 +196,8 @@ class CaseEvent(models.Model):
         verbose_name = _("办件记录")
         verbose_name_plural = _("办件记录")
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+        indexes = [models.Index(fields=["at"], name="case_event_closing_at",
+                                condition=models.Q(action__in=CLOSING_ACTIONS))]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.action}"

@@ -32,11 +32,11 @@ from tongban.catalog import selectors as catalog_selectors
 from tongban.catalog.models import ItemVersion
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
-from tongban.clock.deadline import SHANGHAI
+from tongban.clock.deadline import SHANGHAI, business_add
 from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor, Page, display_sorted, keyset_page
-from tongban.organizations.models import Department
+from tongban.organizations.models import Department, Hall
 
 from . import policies
 from .models import Case, CaseEvent, CaseMaterial, Channel, DeadlineState, Status
@@ -183,24 +183,52 @@ def task_deadline_states(tasks: Iterable[StepTask], *, now: dt.datetime) -> dict
                                              hours=hours(task.case.hall_id)) for task in tasks}
 
 
-def _yellow_horizon(now: dt.datetime) -> dt.datetime:
-    # A case can only be yellow when its due instant is within the warning threshold of
-    # business time; in calendar time that never exceeds the threshold's working days stretched
-    # over weekends, plus the longest holiday run (Spring Festival, 9 days) — 30 days is ample.
-    days = 30 + 2 * math.ceil(settings.CLOCK_WARNING_WORKING_DAYS)
-    return now + dt.timedelta(days=days)
+def _yellow_horizon(now: dt.datetime,
+                    hours: Callable[[int | None], OfficeHours] | None = None) -> dt.datetime:
+    """The latest due instant at which a running case can be yellow at ``now``.
+
+    ``clock.selectors.deadline_state`` calls a case green whenever the business time left
+    exceeds the cap, ``CLOCK_WARNING_WORKING_DAYS`` times the length of the due day's office
+    periods. So, for each hall's hours (and the default), one second more than the cap in its
+    longest working day, added on the working-day clock, is an instant past which no case of
+    that hall is yellow; the latest of them bounds every hall. A day or two of calendar time
+    with the default cap, instead of weeks: only those cases are computed in Python."""
+    cap = settings.CLOCK_WARNING_WORKING_DAYS
+    hours = hours or clock.office_hours_memo()
+    halls: list[int | None] = [None, *Hall.objects.order_by().values_list("pk", flat=True)]
+    bound = now
+    try:
+        with clock.calendar_scope() as calendar:
+            for hall in halls:
+                office = hours(hall)
+                longest = max(_periods_seconds(p)
+                              for p in (office.periods, *(s.periods for s in office.seasonal)))
+                due = business_add(now, cap * longest + 1, calendar=calendar, hours=office).due
+                bound = max(bound, due)
+    except ValueError:  # beyond the calendar's years: the coarse bound of calendar days
+        days = 30 + 2 * math.ceil(cap)
+        return now + dt.timedelta(days=days)
+    return bound
+
+
+def _periods_seconds(periods: Iterable[Any]) -> float:
+    return sum((dt.datetime.combine(dt.date(2000, 1, 1), p.ends)
+                - dt.datetime.combine(dt.date(2000, 1, 1), p.starts)).total_seconds()
+               for p in periods)
 
 
 def _yellow_ids(cases: QuerySet[Case], now: dt.datetime) -> list[int]:
     """The running cases among ``cases`` that are yellow now (computed on the working-day
     clock, for those due within the horizon only)."""
     running = Q(status=Status.ACCEPTED, due_at__isnull=False, decided_at__isnull=True)
-    candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now))
+    # One memo for the bound and the cases: the office-hours stamp is read once, whether or
+    # not a case is found (the same statements however many cases there are).
+    hours = clock.office_hours_memo()
+    candidates = (cases.filter(running, due_at__gte=now, due_at__lte=_yellow_horizon(now, hours))
                   .select_related("item_version")
                   .only("pk", "due_at", "hall_id", "status", "decided_at", "extension_working_days",
                         "item_version__commitment", "item_version__committed_limit",
                         "item_version__committed_limit_unit"))
-    hours = clock.office_hours_memo()
     with clock.calendar_scope():
         return [c.pk for c in candidates
                 if running_case_state(c, now=now, hours=hours(c.hall_id)) == DeadlineState.YELLOW]

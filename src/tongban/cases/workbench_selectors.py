@@ -379,13 +379,15 @@ class HeadOverview:
     counts: dict[str, int]  # open cases per deadline state
     rows: list[tuple[Case, str, str]]  # one page: case, masked ID number, deadline state
     page: Page[Case]
-    extensions: list[Extension]
+    extensions: list[Extension]  # the oldest EXTENSIONS_SHOWN
     load: list[OfficerLoad]
     unassigned: int
     unassigned_overdue: int
+    extensions_total: int = 0
 
 
 HEAD_PAGE = 25
+EXTENSIONS_SHOWN = 25
 
 
 def head_overview(user: Any, *, now: dt.datetime, state: str = "",
@@ -410,10 +412,18 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
     states = selectors.case_deadline_states(page.rows, now=now)
     rows = [(case, mask_id_number(case.applicant_id_number), states[case.pk])
             for case in page.rows]
-    # From the (few) requested extensions to their cases, not from the department's cases.
-    extensions = [e for e in Extension.objects.filter(state=Extension.State.REQUESTED)
-                  .select_related("case", "case__item_version", "requested_by")
-                  .order_by("requested_at") if e.case.department_id == department]
+    # The department's requested extensions, oldest first: the first EXTENSIONS_SHOWN of them
+    # (each decided on its case's page) and how many wait in all. Found from the (few) requested
+    # extensions to their cases, ids only — a condition on the case's department would let a
+    # planner walk the department's cases instead — then the shown ones loaded.
+    waiting = [pk for pk, case_department in
+               Extension.objects.filter(state=Extension.State.REQUESTED)
+               .order_by("requested_at", "pk").values_list("pk", "case__department_id")
+               if case_department == department]
+    extensions = (list(Extension.objects.filter(pk__in=waiting[:EXTENSIONS_SHOWN])
+                       .select_related("case", "case__item_version", "requested_by")
+                       .order_by("requested_at", "pk")) if waiting else [])
+    extensions_total = len(waiting)
     staff = get_user_model().objects.filter(
         is_active=True, department_id=department, role__in=policies.DEPARTMENT_STAFF)
     load = {person.pk: OfficerLoad(user=person) for person in staff.order_by("role", "real_name")}
@@ -438,7 +448,7 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
         load[person.pk].user = person  # someone who left the department still holds steps
     return HeadOverview(counts=counts, rows=rows, page=page, extensions=extensions,
                         load=list(load.values()), unassigned=unassigned,
-                        unassigned_overdue=unassigned_overdue)
+                        unassigned_overdue=unassigned_overdue, extensions_total=extensions_total)
 
 
 def extension_for(user: Any, extension_id: int) -> Extension | None:

@@ -108,6 +108,36 @@ class ItemDayTime(models.Model):
         return f"{self.item_id} {self.day}: {self.cases}"
 
 
+class DepartmentDay(models.Model):
+    """Rollup of the dashboard: per department and closed Beijing day, what happened to its
+    cases that day and can no longer change — acceptances, decisions (late ones among them),
+    the decided cases in a completed status, refusals, withdrawals and terminations. Written
+    only by ``rollups.rollup_department_days``; read by ``selectors.board`` and
+    ``selectors.trend`` for the days up to ``RollupState.through`` (docs/supervision.md,
+    "Figures at scale")."""
+
+    # No index of its own: the unique (department, day) index leads with it.
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
+                                   db_index=False)
+    day = models.DateField()
+    accepted = models.PositiveIntegerField(default=0)  # accepted_at that day
+    decided = models.PositiveIntegerField(default=0)  # decided_at that day
+    decided_late = models.PositiveIntegerField(default=0)  # … after the due instant
+    completed = models.PositiveIntegerField(default=0)  # … and approved, denied or delivered
+    refused = models.PositiveIntegerField(default=0)  # refusal event that day
+    closed = models.PositiveIntegerField(default=0)  # withdrawal or termination event that day
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["department", "day"],
+                                               name="department_day_unique")]
+        indexes = [models.Index(fields=["day", "department"], name="department_day_day")]
+        verbose_name = _("部门每日办件（汇总）")
+        verbose_name_plural = _("部门每日办件（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.day}"
+
+
 class RollupState(models.Model):
     """How far a rollup reaches (``through``: its last complete day) and the inputs it was
     computed with (``stamp``: the calendar version and the office-hours stamp); a rollup whose

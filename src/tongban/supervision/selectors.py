@@ -21,7 +21,7 @@ from tongban.cases import selectors as case_selectors
 from tongban.cases.models import Case, DeadlineState, Status
 from tongban.organizations.models import Department
 
-from . import policies
+from . import policies, rollups
 from .models import SupervisionRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,6 +36,10 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "refused": (Status.REFUSED,),
     "closed": (Status.WITHDRAWN, Status.TERMINATED),
 }
+# The groups of cases still under way, counted live; the others (a case never leaves them) come
+# from the daily rollup (``rollups.closed_counts``).
+UNDER_WAY_GROUPS = ("waiting", "supplement", "in_progress", "suspended")
+assert set(STATUS_GROUPS["completed"]) == set(rollups.COMPLETED_STATUSES)
 # Cases whose clock runs or is stopped: the ones a deadline state is counted for.
 OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
 
@@ -66,7 +70,13 @@ class BoardRow:
 
 
 def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
-    """Live counts per department: cases by status group, and the open ones by deadline state."""
+    """Counts per department: cases by status group, and the open ones by deadline state.
+
+    None of it grows with the years of cases behind it: the groups a case never leaves once in
+    them (completed, refused, closed) come from the daily rollup plus today's rows
+    (``rollups.closed_counts``); the groups of cases still under way, and their deadline
+    states, are counted live over the open cases only, by the status index."""
+    department = policies.dashboard_department(user)
     cases = scope_cases(user).order_by()
     rows: dict[int, BoardRow] = {}
 
@@ -77,13 +87,14 @@ def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
         return rows[pk]
 
     group_of = {s: k for k, statuses in STATUS_GROUPS.items() for s in statuses}
-    # One pass over the (department, status) index; the names are read for the departments
-    # found (not through a subquery over every case).
-    for pk, status, count in cases.values_list("department_id", "status").annotate(n=Count("pk")):
-        row(pk).statuses[group_of.get(status, "closed")] += count
-    names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
-    for pk, r in rows.items():
-        r.name = names.get(pk, str(pk))
+    under_way = [s for k in UNDER_WAY_GROUPS for s in STATUS_GROUPS[k]]
+    for pk, status, count in (cases.filter(status__in=under_way)
+                              .values_list("department_id", "status").annotate(n=Count("pk"))):
+        row(pk).statuses[group_of[status]] += count
+    for pk, groups in rollups.closed_counts(department_id=department).items():
+        for group, count in groups.items():
+            if count:
+                row(pk).statuses[group] += count
     running = open_cases(cases)
     for state in (DeadlineState.YELLOW, DeadlineState.RED):
         counted = case_selectors._deadline_filter(running, state, now)
@@ -93,6 +104,10 @@ def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
         r = row(pk)
         r.states[DeadlineState.GREEN] = count - r.states[DeadlineState.YELLOW] \
             - r.states[DeadlineState.RED]
+    # The names are read for the departments found (not through a subquery over every case).
+    names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "name"))
+    for pk, r in rows.items():
+        r.name = names.get(pk, str(pk))
     ordered = sorted(rows.values(), key=lambda r: (-r.states[DeadlineState.RED],
                                                     -r.states[DeadlineState.YELLOW], r.name))
     total = BoardRow(None, "", {k: sum(r.statuses[k] for r in ordered) for k in STATUS_GROUPS},
@@ -172,7 +187,8 @@ def _monday(instant: dt.datetime) -> dt.date:
 def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[WeekPoint]:
     """Per week (Monday to Sunday, Beijing time), the last ``weeks`` weeks up to this one:
     cases accepted, cases completed (decided), completed after their due instant, and
-    supervision records opened."""
+    supervision records opened. The closed days of the cases' figures come from the daily
+    rollup (``DepartmentDay``), the days after it are counted live."""
     weeks = weeks or settings.SUPERVISION_TREND_WEEKS
     this_week = _monday(now)
     first = this_week - dt.timedelta(weeks=weeks - 1)
@@ -180,9 +196,30 @@ def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[Week
     points = {first + dt.timedelta(weeks=i): WeekPoint(first + dt.timedelta(weeks=i))
               for i in range(weeks)}
     cases = scope_cases(user).order_by()
-    # One row per figure, one conditional count per week: the database compares instants with
-    # the weeks' bounds (Beijing Mondays) in one pass over the index range, with no per-row
-    # time-zone function (which SQLite would call in Python for each case).
+    department = policies.dashboard_department(user)
+    through = rollups.department_days_through()
+    if through is not None and through >= first:
+        # Closed days from the rollup, the days after it (today) counted row by row.
+        for day_row in rollups.rolled_department_days(first, through, department_id=department,
+                                                      by="day"):
+            point = points[day_row["day"] - dt.timedelta(days=day_row["day"].weekday())]
+            point.accepted += day_row["accepted"] or 0
+            point.completed += day_row["decided"] or 0
+            point.overdue += day_row["decided_late"] or 0
+        for (_dep, day), found in rollups.department_day_counts(
+                through + dt.timedelta(days=1), this_week + dt.timedelta(days=6),
+                department_id=department).items():
+            point = points[day - dt.timedelta(days=day.weekday())]
+            point.accepted += found["accepted"]
+            point.completed += found["decided"]
+            point.overdue += found["decided_late"]
+        records_only = True
+    else:
+        records_only = False
+    # Without the rollup: one row per figure, one conditional count per week: the database
+    # compares instants with the weeks' bounds (Beijing Mondays) in one pass over the index
+    # range, with no per-row time-zone function (which SQLite would call in Python for each
+    # case).
     bounds = [(week, dt.datetime.combine(week, dt.time(), tzinfo=SHANGHAI),
                dt.datetime.combine(week + dt.timedelta(weeks=1), dt.time(), tzinfo=SHANGHAI))
               for week in sorted(points)]
@@ -197,12 +234,13 @@ def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[Week
                        for i, (week, _lo, _hi) in enumerate(bounds)} for name in wanted}
 
     late = Q(due_at__isnull=False, decided_at__gt=F("due_at"))
-    figures = {**per_week(cases, "accepted_at", {"accepted": Q()}),
-               **per_week(cases, "decided_at", {"completed": Q(), "overdue": late}),
-               **per_week(records(user).order_by(), "opened_at", {"records": Q()})}
+    figures = per_week(records(user).order_by(), "opened_at", {"records": Q()})
+    if not records_only:
+        figures.update({**per_week(cases, "accepted_at", {"accepted": Q()}),
+                        **per_week(cases, "decided_at", {"completed": Q(), "overdue": late})})
     for name, weekly in figures.items():
         for week, value in weekly.items():
-            setattr(points[week], name, value)
+            setattr(points[week], name, getattr(points[week], name) + value)
     return [points[k] for k in sorted(points)]
 
 

@@ -45,6 +45,8 @@ def send_escalation(record_id: int) -> int:
 def rollup_figures() -> dict[str, int]:
     """Periodic (schedule ``rollup_figures``, daily after midnight): bring the daily rollups up
     to yesterday (``rollups``); idempotent, so a second run or two workers change nothing."""
-    from .rollups import rollup_item_times
+    from .rollups import rollup_department_days, rollup_item_times
 
-    return {"item_times_days": rollup_item_times(now=timezone.now())}
+    now = timezone.now()
+    return {"item_times_days": rollup_item_times(now=now),
+            "department_days": rollup_department_days(now=now)}
