@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.audit.conftest import digest, record
 from tests.factories import UserFactory
+from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.audit.reads import read_record
 from tongban.audit.services import DIGEST_VERSION, audit_record
@@ -23,7 +24,7 @@ Sealed = Callable[[], int]
 def test_a_read_record_is_numbered_after_the_others_and_sealed_into_the_chain(
         chain: Chain, sealed: Sealed) -> None:
     chain(2)
-    reader = UserFactory()
+    reader: User = UserFactory.create()
     read_record(actor=reader, action="case.viewed", object_type="case", object_id=42,
                 detail={"说明": "查看"})
     with transaction.atomic():

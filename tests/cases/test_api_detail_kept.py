@@ -23,7 +23,6 @@ from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.cases import api as cases_api
 from tongban.cases.models import Case
-from tongban.organizations.models import Department
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +159,8 @@ def test_a_change_to_the_case_is_seen_at_once(api: Any, people: dict[str, User])
         microsecond=due.microsecond // 1000 * 1000)
 
     # A department renamed (in this process at once; elsewhere within the time limit).
-    department = Department.objects.get(pk=people["officer"].department_id)
+    department = people["officer"].department
+    assert department is not None
     department.name = "兰州市市场监管局（新）"
     department.save()
     assert ok(officer.get(path))["department"]["name"] == "兰州市市场监管局（新）"

@@ -31,6 +31,7 @@ def test_visible_cases_and_its_branches_agree(people: dict[str, User]) -> None:
     # (as after the bureau's USCC was corrected): not found through the receiving unit or the
     # workflow — the two definitions once disagreed on exactly this case.
     hrss = people["hr_officer"].department
+    assert hrss is not None
     now = timezone.now()
     StepTask.objects.create(case=accepted, step_key="joint", name="会签", department=hrss,
                             role=Role.OFFICER, status=TaskStatus.OPEN, opened_at=now, due_at=now)

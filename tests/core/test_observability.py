@@ -278,7 +278,12 @@ def test_readiness_is_kept_a_moment_per_process(client: Client, settings: Settin
     runs: list[int] = []
     now = [1000.0]
     monkeypatch.setattr(health, "_clock", lambda: now[0])
-    monkeypatch.setitem(health._checks, "counting", lambda: (runs.append(1) or True, {}))
+
+    def counting() -> tuple[bool, dict[str, Any]]:
+        runs.append(1)
+        return True, {}
+
+    monkeypatch.setitem(health._checks, "counting", counting)
     for _i in range(5):
         assert client.get("/readyz").status_code == 200
     assert len(runs) == 1

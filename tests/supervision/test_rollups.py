@@ -198,9 +198,10 @@ def direct_trend(user: Any, now: dt.datetime) -> list[tuple[dt.date, int, int, i
             weeks[week(accepted)][0] += 1  # type: ignore[index]
         if week(decided) in weeks:
             weeks[week(decided)][1] += 1  # type: ignore[index]
-            if due is not None and decided > due:
+            if due is not None and decided is not None and decided > due:
                 weeks[week(decided)][2] += 1  # type: ignore[index]
-    return [(p.week, *weeks[p.week], p.records) for p in points]
+    return [(p.week, weeks[p.week][0], weeks[p.week][1], weeks[p.week][2], p.records)
+            for p in points]
 
 
 def trend_now(user: Any, now: dt.datetime) -> list[tuple[dt.date, int, int, int, int]]:
