@@ -20,6 +20,7 @@ SEEDING = {
     ("queues", "0001_initial"): {"close_queue_days"},
     ("audit", "0002_checkpoints"): {"audit_checkpoint", "audit_seal"},
     ("ratings", "0001_initial"): {"sweep_rating_tickets"},
+    ("supervision", "0001_initial"): {"sweep_supervision", "rollup_figures"},
 }
 
 
@@ -65,12 +66,8 @@ def test_seeding_twice_leaves_an_existing_row_alone() -> None:
     assert not row.enabled and row.task == "tongban.queues.tasks.close_previous_days"
 
 
-# A migration that reads the schedule table for something else than adding its rows; and two
-# that still seed their own (supervision/ was being changed elsewhere when the helper came:
-# to move next, then to drop from here).
-OWN_USE = {"scheduling/migrations/0003_moved_task_paths.py",
-           "supervision/migrations/0002_schedule.py",
-           "supervision/migrations/0006_rollup_schedule.py"}
+# A migration that reads the schedule table for something else than adding its rows.
+OWN_USE = {"scheduling/migrations/0003_moved_task_paths.py"}
 
 
 def test_no_migration_keeps_its_own_copy_of_the_seeding() -> None:
