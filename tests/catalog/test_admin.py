@@ -13,7 +13,7 @@ from django.urls import reverse
 from tests.catalog.bureau_factories import item_data, make_department, make_staff, publish
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
-from tongban.catalog import services
+from tongban.catalog import guide_rows, services
 from tongban.catalog.models import Faq, Fee, Item, ItemVersion, Material, Synonym, VersionStatus
 from tongban.catalog.rules import ItemData
 from tongban.core.errors import AccessDenied, RuleViolation
@@ -365,7 +365,7 @@ def test_the_fee_and_faq_services_refuse_a_frozen_version_and_other_departments(
     published = publish(item_data(dept))
     before = AuditRecord.objects.count()
     try:
-        services.fee_save(actor=bureau, version=published, name="工本费", amount=Decimal("1"),
+        guide_rows.fee_save(actor=bureau, version=published, name="工本费", amount=Decimal("1"),
                           basis="依据")
     except RuleViolation as exc:
         assert [(p.field, str(p.message)) for p in exc.problems] == [
@@ -375,7 +375,7 @@ def test_the_fee_and_faq_services_refuse_a_frozen_version_and_other_departments(
     draft = services.item_save_draft(actor=bureau, data=item_data(dept, sequence=2))
     outsider = make_staff("outsider", Role.OFFICER, make_department("兰州市其他局"))
     try:
-        services.faq_save(actor=outsider, version=draft, question="问", answer="答")
+        guide_rows.faq_save(actor=outsider, version=draft, question="问", answer="答")
     except AccessDenied:
         pass
     else:

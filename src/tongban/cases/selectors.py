@@ -97,9 +97,8 @@ def case_find(user: Any, number_or_id: str) -> Case | None:
     ref = (number_or_id or "").strip()
     if not ref:
         return None
-    # A case number has 20 digits (``_next_number``): a shorter decimal is an id, anything
-    # else a number. Both reads are compiled once (every case request starts here).
-    pk = int(ref) if ref.isdecimal() and len(ref) < 20 else _CASE_ID_BY_NUMBER.first(ref)
+    # Both reads are compiled once (every case request starts here).
+    pk = _as_id(ref) if ref.isdecimal() and len(ref) < 20 else _CASE_ID_BY_NUMBER.first(ref)
     if pk is None or pk > _LARGEST_ID:
         return None
     try:
@@ -112,6 +111,14 @@ def case_find(user: Any, number_or_id: str) -> Case | None:
 
 
 _LARGEST_ID = 2**63 - 1  # a BigAutoField's
+
+
+def _as_id(ref: str) -> int | None:
+    """A reference of fewer than 20 digits as a case id (a case number has 20,
+    ``_next_number``); None beyond the key's range, which no row can have (and which the
+    database driver refuses to bind)."""
+    pk = int(ref)
+    return pk if pk <= _LARGEST_ID else None
 _CASE_FOUND = prepared.Lookup(lambda pk: Case.objects.select_related(
     "item_version", "department", "hall", "receiving_unit").filter(pk=pk))
 _CASE_ID_BY_NUMBER = prepared.Values(lambda number: Case.objects.filter(number=number)
@@ -454,7 +461,10 @@ def case_head(user: Any, number_or_id: str) -> Case | None:
         return None
     case = None
     if ref.isdecimal() and len(ref) < 20:
-        case = next(iter(_HEAD_BY_ID.all(int(ref))), None)
+        pk = _as_id(ref)
+        if pk is None:
+            return None
+        case = next(iter(_HEAD_BY_ID.all(pk)), None)
     if case is None:
         case = next(iter(_HEAD_BY_NUMBER.all(ref)), None)
     if case is None or not policies.can_view(user, case):

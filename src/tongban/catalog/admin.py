@@ -28,7 +28,7 @@ from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.core.forms import add_problems
 
-from . import form_admin, services  # noqa: F401  # form_admin registers the form definitions' admin
+from . import form_admin, guide_rows, services  # noqa: F401  # form_admin registers the form definitions' admin
 from .forms import MATERIAL_FIELDS, ItemVersionForm, MaterialForm, MaterialInlineFormSet, NoteForm
 from .models import Faq, Fee, Item, ItemVersion, Material, Synonym, VersionStatus
 from .reports import editable_departments
@@ -132,7 +132,7 @@ class MaterialInline(DraftInlineMixin, admin.TabularInline[Material, ItemVersion
 
 
 class FeeForm(forms.ModelForm[Fee]):
-    """A fee line, checked by ``services.fee_check`` (saved by ``services.fee_save``)."""
+    """A fee line, checked by ``guide_rows.fee_check`` (saved by ``guide_rows.fee_save``)."""
 
     class Meta:
         model = Fee
@@ -141,14 +141,14 @@ class FeeForm(forms.ModelForm[Fee]):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors and not data.get("DELETE"):
-            add_problems(self, services.fee_check(
+            add_problems(self, guide_rows.fee_check(
                 name=data.get("name", ""), amount=data.get("amount"),
                 unit=data.get("unit", ""), basis=data.get("basis", "")))
         return data
 
 
 class FaqForm(forms.ModelForm[Faq]):
-    """A FAQ entry, checked by ``services.faq_check`` (saved by ``services.faq_save``)."""
+    """A FAQ entry, checked by ``guide_rows.faq_check`` (saved by ``guide_rows.faq_save``)."""
 
     class Meta:
         model = Faq
@@ -157,7 +157,7 @@ class FaqForm(forms.ModelForm[Faq]):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors and not data.get("DELETE"):
-            add_problems(self, services.faq_check(
+            add_problems(self, guide_rows.faq_check(
                 position=data.get("position"), question=data.get("question", ""),
                 answer=data.get("answer", "")))
         return data
@@ -189,15 +189,15 @@ class ServiceInlineFormSet(BaseInlineFormSet[Any, ItemVersion, Any]):
 
 
 class FeeInlineFormSet(ServiceInlineFormSet):
-    save_service = services.fee_save
-    delete_service = services.fee_delete
+    save_service = guide_rows.fee_save
+    delete_service = guide_rows.fee_delete
     row_argument = "fee"
     row_fields = FeeForm.Meta.fields
 
 
 class FaqInlineFormSet(ServiceInlineFormSet):
-    save_service = services.faq_save
-    delete_service = services.faq_delete
+    save_service = guide_rows.faq_save
+    delete_service = guide_rows.faq_delete
     row_argument = "faq"
     row_fields = FaqForm.Meta.fields
 
