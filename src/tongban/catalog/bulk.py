@@ -21,20 +21,15 @@ from typing import Any
 from django.db import connections, models
 from django.db.models import Field, Model
 
-# Columns whose value needs no conversion when it has exactly this type (as in core.prepared).
-_PLAIN: dict[type[Any], type[Any]] = {
-    models.CharField: str, models.TextField: str, models.BooleanField: bool,
-    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
-    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int,
-    models.PositiveSmallIntegerField: int}
-_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+from tongban.core import prepared
 
 
 def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
+    # The types that need no conversion are core.prepared's (``PLAIN_TYPES``).
     if isinstance(field, models.ForeignKey) and type(field) in (models.ForeignKey,
                                                                 models.OneToOneField):
-        return int if type(field.target_field) in _INTEGER_KEYS else None
-    return _PLAIN.get(type(field))
+        return int if type(field.target_field) in prepared.INTEGER_KEYS else None
+    return prepared.PLAIN_TYPES.get(type(field))
 
 
 class Rows:

@@ -290,28 +290,28 @@ def _listened(model: type[Model]) -> bool:
 # text, int for integers and integer keys, bool): their ``pre_save`` only reads the attribute
 # and their ``get_db_prep_save`` returns such a value unchanged. Exact field classes only: a
 # subclass (an encrypted text field, say) may convert.
-_PLAIN: dict[type[Any], type[Any]] = {
+PLAIN_TYPES: dict[type[Any], type[Any]] = {
     models.CharField: str, models.TextField: str, models.BooleanField: bool,
     models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
     models.PositiveIntegerField: int, models.PositiveBigIntegerField: int,
     models.PositiveSmallIntegerField: int}
-_INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
 
 
 def _plain_type(field: Field[Any, Any]) -> type[Any] | None:
     if type(field) is models.ForeignKey:
-        return int if type(field.target_field) in _INTEGER_KEYS else None
+        return int if type(field.target_field) in INTEGER_KEYS else None
     if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
         # An aware datetime goes straight to the backend's adapter, as get_db_prep_save sends
         # it after its checks (which only concern naive values and strings).
         return dt.datetime
-    return _PLAIN.get(type(field))
+    return PLAIN_TYPES.get(type(field))
 
 
 def _params(obj: Model, columns: Sequence[tuple[Field[Any, Any], type[Any] | None]], add: bool,
             connection: Any) -> list[Any]:
     """The row's values as ``save()`` sends them: through each field's ``pre_save`` and
-    ``get_db_prep_save``, except values that need no conversion (``_PLAIN``)."""
+    ``get_db_prep_save``, except values that need no conversion (``PLAIN_TYPES``)."""
     params = []
     for f, plain in columns:
         if plain is not None:
