@@ -351,3 +351,37 @@ def test_enrolment_and_reset_revoke_the_tokens_issued_before(
     assert bearer(Client(), with_code) == 200
     call_command("reset_2fa", "officer", stdout=StringIO())
     assert bearer(Client(), with_code) == 401
+
+
+def test_the_admin_never_shows_a_second_factor_secret_and_resets_through_the_service(
+        client: Client, city_department: object, time_machine: Any) -> None:
+    """The bureau administrator sees who has a second factor, never its secret key or QR code
+    (with them anyone could produce the officer's codes), cannot add or edit a device, and a
+    reset from the admin is the operator's reset: devices gone, API tokens revoked, audited."""
+    officer = make_user("officer", Role.OFFICER, department=city_department)
+    login(client, "officer")
+    enrol(client, officer)
+    device = TOTPDevice.objects.get(user=officer, confirmed=True)
+    after_throttle(time_machine)
+    token = issue(Client(), "officer", code_of(device))
+    assert bearer(Client(), token) == 200
+
+    admin = make_user("bureau", Role.ADMIN, is_staff=True)
+    staff = Client()
+    login(staff, "bureau")
+    enrol(staff, admin)  # the administrator's own session passed the second factor
+    listing = staff.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "officer" in page and device.key not in page and "qrcode" not in page
+    change = staff.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in change and 'name="key"' not in change
+    assert staff.get("/admin/otp_totp/totpdevice/add/").status_code == 403
+    assert staff.get("/admin/otp_static/staticdevice/add/").status_code == 403
+
+    staff.post("/admin/otp_totp/totpdevice/", {
+        "action": "reset_second_factor", "_selected_action": [device.pk], "index": 0})
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    assert bearer(Client(), token) == 401
+    reset = AuditRecord.objects.get(action="user.2fa_reset", object_id=str(officer.pk))
+    assert reset.actor_id == admin.pk

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+# django-otp's own admins, imported first so that they are registered before being replaced.
+import django_otp.plugins.otp_static.admin
+import django_otp.plugins.otp_totp.admin  # noqa: F401
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import permissions, services
+from tongban.audit.admin_site import ReadOnlyAdmin
+
+from . import permissions, services, twofactor
 from .forms import UserAddForm, UserEditForm, fields_from
 from .masking import mask_id_number, mask_phone
 from .models import ApiToken, User
@@ -110,3 +118,39 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return permissions.can_manage_staff(request.user)
+
+
+# django-otp's admins show a device's secret key and QR code and let the administrator add or
+# edit devices: with them the bureau could produce any officer's or supervisor's codes. The
+# bureau sees who has a second factor and may reset it (twofactor.totp_reset: devices removed,
+# API tokens revoked, audited) for someone who lost the phone; enrolling is the person's own.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class SecondFactorAdmin(ReadOnlyAdmin[Any]):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__real_name")
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    actions = ("reset_second_factor",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return permissions.can_manage_staff(request.user)
+
+    @admin.action(description=_("重置所选账号的双重验证（移除设备并吊销其 API 令牌）"))
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        users = {device.user for device in queryset.select_related("user")}
+        for user in users:
+            twofactor.totp_reset(actor=request.user, user=user)
+        self.message_user(request, _("已重置 %(count)d 个账号的双重验证，其下次登录时须重新绑定。")
+                          % {"count": len(users)}, messages.SUCCESS)
+
+
+admin.site.register(TOTPDevice, SecondFactorAdmin)
+admin.site.register(StaticDevice, SecondFactorAdmin)
