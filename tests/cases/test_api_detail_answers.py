@@ -73,6 +73,7 @@ class Walk:
         again = client.get(f"/cases/{case['id']}")
         assert again.status_code == 200
         assert response.content == again.content, (path, response.json(), again.json())
+        assert response["Content-Type"] == again["Content-Type"] == "application/json; charset=utf-8"
         for full in (True, False):
             assert dumped(selectors.case_detail(case["id"]), full) == \
                 dumped(orm_detail(case["id"]), full), path
