@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Prefetch
+from ninja.renderers import JSONRenderer
 
 from tests.cases.conftest import (
     SAME_DAY,
@@ -24,7 +25,7 @@ from tongban.accounts.models import User
 from tongban.cases import selectors
 from tongban.cases.forms import case_form_fields
 from tongban.cases.models import Case, CaseEvent, CaseMaterial
-from tongban.cases.schemas import case_out
+from tongban.cases.schemas import CaseOut, case_out
 from tongban.cases.workflows.models import StepTask
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +53,18 @@ def dumped(case: Case, full: bool) -> dict[str, Any]:
     form = case.form_data if full else selectors.mask_form_data(
         case.form_data, case_form_fields(case.form_data))
     states = {t.pk: t.status for t in case.tasks.all()}
-    return case_out(case, full_identifiers=full, form_data=form, task_states=states,
-                    deadline_state="green").model_dump()
+    out = case_out(case, full_identifiers=full, form_data=form, task_states=states,
+                   deadline_state="green")
+    # Assembled from parts validated as they were built: the same as the whole validated.
+    dump = out.model_dump()
+    validated = CaseOut.model_validate(dump).model_dump()
+    assert dump == validated
+    assert render(dump) == render(validated)
+    return dump
+
+
+def render(value: Any) -> bytes:
+    return JSONRenderer().render(None, value, response_status=200).encode()  # type: ignore[arg-type]
 
 
 class Walk:
