@@ -170,3 +170,29 @@ def test_a_draft_is_read_in_two_statements(api: Any, people: dict[str, User],
         found = selectors.case_detail(case["id"])
     assert [e.action for e in found.events.all()] == ["create"]
     assert found.created_at <= dt.datetime.now(dt.UTC)
+
+
+def test_an_answer_checks_the_calendar_and_the_office_hours_once(
+        api: Any, people: dict[str, User]) -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.cases import api as cases_api
+
+    citizen = api("citizen")
+    case = api_upload_all(citizen, api_create(citizen, TIME_LIMITED,
+                                              applicant=applicant_body(people["citizen"])))
+    citizen.post(f"/cases/{case['id']}/submit")
+    accepted = api("officer").post(f"/cases/{case['id']}/accept").json()
+    assert accepted["due_at"] and [t for t in accepted["tasks"] if t["status"] == "open"]
+    with CaptureQueriesContext(connection) as queries:
+        out = cases_api.detail(SimpleNamespace(user=people["officer"]),  # type: ignore[arg-type]
+                               case["id"])
+    sql = [q["sql"] for q in queries.captured_queries]
+    # The case's clock and its open step's: one check each, not one per deadline computed.
+    assert sum("clock_calendarversion" in s for s in sql) <= 1, sql
+    assert sum("organizations_officehoursstamp" in s for s in sql) <= 1, sql
+    assert out.deadline_state == accepted["deadline_state"]
+    assert [t.deadline_state for t in out.tasks] == [t["deadline_state"] for t in accepted["tasks"]]

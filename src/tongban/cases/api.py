@@ -10,6 +10,7 @@ the case as it is now, including its new ``version``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -20,8 +21,9 @@ from ninja.errors import HttpError
 from ninja.params import HeaderEx, P
 from pydantic import Field
 
-from tongban.cases.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.catalog.models import Item, Material
+from tongban.clock import selectors as clock
 from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor
@@ -134,11 +136,18 @@ def detail(request: HttpRequest, case_id: int) -> CaseOut:
     full = selectors.sees_identifiers(user, case)
     form_data = case.form_data if full else selectors.mask_form_data(
         case.form_data, case_form_fields(case.form_data))
-    task_states = {t.pk: selectors.task_deadline_state(t, now=now, hall_id=case.hall_id)
-                   for t in case.tasks.all()}
+    tasks = list(case.tasks.all())
+    # The calendar's version and the hall's office hours checked once for the case and its
+    # steps, and only when a clock runs (as the kept detail does).
+    hours = clock.office_hours_memo()
+    running = bool(tasks) or case.due_at is not None
+    with clock.calendar_scope() if running else contextlib.nullcontext():
+        task_states = {t.pk: selectors.task_deadline_state(
+            t, now=now, hall_id=case.hall_id,
+            hours=hours(case.hall_id) if t.status == TaskStatus.OPEN else None) for t in tasks}
+        deadline = selectors.case_deadline_state(case, now=now, hours=hours)
     return case_out(case, full_identifiers=full, form_data=form_data, task_states=task_states,
-                    deadline_state=selectors.case_deadline_state(case, now=now),
-                    actions=available_actions(user, case))
+                    deadline_state=deadline, actions=available_actions(user, case))
 
 
 def answer(request: HttpRequest, case_id: int, status: int = 200) -> HttpResponse:
