@@ -10,18 +10,20 @@ the case as it is now, including its new ``version``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Query, Router, Schema, UploadedFile
 from ninja.errors import HttpError
 from ninja.params import HeaderEx, P
 from pydantic import Field
 
-from tongban.cases.workflows.models import StepTask
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.catalog.models import Item, Material
+from tongban.clock import selectors as clock
 from tongban.core import prepared
 from tongban.core.errors import Problem, RuleViolation
 from tongban.core.keyset import Cursor
@@ -30,7 +32,7 @@ from tongban.organizations.models import Window
 
 from . import selectors, services
 from .actions import available_actions
-from .detail import case_detail_response
+from .detail import case_detail_response, rendered_response
 from .forms import case_form_fields
 from .materials import case_material_add
 from .models import Case, Extension
@@ -134,11 +136,24 @@ def detail(request: HttpRequest, case_id: int) -> CaseOut:
     full = selectors.sees_identifiers(user, case)
     form_data = case.form_data if full else selectors.mask_form_data(
         case.form_data, case_form_fields(case.form_data))
-    task_states = {t.pk: selectors.task_deadline_state(t, now=now, hall_id=case.hall_id)
-                   for t in case.tasks.all()}
+    tasks = list(case.tasks.all())
+    # The calendar's version and the hall's office hours checked once for the case and its
+    # steps, and only when a clock runs (as the kept detail does).
+    hours = clock.office_hours_memo()
+    running = bool(tasks) or case.due_at is not None
+    with clock.calendar_scope() if running else contextlib.nullcontext():
+        task_states = {t.pk: selectors.task_deadline_state(
+            t, now=now, hall_id=case.hall_id,
+            hours=hours(case.hall_id) if t.status == TaskStatus.OPEN else None) for t in tasks}
+        deadline = selectors.case_deadline_state(case, now=now, hours=hours)
     return case_out(case, full_identifiers=full, form_data=form_data, task_states=task_states,
-                    deadline_state=selectors.case_deadline_state(case, now=now),
-                    actions=available_actions(user, case))
+                    deadline_state=deadline, actions=available_actions(user, case))
+
+
+def answer(request: HttpRequest, case_id: int, status: int = 200) -> HttpResponse:
+    """:func:`detail` as the answer of an operation: the bytes Ninja renders from it (the
+    operation declares ``CaseOut``), without Ninja validating the schema a second time."""
+    return rendered_response(detail(request, case_id).model_dump(), status=status)
 
 
 def _version(payload: VersionIn | None) -> int | None:
@@ -237,7 +252,7 @@ def create_case(request: HttpRequest, payload: CaseCreateIn,
                                          id_number=payload.applicant.id_number,
                                          phone=payload.applicant.phone),
         agent=agent, form_data=payload.form_data, idempotency_key=idempotency_key.strip())
-    return Status(201, detail(request, case.pk))
+    return answer(request, case.pk, 201)
 
 
 @router.get("/cases/{number_or_id}", response={200: CaseOut, 404: ErrorOut},
@@ -252,7 +267,7 @@ def get_case(request: HttpRequest, number_or_id: str) -> Any:
         raise HttpError(404, _("办件不存在，或您无权查看"))
     services.case_data_access_record(actor=request.user, case=case, what="viewed")
     response = case_detail_response(request, request.user, case)
-    return response if response is not None else detail(request, case.pk)
+    return response if response is not None else answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/materials", response=CREATED,
@@ -270,7 +285,7 @@ def upload_material(request: HttpRequest, number_or_id: str, file: File[Uploaded
             raise RuleViolation([Problem("material", _("材料不存在"))])
     case_material_add(actor=request.user, case=case, material=record, name=name, upload=file,
                       original_name=file.name or "", expected_version=expected_version)
-    return Status(201, detail(request, case.pk))
+    return answer(request, case.pk, 201)
 
 
 @router.get("/cases/{number_or_id}/materials/{record_id}/file", url_name="case_material_file",
@@ -303,7 +318,7 @@ def promise_material(request: HttpRequest, number_or_id: str, payload: PromiseIn
     services.case_material_promise(actor=request.user, case=case, material=material,
                                    promise=payload.promise, promised_by=payload.promised_by,
                                    expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/submit", response=ACTION, summary="Submit the application")
@@ -311,7 +326,7 @@ def submit(request: HttpRequest, number_or_id: str, payload: VersionIn | None = 
     """The draft gets its case number. Submitting again answers the same case."""
     case = _case(request, number_or_id)
     services.case_submit(actor=request.user, case=case, expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 # --- intake -----------------------------------------------------------------------------------
@@ -320,7 +335,7 @@ def submit(request: HttpRequest, number_or_id: str, payload: VersionIn | None = 
 def pre_review(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
     case = _case(request, number_or_id)
     services.case_pre_review(actor=request.user, case=case, expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/supplement", response=ACTION,
@@ -340,7 +355,7 @@ def request_supplement(request: HttpRequest, number_or_id: str, payload: Supplem
         services.case_request_supplement(actor=request.user, case=case, items=items,
                                          note=payload.note,
                                          expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/supply", response=ACTION,
@@ -349,7 +364,7 @@ def supply(request: HttpRequest, number_or_id: str, payload: VersionIn | None = 
     """After uploading what the one-time notice asked for; the case goes back to where it was."""
     case = _case(request, number_or_id)
     services.case_supply(actor=request.user, case=case, expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/accept", response=ACTION, summary="Accept (受理)")
@@ -363,7 +378,7 @@ def accept(request: HttpRequest, number_or_id: str, payload: AcceptIn | None = N
                                     expected_version=_version(payload))
     else:
         services.case_accept(actor=request.user, case=case, expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/refuse", response=ACTION, summary="Refuse (不予受理)")
@@ -378,7 +393,7 @@ def refuse(request: HttpRequest, number_or_id: str, payload: RefuseIn) -> Any:
     else:
         services.case_refuse(actor=request.user, case=case, reason=payload.reason,
                              expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 # --- during handling --------------------------------------------------------------------------
@@ -391,7 +406,7 @@ def halt(request: HttpRequest, number_or_id: str, payload: HaltIn) -> Any:
     case = _case(request, number_or_id)
     services.case_halt(actor=request.user, case=case, ground=payload.ground,
                        reason=payload.reason, expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/resume", response=ACTION,
@@ -399,7 +414,7 @@ def halt(request: HttpRequest, number_or_id: str, payload: HaltIn) -> Any:
 def resume(request: HttpRequest, number_or_id: str, payload: VersionIn | None = None) -> Any:
     case = _case(request, number_or_id)
     services.case_resume(actor=request.user, case=case, expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/tasks/{task_id}/act", response=ACTION, tags=["cases"],
@@ -411,7 +426,7 @@ def act(request: HttpRequest, task_id: int, payload: StepActIn) -> Any:
     task = _task(request, task_id)
     services.case_step(actor=request.user, task=task, action=payload.action, reason=payload.reason,
                        return_to=payload.return_to, expected_version=payload.expected_version)
-    return detail(request, task.case_id)
+    return answer(request, task.case_id)
 
 
 @router.post("/tasks/{task_id}/suspend", response=ACTION,
@@ -422,7 +437,7 @@ def suspend(request: HttpRequest, task_id: int, payload: SuspendIn) -> Any:
                           reason=payload.reason,
                           expected_working_days=payload.expected_working_days,
                           expected_version=payload.expected_version)
-    return detail(request, task.case_id)
+    return answer(request, task.case_id)
 
 
 @router.post("/tasks/{task_id}/extension", response=ACTION, summary="Request an extension (延期)")
@@ -432,7 +447,7 @@ def request_extension(request: HttpRequest, task_id: int, payload: ExtensionIn) 
     services.case_request_extension(actor=request.user, task=task,
                                     working_days=payload.working_days, reason=payload.reason,
                                     expected_version=payload.expected_version)
-    return detail(request, task.case_id)
+    return answer(request, task.case_id)
 
 
 @router.post("/extensions/{extension_id}/decide", response=ACTION,
@@ -444,7 +459,7 @@ def decide_extension(request: HttpRequest, extension_id: int, payload: Extension
     services.case_decide_extension(actor=request.user, extension=extension,
                                    approve=payload.approve, note=payload.note,
                                    expected_version=payload.expected_version)
-    return detail(request, extension.case_id)
+    return answer(request, extension.case_id)
 
 
 @router.post("/cases/{number_or_id}/visits", response=CREATED,
@@ -455,7 +470,7 @@ def record_visit(request: HttpRequest, number_or_id: str, payload: VisitIn) -> A
     services.case_record_visit(actor=request.user, case=case, purpose=payload.purpose,
                                window=_window(payload.window),
                                expected_version=payload.expected_version)
-    return Status(201, detail(request, case.pk))
+    return answer(request, case.pk, 201)
 
 
 # --- the end ----------------------------------------------------------------------------------
@@ -465,7 +480,7 @@ def deliver(request: HttpRequest, number_or_id: str, payload: DeliverIn) -> Any:
     case = _case(request, number_or_id)
     services.case_deliver(actor=request.user, case=case, delivery=payload.delivery,
                           expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/withdraw", response=ACTION,
@@ -475,7 +490,7 @@ def withdraw(request: HttpRequest, number_or_id: str, payload: OptionalReasonIn 
     services.case_withdraw(actor=request.user, case=case,
                            reason=payload.reason if payload else "",
                            expected_version=_version(payload))
-    return detail(request, case.pk)
+    return answer(request, case.pk)
 
 
 @router.post("/cases/{number_or_id}/terminate", response=ACTION,
@@ -484,4 +499,4 @@ def terminate(request: HttpRequest, number_or_id: str, payload: ReasonIn) -> Any
     case = _case(request, number_or_id)
     services.case_terminate(actor=request.user, case=case, reason=payload.reason,
                             expected_version=payload.expected_version)
-    return detail(request, case.pk)
+    return answer(request, case.pk)

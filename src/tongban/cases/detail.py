@@ -113,6 +113,11 @@ def _render(value: Any) -> bytes:
     return _renderer.render(None, value, response_status=200).encode()  # type: ignore[arg-type]
 
 
+def rendered_response(value: Any, *, status: int = 200) -> HttpResponse:
+    """``value`` (a schema's ``model_dump()``) as Ninja answers it."""
+    return HttpResponse(_render(value), status=status, content_type=_CONTENT_TYPE)
+
+
 def _kept(request: HttpRequest, case: Case, state: tuple[Any, ...], full: bool
           ) -> tuple[list[bytes], list[tuple[int, str]]] | None:
     """(the kept part split around the per-request parts, the extensions' ids and states),
