@@ -13,6 +13,7 @@ search or a cursor are built by the ORM as before.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -37,7 +38,9 @@ class Kept:
         value = self._values.get(key)
         if value is None:
             if len(self._values) >= KEPT:
-                self._values.pop(next(iter(self._values)), None)
+                # Another thread may change the dict meanwhile: then nothing is dropped.
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    self._values.pop(next(iter(self._values)), None)
             value = self._values[key] = make()
         return value
 
@@ -107,8 +110,3 @@ def rows(key: Hashable, build: Callable[[], QuerySet[Any]], limit: int, *,
         lambda anchor: build().annotate(**{ANCHOR: Value(anchor)})[:limit]))
     return lookup.all(0, using=using)
 
-
-def forget() -> None:
-    """Drop every kept statement (tests: a schema or data set of another test)."""
-    for kept in (_counts, _choices, _pages):
-        kept.clear()
