@@ -38,9 +38,8 @@ from .models import OPEN_CASE_STATUSES, Case, DeadlineState, Extension, Status
 TABS = ("mine", "unclaimed", "all")
 URGENCY: dict[str, int] = {DeadlineState.RED: 0, DeadlineState.YELLOW: 1,
                            DeadlineState.GREEN: 2}
-# Cases whose clock has started and which are not decided: what a head watches.
-OPEN_STATUSES = OPEN_CASE_STATUSES
-# The same condition as the partial index ``case_open_department_due`` writes it, as a literal:
+# Cases whose clock has started and which are not decided (what a head watches), as the partial
+# index ``case_open_department_due`` writes the condition: a literal, since
 # SQLite uses a partial index only for a query whose condition it can see implies the index's,
 # which it cannot for an IN list of bound parameters.
 OPEN_CASE = RawSQL('"cases_case"."status" IN ({})'.format(
@@ -137,8 +136,9 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
     items = sorted(set(items), key=lambda pair: pair[1])
     steps = sorted(set(steps), key=lambda pair: pair[1])
     if who is not None and not (item or step or q.strip() or state or cursor is not None):
-        return _inbox(user, tab, now, _first_page(user, who, tab, size), counts=counts,
-                      items=items, steps=steps)
+        page = statements.first_page((*who, tab), lambda: _page_tasks(_tab_tasks(user, tab)),
+                                     size)
+        return _inbox(user, tab, now, page, counts=counts, items=items, steps=steps)
     tasks = _page_tasks(_tab_tasks(user, tab))
     if item:
         tasks = tasks.filter(case__item__implementation_code=item)
@@ -208,23 +208,6 @@ def _page_tasks(base: QuerySet[StepTask]) -> QuerySet[StepTask]:
     return base.select_related("case__item_version").defer(
         *selectors.list_deferred("case__", keep=("applicant_id_number",)),
         "case__workflow__definition")
-
-
-def _first_page(user: Any, who: tuple[Any, ...], tab: str, size: int) -> Page[StepTask]:
-    """The first page of a tab without filters, as ``keyset_page`` reads it (the tasks with a
-    due instant, soonest first, then those without, by id), from statements compiled once."""
-    dated = statements.rows((*who, tab, "dated"), lambda: _page_tasks(
-        _tab_tasks(user, tab)).filter(due_at__isnull=False).order_by("due_at", "pk"), size + 1)
-    found = list(dated)
-    if len(found) <= size:
-        undated = statements.rows((*who, tab, "undated"), lambda: _page_tasks(
-            _tab_tasks(user, tab)).filter(due_at__isnull=True).order_by("pk"), size + 1)
-        found.extend(undated[:size + 1 - len(found)])
-    more = len(found) > size
-    shown = found[:size]
-    following = (Cursor(forward=True, value=shown[-1].due_at, pk=shown[-1].pk).encode()
-                 if more else None)
-    return Page(rows=shown, next=following, previous=None)
 
 
 def _inbox(user: Any, tab: str, now: dt.datetime, page: Page[StepTask], *,

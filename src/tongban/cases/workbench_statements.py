@@ -21,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet, Value
 
 from tongban.core import prepared
+from tongban.core.keyset import Cursor, Page
 
 KEPT = 1024
 # The one parameter of a page's prepared lookup: a constant selected beside the columns (an
@@ -110,3 +111,19 @@ def rows(key: Hashable, build: Callable[[], QuerySet[Any]], limit: int, *,
         lambda anchor: build().annotate(**{ANCHOR: Value(anchor)})[:limit]))
     return lookup.all(0, using=using)
 
+
+
+def first_page(key: tuple[Any, ...], build: Callable[[], QuerySet[Any]], size: int, *,
+               using: str = DEFAULT_DB_ALIAS) -> Page[Any]:
+    """The first page of ``build()`` by due instant as ``core.keyset.keyset_page`` reads it
+    (``key="due_at"``, nullable): the rows with a due instant, soonest first, then — when they
+    are fewer than a page — those without, by id; each part a statement compiled once."""
+    found = rows((*key, "dated"), lambda: build().filter(due_at__isnull=False)
+                 .order_by("due_at", "pk"), size + 1, using=using)
+    if len(found) <= size:
+        found += rows((*key, "undated"), lambda: build().filter(due_at__isnull=True)
+                      .order_by("pk"), size + 1, using=using)[:size + 1 - len(found)]
+    shown = found[:size]
+    following = (Cursor(forward=True, value=shown[-1].due_at, pk=shown[-1].pk).encode()
+                 if len(found) > size else None)
+    return Page(rows=shown, next=following, previous=None)
