@@ -325,3 +325,26 @@ def test_the_yellow_bound_loses_no_case() -> None:
         assert sorted(case_selectors._yellow_ids(Case.objects.all(), now)) == every, now
         found_any = found_any or bool(every)
     assert found_any
+
+
+def test_the_running_totals_carried_over_runs_equal_a_rebuild() -> None:
+    """Brought up to date in several runs (each carrying the running totals of the days
+    before it), the rollup holds the rows a rebuild writes, and the board's closed columns —
+    each department's latest running totals — are the direct count."""
+    from tests.load_fixture import generate
+    from tongban.accounts.models import User
+    from tongban.supervision.models import DepartmentDay
+
+    generate(400, seed=25)
+    now = timezone.now()
+    for days_ago in (400, 200, 31, 0):
+        rollups.rollup_department_days(now=now - dt.timedelta(days=days_ago))
+    fields = ("department_id", "day", *rollups.DAY_FIGURES,
+              *(f"{name}_total" for name in rollups.CLOSED_GROUPS))
+    carried = list(DepartmentDay.objects.order_by("department_id", "day").values_list(*fields))
+    assert any(row[-3] for row in carried)
+    assert rollups.rollup_department_days(now=now, rebuild=True) > 300
+    assert list(DepartmentDay.objects.order_by("department_id", "day")
+                .values_list(*fields)) == carried
+    for user in (User.objects.get(username="supervisor"), User.objects.get(username="head")):
+        assert board_now(user, now) == direct_board(user, now)

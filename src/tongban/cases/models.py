@@ -36,6 +36,10 @@ class Status(models.TextChoices):
     TERMINATED = "terminated", _("已终止")
 
 
+# Cases whose clock has started and which are not decided (the head's open cases).
+OPEN_CASE_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
+
+
 class ApplicantKind(models.TextChoices):
     NATURAL = "natural_person", _("自然人")
     LEGAL = "legal_person", _("法人")
@@ -154,7 +158,12 @@ class Case(models.Model):
                                 condition=models.Q(receiving_unit__isnull=False)),
                    models.Index(fields=["created_at", "id"], name="case_created"),
                    models.Index(fields=["due_at", "id"], name="case_due"),
-                   models.Index(fields=["department", "due_at", "id"], name="case_department_due")]
+                   models.Index(fields=["department", "due_at", "id"], name="case_department_due"),
+                   # The head's view: a department's open cases by due instant, without
+                   # walking its decided ones (``workbench_selectors.OPEN_CASE``).
+                   models.Index(fields=["department", "due_at", "id"],
+                                name="case_open_department_due",
+                                condition=models.Q(status__in=OPEN_CASE_STATUSES))]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"

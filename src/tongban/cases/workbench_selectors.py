@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_id_number, mask_phone
-from tongban.accounts.models import Role
+from tongban.accounts.models import PUBLIC_ROLES, Role
 from tongban.cases.workflows import selectors as workflow_selectors
 from tongban.cases.workflows.definition import Definition, Step
 from tongban.cases.workflows.models import StepTask, TaskStatus
@@ -29,15 +30,20 @@ from tongban.core.keyset import Cursor, Page, capped_count, keyset_page
 from tongban.organizations.models import Hall
 
 from . import policies, selectors
+from . import workbench_statements as statements
 from .actions import Actions, available_actions, step_operations
 from .forms import FORM_KEY, case_form_fields
-from .models import Case, DeadlineState, Extension, Status
+from .models import OPEN_CASE_STATUSES, Case, DeadlineState, Extension, Status
 
 TABS = ("mine", "unclaimed", "all")
 URGENCY: dict[str, int] = {DeadlineState.RED: 0, DeadlineState.YELLOW: 1,
                            DeadlineState.GREEN: 2}
-# Cases whose clock has started and which are not decided: what a head watches.
-OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
+# Cases whose clock has started and which are not decided (what a head watches), as the partial
+# index ``case_open_department_due`` writes the condition: a literal, since
+# SQLite uses a partial index only for a query whose condition it can see implies the index's,
+# which it cannot for an IN list of bound parameters.
+OPEN_CASE = RawSQL('"cases_case"."status" IN ({})'.format(
+    ", ".join(f"'{status}'" for status in OPEN_CASE_STATUSES)), [], output_field=BooleanField())
 FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
@@ -116,17 +122,24 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
     per department and role."""
     if tab not in TABS:
         tab = "mine"
-    counts = {name: _count_label(_tab_tasks(user, name)) for name in TABS}
-    base = _tab_tasks(user, tab)
-    items = sorted(set(base.order_by().values_list(
-        "case__item__implementation_code", "case__item_version__name").distinct()[:CHOICES_CAP]),
-        key=lambda pair: pair[1])
-    steps = sorted(set(base.order_by().values_list("step_key", "name").distinct()[:CHOICES_CAP]),
-                   key=lambda pair: pair[1])
-    # The page's rows leave unread what no list shows (and the workflow's definition).
-    tasks = base.select_related("case__item_version").defer(
-        *selectors.list_deferred("case__", keep=("applicant_id_number",)),
-        "case__workflow__definition")
+    who = _who(user)
+    if who is not None:  # the statements compiled once for this person (``workbench_statements``)
+        found_counts = statements.capped_counts(
+            who, lambda: [_tab_tasks(user, name) for name in TABS], COUNT_CAP)
+        counts = {name: (str(n) if n <= COUNT_CAP else f"{COUNT_CAP}+")
+                  for name, n in zip(TABS, found_counts, strict=True)}
+        items, steps = statements.distinct_pairs(
+            (*who, tab), lambda: list(_choice_lists(_tab_tasks(user, tab))), 2)
+    else:
+        counts = {name: _count_label(_tab_tasks(user, name)) for name in TABS}
+        items, steps = (list(qs) for qs in _choice_lists(_tab_tasks(user, tab)))
+    items = sorted(set(items), key=lambda pair: pair[1])
+    steps = sorted(set(steps), key=lambda pair: pair[1])
+    if who is not None and not (item or step or q.strip() or state or cursor is not None):
+        page = statements.first_page((*who, tab), lambda: _page_tasks(_tab_tasks(user, tab)),
+                                     size)
+        return _inbox(user, tab, now, page, counts=counts, items=items, steps=steps)
+    tasks = _page_tasks(_tab_tasks(user, tab))
     if item:
         tasks = tasks.filter(case__item__implementation_code=item)
     if step:
@@ -167,6 +180,50 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
                 if first is not None and cursor is not None else None)
     if not state:
         following, previous = page.next, page.previous
+    return _inbox(user, tab, now, Page(rows=[t for t, _s in found], next=following,
+                                       previous=previous),
+                  counts=counts, items=items, steps=steps, states=dict(
+                      (t.pk, s) for t, s in found))
+
+
+def _who(user: Any) -> tuple[Any, ...] | None:
+    """What the SQL of a tab's unfiltered statements depends on (the person, their role and
+    departments), or None when the inbox is empty for them (no statement to keep)."""
+    role = workflow_selectors._active_role(user)
+    if role is None or role in PUBLIC_ROLES:
+        return None
+    return (user.pk, role, tuple(workflow_selectors._units(user)), user.department_id)
+
+
+def _choice_lists(base: QuerySet[StepTask]) -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """The item filter's (implementation code, name) and the step filter's (key, name) pairs
+    of a tab, at most ``CHOICES_CAP`` each."""
+    return (base.order_by().values_list("case__item__implementation_code",
+                                        "case__item_version__name").distinct()[:CHOICES_CAP],
+            base.order_by().values_list("step_key", "name").distinct()[:CHOICES_CAP])
+
+
+def _page_tasks(base: QuerySet[StepTask]) -> QuerySet[StepTask]:
+    # The page's rows leave unread what no list shows (and the workflow's definition).
+    return base.select_related("case__item_version").defer(
+        *selectors.list_deferred("case__", keep=("applicant_id_number",)),
+        "case__workflow__definition")
+
+
+def _inbox(user: Any, tab: str, now: dt.datetime, page: Page[StepTask], *,
+           counts: dict[str, str], items: list[tuple[str, str]], steps: list[tuple[str, str]],
+           states: dict[int, str] | None = None) -> Inbox:
+    """The inbox of ``page``'s tasks: each with its deadline state (``states``, or computed
+    here) and what the page offers on it."""
+    if states is None:
+        hours = clock.office_hours_memo()
+        with clock.calendar_scope():  # the calendar checked once for the page, not once a row
+            states = {task.pk: clock.deadline_state(task.due_at, now=now,
+                                                    opened_at=task.opened_at,
+                                                    hours=hours(task.case.hall_id))
+                      for task in page.rows}
+    found = [(task, states[task.pk]) for task in page.rows]
+    following, previous = page.next, page.previous
     team: dict[tuple[int, str], list[Any]] = {}
     rows: list[InboxRow] = []
     for task, task_state in found:
@@ -338,19 +395,25 @@ def intake(user: Any) -> Intake:
     ``INTAKE_SHOWN`` of them, and how many wait in all (capped)."""
     if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
         return Intake(rows=[], total=0)
-    cases = (Case.objects.filter(department_id=user.department_id, accepted_at__isnull=True,
-                                 status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
-             .select_related("item_version").order_by("submitted_at", "pk"))
+    department = user.department_id
+
+    def cases() -> QuerySet[Case]:
+        return (Case.objects.filter(department_id=department, accepted_at__isnull=True,
+                                    status__in=(*INTAKE_STATUSES, Status.SUPPLEMENT))
+                .select_related("item_version").order_by("submitted_at", "pk"))
+
+    # Statements compiled once per department (``workbench_statements``).
+    key = ("intake", department)
     labels = dict(Status.choices)
     rows = [IntakeRow(case=c, applicant_id=mask_id_number(c.applicant_id_number),
                       waiting=c.status == Status.SUPPLEMENT,
                       status_label=str(labels.get(c.status, c.status)))
-            for c in cases.defer(*selectors.list_deferred(keep=("applicant_id_number",)))
-            [:INTAKE_SHOWN]]
+            for c in statements.rows(key, lambda: cases().defer(
+                *selectors.list_deferred(keep=("applicant_id_number",))), INTAKE_SHOWN)]
     if len(rows) < INTAKE_SHOWN:
         return Intake(rows=rows, total=len(rows))
-    total, exact = capped_count(cases, COUNT_CAP)
-    return Intake(rows=rows, total=total, exact=exact)
+    total = statements.capped_counts(key, lambda: [cases()], COUNT_CAP)[0]
+    return Intake(rows=rows, total=min(total, COUNT_CAP), exact=total <= COUNT_CAP)
 
 
 def colleagues(task: StepTask) -> list[Any]:
@@ -397,7 +460,7 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
     open tasks per person (with the overdue ones among them) — counted in SQL, a fixed number
     of queries whatever the department's size."""
     department = user.department_id
-    open_cases = Case.objects.filter(department_id=department, status__in=OPEN_STATUSES)
+    open_cases = Case.objects.filter(OPEN_CASE, department_id=department)
     total = open_cases.count()
     red = selectors._deadline_filter(open_cases, DeadlineState.RED, now).count()
     yellow_ids = selectors._yellow_ids(open_cases, now)

@@ -126,6 +126,11 @@ class DepartmentDay(models.Model):
     completed = models.PositiveIntegerField(default=0)  # … and approved, denied or delivered
     refused = models.PositiveIntegerField(default=0)  # refusal event that day
     closed = models.PositiveIntegerField(default=0)  # withdrawal or termination event that day
+    # The department's running totals of the last three up to and including this day: the
+    # board's columns no case leaves are the department's latest row (a few rows, not its days).
+    completed_total = models.PositiveIntegerField(default=0)
+    refused_total = models.PositiveIntegerField(default=0)
+    closed_total = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "day"],

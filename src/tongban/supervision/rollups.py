@@ -29,20 +29,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, Count, Max, Min, Sum
+from django.db.models import BooleanField, Count, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tongban.cases.models import CLOSING_ACTIONS, Case, CaseEvent, ClockStop, Status
 from tongban.clock import selectors as clock
-from tongban.organizations.models import office_hours_stamp
+from tongban.organizations.models import Department, office_hours_stamp
 
 from .models import DepartmentDay, ItemDayTime, RollupState
 
 ITEM_TIMES = "item_times"
 DEPARTMENT_DAYS = "department_days"
 # The version of ``DepartmentDay``'s definition: a new one makes the next run rebuild it.
-DEPARTMENT_DAYS_VERSION = "1"
+DEPARTMENT_DAYS_VERSION = "2"  # 2: with the running totals
 CHUNK_DAYS = 7
 # The board's columns that a case, once in them, never leaves (``selectors.STATUS_GROUPS``).
 COMPLETED_STATUSES = (Status.APPROVED, Status.DENIED, Status.DELIVERED)
@@ -148,6 +148,9 @@ def rollup_item_times(*, now: dt.datetime | None = None, rebuild: bool = False) 
 # --- the dashboard's counts per department and day ---------------------------------------------
 
 DAY_FIGURES = ("accepted", "decided", "decided_late", "completed", "refused", "closed")
+# The board's columns that a case, once in them, never leaves; ``DepartmentDay`` keeps each
+# department's running total of them (``<name>_total``).
+CLOSED_GROUPS = ("completed", "refused", "closed")
 
 
 # The closing events as the partial index ``case_event_closing_at`` names them, as a literal: a
@@ -255,6 +258,23 @@ def rolled_department_days(first: dt.date | None, last: dt.date, *,
     return list(rows.order_by().values(by).annotate(**{name: Sum(name) for name in DAY_FIGURES}))
 
 
+def running_totals(last: dt.date, *, department_id: int | None = None
+                   ) -> dict[int, dict[str, int]]:
+    """Each department's running totals of ``CLOSED_GROUPS`` up to ``last`` (inclusive): its
+    latest ``DepartmentDay`` row on or before that day, found per department by the unique
+    (department, day) index — as many rows as departments, whatever the years behind them."""
+    latest = (DepartmentDay.objects.filter(department_id=OuterRef("pk"), day__lte=last)
+              .order_by("-day"))
+    departments = Department.objects.order_by()
+    if department_id is not None:
+        departments = departments.filter(pk=department_id)
+    found = departments.annotate(**{
+        f"latest_{name}": Subquery(latest.values(f"{name}_total")[:1])
+        for name in CLOSED_GROUPS}).values_list("pk", *(f"latest_{n}" for n in CLOSED_GROUPS))
+    return {pk: dict(zip(CLOSED_GROUPS, (v or 0 for v in values), strict=True))
+            for pk, *values in found if any(v is not None for v in values)}
+
+
 def closed_counts(*, department_id: int | None = None) -> dict[int, dict[str, int]]:
     """The board's columns no case leaves once in them — ``completed``, ``refused``,
     ``closed`` — per department: the rollup up to its last day, the days after it live (one
@@ -274,9 +294,9 @@ def closed_counts(*, department_id: int | None = None) -> dict[int, dict[str, in
                                .values_list("department_id", "status").annotate(n=Count("pk"))):
             out[dep][final[status]] += n
         return dict(out)
-    for row in rolled_department_days(None, through, department_id=department_id):
-        for name in ("completed", "refused", "closed"):
-            out[row["department_id"]][name] += row[name] or 0
+    for dep, totals in running_totals(through, department_id=department_id).items():
+        for name in CLOSED_GROUPS:
+            out[dep][name] += totals[name]
     since = day_bounds(through + dt.timedelta(days=1), through + dt.timedelta(days=1))[0]
     for dep, _at, name in _happenings(since, None, department_id=department_id):
         if name in ("completed", "refused", "closed"):
@@ -308,14 +328,22 @@ def rollup_department_days(*, now: dt.datetime | None = None, rebuild: bool = Fa
         start = through + dt.timedelta(days=1)
         RollupState.objects.filter(pk=state.pk).update(stamp=stamp, refreshed_at=now)
     written = 0
+    # The running totals carried from the days before ``start`` (none on a rebuild).
+    totals = running_totals(start - dt.timedelta(days=1)) if start <= yesterday else {}
     while start <= yesterday:
         last = min(start + dt.timedelta(days=CHUNK_DAYS - 1), yesterday)
         counts = department_day_counts(start, last)
+        rows = []
+        for (department, day), figures in sorted(counts.items()):
+            carried = totals.setdefault(department, dict.fromkeys(CLOSED_GROUPS, 0))
+            for name in CLOSED_GROUPS:
+                carried[name] += figures[name]
+            rows.append(DepartmentDay(department_id=department, day=day, **figures,
+                                      **{f"{name}_total": carried[name]
+                                         for name in CLOSED_GROUPS}))
         with transaction.atomic():
             DepartmentDay.objects.filter(day__gte=start, day__lte=last).delete()
-            DepartmentDay.objects.bulk_create(
-                [DepartmentDay(department_id=department, day=day, **figures)
-                 for (department, day), figures in sorted(counts.items())], batch_size=500)
+            DepartmentDay.objects.bulk_create(rows, batch_size=500)
             RollupState.objects.filter(pk=state.pk).update(through=last, stamp=stamp,
                                                            refreshed_at=now)
         written += (last - start).days + 1
