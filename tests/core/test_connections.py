@@ -14,7 +14,8 @@ from django.db import close_old_connections, connection
 from django.test import Client
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),  # kept connections are idle between requests
+    # Kept connections are idle between requests: committed data, no test transaction around.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif("connection.vendor != 'postgresql'",
                        reason="CONN_HEALTH_CHECKS' round trip is PostgreSQL's (SQLite opens a "
                               "connection per request)"),
