@@ -141,7 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Each request checks that its kept connection still works before using it, so a restarted or
-# failed-over PostgreSQL costs the requests in flight, not a restart of every node.
+# failed-over PostgreSQL costs the requests in flight, not a restart of every node. The check is
+# a look at the idle connection's socket, and a SELECT 1 only when something arrived on it
+# (tongban.core.connections).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- cache ----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ shows at once in this process, and the page around the kept part is each visitor
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -102,3 +104,53 @@ def test_english_and_chinese_are_kept_apart(client: Client, published_items: Cat
     english = client.get(f"/items/{code}/", headers={"Accept-Language": "en"}).content.decode()
     assert "基本信息" in chinese and "基本信息" not in english
     assert "基本信息" in guide(client, code)
+
+
+def csrf_field(page: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def test_a_plain_visitors_page_is_kept_whole_with_their_own_csrf_token(
+        published_items: Catalog) -> None:
+    code = published_items.code("id_card")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    built = first.get(f"/items/{code}/")
+    kept = second.get(f"/items/{code}/")
+
+    assert built.status_code == kept.status_code == 200
+    assert built.templates and not kept.templates  # the second page was kept, not rendered
+    pages = [built.content.decode(), kept.content.decode()]
+    assert article(pages[0]) == article(pages[1])
+    assert "居民身份证补领 办事指南" in pages[1]
+    tokens = [csrf_field(p) for p in pages]
+    assert tokens[0] != tokens[1]
+    assert all("csrftoken" in c.cookies for c in (first, second))
+    # Each visitor's token goes with their own cookie, not with the other's.
+    elder = "/accounts/elder-mode/"
+    assert second.post(elder, {"csrfmiddlewaretoken": tokens[0], "elder": "on"}).status_code == 403
+    assert second.post(elder, {"csrfmiddlewaretoken": tokens[1], "elder": "on",
+                               "next": f"/items/{code}/"}).status_code == 302
+    # The elder-friendly page is kept apart from the plain one.
+    assert 'class="elder"' in second.get(f"/items/{code}/").content.decode()
+    assert 'class="elder"' not in first.get(f"/items/{code}/").content.decode()
+
+
+def test_a_query_string_a_session_or_a_message_gets_its_own_page(published_items: Catalog) -> None:
+    code = published_items.code("id_card")
+    plain = Client()
+    plain.get(f"/items/{code}/")  # kept
+    asked = Client().get(f"/items/{code}/", {"from": "search"})
+    assert asked.templates and f"/items/{code}/?from=search" in asked.content.decode()
+    again = plain.get(f"/items/{code}/")
+    assert not again.templates and "?from=search" not in again.content.decode()
+
+    citizen = Client()
+    citizen.force_login(make_user("li", Role.CITIZEN, real_name="李丽丽"))
+    page = citizen.get(f"/items/{code}/")
+    assert page.templates and "李丽丽" in page.content.decode()
+
+    with_message = Client()
+    with_message.cookies["messages"] = "anything"
+    assert with_message.get(f"/items/{code}/").templates

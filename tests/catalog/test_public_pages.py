@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tongban.catalog.views import public
@@ -425,3 +427,20 @@ def test_stylesheet_has_print_and_phone_rules() -> None:
     assert "@media print" in css
     assert "@media (max-width" in css
     assert ".table-wrap" in css
+
+
+@pytest.mark.django_db
+def test_the_filter_forms_places_are_kept_and_a_renamed_department_shows_at_once(
+        client: Client, published_items: Catalog) -> None:
+    client.get("/search/", {"q": "身份证"})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/search/", {"q": "身份证"}).content.decode()
+    read = " ".join(q["sql"] for q in queries)
+    assert 'FROM "organizations_department"' not in read
+    assert 'FROM "organizations_division"' not in read
+    department = published_items.version("id_card").item.department
+    assert f">{department.name}</option>" in page
+
+    department.name = "兰州市公安局（更名后）"
+    department.save()
+    assert ">兰州市公安局（更名后）</option>" in client.get("/search/", {"q": "身份证"}).content.decode()

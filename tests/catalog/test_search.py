@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tongban.catalog import search, services
 from tongban.catalog.models import Item, SearchEntry, Synonym
@@ -130,6 +131,23 @@ def test_synonyms_edited_by_the_bureau_apply_at_once(published_items: Catalog) -
     assert keys(published_items, "户口本") == ["hukou"]  # 审批结果名称 户口簿登记页
     Synonym.objects.create(term="注销登记", synonyms="关门歇业")
     assert set(keys(published_items, "关门歇业")) == {"company_cancel", "district_cancel"}
+
+
+@pytest.mark.django_db
+def test_the_synonyms_are_read_once_and_edits_and_deletions_apply_at_once(
+        published_items: Catalog) -> None:
+    search.search("户口本")
+    with CaptureQueriesContext(connection) as queries:
+        assert search.search("户口本").hits == []
+    assert not [q for q in queries if "catalog_synonym" in q["sql"]]
+
+    synonym = Synonym.objects.create(term="户口本", synonyms="身份证")
+    assert "hukou" not in keys(published_items, "户口本")
+    synonym.synonyms = "户口簿"
+    synonym.save()
+    assert keys(published_items, "户口本") == ["hukou"]
+    synonym.delete()
+    assert search.search("户口本").hits == []
 
 
 # --- highlighting -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = _("事项目录")
 
     def ready(self) -> None:
-        from . import guide_cache
+        from . import guide_cache, search
 
         guide_cache.connect()
+        search.connect()

@@ -11,20 +11,31 @@ time limit; with a shared cache (Redis) at once.
 Only the item's own part is kept: the page around it (navigation, the logged-in user's name and
 role, messages) is rendered on every request, so no one's page is ever served to someone else.
 Keys also carry the language, since labels and headings are translated.
+
+For a visitor with nothing of their own on the page — no session, no pending messages, no query
+string — the whole page is the same for every such visitor of one language and display mode but
+for the CSRF token, so :func:`kept_page` keeps the whole page too, with a random slot where the
+token goes, and puts each request's own token into it.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.utils import translation
 
 from tongban.core import prepared
+from tongban.core.context_processors import elder_mode
 
 from .models import ItemVersion, VersionStatus
 
@@ -102,6 +113,40 @@ def kept_for_code(kind: str, code: str, build: Callable[[ItemVersion], Any]) -> 
         kept = build(version)
         put(kind, version_id, kept)
     return kept
+
+
+def plain_visitor(request: HttpRequest) -> bool:
+    """Whether nothing on the page is the visitor's own but the CSRF token: a GET or HEAD
+    without a query string (the page links back to its own full path), no session (so not
+    logged in, and no messages kept in one), no messages cookie."""
+    cookies = request.COOKIES
+    return (request.method in ("GET", "HEAD") and not request.META.get("QUERY_STRING")
+            and settings.SESSION_COOKIE_NAME not in cookies
+            and CookieStorage.cookie_name not in cookies
+            and not request.user.is_authenticated)
+
+
+def kept_page(request: HttpRequest, code: str,
+              render_page: Callable[[ItemVersion, str], str]) -> HttpResponse | None:
+    """The whole page of the item's published version for a :func:`plain_visitor`, kept per
+    version, language and display mode (the elder-friendly mode), with this request's own CSRF
+    token.
+
+    ``render_page(version, slot)`` renders the page for the current request with ``slot`` as
+    its CSRF token; the slot is random for each kept page, so no text of a guide can stand
+    for it. ``None`` as :func:`kept_for_code`.
+    """
+    def build(version: ItemVersion) -> tuple[str, str]:
+        slot = secrets.token_hex(16)
+        return slot, render_page(version, slot)
+
+    mode = "elder" if elder_mode(request) else "plain"
+    kept = kept_for_code(f"page-{mode}", code, build)
+    if kept is None:
+        return None
+    slot, page = kept
+    # get_token also sends the CSRF cookie, as rendering {% csrf_token %} would.
+    return HttpResponse(page.replace(slot, get_token(request)))
 
 
 def connect() -> None:

@@ -27,7 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import jieba
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -246,8 +248,34 @@ class ParsedQuery:
         return [alt.phrase for g in self.groups for alt in g.alternatives[1:]]
 
 
+# Every query needs the synonyms; they change only through the admin, so they are kept in the
+# cache and forgotten when one is saved or deleted (again at commit). The time limit bounds
+# how long another process with its own local-memory cache may use the old ones.
+_SYNONYMS_KEY = "catalog:synonyms"
+SYNONYMS_TIMEOUT = 300
+
+
 def synonym_map() -> dict[str, list[str]]:
     """Every synonym relation, both directions: term → its synonyms, synonym → its terms."""
+    mapping: dict[str, list[str]] | None = cache.get(_SYNONYMS_KEY)
+    if mapping is None:
+        mapping = _read_synonym_map()
+        cache.set(_SYNONYMS_KEY, mapping, timeout=SYNONYMS_TIMEOUT)
+    return mapping
+
+
+def _forget_synonyms(**_: object) -> None:
+    cache.delete(_SYNONYMS_KEY)
+    transaction.on_commit(lambda: cache.delete(_SYNONYMS_KEY))
+
+
+def connect() -> None:
+    """Forget the kept synonyms whenever one is saved or deleted."""
+    post_save.connect(_forget_synonyms, sender=Synonym, dispatch_uid="search_synonyms_save")
+    post_delete.connect(_forget_synonyms, sender=Synonym, dispatch_uid="search_synonyms_delete")
+
+
+def _read_synonym_map() -> dict[str, list[str]]:
     mapping: dict[str, list[str]] = {}
     for syn in Synonym.objects.all():
         term = syn.term.strip()

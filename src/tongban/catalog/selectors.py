@@ -11,8 +11,9 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.core.cache import cache
 from django.db.models import Count, F, Lookup, Q, QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from tongban.core.errors import Problem
 from tongban.organizations.models import Department, Division
 
-from . import search
+from . import guide_cache, search
 from .models import (
     Commitment,
     Item,
@@ -332,14 +333,35 @@ def power_list(f: CatalogFilter = CatalogFilter()) -> PowerList:
 
 # --- choices for filter forms -----------------------------------------------------------------
 
+class DepartmentChoice(NamedTuple):
+    uscc: str
+    name: str
+
+
 @dataclass
 class FilterChoices:
     divisions: list[tuple[str, str]]  # code, name indented by its depth in the tree
-    departments: list[Department]
+    departments: list[DepartmentChoice]
     topics: list[tuple[str, int]]
 
 
 def filter_choices(f: CatalogFilter = CatalogFilter()) -> FilterChoices:
+    divisions, departments = _places()
+    return FilterChoices(divisions=divisions, departments=departments, topics=topic_counts(f))
+
+
+def _places() -> tuple[list[tuple[str, str]], list[DepartmentChoice]]:
+    """Divisions (as an indented tree) and departments of the filter forms, kept in the cache
+    under the guide cache's generation, which a saved or deleted division or department bumps."""
+    key = f"catalog:filter-places:{guide_cache.generation()}"
+    kept: tuple[list[tuple[str, str]], list[DepartmentChoice]] | None = cache.get(key)
+    if kept is None:
+        kept = _read_places()
+        cache.set(key, kept, timeout=guide_cache.TIMEOUT)
+    return kept
+
+
+def _read_places() -> tuple[list[tuple[str, str]], list[DepartmentChoice]]:
     divisions = list(Division.objects.order_by("code").values_list("pk", "parent_id", "code", "name"))
     depth: dict[int, int] = {}
     for pk, parent_id, _code, _name in divisions:
@@ -356,8 +378,9 @@ def filter_choices(f: CatalogFilter = CatalogFilter()) -> FilterChoices:
             walk(pk)
 
     walk(None)
-    departments = list(Department.objects.select_related("division").order_by("division__code", "name"))
-    return FilterChoices(divisions=ordered, departments=departments, topics=topic_counts(f))
+    departments = [DepartmentChoice(uscc, name) for uscc, name in Department.objects.order_by(
+        "division__code", "name").values_list("uscc", "name")]
+    return ordered, departments
 
 
 # --- one item ---------------------------------------------------------------------------------

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
 
     name = "tongban.core"
     label = "core"
+
+    def ready(self) -> None:
+        from . import connections
+
+        connections.connect()

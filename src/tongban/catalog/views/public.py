@@ -244,9 +244,23 @@ def _guide_body(version: ItemVersion) -> tuple[str, str]:
     return version.name, render_to_string("catalog/_guide_body.html", context)
 
 
+def _guide_page(request: HttpRequest, version: ItemVersion, csrf_token: str) -> str:
+    """The whole guide page for this request, with ``csrf_token`` for the request's token."""
+    name, body = _guide_body(version)
+    return render_to_string("catalog/item_guide.html", {
+        "guide_name": name, "guide_body": mark_safe(body), "csrf_token": csrf_token}, request)
+
+
 @public
 def item_guide(request: HttpRequest, code: str) -> HttpResponse:
-    # The item's part of the page is kept per published version (guide_cache); the page around
+    # A visitor with nothing of their own on the page gets the whole page kept per published
+    # version (guide_cache), with their own CSRF token.
+    if guide_cache.plain_visitor(request):
+        page = guide_cache.kept_page(request, code,
+                                     lambda version, token: _guide_page(request, version, token))
+        if page is not None:
+            return page
+    # Otherwise the item's part of the page is kept per published version; the page around
     # it — navigation, the user's name — is rendered for this request.
     kept = guide_cache.kept_for_code("guide", code, _guide_body)
     if kept is not None:
