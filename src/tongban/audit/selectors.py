@@ -37,13 +37,13 @@ def records_filtered(f: RecordFilter) -> QuerySet[AuditRecord]:
     return _actor_filter(_filtered_but_actor(f), f)
 
 
-def _filtered_but_actor(f: RecordFilter) -> QuerySet[AuditRecord]:
+def _filtered_but_actor(f: RecordFilter, *, prefix: bool = True) -> QuerySet[AuditRecord]:
     records = AuditRecord.objects.select_related("actor").order_by("-seq")
     if f.since is not None:
         records = records.filter(at__gte=f.since)
     if f.until is not None:
         records = records.filter(at__lt=f.until)
-    if f.action:
+    if f.action and prefix:
         records = records.filter(action__startswith=f.action)
     if f.object_type:
         records = records.filter(object_type=f.object_type)
@@ -88,11 +88,8 @@ def _walks(f: RecordFilter) -> list[Q] | None:
     if f.actor and f.actor.lower() != "system":
         walks = [Q(actor_id__in=_actor_ids(f.actor)), Q(actor_name=f.actor)]
     if f.action:
-        # A superset of what the query's own prefix test (kept on the query) accepts: the
-        # database's LIKE may ignore ASCII case.
-        prefix = f.action.casefold()
-        actions = [a for a in distinct_values("action", limit=10_000)
-                   if a.casefold().startswith(prefix)]
+        # Each walk an action equal to one the prefix matches: the walks stand for the prefix.
+        actions = distinct_values("action", limit=MAX_WALKS + 1, prefix=f.action)
         walks = [w & Q(action=a) for w in walks for a in actions]
     if f.object_id and not f.object_type:
         walks = [w & Q(object_type=t) for w in walks
@@ -102,13 +99,21 @@ def _walks(f: RecordFilter) -> list[Q] | None:
     return walks
 
 
+def _by_walks(f: RecordFilter, walks: list[Q] | None) -> QuerySet[AuditRecord]:
+    """The filter's records, less what the walks stand for (the action prefix, an actor by
+    name)."""
+    if walks is None:
+        return _actor_filter(_filtered_but_actor(f), f)
+    return _actor_filter(_filtered_but_actor(f, prefix=False), f, by_name=False)
+
+
 def _newest(f: RecordFilter, position: Q, order: str, limit: int,
             walks: list[Q] | None) -> list[AuditRecord]:
     """Up to ``limit`` records matching ``f`` and ``position`` in ``order`` of seq: one query,
     or, with ``walks``, the first ``limit`` of each walk merged in one statement (the ids,
     each once)
     and the records read by id (a second)."""
-    base = _actor_filter(_filtered_but_actor(f), f, by_name=walks is None).filter(position)
+    base = _by_walks(f, walks).filter(position)
     if walks is None:
         return list(base.order_by(order)[:limit])
     parts: list[str] = []
@@ -177,22 +182,27 @@ def record_get(seq: int) -> AuditRecord | None:
     return AuditRecord.objects.select_related("actor").filter(seq=seq).first()
 
 
-def distinct_values(column: str, limit: int = 200) -> list[str]:
-    """The distinct values of ``column`` (``object_type`` or ``action``), in order: a skip scan
-    of the index that leads with it — one probe per value (a recursive query, each step the
-    next value after the last), never a DISTINCT over millions of records."""
+def distinct_values(column: str, limit: int = 200, *, prefix: str = "") -> list[str]:
+    """The distinct values of ``column`` (``object_type`` or ``action``), in order, only those
+    starting with ``prefix`` when given (the database's own test, as ``__startswith``): a skip
+    scan of the index that leads with the column — one probe per value (a recursive query,
+    each step the next value after the last), never a DISTINCT over millions of records."""
     if column not in DISTINCT_COLUMNS:
         raise ValueError(column)
     table = connection.ops.quote_name(AuditRecord._meta.db_table)
     col = connection.ops.quote_name(column)
+    matching, params = "", []
+    if prefix:
+        matching = " AND v " + connection.operators["startswith"] % "%s"
+        params.append(f"{connection.ops.prep_for_like_query(prefix)}%")
     sql = (f"WITH RECURSIVE found(v) AS ("
            f"SELECT (SELECT {col} FROM {table} ORDER BY {col} LIMIT 1) "
            f"UNION ALL "
            f"SELECT (SELECT {col} FROM {table} WHERE {col} > found.v ORDER BY {col} LIMIT 1) "
            f"FROM found WHERE found.v IS NOT NULL) "
-           f"SELECT v FROM found WHERE v IS NOT NULL LIMIT %s")
+           f"SELECT v FROM found WHERE v IS NOT NULL{matching} LIMIT %s")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
+        cursor.execute(sql, [*params, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
