@@ -206,11 +206,14 @@ def period_counts(start: dt.date, end: dt.date) -> Counts:
     if last_rolled >= start:
         counts = rolled(start, last_rolled)
         live_from = min(through_end, hi)
-        for key, n in excluded_ratings(lo, live_from).items():
-            counts.ratings[key] -= n
+        struck = excluded_ratings(lo, live_from)
+        for key, n in struck.items():
+            _add(counts.ratings, key, -n)
             counts.excluded += n
-        for tag, n in live_tags(lo, live_from, excluded=True, names=counts.tag_names).items():
-            counts.tags[tag] -= n
+        if struck:  # their tags (none to read when no rating of these days was struck out)
+            for tag, n in live_tags(lo, live_from, excluded=True,
+                                    names=counts.tag_names).items():
+                _add(counts.tags, tag, -n)
     else:
         counts = Counts(ratings={}, excluded=0, tags={}, tag_names={}, completed={},
                         version_names={})
