@@ -193,7 +193,9 @@ def distinct_values(column: str, limit: int = 200, *, prefix: str = "") -> list[
     col = connection.ops.quote_name(column)
     matching, params = "", []
     if prefix:
-        matching = " AND v " + connection.operators["startswith"] % "%s"
+        # The operator of ``__startswith`` on this database (``LIKE %s`` with its escape).
+        operators: dict[str, str] = getattr(connection, "operators", {})
+        matching = " AND v " + operators["startswith"] % "%s"
         params.append(f"{connection.ops.prep_for_like_query(prefix)}%")
     sql = (f"WITH RECURSIVE found(v) AS ("
            f"SELECT (SELECT {col} FROM {table} ORDER BY {col} LIMIT 1) "
