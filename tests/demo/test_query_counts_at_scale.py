@@ -77,11 +77,13 @@ def counts(measured: list[tuple[str, str | None, str]]) -> dict[str, int]:
 
 
 def rollups() -> None:
-    """The nightly rollups (task ``rollup_figures``), as production has them when the pages are
-    read: their figures come from the rollup rows plus today's rows."""
+    """The nightly rollups (tasks ``rollup_figures`` and ``rollup_ratings``), as production has
+    them when the pages are read: their figures come from the rollup rows plus today's rows."""
+    from tongban.ratings.tasks import rollup_ratings
     from tongban.supervision.tasks import rollup_figures
 
     rollup_figures.call()
+    rollup_ratings.call()
 
 
 def test_no_page_makes_more_queries_with_more_cases() -> None:

@@ -19,7 +19,7 @@ SEEDING = {
     ("cases", "0008_case_event_no_single_case_index"): {"case_number_sequences"},
     ("queues", "0001_initial"): {"close_queue_days"},
     ("audit", "0002_checkpoints"): {"audit_checkpoint", "audit_seal"},
-    ("ratings", "0001_initial"): {"sweep_rating_tickets"},
+    ("ratings", "0001_initial"): {"sweep_rating_tickets", "rollup_ratings"},
     ("supervision", "0001_initial"): {"sweep_supervision", "rollup_figures"},
 }
 

@@ -50,7 +50,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
     fired = out.getvalue().split("已触发定时任务：", 1)[1].splitlines()[0].split("、")
     assert sorted(fired) == ["audit_checkpoint", "audit_seal", "case_number_sequences",
                              "close_queue_days", "prune_task_results", "rollup_figures",
-                             "sweep_deadlines", "sweep_rating_tickets", "sweep_supervision"]
+                             "rollup_ratings", "sweep_deadlines", "sweep_rating_tickets", "sweep_supervision"]
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
         ("tongban.audit.tasks.seal", "SUCCESSFUL"),
         ("tongban.audit.tasks.write_checkpoint", "SUCCESSFUL"),
@@ -58,6 +58,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
         ("tongban.cases.tasks.drop_number_sequences", "SUCCESSFUL"),
         ("tongban.cases.tasks.sweep_deadlines", "SUCCESSFUL"),
         ("tongban.queues.tasks.close_previous_days", "SUCCESSFUL"),
+        ("tongban.ratings.tasks.rollup_ratings", "SUCCESSFUL"),
         ("tongban.ratings.tasks.sweep_tickets", "SUCCESSFUL"),
         ("tongban.scheduling.tasks.prune_task_results", "SUCCESSFUL"),
         ("tongban.supervision.tasks.rollup_figures", "SUCCESSFUL"),

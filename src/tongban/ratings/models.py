@@ -124,7 +124,10 @@ class Rating(models.Model):
                 name="rating_visit_iff_on_site"),
         ]
         indexes = [models.Index(fields=["department", "created_at"]),
-                   models.Index(fields=["item", "created_at"])]
+                   models.Index(fields=["item", "created_at"]),
+                   # The few ratings struck out on appeal, which the rollup's readers subtract.
+                   models.Index(fields=["created_at"], condition=models.Q(excluded=True),
+                                name="rating_excluded_at")]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_level_display()}"
@@ -236,3 +239,99 @@ class RectificationTicket(models.Model):
         from .services import rectified_on_time
 
         return rectified_on_time(self)
+
+
+# --- the monthly report's daily rollup (``rollups``) ------------------------------------------
+
+class RatingDay(models.Model):
+    """Per closed Beijing day, department, item and channel: the ratings given that day, by
+    level — all of them, excluded ones too (an appeal can strike a rating out long after its
+    day, so the readers subtract the excluded ones live). Written only by
+    ``rollups.rollup_ratings``."""
+
+    day = models.DateField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
+                                   db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    level_1 = models.PositiveIntegerField(default=0)
+    level_2 = models.PositiveIntegerField(default=0)
+    level_3 = models.PositiveIntegerField(default=0)
+    level_4 = models.PositiveIntegerField(default=0)
+    level_5 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "department", "item", "channel"],
+                                               name="rating_day_unique")]
+        verbose_name = _("每日评价（汇总）")
+        verbose_name_plural = _("每日评价（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.item_id} {self.channel}"
+
+
+class RatingTagDay(models.Model):
+    """Per closed Beijing day and tag: the ratings of that day carrying the tag (excluded
+    ones too)."""
+
+    day = models.DateField()
+    tag = models.ForeignKey(RatingTag, on_delete=models.CASCADE, related_name="+",
+                            db_index=False)
+    ratings = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "tag"],
+                                               name="rating_tag_day_unique")]
+        verbose_name = _("每日差评标签（汇总）")
+        verbose_name_plural = _("每日差评标签（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.tag_id}: {self.ratings}"
+
+
+class CompletedDay(models.Model):
+    """Per closed Beijing day, department, item, item version and channel: the cases decided
+    that day (the report's 办结), and the creation instant of the newest of them (an item's
+    line is named after the version of its most recently created case)."""
+
+    day = models.DateField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+",
+                                   db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item_version = models.ForeignKey("catalog.ItemVersion", on_delete=models.CASCADE,
+                                     related_name="+", db_index=False)
+    channel = models.CharField(max_length=16)
+    cases = models.PositiveIntegerField(default=0)
+    newest = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["day", "department", "item", "item_version", "channel"],
+            name="completed_day_unique")]
+        verbose_name = _("每日办结（汇总）")
+        verbose_name_plural = _("每日办结（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.item_id} {self.channel}: {self.cases}"
+
+
+class RatingRollupState(models.Model):
+    """How far the rollup reaches: ``through`` is its last complete Beijing day and
+    ``through_end`` the instant that day ends; the highest rating and case ids when it last ran
+    (a rating or decided case with a higher id on a day it holds — a bulk load, never the
+    services — makes it unread until the next run rebuilds it); ``version`` of its definition."""
+
+    name = models.CharField(max_length=64, unique=True)
+    version = models.CharField(max_length=16, blank=True)
+    through = models.DateField(null=True, blank=True)
+    through_end = models.DateTimeField(null=True, blank=True)
+    ratings_watermark = models.BigIntegerField(default=0)
+    cases_watermark = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评价汇总进度")
+        verbose_name_plural = _("评价汇总进度")
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.through}"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tongban.accounts.masking import mask_id_number, mask_phone
@@ -178,12 +178,15 @@ def ticket_figures(start: dt.date, end: dt.date, *, department_id: int | None = 
     """Bad reviews of [start, end) (dates in Beijing time, end exclusive), excluded ones left out:
     rectified on time (answered no later than due), overdue (answered late, or unanswered and
     past due), callbacks done / due (real-name ones), satisfied / rated fixes."""
-    now = now or timezone.now()
     qs = _counted_tickets(start, end)
     if department_id is not None:
         qs = qs.filter(department_id=department_id)
+    return _ticket_figures(qs, now=now or timezone.now())
+
+
+def _ticket_figures(tickets: Iterable[RectificationTicket], *, now: dt.datetime) -> TicketFigures:
     figures = TicketFigures()
-    for t in qs:
+    for t in tickets:
         figures.bad_reviews += 1
         if rectified_on_time(t):
             figures.rectified_on_time += 1
@@ -300,12 +303,30 @@ class MonthlyReport:
         }
 
 
+TICKET_COLUMNS = (
+    "rating", "department", "rating__item", "rating__item__current", "state", "due_at",
+    "response", "ledger_deadline", "responded_at", "callback_at", "fix_satisfied", "outcome",
+    "department__name", "rating__rater_id", "rating__rater_name", "rating__rater_phone", "rating__created_at",
+    "rating__excluded", "rating__item__implementation_code", "rating__item__current__name")
+
+
 def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> MonthlyReport:
     """Guangdong's monthly report: cases completed in the month by channel, the month's ratings
     by channel and level, the average score out of 10 (mean level × 2), bad-review tickets and
-    on-time rectifications, the most chosen tags, per department and per item."""
+    on-time rectifications, the most chosen tags, per department and per item.
+
+    The counts come from the daily rollup for the days it holds and live for the rest
+    (``rollups.period_counts``: the same figures either way); the tickets, whose state moves
+    on, are read live."""
+    from .rollups import period_counts, top_tags
+
     start, end = month_bounds(year, month)
     report = MonthlyReport(year=year, month=month)
+    counts = period_counts(start, end)
+    department_ids = ({dep for dep, _i, _v, _c in counts.completed}
+                      | {dep for dep, _i, _c, _l in counts.ratings})
+    department_names = dict(Department.objects.filter(pk__in=department_ids)
+                            .values_list("pk", "name"))
     departments: dict[int, Group] = {}
     items: dict[int, Group] = {}
 
@@ -315,68 +336,56 @@ def monthly_report(year: int, month: int, *, now: dt.datetime | None = None) -> 
     def item(pk: int, name: str) -> Group:
         return items.setdefault(pk, Group(pk, name))
 
-    # Counted by the database, grouped by what the lines need (tens of rows a department,
-    # whatever the number of cases and ratings).
-    completed = (Case.objects.filter(decided_at__gte=_aware(start), decided_at__lt=_aware(end))
-                 .order_by().values("channel", "department_id", "department__name", "item_id",
-                                    "item_version__name")
-                 .annotate(n=Count("pk"), newest=Max("created_at")))
     by_channel: Counter[str] = Counter()
     # An item's line is named after the version of its most recently created case.
-    item_names: dict[int, tuple[Any, str]] = {}
-    for row in completed:
-        by_channel[row["channel"]] += row["n"]
-        dept(row["department_id"], row["department__name"]).cases += row["n"]
-        named = item_names.get(row["item_id"])
-        if named is None or row["newest"] > named[0]:
-            item_names[row["item_id"]] = (row["newest"], row["item_version__name"])
-    for row in completed:
-        item(row["item_id"], item_names[row["item_id"]][1]).cases += row["n"]
+    item_names: dict[int, tuple[dt.datetime, str]] = {}
+    for (dep, item_id, version, channel), (n, newest) in counts.completed.items():
+        by_channel[channel] += n
+        dept(dep, department_names.get(dep, "")).cases += n
+        named = item_names.get(item_id)
+        if named is None or newest > named[0]:
+            item_names[item_id] = (newest, counts.version_names.get(version, ""))
+    for (_dep, item_id, _version, _channel), (n, _newest) in counts.completed.items():
+        item(item_id, item_names[item_id][1]).cases += n
     report.cases_by_channel = dict(sorted(by_channel.items()))
     report.cases_total = sum(by_channel.values())
 
-    in_month = Rating.objects.filter(created_at__gte=_aware(start), created_at__lt=_aware(end))
-    report.excluded = in_month.filter(excluded=True).count()
-    counted = in_month.filter(excluded=False)
+    report.excluded = counts.excluded
     levels: dict[str, Counter[int]] = {ch: Counter() for ch in Channel.values}
     total = level_sum = good = 0
-    for by_level in counted.order_by().values("channel", "level").annotate(n=Count("pk")):
-        levels[by_level["channel"]][by_level["level"]] += by_level["n"]
-        total += by_level["n"]
-        level_sum += by_level["level"] * by_level["n"]
-        good += by_level["n"] if by_level["level"] >= 4 else 0
-    rated = list(counted.order_by().values("department_id", "item_id").annotate(
-        n=Count("pk"), level_sum=Sum("level"), good=Count("pk", filter=Q(level__gte=4)),
-        bad=Count("pk", filter=Q(level__in=BAD_LEVELS))))
-    department_names = dict(Department.objects.filter(
-        pk__in={r["department_id"] for r in rated}).values_list("pk", "name"))
-    current_names = _current_item_names({r["item_id"] for r in rated})
-    for line in rated:
-        for g in (dept(line["department_id"], department_names.get(line["department_id"], "")),
-                  item(line["item_id"], current_names.get(line["item_id"], ""))):
-            g.ratings += line["n"]
-            g.level_sum += line["level_sum"] or 0
-            g.good += line["good"]
-            g.bad += line["bad"]
+    current_names = _current_item_names({item_id for _d, item_id, _c, _l in counts.ratings})
+    for (dep, item_id, channel, level), n in counts.ratings.items():
+        levels[channel][level] += n
+        total += n
+        level_sum += level * n
+        good += n if level >= 4 else 0
+        for g in (dept(dep, department_names.get(dep, "")),
+                  item(item_id, current_names.get(item_id, ""))):
+            g.ratings += n
+            g.level_sum += level * n
+            g.good += n if level >= 4 else 0
+            g.bad += n if level in BAD_LEVELS else 0
     report.ratings_by_channel_level = {ch: {lv.value: levels[ch][lv.value] for lv in Level}
                                        for ch in Channel.values}
     report.ratings_total = total
     report.avg_score_10 = round(2 * level_sum / total, 2) if total else None
     report.good_rate = _ratio(good, total)
-    tags = (Rating.tags.through.objects.filter(rating__in=counted.values("pk")).order_by()
-            .values("ratingtag__name").annotate(n=Count("pk"), sort=Min("ratingtag__sort"),
-                                                first=Min("ratingtag_id"))
-            .order_by("-n", "sort", "first")[:10])
-    report.top_tags = [(t["ratingtag__name"], t["n"]) for t in tags]
-    report.tickets = ticket_figures(start, end, now=now)
-    for t in _counted_tickets(start, end).select_related("rating__item__current", "department"):
+    report.top_tags = top_tags(counts)
+    # The columns the figures and the lines read (not the rating's text, indicators or the
+    # item version's documents).
+    tickets = list(_counted_tickets(start, end).select_related("rating__item__current",
+                                                               "department").only(*TICKET_COLUMNS))
+    report.tickets = _ticket_figures(tickets, now=now or timezone.now())
+    for t in tickets:
         for g in (dept(t.department_id, t.department.name),
                   item(t.rating.item_id, t.rating.item.current.name
                        if t.rating.item.current else str(t.rating.item))):
             g.tickets += 1
             g.on_time += int(rectified_on_time(t))
-    report.departments = sorted(departments.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
-    report.items = sorted(items.values(), key=lambda g: (-g.ratings, -g.cases, g.name))
+    # Lines tied on every figure and the name keep one order (by key).
+    report.departments = sorted(departments.values(),
+                                key=lambda g: (-g.ratings, -g.cases, g.name, g.key))
+    report.items = sorted(items.values(), key=lambda g: (-g.ratings, -g.cases, g.name, g.key))
     return report
 
 

@@ -57,3 +57,13 @@ def sweep_tickets() -> int:
     from .services import tickets_escalate_overdue
 
     return tickets_escalate_overdue(now=timezone.now())
+
+
+@task()
+def rollup_ratings() -> int:
+    """Periodic (schedule ``rollup_ratings``, daily after midnight): bring the monthly report's
+    daily rollup up to yesterday (``rollups.rollup_ratings``); idempotent, so a second run or
+    two workers change nothing. Returns the number of days written."""
+    from .rollups import rollup_ratings as run
+
+    return run(now=timezone.now())
