@@ -170,9 +170,8 @@ class _CompiledLookup:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(self.params)
         params[self.position] = value
-        with connection.cursor() as cursor:
-            execute(cursor, self.sql, self.qmark, params)
-            fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        cursor = run(connection, self.sql, self.qmark, params)
+        fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
         objects = []
         for fetched_row in fetched:
             row = list(fetched_row)
@@ -357,17 +356,16 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
                                                                           computed)
     sql, qmark, columns, returning = prepared
     params = _params(obj, columns, True, connection)
-    with connection.cursor() as cursor:
-        execute(cursor, sql, qmark, params)
-        if computed:
-            values = cursor.fetchone()
-            for (name, _expression), value in zip(computed, values[1:], strict=True):
-                setattr(obj, _concrete(meta.get_field(name)).attname, value)
-            setattr(obj, meta.pk.attname, values[0])
-        elif not preset:
-            pk = (cursor.fetchone()[0] if returning
-                  else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
-            setattr(obj, meta.pk.attname, pk)
+    cursor = run(connection, sql, qmark, params)
+    if computed:
+        values = cursor.fetchone()
+        for (name, _expression), value in zip(computed, values[1:], strict=True):
+            setattr(obj, _concrete(meta.get_field(name)).attname, value)
+        setattr(obj, meta.pk.attname, values[0])
+    elif not preset:
+        pk = (cursor.fetchone()[0] if returning
+              else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
+        setattr(obj, meta.pk.attname, pk)
     obj._state.adding = False
     obj._state.db = using
 
@@ -395,6 +393,81 @@ def _insert_statement(model: type[Model], connection: Any, computed: tuple[tuple
     return sql, qmark_of(connection, sql), columns, returning
 
 
+class Insert:
+    """``Insert(CaseEvent, ("case", "seq", …))``, then ``statement.run((case_id, 3, …))``: one
+    row of a table written from a tuple of values in the columns' order — no model instance,
+    no ``pre_save`` — and its new key returned (with the ``computed`` columns, as
+    :func:`insert` computes them, after it: ``(pk, *computed)``). For rows a hot path writes and
+    never reads back as objects (a case's history event, its audit record). ``columns`` must
+    name every column of the table but the auto key and the computed ones (checked once per
+    database, so that a new column fails loudly instead of being left out). Values are Python
+    values as the model's attributes would hold them (an id for a foreign key, an aware
+    datetime, a dict for JSON), converted as ``save()`` converts them; no ``pre_save``, so no
+    ``auto_now`` column; no ``pre_save``/``post_save`` signal is sent (a model with receivers
+    is refused)."""
+
+    def __init__(self, model: type[Model], columns: Sequence[str], *,
+                 computed: Callable[[Any], tuple[tuple[str, str], ...]] | None = None) -> None:
+        self.model, self.columns, self._computed = model, tuple(columns), computed
+        self._compiled: dict[str, tuple[str, str | None, list[Any], int]] = {}
+
+    def run(self, values: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> Any:
+        connection = connections[using]
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(connection)
+        sql, qmark, typed, width = compiled
+        adapt = connection.ops.adapt_datetimefield_value
+        params = []
+        for value, (f, plain) in zip(values, typed, strict=True):
+            if plain is not None:
+                if value is None or (type(value) is plain and plain is not dt.datetime):
+                    params.append(value)
+                    continue
+                if type(value) is dt.datetime and value.tzinfo is not None:
+                    params.append(adapt(value))
+                    continue
+            params.append(f.get_db_prep_save(value, connection))
+        cursor = run(connection, sql, qmark, params)
+        if width:
+            row = cursor.fetchone()
+            return row[0] if width == 1 else tuple(row)
+        meta = self.model._meta
+        return connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column))
+
+    def _compile(self, connection: Any) -> tuple[str, str | None, list[Any], int]:
+        meta = self.model._meta
+        if meta.auto_field is None:
+            raise ValueError(f"{meta.label}: a key the database assigns is read back; use insert()")
+        if _listened(self.model):
+            raise ValueError(f"{meta.label} has pre_save/post_save receivers: use insert()")
+        computed = self._computed(connection) if self._computed else ()
+        named = {**{name: "%s" for name in self.columns}, **dict(computed)}
+        fields = [f for f in meta.local_concrete_fields
+                  if f is not meta.auto_field and not getattr(f, "generated", False)]
+        if set(named) != {f.name for f in fields} or len(named) != len(self.columns) + len(computed):
+            raise ValueError(f"{meta.label}: the columns must be every column but the key "
+                             f"and the computed ones: {sorted(f.name for f in fields)}")
+        by_name = {f.name: f for f in fields}
+        for name in self.columns:
+            if getattr(by_name[name], "auto_now", False) or getattr(by_name[name], "auto_now_add", False):
+                raise ValueError(f"{meta.label}.{name}: auto_now columns need insert()")
+        ordered = [*self.columns, *(name for name, _sql in computed)]
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        sql = (f"INSERT INTO {table} ({', '.join(quote(str(by_name[n].column)) for n in ordered)}) "
+               f"VALUES ({', '.join(named[n] for n in ordered)})")
+        width = 0
+        if connection.features.can_return_columns_from_insert:
+            read_back = [meta.pk, *(by_name[name] for name, _sql in computed)]
+            sql += f" RETURNING {', '.join(f'{table}.{quote(str(f.column))}' for f in read_back)}"
+            width = len(read_back)
+        elif computed:
+            raise ValueError("computed columns are read back with RETURNING")
+        typed = [(by_name[n], _plain_type(by_name[n])) for n in self.columns]
+        return sql, qmark_of(connection, sql), typed, width
+
+
 # --- executing ----------------------------------------------------------------------------------
 
 _FORMAT_QMARK = re.compile(r"(?<!%)%s")  # as Django's SQLite backend converts each statement
@@ -406,6 +479,30 @@ def qmark_of(connection: Any, sql: str) -> str | None:
     if connection.vendor != "sqlite":
         return None
     return _FORMAT_QMARK.sub("?", sql).replace("%%", "%")
+
+
+def run(connection: Any, sql: str, qmark: str | None, params: Sequence[Any]) -> Any:
+    """Execute one statement and return a cursor to read its rows from (good until the next
+    statement run here). SQLite, with no execute wrapper and no query log: on one driver cursor
+    kept per connection, with the placeholders converted beforehand, through Django's error
+    translation and broken-transaction check — a transition runs a dozen statements and Django's
+    cursor wrapper (made, checked, closed at each) cost as much as some of them. Otherwise through
+    Django's cursor (:func:`execute`): wrappers, the query log and other backends as always."""
+    if qmark is not None and not connection.execute_wrappers and not connection.queries_logged:
+        raw = connection.connection
+        if raw is None:
+            connection.ensure_connection()
+            raw = connection.connection
+        kept = connection.__dict__.get("_prepared_cursor")
+        if kept is None or kept[0] is not raw:
+            kept = connection.__dict__["_prepared_cursor"] = (raw, raw.cursor())
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            kept[1].execute(qmark, params)
+        return kept[1]
+    cursor = connection.cursor()
+    execute(cursor, sql, qmark, params)
+    return cursor
 
 
 def execute(cursor: Any, sql: str, qmark: str | None, params: Sequence[Any]) -> None:
@@ -457,10 +554,8 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
     sql, qmark, typed = prepared
     params = _params(obj, typed, False, connection)
     params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
-    with connection.cursor() as cursor:
-        execute(cursor, sql, qmark, params)
-        if cursor.rowcount == 0:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+    if run(connection, sql, qmark, params).rowcount == 0:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 
