@@ -169,7 +169,8 @@ class _CompiledLookup:
         # each column's value as its attribute (a foreign key's descriptor only clears a cached
         # related object, which a fresh instance has not). A quarter of a transition's model
         # work was ``__init__`` setting some forty attributes one by one through descriptors.
-        self.plain_init = (getattr(self.model.from_db, "__func__", None) is Model.from_db.__func__
+        self.plain_init = (getattr(self.model.from_db, "__func__", None)
+                           is getattr(Model.from_db, "__func__", Model.from_db)
                            and self.model.__init__ is Model.__init__
                            and type(self.model).__call__ is type(Model).__call__
                            and all(_plain_set(self.model, name) for name in self.init_list))

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -191,13 +192,6 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
     case.due_at, case.due_provisional = result.due, result.provisional
 
 
-class NoticeRef(NamedTuple):
-    """A notice as issued: its key and number."""
-
-    pk: int
-    number: str
-
-
 _NOTICE_ROW = prepared.Insert(Notice, ("case", "kind", "number", "issued_at", "issued_by", "body",
                                        "resolved_at"))
 _NOTICE_PREFIX = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
@@ -207,14 +201,17 @@ _NOTICE_PREFIX = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "susp
 _ONCE = frozenset({Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION})
 
 
-def _notice(case: Case, kind: str, *, actor: Actor, body: dict[str, Any]) -> NoticeRef:
+def _notice(case: Case, kind: str, *, actor: Actor, body: dict[str, Any]) -> Notice:
     prefix = _NOTICE_PREFIX[kind]
     count = 1 if kind in _ONCE else case.notices.filter(kind=kind).count() + 1
-    number = f"{prefix}{case.number}-{count}"
-    user = account_of(actor)
-    pk = _NOTICE_ROW.run((case.pk, kind, number, timezone.now(), user.pk if user else None, body,
-                          None))
-    return NoticeRef(pk, number)
+    number, issued_at, user = f"{prefix}{case.number}-{count}", timezone.now(), account_of(actor)
+    pk = _NOTICE_ROW.run((case.pk, kind, number, issued_at, user.pk if user else None, body, None))
+    # Returned as written (the supplement and refusal services return it to their callers).
+    notice = Notice(pk=pk, case=case, kind=kind, number=number, issued_at=issued_at,
+                    issued_by=user, body=body)
+    notice._state.adding = False
+    notice._state.db = DEFAULT_DB_ALIAS
+    return notice
 
 
 def _after_commit(event: EventRef) -> None:
