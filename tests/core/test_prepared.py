@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
-from tongban.core import prepared
+from tongban.core import prepared, rows
 from tongban.organizations.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_encrypted_fields_of_a_looked_up_row_are_decrypted_when_first_read(
     assert User.objects.get(pk=user.pk).id_number == "620102198501011234"
 
 
-ROW = prepared.Insert(AuditRecord, ("seq", "at", "actor", "actor_name", "action", "object_type",
+ROW = rows.Insert(AuditRecord, ("seq", "at", "actor", "actor_name", "action", "object_type",
                                     "object_id", "detail", "prev_hash", "hash", "algorithm",
                                     "digest_version"))
 
@@ -186,7 +186,7 @@ def test_a_row_written_from_values_is_the_row_save_writes() -> None:
 
 
 def test_a_row_from_values_must_name_every_column() -> None:
-    short = prepared.Insert(AuditRecord, ("seq", "at"))
+    short = rows.Insert(AuditRecord, ("seq", "at"))
     with pytest.raises(ValueError, match="every column"):
         short.run((1, timezone.now()))
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from tongban.core import prepared
+from tongban.core import rows
 
 from . import head
 from .models import AuditRecord
@@ -110,7 +110,7 @@ def _values(actor: Actor | None, action: str, object_type: str, object_id: Any,
 _COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
             "prev_hash", "hash", "algorithm", "digest_version")
 # Compiled once per database (every audited action appends one).
-_APPEND = prepared.Insert(
+_APPEND = rows.Insert(
     AuditRecord, ("at", "actor", "actor_name", "action", "object_type", "object_id", "detail",
                   "prev_hash", "hash", "algorithm", "digest_version"),
     computed=lambda connection: (("seq", _next_seq(connection)),))

@@ -12,13 +12,17 @@ parameters; they give exactly what the ORM gives:
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
+- ``core.rows.Insert`` (beside this module) — one table's row written from a tuple of values,
+  no model instance built (a case's history event, its audit record, a notice).
 - :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
   published item version and its materials, a saved workflow version), read once per process
   and kept.
 - :class:`ConvertedOnRead` — the attribute of a field whose conversion is costly (decryption):
   a :class:`Lookup`'s instances convert such a column when it is first read, if ever.
-- :func:`execute` — every statement here goes through it: on SQLite with its placeholders
-  converted once (``qmark_of``), not by Django's regular expression at every execution.
+- :func:`run` and :func:`execute` — every statement here goes through them: on SQLite with its
+  placeholders converted once (``qmark_of``), not by Django's regular expression at every
+  execution, and (``run``, no execute wrapper or query log) on one driver cursor kept per
+  connection.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -426,81 +430,6 @@ def _insert_statement(model: type[Model], connection: Any, computed: tuple[tuple
         sql += f" RETURNING {', '.join(read_back)}"
     columns = [(f, _plain_type(f)) for f in fields if f.name not in by_database]
     return sql, qmark_of(connection, sql), columns, returning
-
-
-class Insert:
-    """``Insert(CaseEvent, ("case", "seq", …))``, then ``statement.run((case_id, 3, …))``: one
-    row of a table written from a tuple of values in the columns' order — no model instance,
-    no ``pre_save`` — and its new key returned (with the ``computed`` columns, as
-    :func:`insert` computes them, after it: ``(pk, *computed)``). For rows a hot path writes and
-    never reads back as objects (a case's history event, its audit record). ``columns`` must
-    name every column of the table but the auto key and the computed ones (checked once per
-    database, so that a new column fails loudly instead of being left out). Values are Python
-    values as the model's attributes would hold them (an id for a foreign key, an aware
-    datetime, a dict for JSON), converted as ``save()`` converts them; no ``pre_save``, so no
-    ``auto_now`` column; no ``pre_save``/``post_save`` signal is sent (a model with receivers
-    is refused)."""
-
-    def __init__(self, model: type[Model], columns: Sequence[str], *,
-                 computed: Callable[[Any], tuple[tuple[str, str], ...]] | None = None) -> None:
-        self.model, self.columns, self._computed = model, tuple(columns), computed
-        self._compiled: dict[str, tuple[str, str | None, list[Any], int]] = {}
-
-    def run(self, values: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> Any:
-        connection = connections[using]
-        compiled = self._compiled.get(using)
-        if compiled is None:
-            compiled = self._compiled[using] = self._compile(connection)
-        sql, qmark, typed, width = compiled
-        adapt = connection.ops.adapt_datetimefield_value
-        params = []
-        for value, (f, plain) in zip(values, typed, strict=True):
-            if plain is not None:
-                if value is None or (type(value) is plain and plain is not dt.datetime):
-                    params.append(value)
-                    continue
-                if type(value) is dt.datetime and value.tzinfo is not None:
-                    params.append(adapt(value))
-                    continue
-            params.append(f.get_db_prep_save(value, connection))
-        cursor = run(connection, sql, qmark, params)
-        if width:
-            row = cursor.fetchone()
-            return row[0] if width == 1 else tuple(row)
-        meta = self.model._meta
-        return connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column))
-
-    def _compile(self, connection: Any) -> tuple[str, str | None, list[Any], int]:
-        meta = self.model._meta
-        if meta.auto_field is None:
-            raise ValueError(f"{meta.label}: a key the database assigns is read back; use insert()")
-        if _listened(self.model):
-            raise ValueError(f"{meta.label} has pre_save/post_save receivers: use insert()")
-        computed = self._computed(connection) if self._computed else ()
-        named = {**{name: "%s" for name in self.columns}, **dict(computed)}
-        fields = [f for f in meta.local_concrete_fields
-                  if f is not meta.auto_field and not getattr(f, "generated", False)]
-        if set(named) != {f.name for f in fields} or len(named) != len(self.columns) + len(computed):
-            raise ValueError(f"{meta.label}: the columns must be every column but the key "
-                             f"and the computed ones: {sorted(f.name for f in fields)}")
-        by_name = {f.name: f for f in fields}
-        for name in self.columns:
-            if getattr(by_name[name], "auto_now", False) or getattr(by_name[name], "auto_now_add", False):
-                raise ValueError(f"{meta.label}.{name}: auto_now columns need insert()")
-        ordered = [*self.columns, *(name for name, _sql in computed)]
-        quote = connection.ops.quote_name
-        table = quote(meta.db_table)
-        sql = (f"INSERT INTO {table} ({', '.join(quote(str(by_name[n].column)) for n in ordered)}) "
-               f"VALUES ({', '.join(named[n] for n in ordered)})")
-        width = 0
-        if connection.features.can_return_columns_from_insert:
-            read_back = [meta.pk, *(by_name[name] for name, _sql in computed)]
-            sql += f" RETURNING {', '.join(f'{table}.{quote(str(f.column))}' for f in read_back)}"
-            width = len(read_back)
-        elif computed:
-            raise ValueError("computed columns are read back with RETURNING")
-        typed = [(by_name[n], _plain_type(by_name[n])) for n in self.columns]
-        return sql, qmark_of(connection, sql), typed, width
 
 
 # --- executing ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinit
 from tongban.catalog.models import ItemVersion
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import Stop, compute_deadline
-from tongban.core import prepared
+from tongban.core import prepared, rows
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from ..models import Case, CaseEvent, Notice, Status
@@ -116,8 +116,8 @@ class EventRef(NamedTuple):
 
 
 # Every transition appends one event and one audit record: each row is written from its values
-# by one statement compiled once (``core.prepared.Insert``), no model instance built.
-_EVENT_ROW = prepared.Insert(CaseEvent, ("case", "seq", "at", "actor", "actor_name", "action",
+# by one statement compiled once (``core.rows.Insert``), no model instance built.
+_EVENT_ROW = rows.Insert(CaseEvent, ("case", "seq", "at", "actor", "actor_name", "action",
                                          "from_status", "to_status", "reason", "data"))
 
 
@@ -192,7 +192,7 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
     case.due_at, case.due_provisional = result.due, result.provisional
 
 
-_NOTICE_ROW = prepared.Insert(Notice, ("case", "kind", "number", "issued_at", "issued_by", "body",
+_NOTICE_ROW = rows.Insert(Notice, ("case", "kind", "number", "issued_at", "issued_by", "body",
                                        "resolved_at"))
 _NOTICE_PREFIX = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
                   "halt": "ZZ", "extension": "YQ", "decision": "JD"}
