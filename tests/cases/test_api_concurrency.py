@@ -255,7 +255,7 @@ def test_a_transition_and_its_history_commit_together_or_not_at_all(
         monkeypatch.setattr(transitions, "_event", broken)
     else:
         # After the status update and the history event, with the audit record.
-        monkeypatch.setattr(transitions, "audit_record", broken)
+        monkeypatch.setattr(transitions, "audit_append", broken)
 
     response = ApiClient("officer").post(f"/cases/{case['id']}/accept")
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
-from tongban.core import prepared
+from tongban.core import prepared, rows
 from tongban.organizations.models import Department
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,44 @@ def test_encrypted_fields_of_a_looked_up_row_are_decrypted_when_first_read(
     prepared.update(fresh, ["real_name"])
     assert decrypted == []
     assert User.objects.get(pk=user.pk).id_number == "620102198501011234"
+
+
+ROW = rows.Insert(AuditRecord, ("seq", "at", "actor", "actor_name", "action", "object_type",
+                                    "object_id", "detail", "prev_hash", "hash", "algorithm",
+                                    "digest_version"))
+
+
+def test_a_row_written_from_values_is_the_row_save_writes() -> None:
+    user = make_user("officer", Role.OFFICER)
+    mine = record(7, user)
+    pk = ROW.run((7, mine.at, user.pk, mine.actor_name, mine.action, mine.object_type,
+                  mine.object_id, mine.detail, mine.prev_hash, mine.hash, "sha256", 2))
+    saved = record(8, user)
+    saved.at, saved.detail, saved.object_id = mine.at, mine.detail, mine.object_id
+    saved.save()
+    stored, other = AuditRecord.objects.get(pk=pk), AuditRecord.objects.get(pk=saved.pk)
+    assert (stored.seq, stored.at, stored.actor_id, stored.detail) == (7, mine.at, user.pk,
+                                                                       mine.detail)
+    # Column by column the row save() writes (the key and the number aside).
+    columns = [f.attname for f in AuditRecord._meta.concrete_fields if f.name not in ("id", "seq")]
+    assert [getattr(stored, c) for c in columns] == [getattr(other, c) for c in columns]
+
+
+def test_a_row_from_values_must_name_every_column() -> None:
+    short = rows.Insert(AuditRecord, ("seq", "at"))
+    with pytest.raises(ValueError, match="every column"):
+        short.run((1, timezone.now()))
+
+
+def test_a_looked_up_instance_is_the_instance_the_orm_builds() -> None:
+    user = make_user("officer", Role.OFFICER)
+    prepared.insert(record(1, user))
+    mine = BY_ACTOR.all(user.pk)[0]
+    theirs = AuditRecord.objects.select_related("actor").get(pk=mine.pk)
+    assert mine.__dict__.keys() - {"_state"} == theirs.__dict__.keys() - {"_state"}
+    assert all(mine.__dict__[k] == v for k, v in theirs.__dict__.items() if k != "_state")
+    assert (mine._state.adding, mine._state.db) == (False, "default")
+    assert mine.actor == user and mine.actor._state.db == "default"
+    mine.action = "test.changed"
+    mine.save(update_fields=["action"])  # an instance the ORM can save
+    assert AuditRecord.objects.get(pk=mine.pk).action == "test.changed"

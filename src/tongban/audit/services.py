@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from tongban.core import prepared
+from tongban.core import rows
 
 from . import head
 from .models import AuditRecord
@@ -66,22 +66,54 @@ def audit_record(*, actor: Actor | None, action: str, object_type: str, object_i
                  detail: dict[str, Any] | None = None) -> AuditRecord:
     """Append one record, numbered and not yet sealed into the chain (``sealing.audit_seal``
     computes its ``prev_hash`` and ``hash`` moments after it commits). Must run inside the
-    caller's transaction so both commit together; takes no lock writers would queue on."""
+    caller's transaction so both commit together; takes no lock writers would queue on.
+    Returns the record as written (``audit_append`` writes the same row without building it)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the audited action")
-    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    record = AuditRecord(
-        seq=0, at=timezone.now(), actor_id=actor_id,  # seq: drawn by the INSERT (below)
-        actor_name=str(actor)[:150] if actor_id else "system", action=action,
-        object_type=object_type, object_id=str(object_id),
-        detail=json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str)),
-        prev_hash=None, hash=None, algorithm=settings.AUDIT_HASH, digest_version=DIGEST_VERSION,
-    )
-    # Compiled once (every audited action appends one); the number is drawn by the INSERT
-    # itself and read back with the row's id.
-    prepared.insert(record, computed=(("seq", _next_seq(connection)),))
+    values = _values(actor, action, object_type, object_id, detail)
+    pk, seq = _APPEND.run(values)
+    record = AuditRecord(id=pk, seq=seq, **dict(zip(_COLUMNS, values, strict=True)))
+    record._state.adding = False
+    record._state.db = connection.alias
     return record
+
+
+def audit_append(*, actor: Actor | None, action: str, object_type: str, object_id: Any,
+                 detail: dict[str, Any] | None = None) -> int:
+    """``audit_record`` for a hot path (every case transition): the same row, written by one
+    statement compiled once, without building the record; returns its number (``seq``)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the audited action")
+    return int(_APPEND.run(_values(actor, action, object_type, object_id, detail))[1])
+
+
+# Values a record's detail holds as they are (a transition's from/to/event): they come back
+# from JSON the same, so the round trip through JSON that normalizes other details is skipped.
+_PLAIN_DETAIL = (str, int, bool, type(None))
+
+
+def _values(actor: Actor | None, action: str, object_type: str, object_id: Any,
+            detail: dict[str, Any] | None) -> tuple[Any, ...]:
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    if not detail:
+        detail = {}
+    elif all(type(k) is str and type(v) in _PLAIN_DETAIL for k, v in detail.items()):
+        detail = dict(detail)  # a copy, as the round trip makes one
+    else:
+        detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+    # seq: drawn by the INSERT itself (``_next_seq``) and read back with the row's id.
+    return (timezone.now(), actor_id, str(actor)[:150] if actor_id else "system", action,
+            object_type, str(object_id), detail, None, None, settings.AUDIT_HASH, DIGEST_VERSION)
+
+
+_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail",
+            "prev_hash", "hash", "algorithm", "digest_version")
+# Compiled once per database (every audited action appends one).
+_APPEND = rows.Insert(
+    AuditRecord, ("at", "actor", "actor_name", "action", "object_type", "object_id", "detail",
+                  "prev_hash", "hash", "algorithm", "digest_version"),
+    computed=lambda connection: (("seq", _next_seq(connection)),))
 
 
 def _next_seq(connection: BaseDatabaseWrapper) -> str:

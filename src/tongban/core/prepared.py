@@ -12,13 +12,17 @@ parameters; they give exactly what the ORM gives:
 - :func:`insert` and :func:`update` — one row written through the fields' own ``pre_save`` and
   ``get_db_prep_save`` (so defaults, ``auto_now_add``, JSON and time zones behave as in
   ``save()``).
+- ``core.rows.Insert`` (beside this module) — one table's row written from a tuple of values,
+  no model instance built (a case's history event, its audit record, a notice).
 - :class:`Immutable` and :class:`ImmutableRows` — rows that never change once written (a
   published item version and its materials, a saved workflow version), read once per process
   and kept.
 - :class:`ConvertedOnRead` — the attribute of a field whose conversion is costly (decryption):
   a :class:`Lookup`'s instances convert such a column when it is first read, if ever.
-- :func:`execute` — every statement here goes through it: on SQLite with its placeholders
-  converted once (``qmark_of``), not by Django's regular expression at every execution.
+- :func:`run` and :func:`execute` — every statement here goes through them: on SQLite with its
+  placeholders converted once (``qmark_of``), not by Django's regular expression at every
+  execution, and (``run``, no execute wrapper or query log) on one driver cursor kept per
+  connection.
 
 The model's ``save()`` method and the ``pre_save``/``post_save`` signals are not run: use these only
 for models whose ``save()`` adds nothing on the path taken (when a receiver of those signals is
@@ -37,6 +41,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models import Field, Model, QuerySet, signals
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 from django.db.models.query_utils import DeferredAttribute
 from django.db.transaction import TransactionManagementError
@@ -163,6 +168,16 @@ class _CompiledLookup:
         # django-stubs describes the next Django (a fourth ``fetch_mode`` argument); Django 5.2
         # takes three.
         self.related = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
+        # What ``Model.from_db`` and ``Model.__init__`` do for a row, when neither is overridden
+        # and no ``pre_init``/``post_init`` receiver listens: a fresh instance, its state, and
+        # each column's value as its attribute (a foreign key's descriptor only clears a cached
+        # related object, which a fresh instance has not). A quarter of a transition's model
+        # work was ``__init__`` setting some forty attributes one by one through descriptors.
+        self.plain_init = (getattr(self.model.from_db, "__func__", None)
+                           is getattr(Model.from_db, "__func__", Model.from_db)
+                           and self.model.__init__ is Model.__init__
+                           and type(self.model).__call__ is type(Model).__call__
+                           and all(_plain_set(self.model, name) for name in self.init_list))
 
     def rows(self, value: Any, limit: int | None = None) -> list[Any]:
         connection = connections[self.using]
@@ -170,10 +185,14 @@ class _CompiledLookup:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(self.params)
         params[self.position] = value
-        with connection.cursor() as cursor:
-            execute(cursor, self.sql, self.qmark, params)
-            fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        cursor = run(connection, self.sql, self.qmark, params)
+        fetched = cursor.fetchmany(limit) if limit else cursor.fetchall()
         objects = []
+        model, using, names, start, end = (self.model, self.using, self.init_list, self.start,
+                                           self.end)
+        fast = self.plain_init and not (signals.pre_init.has_listeners(model)
+                                        or signals.post_init.has_listeners(model))
+        new = object.__new__
         for fetched_row in fetched:
             row = list(fetched_row)
             for i, functions, expr in self.converters:
@@ -182,13 +201,32 @@ class _CompiledLookup:
             for i, functions, expr in self.on_read:
                 if row[i] is not None:
                     row[i] = _Unconverted(row[i], functions, expr, connection)
-            obj = self.model.from_db(self.using, self.init_list, row[self.start:self.end])
+            if fast:
+                obj = new(model)
+                obj._state = state = ModelState()
+                state.adding, state.db = False, using
+                obj.__dict__.update(zip(names, row[start:end], strict=True))
+            else:
+                obj = model.from_db(using, names, row[start:end])
             for name, position in self.annotations:
                 setattr(obj, name, row[position])
             for populator in self.related:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+
+def _plain_set(model: type[Model], attname: str) -> bool:
+    """Setting the attribute on a fresh instance only stores the value in its ``__dict__``."""
+    from django.db.models.fields.files import FileDescriptor
+    from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+
+    for klass in model.__mro__:
+        if attname in klass.__dict__:
+            setter = getattr(type(klass.__dict__[attname]), "__set__", None)
+            return setter is None or setter in (ForeignKeyDeferredAttribute.__set__,
+                                                ConvertedOnRead.__set__, FileDescriptor.__set__)
+    return True
 
 
 def _on_read(expression: Any) -> bool:
@@ -357,17 +395,16 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, signals_done: bool = Fa
                                                                           computed)
     sql, qmark, columns, returning = prepared
     params = _params(obj, columns, True, connection)
-    with connection.cursor() as cursor:
-        execute(cursor, sql, qmark, params)
-        if computed:
-            values = cursor.fetchone()
-            for (name, _expression), value in zip(computed, values[1:], strict=True):
-                setattr(obj, _concrete(meta.get_field(name)).attname, value)
-            setattr(obj, meta.pk.attname, values[0])
-        elif not preset:
-            pk = (cursor.fetchone()[0] if returning
-                  else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
-            setattr(obj, meta.pk.attname, pk)
+    cursor = run(connection, sql, qmark, params)
+    if computed:
+        values = cursor.fetchone()
+        for (name, _expression), value in zip(computed, values[1:], strict=True):
+            setattr(obj, _concrete(meta.get_field(name)).attname, value)
+        setattr(obj, meta.pk.attname, values[0])
+    elif not preset:
+        pk = (cursor.fetchone()[0] if returning
+              else connection.ops.last_insert_id(cursor, meta.db_table, str(meta.pk.column)))
+        setattr(obj, meta.pk.attname, pk)
     obj._state.adding = False
     obj._state.db = using
 
@@ -406,6 +443,30 @@ def qmark_of(connection: Any, sql: str) -> str | None:
     if connection.vendor != "sqlite":
         return None
     return _FORMAT_QMARK.sub("?", sql).replace("%%", "%")
+
+
+def run(connection: Any, sql: str, qmark: str | None, params: Sequence[Any]) -> Any:
+    """Execute one statement and return a cursor to read its rows from (good until the next
+    statement run here). SQLite, with no execute wrapper and no query log: on one driver cursor
+    kept per connection, with the placeholders converted beforehand, through Django's error
+    translation and broken-transaction check — a transition runs a dozen statements and Django's
+    cursor wrapper (made, checked, closed at each) cost as much as some of them. Otherwise through
+    Django's cursor (:func:`execute`): wrappers, the query log and other backends as always."""
+    if qmark is not None and not connection.execute_wrappers and not connection.queries_logged:
+        raw = connection.connection
+        if raw is None:
+            connection.ensure_connection()
+            raw = connection.connection
+        kept = connection.__dict__.get("_prepared_cursor")
+        if kept is None or kept[0] is not raw:
+            kept = connection.__dict__["_prepared_cursor"] = (raw, raw.cursor())
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            kept[1].execute(qmark, params)
+        return kept[1]
+    cursor = connection.cursor()
+    execute(cursor, sql, qmark, params)
+    return cursor
 
 
 def execute(cursor: Any, sql: str, qmark: str | None, params: Sequence[Any]) -> None:
@@ -457,10 +518,8 @@ def update(obj: Model, fields: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) 
     sql, qmark, typed = prepared
     params = _params(obj, typed, False, connection)
     params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
-    with connection.cursor() as cursor:
-        execute(cursor, sql, qmark, params)
-        if cursor.rowcount == 0:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+    if run(connection, sql, qmark, params).rowcount == 0:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 

@@ -119,8 +119,7 @@ class _QueueRow:
         for slot, name, value in zip(self.slots, self.variable, (
                 row_id, timezone.now(), payload), strict=True):
             params[slot] = fields[name].get_db_prep_save(value, connection)
-        with connection.cursor() as cursor:
-            prepared.execute(cursor, self.sql, self.qmark, params)
+        prepared.run(connection, self.sql, self.qmark, params)
         return row_id
 
 

@@ -14,8 +14,17 @@ from tongban.cases.workflows.definition import END
 from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import Problem, RuleViolation
 
-from ..models import Case, CaseEvent, Notice
-from .transitions import _after_commit, _check, _check_task, _lock, _move, _notice, _require_reason
+from ..models import Case, Notice
+from .transitions import (
+    EventRef,
+    _after_commit,
+    _check,
+    _check_open_task,
+    _lock,
+    _move,
+    _notice,
+    _require_reason,
+)
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -28,7 +37,7 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
     hands over), deny (at a deciding step, with reasons) or return to an earlier step."""
     case = _lock(task.case_id, expected_version)
     _check(case, "step")
-    task = _check_task(actor, case, task, action)
+    task, others = _check_open_task(actor, case, task, action)
     definition = workflows.definition_of(case)
     step = definition.step(task.step_key)
     at = timezone.now()
@@ -47,7 +56,7 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
                       data={"step": task.step_key, "action": action, "to": target})
     elif action in ("approve", "forward", "complete"):
         workflows.task_finish(task, actor=actor, outcome=action, at=at)
-        opened, ended = workflows.task_open_next(case, task, at=at)
+        opened, ended = workflows.task_open_next(case, task, at=at, others=others)
         data = {"step": task.step_key, "action": action, "late": task.late,
                 "opened": [t.step_key for t in opened]}
         if step.decides and END in step.next and ended:
@@ -60,7 +69,7 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
     return case
 
 
-def _decide(case: Case, *, actor: Actor, approve: bool, reason: str, at: dt.datetime) -> CaseEvent:
+def _decide(case: Case, *, actor: Actor, approve: bool, reason: str, at: dt.datetime) -> EventRef:
     case.decided_at = at
     case.decision_reason = reason
     case.result_name = case.item_version.result_name if approve else ""

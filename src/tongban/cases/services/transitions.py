@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.permissions import account_of
-from tongban.audit.services import audit_record
+from tongban.audit.services import audit_append
 from tongban.cases.workflows import services as workflows
 from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.catalog.models import ItemVersion
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import Stop, compute_deadline
-from tongban.core import prepared
+from tongban.core import prepared, rows
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
 from ..models import Case, CaseEvent, Notice, Status
@@ -106,9 +107,23 @@ def _check(case: Case, action: str) -> None:
             "status": S(case.status).label, "action": ACTION_LABELS.get(action, action)})
 
 
+class EventRef(NamedTuple):
+    """A history event as written: its key and number (what the work after the commit needs;
+    the row is not built as a model instance)."""
+
+    pk: int
+    seq: int
+
+
+# Every transition appends one event and one audit record: each row is written from its values
+# by one statement compiled once (``core.rows.Insert``), no model instance built.
+_EVENT_ROW = rows.Insert(CaseEvent, ("case", "seq", "at", "actor", "actor_name", "action",
+                                         "from_status", "to_status", "reason", "data"))
+
+
 def _event(case: Case, *, actor: Actor, action: str, from_status: str, reason: str = "",
            data: dict[str, Any] | None = None, at: dt.datetime | None = None,
-           counted: bool = False) -> CaseEvent:
+           counted: bool = False) -> EventRef:
     """Append the case's next history event and its audit record.
 
     ``counted``: the caller has already raised ``case.event_count`` and written it with its own
@@ -119,20 +134,18 @@ def _event(case: Case, *, actor: Actor, action: str, from_status: str, reason: s
         prepared.update(case, ["event_count"])
     seq = case.event_count
     user = account_of(actor)
-    event = CaseEvent(
-        case=case, seq=seq, at=at or timezone.now(), actor=user, actor_name=str(actor) if actor else "",
-        action=action, from_status=from_status, to_status=case.status, reason=reason,
-        data=data or {})
-    prepared.insert(event)
-    audit_record(actor=actor, action=f"case.{action}", object_type="case",
+    pk = _EVENT_ROW.run((case.pk, seq, at or timezone.now(), user.pk if user else None,
+                         str(actor) if actor else "", action, from_status, case.status, reason,
+                         data or {}))
+    audit_append(actor=actor, action=f"case.{action}", object_type="case",
                  object_id=case.number or case.pk,
                  detail={"from": from_status, "to": case.status, "event": seq})
-    return event
+    return EventRef(pk, seq)
 
 
 def _move(case: Case, action: str, *, actor: Actor, to: str | None = None, reason: str = "",
           data: dict[str, Any] | None = None, fields: Sequence[str] = (),
-          at: dt.datetime | None = None) -> CaseEvent:
+          at: dt.datetime | None = None) -> EventRef:
     """Apply ``action``: status change, version bump, history event and audit, together."""
     _check(case, action)
     before = case.status
@@ -179,21 +192,29 @@ def refresh_due(case: Case, *, now: dt.datetime | None = None,
     case.due_at, case.due_provisional = result.due, result.provisional
 
 
+_NOTICE_ROW = rows.Insert(Notice, ("case", "kind", "number", "issued_at", "issued_by", "body",
+                                       "resolved_at"))
+_NOTICE_PREFIX = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
+                  "halt": "ZZ", "extension": "YQ", "decision": "JD"}
+# Acceptance, refusal and decision happen once in a case's life (the state machine allows no
+# second one); the others may repeat and are numbered in turn.
+_ONCE = frozenset({Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION})
+
+
 def _notice(case: Case, kind: str, *, actor: Actor, body: dict[str, Any]) -> Notice:
-    prefix = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
-              "halt": "ZZ", "extension": "YQ", "decision": "JD"}[kind]
-    # Acceptance, refusal and decision happen once in a case's life (the state machine allows
-    # no second one); the others may repeat and are numbered in turn.
-    once = kind in {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION}
-    count = 1 if once else case.notices.filter(kind=kind).count() + 1
-    notice = Notice(
-        case=case, kind=kind, number=f"{prefix}{case.number}-{count}", issued_at=timezone.now(),
-        issued_by=account_of(actor), body=body)
-    prepared.insert(notice)
+    prefix = _NOTICE_PREFIX[kind]
+    count = 1 if kind in _ONCE else case.notices.filter(kind=kind).count() + 1
+    number, issued_at, user = f"{prefix}{case.number}-{count}", timezone.now(), account_of(actor)
+    pk = _NOTICE_ROW.run((case.pk, kind, number, issued_at, user.pk if user else None, body, None))
+    # Returned as written (the supplement and refusal services return it to their callers).
+    notice = Notice(pk=pk, case=case, kind=kind, number=number, issued_at=issued_at,
+                    issued_by=user, body=body)
+    notice._state.adding = False
+    notice._state.db = DEFAULT_DB_ALIAS
     return notice
 
 
-def _after_commit(event: CaseEvent) -> None:
+def _after_commit(event: EventRef) -> None:
     """Work after the transition commits: notifications to applicant and handlers, sent by a
     background task that runs only if the transition commits."""
     from tongban.cases.notifications.tasks import send_case_event
@@ -209,6 +230,28 @@ def _check_task(actor: Actor, case: Case, task: StepTask, action: str) -> StepTa
         raise RuleViolation([Problem("task", _("任务不属于该办件"))])
     if task.status != TaskStatus.OPEN:
         raise _conflict(_("该环节已办理"))
+    return _check_action(actor, case, task, action)
+
+
+# A step's work reads every open step of its case (which steps may open next), so the step
+# acted on is locked with them in one statement.
+_LOCKED_OPEN_TASKS = prepared.Lookup(lambda pk: StepTask.objects.select_for_update().filter(
+    case_id=pk, status=TaskStatus.OPEN).order_by("pk"))
+
+
+def _check_open_task(actor: Actor, case: Case, task: StepTask, action: str
+                     ) -> tuple[StepTask, list[StepTask]]:
+    """``_check_task``, and the case's other open steps, all locked by one statement."""
+    others = _LOCKED_OPEN_TASKS.all(case.pk)
+    for index, candidate in enumerate(others):
+        if candidate.pk == task.pk:
+            del others[index]
+            return _check_action(actor, case, candidate, action), others
+    # Not an open step of this case: the task's own row says why.
+    return _check_task(actor, case, task, action), others
+
+
+def _check_action(actor: Actor, case: Case, task: StepTask, action: str) -> StepTask:
     if not workflows.can_work_on(actor, task):
         raise _deny()
     step = workflows.definition_of(case).step(task.step_key)

@@ -190,11 +190,15 @@ def task_finish(task: StepTask, *, actor: Actor, outcome: str, at: dt.datetime) 
     prepared.update(task, ["status", "outcome", "finished_at", "finished_by", "late"])
 
 
-def task_open_next(case: Any, task: StepTask, *, at: dt.datetime) -> tuple[list[StepTask], bool]:
+def task_open_next(case: Any, task: StepTask, *, at: dt.datetime,
+                   others: list[StepTask] | None = None) -> tuple[list[StepTask], bool]:
     """Open the steps after ``task``. Returns the new tasks and whether the workflow reached
-    its end (no step open any more)."""
+    its end (no step open any more). ``others``: the case's open steps but ``task``, when the
+    caller has read them (locked) already."""
     definition = definition_of(case)
-    open_keys = {t.step_key for t in _OPEN_TASKS.all(case.pk)}
+    if others is None:
+        others = _OPEN_TASKS.all(case.pk)
+    open_keys = {t.step_key for t in others if t.pk != task.pk}
     # 并联审批: a joining step waits until every branch that can reach it has arrived.
     opened = [_open(case, definition, key, at)
               for key in steps_to_open(definition, task.step_key, open_keys)]
