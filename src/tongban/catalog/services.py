@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import CharField, F, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +111,14 @@ def _write_version(item: Item, data: ItemData, *, actor: Actor, status: str,
     return version
 
 
+def _published() -> Exact:
+    """``status = 'published'``, written so that no index serves it, for queries that also
+    name their items: SQLite's planner (no statistics) otherwise prefers the index on the
+    versions' status to the item ids and scans every published version for each chunk of
+    500 items — most of a 50,000-item import's publishing and of its re-import's comparison."""
+    return Exact(Concat(F("status"), Value(""), output_field=CharField()), S.PUBLISHED)
+
+
 def versions_publish(*, actor: Actor, contents: Mapping[int, ItemData], note: str = "",
                      import_detail: dict[str, Any] | None = None, checked: bool = False) -> None:
     """Publish versions under review: the one way a version becomes the public one.
@@ -151,8 +161,7 @@ def versions_publish(*, actor: Actor, contents: Mapping[int, ItemData], note: st
     for chunk in _chunks(list(zip(ids, item_ids, strict=True))):
         versions, items = [pk for pk, _i in chunk], [i for _pk, i in chunk]
         # Superseded first: the database allows one published version per item.
-        ItemVersion.objects.filter(item_id__in=items, status=S.PUBLISHED).update(
-            status=S.SUPERSEDED)
+        ItemVersion.objects.filter(_published(), item_id__in=items).update(status=S.SUPERSEDED)
         ItemVersion.objects.filter(pk__in=versions).update(
             status=S.PUBLISHED, published_at=now, published_by=user, review_note=note)
         Item.objects.filter(pk__in=items).update(current=Subquery(
@@ -314,7 +323,7 @@ def _published_contents(item_ids: list[int]) -> dict[int, dict[str, Any]]:
     fields = [*ItemData.VERSION_FIELDS]
     for chunk in _chunks(item_ids):
         by_version: dict[int, dict[str, Any]] = {}
-        rows = ItemVersion.objects.filter(item_id__in=chunk, status=S.PUBLISHED).values(
+        rows = ItemVersion.objects.filter(_published(), item_id__in=chunk).values(
             "pk", "item_id", *fields)
         for row in rows:
             # values() gives a foreign key's id under its field name, as version_content has it.
