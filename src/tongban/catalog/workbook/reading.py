@@ -106,7 +106,8 @@ class _ParsedElsewhere:
             self.close()
         if outcome != "rows":
             raise ValueError(value)
-        return value  # type: ignore[no-any-return]
+        rows: Rows = value
+        return rows
 
     def close(self) -> None:
         self._receive.close()

@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -166,7 +166,8 @@ class _RowCollector:
         return done
 
 
-def sheet_rows(sheet: Any, *, path: str | Path | None = None) -> Iterator[tuple[int, list[Any]]]:
+def sheet_rows(sheet: Any, *,
+               path: str | Path | None = None) -> Generator[tuple[int, list[Any]], None, None]:
     """``(Excel row number, values)`` of each row stored in a read-only openpyxl sheet.
 
     Rows absent from the file are skipped (their numbers are simply missing); a row's values
