@@ -111,11 +111,12 @@ def _write_version(item: Item, data: ItemData, *, actor: Actor, status: str,
     return version
 
 
-def _published() -> Exact:
+def published_unindexed() -> Exact:
     """``status = 'published'``, written so that no index serves it, for queries that also
     name their items: SQLite's planner (no statistics) otherwise prefers the index on the
     versions' status to the item ids and scans every published version for each chunk of
-    500 items — most of a 50,000-item import's publishing and of its re-import's comparison."""
+    500 items — most of a 50,000-item import's publishing and of its re-import's comparison
+    and carry-over."""
     return Exact(Concat(F("status"), Value(""), output_field=CharField()), S.PUBLISHED)
 
 
@@ -161,7 +162,7 @@ def versions_publish(*, actor: Actor, contents: Mapping[int, ItemData], note: st
     for chunk in _chunks(list(zip(ids, item_ids, strict=True))):
         versions, items = [pk for pk, _i in chunk], [i for _pk, i in chunk]
         # Superseded first: the database allows one published version per item.
-        ItemVersion.objects.filter(_published(), item_id__in=items).update(status=S.SUPERSEDED)
+        ItemVersion.objects.filter(published_unindexed(), item_id__in=items).update(status=S.SUPERSEDED)
         ItemVersion.objects.filter(pk__in=versions).update(
             status=S.PUBLISHED, published_at=now, published_by=user, review_note=note)
         Item.objects.filter(pk__in=items).update(current=Subquery(
@@ -323,7 +324,7 @@ def _published_contents(item_ids: list[int]) -> dict[int, dict[str, Any]]:
     fields = [*ItemData.VERSION_FIELDS]
     for chunk in _chunks(item_ids):
         by_version: dict[int, dict[str, Any]] = {}
-        rows = ItemVersion.objects.filter(_published(), item_id__in=chunk).values(
+        rows = ItemVersion.objects.filter(published_unindexed(), item_id__in=chunk).values(
             "pk", "item_id", *fields)
         for row in rows:
             # values() gives a foreign key's id under its field name, as version_content has it.

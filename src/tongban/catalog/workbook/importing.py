@@ -21,9 +21,15 @@ from tongban.core.errors import AccessDenied
 from tongban.organizations.models import Department, Division, Level
 
 from .. import segmentation
-from ..models import ItemVersion, Material, VersionStatus
+from ..models import ItemVersion, Material
 from ..rules import ItemData, MaterialData, check_item, uscc_problem
-from ..services import ApplyResult, DepartmentData, catalog_apply, departments_apply
+from ..services import (
+    ApplyResult,
+    DepartmentData,
+    catalog_apply,
+    departments_apply,
+    published_unindexed,
+)
 from .problems import ProblemList
 from .reading import Row, Sheet, Source, close_sheets, read_workbook
 from .template import (
@@ -260,7 +266,7 @@ def _carry_over(entries: dict[str, _ItemEntry]) -> None:
     """
     for chunk in _chunks(list(entries)):
         versions = ItemVersion.objects.filter(
-            item__implementation_code__in=chunk, status=VersionStatus.PUBLISHED,
+            published_unindexed(), item__implementation_code__in=chunk,
         ).values_list("pk", "item__implementation_code", "process", "review_route")
         by_version: dict[int, str] = {}
         for pk, code, process, review_route in versions:
