@@ -244,7 +244,9 @@ def child(step: str, workbook: Path) -> dict[str, Any]:
         summary = catalog_export_workbook(workbook.with_suffix(".export.xlsx"))
         counts: dict[str, Any] = {"items": summary.items, "materials": summary.materials}
     else:
-        report = catalog_import_workbook(actor=SYSTEM, source=workbook, name=workbook.name)
+        # As the import_catalog command runs it (its own process: every core).
+        report = catalog_import_workbook(actor=SYSTEM, source=workbook, name=workbook.name,
+                                         standalone=True)
         r = report.result
         counts = {"departments_created": r.departments_created, "items_created": r.items_created,
                   "items_updated": r.items_updated, "items_unchanged": r.items_unchanged,

@@ -3,6 +3,8 @@ workbook all go through ``services.versions_publish``, with its checks and its a
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,14 +12,17 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from openpyxl.workbook.workbook import Workbook
 
 from tests.catalog.bureau_factories import item_data, with_changes
 from tests.catalog.test_bureau_api import Api
-from tests.catalog.test_workbook import DEMO_WORKBOOK, import_file
+from tests.catalog.test_workbook import DEMO_WORKBOOK, edited, find, import_file, put, snapshot
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
 from tongban.catalog import services
 from tongban.catalog.models import Item, ItemVersion, VersionStatus
+from tongban.catalog.rules import ItemData, check_item
+from tongban.catalog.workbook import WorkbookRejected
 from tongban.core.errors import Problem
 from tongban.organizations.models import Department
 
@@ -91,6 +96,47 @@ def test_a_workbook_publishes_through_the_same_service(publications: list[list[i
     assert not Item.objects.exclude(current_id__in=published).exists()
     assert AuditRecord.objects.filter(action="catalog.published").count() == 0  # one import record
     assert AuditRecord.objects.filter(action="catalog.imported").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_workbook_runs_the_rules_once_per_item_and_still_refuses_a_bad_row(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The importer checks every item (pointing each fault at its cell); publishing the file's
+    versions does not run the same rules over the same contents again."""
+    checked: Counter[str] = Counter()
+
+    def spy(data: ItemData) -> list[Problem]:
+        checked[data.implementation_code] += 1
+        return check_item(data)
+
+    monkeypatch.setattr("tongban.catalog.workbook.importing.check_item", spy)
+    monkeypatch.setattr(services, "check_item", spy)
+    import_file(DEMO_WORKBOOK)
+    assert len(checked) == 288 and set(checked.values()) == {1}
+
+    code = "11620100051317876B3000100113001"
+    checked.clear()
+
+    def moved(book: Workbook) -> None:
+        put(book["事项"], find(book["事项"], 实施编码=code), "办理地点", "兰州市政务服务中心九楼")
+
+    report = import_file(edited(tmp_path, moved, "moved.xlsx"))
+    assert report.result.items_updated == 1
+    assert len(checked) == 288 and set(checked.values()) == {1}
+
+    # A bad row is still refused, with its message at its cell, and nothing changes.
+    before = snapshot()
+    at: list[int] = []
+
+    def broken(book: Workbook) -> None:
+        at.append(find(book["事项"], 承诺类别="即收即办"))
+        put(book["事项"], at[0], "承诺办结时限", 1)
+
+    with pytest.raises(WorkbookRejected) as failure:
+        import_file(edited(tmp_path, broken, "broken.xlsx"))
+    assert [(p.sheet, p.row, p.column, str(p.message)) for p in failure.value.problems] == [
+        ("事项", at[0], "承诺办结时限", "即收即办事项的承诺办结时限须为0（当场办结）")]
+    assert snapshot() == before
 
 
 def test_a_version_not_under_review_is_refused_with_its_state(

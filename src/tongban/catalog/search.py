@@ -111,7 +111,8 @@ def reindex_items(item_ids: Iterable[int]) -> None:
 
     Items without a published current version (cancelled, never published) lose their entry,
     so they drop out of search at once. The FTS5 table follows through triggers. Works in
-    batches, so a whole workbook's items can be passed at once; for thousands of items the
+    batches, so a whole workbook's items can be passed at once; for thousands of items, when
+    the caller allows it (``segmentation.worker_processes``: a command, never a page), the
     segmentation runs in worker processes (``segmentation.Segmenter``) while this process reads
     the next batch and writes the entries of the previous ones — the same entries either way.
     """
@@ -164,7 +165,8 @@ def reindex_all() -> int:
     """Rebuild the whole index (``tongban reindex_search``); returns the number of entries."""
     ensure_index()
     SearchEntry.objects.all().delete()
-    reindex_items(Item.objects.order_by("pk").values_list("pk", flat=True))
+    with segmentation.worker_processes():  # only the command rebuilds the whole index
+        reindex_items(Item.objects.order_by("pk").values_list("pk", flat=True))
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             # Rebuild the FTS rows from the entries outright, in case triggers were missing.

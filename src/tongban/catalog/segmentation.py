@@ -16,6 +16,13 @@ The workers are forked from the caller after jieba's dictionary is loaded, so th
 once with it (and with the words remembered so far); they run nothing but jieba and this module
 (CPython re-initialises the locks of logging and imports in a forked child). Not the spawn or
 fork-server starts: those import the caller's ``__main__`` again in every worker.
+
+Forking is only safe in a process that does nothing else meanwhile: in a threaded web worker
+another thread may hold a lock (a logger's, a driver's, jieba's own) at the moment of the fork,
+and the child would wait for it forever. So a Segmenter uses one process — this one — unless
+its caller runs inside :func:`worker_processes` (the ``import_catalog`` and ``reindex_search``
+commands do; a page never does). The choice is a context variable: each thread of a web worker
+has its own, unset.
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ import functools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import jieba
@@ -69,12 +78,35 @@ def workers_available() -> int:
         return os.cpu_count() or 1
 
 
+# Worker processes a Segmenter may fork here (1: none); see the module's docstring.
+_WORKERS: ContextVar[int] = ContextVar("catalog_segmentation_workers", default=1)
+
+
+@contextmanager
+def worker_processes() -> Iterator[None]:
+    """Within this block a large segmentation forks one worker process per core.
+
+    Only for a process that runs nothing else at the same time — a management command, a task
+    runner's job — never around code serving web requests in threads.
+    """
+    token = _WORKERS.set(workers_available())
+    try:
+        yield
+    finally:
+        _WORKERS.reset(token)
+
+
+def processes_allowed() -> bool:
+    """Whether the caller is inside :func:`worker_processes` (and the machine has two cores)."""
+    return _WORKERS.get() > 1
+
+
 class Segmenter:
     """``with Segmenter(expected=n) as s: s.submit(batch, then)``: ``then(results)`` is called
     for each batch, in the order submitted (at the latest when the block ends)."""
 
     def __init__(self, *, expected: int, workers: int | None = None) -> None:
-        workers = workers_available() if workers is None else workers
+        workers = _WORKERS.get() if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1 and expected >= PARALLEL_MIN:
             jieba.initialize()  # before forking: the workers inherit the loaded dictionary

@@ -20,11 +20,18 @@ from tongban.accounts import permissions
 from tongban.core.errors import AccessDenied
 from tongban.organizations.models import Department, Division, Level
 
-from ..models import ItemVersion, Material, VersionStatus
+from .. import segmentation
+from ..models import ItemVersion, Material
 from ..rules import ItemData, MaterialData, check_item, uscc_problem
-from ..services import ApplyResult, DepartmentData, catalog_apply, departments_apply
+from ..services import (
+    ApplyResult,
+    DepartmentData,
+    catalog_apply,
+    departments_apply,
+    published_unindexed,
+)
 from .problems import ProblemList
-from .reading import Row, Sheet, Source, read_workbook
+from .reading import Row, Sheet, Source, close_sheets, read_workbook
 from .template import (
     DEPARTMENT_COLUMNS,
     ITEM_COLUMN_BY_ATTR,
@@ -259,7 +266,7 @@ def _carry_over(entries: dict[str, _ItemEntry]) -> None:
     """
     for chunk in _chunks(list(entries)):
         versions = ItemVersion.objects.filter(
-            item__implementation_code__in=chunk, status=VersionStatus.PUBLISHED,
+            published_unindexed(), item__implementation_code__in=chunk,
         ).values_list("pk", "item__implementation_code", "process", "review_route")
         by_version: dict[int, str] = {}
         for pk, code, process, review_route in versions:
@@ -339,18 +346,28 @@ class ImportReport:
 
 
 def catalog_import_workbook(*, actor: Actor, source: Source, name: str,
-                            dry_run: bool = False) -> ImportReport:
+                            dry_run: bool = False, standalone: bool = False) -> ImportReport:
     """Check a catalog workbook whole and, if it has no fault, upsert it in one transaction.
 
     ``name`` is how the file is called in the audit log and in change notes. Raises
     :class:`WorkbookRejected` listing every fault (nothing written), or :class:`AccessDenied`.
     Importing the same file twice changes nothing the second time. With ``dry_run`` everything
     is checked and written, the counts are taken, and the transaction is rolled back.
+
+    ``standalone``: the import is the only work of this process (the ``import_catalog``
+    command, a task runner's job). A large file then uses every core — the biggest sheet parsed
+    in a forked process, the search entries segmented in forked workers — and Python's cycle
+    collector is paused while it runs. Both act on the whole process: forking while another
+    thread holds a lock can leave the child waiting forever, and the pause would hold back the
+    other threads' garbage. So the upload page, served by threads, leaves it off: the same
+    import in this one thread, with the collector running.
     """
     if not permissions.can_import_catalog(actor):
         raise AccessDenied(_("您无权执行此操作"))
-    with _no_cycle_collection():
-        return _import(actor=actor, source=source, name=name, dry_run=dry_run)
+    if not standalone:
+        return _import(actor=actor, source=source, name=name, dry_run=dry_run, processes=False)
+    with _no_cycle_collection(), segmentation.worker_processes():
+        return _import(actor=actor, source=source, name=name, dry_run=dry_run, processes=True)
 
 
 @contextmanager
@@ -372,10 +389,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _import(*, actor: Actor, source: Source, name: str, dry_run: bool) -> ImportReport:
-    sheets = read_workbook(source)
+def _import(*, actor: Actor, source: Source, name: str, dry_run: bool,
+            processes: bool) -> ImportReport:
+    sheets = read_workbook(source, processes=processes)
     with transaction.atomic():
-        plan = _plan(sheets)
+        try:
+            plan = _plan(sheets)
+        finally:
+            close_sheets(sheets)
         del sheets  # everything needed is in the plan; free the raw cells before writing
         result = ApplyResult()
         saved = departments_apply(actor=actor, departments=plan.departments,

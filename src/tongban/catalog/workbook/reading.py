@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import multiprocessing
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,29 +34,132 @@ from .xlsx import sheet_rows
 Source = str | Path | IO[bytes]
 
 
-@dataclass
+Rows = list[tuple[int, list[Any]]]  # (Excel row number, cell values) of non-blank rows
+
+# A sheet whose XML is at least this large is parsed in a forked process, when the caller
+# allows processes (about 7,000 material rows; a smaller sheet takes well under a second).
+PROCESS_SHEET_BYTES = 4 << 20
+
+
 class Sheet:
-    name: str
-    rows: list[tuple[int, list[Any]]]  # (Excel row number, cell values) of non-blank rows
-    index: dict[str, int]  # column name → position in a row
+    """One sheet's column positions and non-blank rows (``rows`` may still be on their way
+    from the process parsing them: the first use waits for them)."""
+
+    def __init__(self, *, name: str, index: dict[str, int], rows: Rows | None = None,
+                 pending: _ParsedElsewhere | None = None) -> None:
+        self.name, self.index = name, index  # index: column name → position in a row
+        self._rows, self._pending = rows, pending
+
+    @property
+    def rows(self) -> Rows:
+        if self._rows is None:
+            assert self._pending is not None
+            try:
+                self._rows = self._pending.result()
+            except Exception as exc:  # the other process met a broken zip or XML
+                raise _unreadable() from exc
+            finally:
+                self._pending = None
+        return self._rows
+
+    def close(self) -> None:
+        """Stop the process parsing this sheet, if it still runs (the import failed first)."""
+        if self._pending is not None:
+            self._pending.close()
+            self._pending = None
 
 
 def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_workbook(source: Source) -> dict[str, Sheet]:
+def _non_blank(rows: Iterable[tuple[int, list[Any]]]) -> Rows:
+    return [(number, values) for number, values in rows if not all(blank(v) for v in values)]
+
+
+def _unreadable() -> WorkbookRejected:
+    return WorkbookRejected(problems=[Problem(field="file", message=_(
+        "无法读取文件：不是有效的 Excel 工作簿（.xlsx）"))], total=1)
+
+
+class _ParsedElsewhere:
+    """The non-blank rows of one sheet, parsed in a forked process while this one reads the
+    other sheets and checks their rows (two cores: the two big sheets at once).
+
+    The child reads the sheet through its own handle on the file (``path``) and sends its rows
+    back pickled; it touches nothing else it inherited (no database, no logging) and ends
+    without running the parent's exit handlers.
+    """
+
+    def __init__(self, path: str | Path, sheet: Any) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_parse_in_child, args=(path, sheet, send),
+                                        daemon=True)
+        self._process.start()
+        send.close()  # the child holds the sending end: a child that dies shows as EOF here
+
+    def result(self) -> Rows:
+        try:
+            outcome, value = self._receive.recv()
+        finally:
+            self.close()
+        if outcome != "rows":
+            raise ValueError(value)
+        rows: Rows = value
+        return rows
+
+    def close(self) -> None:
+        self._receive.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _parse_in_child(path: str | Path, sheet: Any, send: Connection) -> None:
+    try:
+        stream = sheet_rows(sheet, path=path)
+        first = next(stream, None)  # the header (row 1), read by the parent already
+        body = [] if first is None or first[0] == 1 else [first]
+        body.extend(stream)
+        rows = _non_blank(body)
+    except Exception as exc:
+        send.send(("error", f"{type(exc).__name__}: {exc}"))
+    else:
+        send.send(("rows", rows))
+    finally:
+        send.close()
+
+
+def _elsewhere(book: Any, source: Source) -> str | None:
+    """The sheet to parse in another process: the largest, if it is large enough and the
+    workbook is a file the child can open itself."""
+    if not isinstance(source, str | Path):
+        return None
+    sizes = {name: book._archive.getinfo(book[name]._worksheet_path).file_size
+             for name in SHEETS if name in book.sheetnames}
+    largest = max(sizes, key=lambda name: sizes[name], default=None)
+    return largest if largest is not None and sizes[largest] >= PROCESS_SHEET_BYTES else None
+
+
+def read_workbook(source: Source, *, processes: bool = False) -> dict[str, Sheet]:
     """The three sheets of a workbook, or :class:`WorkbookRejected` if it cannot be used.
 
     openpyxl opens the file in read-only mode (``defusedxml`` guards its XML parsing); rows are
     streamed by :func:`.xlsx.sheet_rows`. Row 1 holds the column names. A missing sheet or
     column is reported for all sheets at once; rows are not looked at then.
+
+    With ``processes`` (a command's own process, never a threaded web worker: see
+    ``catalog_import_workbook``) the largest sheet of a large file is parsed in a forked
+    process while this one parses the others; its rows arrive when first used, and a fault of
+    its XML is then reported as here. The caller closes the sheets (:meth:`Sheet.close`).
     """
     problems = ProblemList()
     sheets: dict[str, Sheet] = {}
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
         try:
+            other = _elsewhere(book, source) if processes else None
             for name in SHEETS:
                 if name not in book.sheetnames:
                     problems.add(_("缺少工作表“%(sheet)s”") % {"sheet": name}, sheet=name,
@@ -77,18 +182,28 @@ def read_workbook(source: Source) -> dict[str, Sheet]:
                     if column.header not in index:
                         problems.add(_("缺少列“%(column)s”") % {"column": column.header},
                                      sheet=name, row=1, column=column.header, field_name="column")
+                if name == other and not problems:
+                    rows.close()  # the header was enough here; the child reads it all
+                    assert isinstance(source, str | Path)
+                    sheets[name] = Sheet(name=name, index=index,
+                                         pending=_ParsedElsewhere(source, book[name]))
+                    continue
                 body.extend(rows)
-                sheets[name] = Sheet(name=name, index=index, rows=[
-                    (number, values) for number, values in body
-                    if not all(blank(v) for v in values)])
+                sheets[name] = Sheet(name=name, index=index, rows=_non_blank(body))
         finally:
             book.close()
     except Exception as exc:  # any failure of the zip or XML layer means "not a workbook"
-        raise WorkbookRejected(problems=[Problem(field="file", message=_(
-            "无法读取文件：不是有效的 Excel 工作簿（.xlsx）"))], total=1) from exc
+        close_sheets(sheets)
+        raise _unreadable() from exc
     if problems:
+        close_sheets(sheets)
         raise problems.reject()
     return sheets
+
+
+def close_sheets(sheets: dict[str, Sheet]) -> None:
+    for sheet in sheets.values():
+        sheet.close()
 
 
 class Row:

@@ -10,12 +10,14 @@ crafted file cannot expand entities or reach outside the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from functools import cache
+from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
@@ -164,16 +166,24 @@ class _RowCollector:
         return done
 
 
-def sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+def sheet_rows(sheet: Any, *,
+               path: str | Path | None = None) -> Generator[tuple[int, list[Any]], None, None]:
     """``(Excel row number, values)`` of each row stored in a read-only openpyxl sheet.
 
     Rows absent from the file are skipped (their numbers are simply missing); a row's values
-    run from column A to its last stored cell, with ``None`` for cells not stored.
+    run from column A to its last stored cell, with ``None`` for cells not stored. With
+    ``path`` (the workbook's file) the sheet's XML is read through a zip handle of its own, not
+    the workbook's (a forked process must not move the parent's file offset).
     """
     book = sheet.parent
     collector = _RowCollector(sheet._shared_strings, book._date_formats,
                               book._timedelta_formats, book.epoch)
-    with sheet._get_source() as source:
+    with contextlib.ExitStack() as stack:
+        if path is None:
+            source = stack.enter_context(sheet._get_source())
+        else:
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            source = stack.enter_context(archive.open(sheet._worksheet_path))
         while chunk := source.read(CHUNK_BYTES):
             collector.parser.Parse(chunk, False)
             yield from collector.take()

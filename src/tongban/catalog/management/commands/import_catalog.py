@@ -41,8 +41,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("文件不存在：%(path)s") % {"path": path})
         try:
+            # The command's process does nothing else: the import may use every core.
             report = catalog_import_workbook(actor=SYSTEM, source=path, name=path.name,
-                                             dry_run=dry_run)
+                                             dry_run=dry_run, standalone=True)
         except WorkbookRejected as rejected:
             for problem in rejected.problems:
                 self.stderr.write(problem_line(problem))
