@@ -12,8 +12,11 @@ connection, each a keep-alive ``http.client`` connection, closed loop):
   citizen's token: ``POST /cases`` then ``POST /cases/{id}/submit``; one operation = both calls).
 
 For each: operations per second, p50/p95/p99 latency, and the ratio to each ceiling (the mean of
-its two runs). With ``--data-dir`` it uses that data directory (migrated, with ``tongban
-load_demo``); without, it prepares a fresh one in a temporary directory.
+its two runs), and over the measured window the server's CPU per operation (its processes'
+user + system time) and how busy the whole machine was: a scenario that leaves the machine idle
+waits on something other than the CPU (a lock, a disk flush). With ``--data-dir`` it uses that
+data directory (migrated, with ``tongban load_demo``); without, it prepares a fresh one in a
+temporary directory.
 
     .venv/bin/python benchmarks/http_bench.py --duration 10 --concurrency 8
 """
@@ -62,7 +65,9 @@ def server_env(data_dir: Path, *, debug: bool) -> dict[str, str]:
         "TONGBAN_DATA_DIR": str(data_dir),
         "TONGBAN_SECRET_KEY": "benchmark-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
         "TONGBAN_BENCH_CEILING": "1",
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", ""),
+        # A tree named in PYTHONPATH first (another version of the code against the same
+        # benchmark), this checkout's otherwise.
+        "PYTHONPATH": os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT / "src")) if p),
     })
     if os.environ.get("TONGBAN_DATABASE_URL"):
         env["TONGBAN_DATABASE_URL"] = os.environ["TONGBAN_DATABASE_URL"]
@@ -278,6 +283,28 @@ class Result:
     p50: float
     p95: float
     p99: float
+    server_cpu_ms: float  # the server's processes' CPU per operation in the measured window
+    machine_busy: float  # share of the machine's CPU time busy in that window (all processes)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot (``/proc/stat``)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -287,8 +314,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(scenario: Scenario, port: int, concurrency: int, warmup: float, duration: float
-            ) -> Result:
+def measure(scenario: Scenario, port: int, concurrency: int, warmup: float, duration: float,
+            server_pgid: int) -> Result:
     _CURRENT[:] = [scenario]
     # A few calls first, one at a time, so that lazy loading in each server process (jieba's
     # dictionary, templates) happens before the clock runs.
@@ -305,7 +332,13 @@ def measure(scenario: Scenario, port: int, concurrency: int, warmup: float, dura
     for process in clients:
         process.start()
     ready.wait(timeout=120)
-    go.value = time.time() + 0.2
+    go.value = start = time.time() + 0.2
+    # The server's CPU and the machine's load over the measured window: a scenario whose
+    # machine is not busy waits on something (a lock, a disk flush), not on the CPU.
+    time.sleep(max(0.0, start + warmup - time.time()))
+    cpu0, (busy0, total0) = group_cpu_seconds(server_pgid), machine_ticks()
+    time.sleep(max(0.0, start + warmup + duration - time.time()))
+    cpu1, (busy1, total1) = group_cpu_seconds(server_pgid), machine_ticks()
     outcomes = [out.get(timeout=warmup + duration + 120) for _ in clients]
     for process in clients:
         process.join()
@@ -313,7 +346,9 @@ def measure(scenario: Scenario, port: int, concurrency: int, warmup: float, dura
     errors = sum(e for _, e in outcomes)
     return Result(scenario.name, scenario.path, len(latencies), errors, len(latencies) / duration,
                   percentile(latencies, 0.50) * 1000, percentile(latencies, 0.95) * 1000,
-                  percentile(latencies, 0.99) * 1000)
+                  percentile(latencies, 0.99) * 1000,
+                  (cpu1 - cpu0) * 1000 / max(1, len(latencies)),
+                  (busy1 - busy0) / max(1, total1 - total0))
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -353,10 +388,12 @@ def main() -> None:
             pages = [s for s in pages if any(w in s.name for w in wanted)]
         results: list[Result] = []
         for scenario in [*ceilings, *pages, *ceilings]:
-            result = measure(scenario, port, options.concurrency, options.warmup, options.duration)
+            result = measure(scenario, port, options.concurrency, options.warmup, options.duration,
+                             server.pid)
             print(f"{result.name:38} {result.rate:8.1f}/s  p50 {result.p50:7.1f} ms  "
-                  f"p95 {result.p95:7.1f} ms  p99 {result.p99:7.1f} ms  errors {result.errors}",
-                  flush=True)
+                  f"p95 {result.p95:7.1f} ms  p99 {result.p99:7.1f} ms  errors {result.errors}  "
+                  f"server CPU {result.server_cpu_ms:5.2f} ms/op  machine busy "
+                  f"{result.machine_busy:.0%}", flush=True)
             results.append(result)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -368,8 +405,9 @@ def main() -> None:
     one_row = statistics.mean(r.rate for r in results if r.name == ceilings[1].name)
     print(f"\nconcurrency {options.concurrency}, {options.duration:g} s a scenario; ceilings are "
           f"the mean of the first and last runs\n")
-    print("| scenario | req/s | p50 ms | p95 ms | p99 ms | ÷ constant | ÷ one row |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| scenario | req/s | p50 ms | p95 ms | p99 ms | ÷ constant | ÷ one row "
+          "| server CPU ms/op | machine busy |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     seen: set[str] = set()
     for r in results:
         if r.name in seen:
@@ -377,7 +415,8 @@ def main() -> None:
         seen.add(r.name)
         rate = statistics.mean(x.rate for x in results if x.name == r.name)
         print(f"| {r.name} | {rate:.0f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
-              f"{rate / constant:.0%} | {rate / one_row:.0%} |")
+              f"{rate / constant:.0%} | {rate / one_row:.0%} | {r.server_cpu_ms:.2f} | "
+              f"{r.machine_busy:.0%} |")
     if options.json:
         options.json.write_text(json.dumps({
             "concurrency": options.concurrency, "duration": options.duration,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import statistics
 import sys
@@ -89,6 +90,8 @@ def main() -> None:
     import django
 
     django.setup()
+    # The application loaded (and settled) as each server worker loads it.
+    importlib.import_module("tongban.wsgi")
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment

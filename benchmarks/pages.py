@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import os
 import statistics
 import sys
@@ -137,6 +138,8 @@ def main() -> None:
     import django
 
     django.setup()
+    # The application loaded (and settled) as each server worker loads it.
+    importlib.import_module("tongban.wsgi")
     from django.db import connection
     from django.test.utils import setup_test_environment
 

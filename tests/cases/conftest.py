@@ -187,3 +187,9 @@ def overseers(people: dict[str, User]) -> dict[str, User]:
     people["supervisor"] = make_user("supervisor", Role.SUPERVISOR, real_name="赵监察")
     people["bureau"] = make_user("bureau", Role.ADMIN, real_name="吴刚")
     return people
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The JSON of an API answer that must have ``status`` (the body shown when it has not)."""
+    assert response.status_code == status, response.content
+    return response.json()

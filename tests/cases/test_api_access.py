@@ -15,17 +15,12 @@ from tests.cases.conftest import (
     applicant_body,
     form_for,
     named_pdf,
+    ok,
 )
 from tongban.accounts.models import User
 from tongban.cases.models import Case, CaseEvent
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.content
-    data: dict[str, Any] = response.json()
-    return data
 
 
 def listed(client: Any, **params: Any) -> list[int]:

@@ -18,6 +18,7 @@ from tests.cases.conftest import (
     api_upload_all,
     applicant_body,
     named_pdf,
+    ok,
 )
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
@@ -25,12 +26,6 @@ from tongban.cases import api as cases_api
 from tongban.cases.models import Case
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.content
-    data: dict[str, Any] = response.json()
-    return data
 
 
 def rendered(user: User, case_id: int) -> bytes:

@@ -22,16 +22,11 @@ from tests.cases.conftest import (
     api_upload_all,
     applicant_body,
     named_pdf,
+    ok,
 )
 from tongban.accounts.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.content
-    data: dict[str, Any] = response.json()
-    return data
 
 
 def actions(case: dict[str, Any]) -> list[str]:

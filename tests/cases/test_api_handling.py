@@ -16,17 +16,12 @@ from tests.cases.conftest import (
     api_upload_all,
     applicant_body,
     named_pdf,
+    ok,
 )
 from tongban.accounts.models import User
 from tongban.cases.models import Case
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    data: dict[str, Any] = response.json()
-    return data
 
 
 def instant(value: str) -> dt.datetime:

@@ -17,8 +17,8 @@ pytestmark = [
     # Kept connections are idle between requests: committed data, no test transaction around.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif("connection.vendor != 'postgresql'",
-                       reason="CONN_HEALTH_CHECKS' round trip is PostgreSQL's (SQLite opens a "
-                              "connection per request)"),
+                       reason="CONN_HEALTH_CHECKS' round trip is PostgreSQL's (Django checks a "
+                              "kept SQLite connection without a query)"),
 ]
 
 PAGE = "/_bench/constant"  # any page; the check is at the request's start

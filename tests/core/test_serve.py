@@ -59,12 +59,14 @@ def free_port() -> int:
 @contextmanager
 def serving(env: dict[str, str], *args: str) -> Iterator[str]:
     """``tongban serve *args`` in its own process group; yields its base URL once /healthz
-    answers (waiting for the condition: a busy machine starts granian slowly), stops it after."""
+    answers (waiting for the condition: a busy machine starts granian slowly), stops it after.
+    ``env["TONGBAN_SERVER_GROUP"]`` is set to the process group meanwhile."""
     tongban = shutil.which("tongban", path=str(Path(sys.executable).parent))
     assert tongban is not None
     base = f"http://127.0.0.1:{env['TONGBAN_PORT']}"
     server = subprocess.Popen([tongban, "serve", *args], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    env["TONGBAN_SERVER_GROUP"] = str(server.pid)
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -105,6 +107,32 @@ def test_serve_answers_healthz_and_static_files(tmp_path: Path) -> None:
             assert b"body" in response.read()
 
 
+def files_open_in_group(pgid: int) -> list[str]:
+    """What the processes of a process group hold open (``/proc/<pid>/fd``)."""
+    paths: list[str] = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getpgid(int(proc.name)) == pgid:
+                paths += [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return paths
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path: Path) -> None:
+    """A new SQLite connection parses the whole schema and prepares every statement again:
+    each worker thread keeps its own (CONN_MAX_AGE), as it does on PostgreSQL."""
+    env = served_env(tmp_path)
+    database = str(tmp_path / "tongban.sqlite3")
+    with serving(env, "--workers", "1", "--threads", "1") as base:
+        for _ in range(3):  # /healthz reads the database
+            with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+                assert response.read() == b'{"status": "ok", "database": "ok"}'
+        assert database in files_open_in_group(int(env["TONGBAN_SERVER_GROUP"]))
+
+
 @pytest.mark.slow
 def test_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
     """Two granian workers each count their own requests; ``serve`` puts them in
@@ -129,3 +157,16 @@ def test_metrics_add_up_the_requests_of_every_worker(tmp_path: Path) -> None:
         assert healthz_count() == before + 30
         assert list(metrics_dir.glob("counter_*.db"))  # the workers write their counts there
         assert not (metrics_dir / "counter_999999.db").exists()
+
+
+@pytest.mark.slow
+def test_a_worker_takes_what_it_loaded_out_of_the_cycle_collector(tmp_path: Path) -> None:
+    """Loading the application (what each granian worker does) freezes what is loaded by then,
+    so that full collections during requests walk only what requests allocate."""
+    env = served_env(tmp_path)
+    out = subprocess.run([sys.executable, "-c", "import gc, tongban.wsgi; "
+                          "print(gc.get_freeze_count(), len(gc.get_objects()))"],
+                         env=env, check=True, capture_output=True, text=True, timeout=300)
+    frozen, tracked = map(int, out.stdout.split())
+    assert frozen > 50_000  # Django, the apps and every view module
+    assert tracked < frozen / 10

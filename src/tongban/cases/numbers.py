@@ -83,14 +83,17 @@ def _from_counter(connection: BaseDatabaseWrapper, code: str, day: dt.date) -> i
     where = "day = %s AND division_code = %s"
     params = [connection.ops.adapt_datefield_value(day), code]
     # SQLite: the write lock every transaction begins with (IMMEDIATE) makes this safe; the
-    # first submission of the day creates the row.
+    # first submission of the day creates the row. One statement draws the number (SQLite ≥ 3.35
+    # has RETURNING).
+    draw = f"UPDATE {table} SET value = value + 1 WHERE {where} RETURNING value"
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
-        if cursor.rowcount == 0:
+        cursor.execute(draw, params)
+        row = cursor.fetchone()
+        if row is None:
             CaseCounter.objects.get_or_create(day=day, division_code=code)
-            cursor.execute(f"UPDATE {table} SET value = value + 1 WHERE {where}", params)
-        cursor.execute(f"SELECT value FROM {table} WHERE {where}", params)
-        return int(cursor.fetchone()[0])
+            cursor.execute(draw, params)
+            row = cursor.fetchone()
+        return int(row[0])
 
 
 def drop_old_sequences(today: dt.date, *, keep_days: int = 2) -> int:

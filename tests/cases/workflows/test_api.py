@@ -13,6 +13,7 @@ from tests.cases.conftest import (
     api_create,
     api_upload_all,
     applicant_body,
+    ok,
 )
 from tongban.accounts.models import User
 from tongban.audit.models import AuditRecord
@@ -20,11 +21,6 @@ from tongban.cases.workflows.models import StepTask, WorkflowDefinition
 from tongban.organizations.models import Department
 
 pytestmark = pytest.mark.django_db
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.content
-    return response.json()
 
 
 def problems(response: Any) -> list[tuple[str, str]]:
