@@ -29,7 +29,6 @@ from tongban.accounts.models import Role
 from tongban.cases.workflows.definition import Definition
 from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
 from tongban.catalog import selectors as catalog_selectors
-from tongban.catalog.models import ItemVersion
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import SHANGHAI, business_add
@@ -435,10 +434,6 @@ _HEAD_BY_NUMBER = prepared.Lookup(lambda number: _heads().filter(number=number),
 _HEAD_TASKS = prepared.Lookup(
     lambda pk: StepTask.objects.select_related("department", "assignee").filter(case_id=pk)
     .order_by("opened_at", "pk"))
-_ITEM_VERSIONS = prepared.Immutable(lambda pk: ItemVersion.objects.filter(pk=pk))
-_WORKFLOWS = prepared.Immutable(lambda pk: WorkflowDefinition.objects.filter(pk=pk))
-_item_version = Case._meta.get_field("item_version")
-_workflow = Case._meta.get_field("workflow")
 
 
 def case_head(user: Any, number_or_id: str) -> Case | None:
@@ -458,10 +453,7 @@ def case_head(user: Any, number_or_id: str) -> Case | None:
         case = next(iter(_HEAD_BY_NUMBER.all(ref)), None)
     if case is None or not policies.can_view(user, case):
         return None
-    _item_version.set_cached_value(case, _ITEM_VERSIONS.get(case.item_version_id))
-    if case.workflow_id is not None:
-        _workflow.set_cached_value(case, _WORKFLOWS.get(case.workflow_id))
-    return case
+    return detail_reads.attach_versions(case)
 
 
 def last_material_id(case: Case) -> int:

@@ -21,13 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from tongban.accounts.permissions import account_of
 from tongban.audit.services import audit_append
 from tongban.cases.workflows import services as workflows
-from tongban.cases.workflows.models import StepTask, TaskStatus, WorkflowDefinition
-from tongban.catalog.models import ItemVersion
+from tongban.cases.workflows.models import StepTask, TaskStatus
 from tongban.clock import selectors as clock
 from tongban.clock.deadline import Stop, compute_deadline
 from tongban.core import prepared, rows
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 
+from .. import detail_reads
 from ..models import Case, CaseEvent, Notice, Status
 
 S = Status
@@ -82,10 +82,6 @@ def _deny() -> AccessDenied:
 # instead of being joined and rebuilt at every step; the department and hall load on first use.
 _LOCKED = prepared.Lookup(lambda pk: Case.objects.select_for_update().filter(pk=pk))
 _LOCKED_TASK = prepared.Lookup(lambda pk: StepTask.objects.select_for_update().filter(pk=pk))
-_ITEM_VERSIONS = prepared.Immutable(lambda pk: ItemVersion.objects.filter(pk=pk))
-_WORKFLOWS = prepared.Immutable(lambda pk: WorkflowDefinition.objects.filter(pk=pk))
-_item_version = Case._meta.get_field("item_version")
-_workflow = Case._meta.get_field("workflow")
 
 
 def _lock(case: Case | int, expected_version: int | None) -> Case:
@@ -94,10 +90,7 @@ def _lock(case: Case | int, expected_version: int | None) -> Case:
     if expected_version is not None and locked.version != expected_version:
         raise _conflict(_("该办件已被他人处理（版本%(now)s，您看到的是版本%(seen)s），请刷新后重试") % {
             "now": locked.version, "seen": expected_version})
-    _item_version.set_cached_value(locked, _ITEM_VERSIONS.get(locked.item_version_id))
-    if locked.workflow_id is not None:
-        _workflow.set_cached_value(locked, _WORKFLOWS.get(locked.workflow_id))
-    return locked
+    return detail_reads.attach_versions(locked)
 
 
 def _check(case: Case, action: str) -> None:
