@@ -131,6 +131,11 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("TONGBAN_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tongban.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with writers queued instead of sleeping (tongban.core.sqlite_backend).
+    DATABASES["default"]["ENGINE"] = "tongban.core.sqlite_backend"
+    # Tests: an in-memory database, as Django's default for SQLite (said explicitly, since test
+    # tools recognise that default by the stock backend's name).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # Kept per thread too: a new SQLite connection parses the whole schema at its first
     # statement and starts with an empty statement cache — about 1.5 ms and every statement
     # prepared again, on every request (more than a one-row read costs on a kept connection).

@@ -1,0 +1,1 @@
+"""Django's SQLite backend, with writers queued instead of sleeping (``base``)."""
