@@ -178,6 +178,12 @@ def test_the_head_returns_a_case_to_an_earlier_step(people: dict[str, User], bur
     assert [(p.field, str(p.message)) for p in refused.value.problems] == [
         ("to", "不能退回到环节“market”")]
     assert list(open_tasks(case)) == ["decide"]
+    # A return says why: the step sent back has to know what to check again.
+    with pytest.raises(RuleViolation) as refused:
+        services.case_step(actor=head, task=decide, action="return", return_to="receive",
+                           reason="  ")
+    assert [(p.field, str(p.message)) for p in refused.value.problems] == [("reason", "须填写理由")]
+    assert list(open_tasks(case)) == ["decide"]
 
     services.case_step(actor=head, task=decide, action="return", return_to="receive",
                        reason="申请材料与现场情况不符，请重新审查")

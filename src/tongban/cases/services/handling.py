@@ -49,6 +49,8 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
         workflows.tasks_cancel(case, at=at)
         event = _decide(case, actor=actor, approve=False, reason=reason, at=at)
     elif action == "return":
+        # The step sent back must know why (what to check again): as a denial, a reason.
+        _require_reason(reason)
         target = return_to or (step.return_to[0] if step.return_to else "")
         workflows.task_finish(task, actor=actor, outcome=action, at=at)
         workflows.task_return(case, task, to=target, at=at)

@@ -91,8 +91,9 @@ class DenyForm(Form):
 
 class ReturnForm(Form):
     return_to = forms.ChoiceField(label=_("退回到环节"))
-    reason = forms.CharField(label=_("退回理由"), required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("退回理由"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("须填写退回理由")})
 
     def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
