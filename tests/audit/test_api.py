@@ -3,6 +3,7 @@ which an outsider verifies with nothing but the published public key."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,10 @@ def test_supervisors_read_the_log_newest_first_in_pages(
     assert first["next_before_seq"] == 4
     assert first["items"][0]["detail"] == {"n": 4, "说明": "第4次"}
     assert first["items"][0]["actor_name"] == "system" and first["items"][0]["algorithm"] == "sha256"
+    # Times in Beijing time, as every other answer of the API gives them.
+    at = dt.datetime.fromisoformat(first["items"][0]["at"])
+    assert at.utcoffset() == dt.timedelta(hours=8)
+    assert abs(at - AuditRecord.objects.get(seq=5).at) < dt.timedelta(milliseconds=1)  # (JSON: ms)
     second = Client().get("/api/v1/audit/records", {"limit": 2, "before_seq": 4},
                           headers=headers).json()
     assert [r["seq"] for r in second["items"]] == [3, 2]
@@ -80,6 +85,7 @@ def test_a_verification_through_the_api(supervisor: User, chain: Chain, issue_to
     run = Client().get(f"/api/v1/audit/verifications/{response.json()['id']}", headers=headers).json()
     assert (run["status"], run["intact"], run["records_checked"], run["problems"]) == (
         "done", True, 4, [])
+    assert dt.datetime.fromisoformat(run["requested_at"]).utcoffset() == dt.timedelta(hours=8)
 
 
 def test_outsiders_verify_checkpoints_with_the_published_key(chain: Chain) -> None:
