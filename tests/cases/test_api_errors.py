@@ -103,6 +103,10 @@ def test_bad_actions_name_the_field_and_change_nothing(api: Any, people: dict[st
         ("items[1].reason", "须说明补正原因")]
     assert problems(officer.post(f"/cases/{number}/accept", {"window": 424242})) == [
         ("window", "窗口不存在")]
+    # A version the case never had is a mistake of the caller's (409 says someone acted first).
+    assert problems(officer.post(f"/cases/{number}/accept",
+                                 {"expected_version": case["version"] + 5})) == [
+        ("expected_version", f"版本号{case['version'] + 5}无效：该办件当前为版本{case['version']}")]
     response = officer.post(f"/cases/{number}/refuse", {})
     assert response.status_code == 422
     assert [e["loc"][-1] for e in response.json()["detail"]] == ["reason"]

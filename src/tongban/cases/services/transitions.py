@@ -87,6 +87,10 @@ _LOCKED_TASK = prepared.Lookup(lambda pk: StepTask.objects.select_for_update().f
 def _lock(case: Case | int, expected_version: int | None) -> Case:
     pk = case if isinstance(case, int) else case.pk
     locked = _LOCKED.get(pk)
+    if expected_version is not None and expected_version > locked.version:
+        # Not someone else's change: a version the case never had is the caller's mistake.
+        raise RuleViolation([Problem("expected_version", _("版本号%(seen)s无效：该办件当前为版本%(now)s") % {
+            "now": locked.version, "seen": expected_version})])
     if expected_version is not None and locked.version != expected_version:
         raise _conflict(_("该办件已被他人处理（版本%(now)s，您看到的是版本%(seen)s），请刷新后重试") % {
             "now": locked.version, "seen": expected_version})
