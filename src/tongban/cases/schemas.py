@@ -317,8 +317,11 @@ class CaseActionOut(Schema):
                                 "(step, suspend, request_extension, or a supplement notice after "
                                 "acceptance): the step task to act on (POST /tasks/{task_id}/…)")
     ops: list[str] = Field(default_factory=list,
-                           description="For step: the operations the step allows "
-                           "(POST /tasks/{task_id}/act with action = one of them)")
+                           description="For step: the operations the step allows. approve, deny, "
+                           "return, forward, complete: POST /tasks/{task_id}/act with action = "
+                           "the operation; supplement: POST /cases/{id}/supplement (一次性告知); "
+                           "suspend: POST /tasks/{task_id}/suspend (特别程序); extend: POST "
+                           "/tasks/{task_id}/extension (延期)")
 
 
 class ExtensionOut(Schema):
