@@ -136,9 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests: an in-memory database, as Django's default for SQLite (said explicitly, since test
     # tools recognise that default by the stock backend's name).
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
-    # Kept per thread too: a new SQLite connection parses the whole schema at its first
-    # statement and starts with an empty statement cache — about 1.5 ms and every statement
-    # prepared again, on every request (more than a one-row read costs on a kept connection).
+    # Connections are kept per thread (conn_max_age above), as on PostgreSQL: a new SQLite
+    # connection parses the whole schema at its first statement and starts with an empty
+    # statement cache — about 1.5 ms and every statement prepared again, on every request.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers proceed while one writer commits; IMMEDIATE avoids lock upgrades
         # that would otherwise fail with "database is locked" under concurrent writes.
