@@ -7,6 +7,8 @@ import os
 import signal
 import threading
 import time
+from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -160,3 +162,39 @@ def test_a_worker_asked_to_stop_during_an_outage_ends() -> None:
     worker.running = False  # SIGTERM arrived while the database was away
     run_surviving_database_outages(worker, log=lambda _: None, sleep=lambda _: None)
     assert worker.runs == 1
+
+
+def _outage_aware_worker() -> Any:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from tongban.scheduling.management.commands.worker import outage_aware
+
+    return outage_aware(Worker)(queue_names=["default"], interval=0, batch=True,
+                                backend_name="default", startup_delay=False, max_tasks=None,
+                                worker_id="worker-1", excluded_queue_names=[])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_the_lost_database_cut_off_is_run_again_not_failed(database_queue: None) -> None:
+    from tests.scheduling.outage import cut_off
+
+    queued = cut_off.enqueue()
+    # The connection no longer answers when the task's error is to be recorded (a PostgreSQL
+    # restart): the error leaves the worker's loop, which waits the outage out.
+    with mock.patch.object(connection, "is_usable", return_value=False), \
+            pytest.raises(OperationalError):
+        _outage_aware_worker().run()
+    result = DBTaskResult.objects.get(pk=queued.id)
+    # Still claimed by its worker: queued again when its lease runs out (tasks_reclaim_stale).
+    assert (result.status, result.worker_ids) == ("RUNNING", ["worker-1"])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_the_database_refused_is_recorded_as_failed(database_queue: None) -> None:
+    from tests.scheduling.outage import refused
+
+    queued = refused.enqueue()
+    _outage_aware_worker().run()  # the connection still answers: the task's own failure
+    result = DBTaskResult.objects.get(pk=queued.id)
+    assert (result.status, result.exception_class_path) == (
+        "FAILED", "django.db.utils.OperationalError")

@@ -10,7 +10,8 @@
   tasks left running past ``TASK_LEASE_SECONDS`` by a worker that died (``tasks_reclaim_stale``):
   a task is run at least once, however its worker ended.
 - A database that goes away (a PostgreSQL restart or fail-over) does not end it: it waits and
-  goes on once the database answers again (``run_surviving_database_outages``).
+  goes on once the database answers again (``run_surviving_database_outages``); a task it cut
+  off is run again, not recorded as failed (``outage_aware``).
 
 SIGTERM or SIGINT stops it gracefully: the scheduler stops, a running task is finished first.
 A second signal stops it at once.
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.utils.crypto import get_random_string
 
 # Longest wait between attempts to reach a database that went away (seconds).
@@ -57,6 +58,41 @@ def run_surviving_database_outages(worker: Any, *, log: Callable[[str], Any],
             wait = min(wait * 2, OUTAGE_MAX_WAIT)
             # The random start-up pause is for a cold start of many workers, not a retry.
             worker.startup_delay = False
+
+
+def database_went_away(exc: BaseException) -> bool:
+    """Whether a task failed because its database connection was lost (a PostgreSQL restart or
+    fail-over), not because of anything the task did: a connection-level error, and the
+    connection is gone or no longer answers."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    try:
+        return wrapper.connection is None or not wrapper.is_usable()
+    except DatabaseError:
+        return True
+
+
+def outage_aware(worker_class: type[Any]) -> type[Any]:
+    """django-tasks-db's worker, except that a task the loss of the database interrupted is not
+    recorded as failed: a notification cut off by a PostgreSQL restart would be lost for good.
+    The error leaves the loop instead (``run_surviving_database_outages`` waits the outage out),
+    and the task stays claimed until its lease runs out and ``tasks_reclaim_stale`` queues it
+    again: run at least once, as for a worker that died."""
+
+    class OutageAwareWorker(worker_class):
+        def run_task(self, db_task_result: Any) -> None:
+            record_failure = db_task_result.set_failed
+
+            def set_failed(exc: BaseException) -> None:
+                if database_went_away(exc):
+                    raise exc
+                record_failure(exc)
+
+            db_task_result.set_failed = set_failed
+            super().run_task(db_task_result)
+
+    return OutageAwareWorker
 
 
 def _positive(value: str) -> float:
@@ -102,7 +138,7 @@ class Command(BaseCommand):
         queues = [q.strip() for q in options["queue_name"].split(",") if q.strip()]
         if not queues:
             raise CommandError("--queue-name 不能为空")
-        worker = Worker(
+        worker = outage_aware(Worker)(
             queue_names=queues, interval=options["interval"], batch=options["batch"],
             backend_name="default", startup_delay=not options["batch"],
             max_tasks=options["max_tasks"],
