@@ -42,8 +42,8 @@ def orm_detail(pk: int) -> Case:
                 Prefetch("events", queryset=CaseEvent.objects.select_related("actor")
                          .order_by("seq")),
                 "notices",
-                Prefetch("tasks", queryset=StepTask.objects.select_related("department", "assignee")
-                         .order_by("opened_at", "pk")),
+                Prefetch("tasks", queryset=StepTask.objects.select_related(
+                    "department", "assignee", "finished_by").order_by("opened_at", "pk")),
                 "extensions__requested_by", "extensions__decided_by",
                 "visit_records__hall", "visit_records__window", "clock_stops")
             .get(pk=pk))

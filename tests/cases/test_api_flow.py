@@ -119,6 +119,11 @@ def test_same_day_online_reviewed_returned_and_decided(api: Any, people: dict[st
     assert (case["status"], case["decision_reason"], case["result_name"]) == (
         "approved", "符合条件", "营业执照（变更后）")
     assert open_tasks(case) == []
+    # Each finished step names who finished it (a step nobody claimed has no assignee).
+    assert [(t["step_key"], t["outcome"], t["finished_by"]) for t in case["tasks"]] == [
+        ("review", "approve", "officer"), ("decide", "return", "head"),
+        ("review", "approve", "officer"), ("decide", "approve", "head")]
+    assert ok(officer.get(f"/cases/{number}"))["tasks"] == case["tasks"]
 
     case = ok(officer.post(f"/cases/{number}/deliver", {"delivery": "online",
                                                         "expected_version": case["version"]}))

@@ -41,7 +41,7 @@ _SETS: dict[str, tuple[type[Model], Callable[[QuerySet[Any]], QuerySet[Any]]]] =
     "materials": (CaseMaterial, lambda qs: qs.order_by("pk")),
     "events": (CaseEvent, lambda qs: qs.select_related("actor").order_by("seq")),
     "notices": (Notice, lambda qs: qs),
-    "tasks": (StepTask, lambda qs: qs.select_related("department", "assignee")
+    "tasks": (StepTask, lambda qs: qs.select_related("department", "assignee", "finished_by")
               .order_by("opened_at", "pk")),
     "extensions": (Extension, lambda qs: qs.select_related("requested_by", "decided_by")),
     "visit_records": (Visit, lambda qs: qs.select_related("hall", "window")),

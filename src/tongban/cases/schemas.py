@@ -275,6 +275,8 @@ class TaskOut(Schema):
     department: CaseDepartmentOut
     role: str
     assignee: str | None = Field(description="Username of the person it is assigned to")
+    finished_by: str | None = Field(None, description="Username of the person who finished it "
+                                    "(approved, returned, denied…); null while open")
     status: str
     status_label: str
     opened_at: dt.datetime
@@ -300,6 +302,7 @@ class TaskOut(Schema):
             department=CaseDepartmentOut(id=task.department.pk, name=task.department.name,
                                      uscc=task.department.uscc),
             role=task.role, assignee=task.assignee.username if task.assignee else None,
+            finished_by=task.finished_by.username if task.finished_by_id else None,
             status=task.status, status_label=_label(TaskStatus, task.status),
             opened_at=local(task.opened_at), due_at=local(task.due_at),
             finished_at=local(task.finished_at), outcome=task.outcome,

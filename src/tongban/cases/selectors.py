@@ -432,7 +432,8 @@ def _heads() -> QuerySet[Case]:
 _HEAD_BY_ID = prepared.Lookup(lambda pk: _heads().filter(pk=pk))
 _HEAD_BY_NUMBER = prepared.Lookup(lambda number: _heads().filter(number=number), text=True)
 _HEAD_TASKS = prepared.Lookup(
-    lambda pk: StepTask.objects.select_related("department", "assignee").filter(case_id=pk)
+    lambda pk: StepTask.objects.select_related("department", "assignee", "finished_by")
+    .filter(case_id=pk)
     .order_by("opened_at", "pk"))
 
 

@@ -74,8 +74,8 @@ def _entry(task: StepTask, *, state: str) -> InboxEntryOut:
 
 
 def _task_out(task_id: int) -> TaskOut:
-    task = (StepTask.objects.select_related("case", "case__workflow", "department", "assignee")
-            .get(pk=task_id))
+    task = (StepTask.objects.select_related("case", "case__workflow", "department", "assignee",
+                                            "finished_by").get(pk=task_id))
     state = case_selectors.task_deadline_state(task, now=timezone.now(), hall_id=task.case.hall_id)
     return TaskOut.build(task, task.case, deadline_state=state, definition=_definition(task))
 

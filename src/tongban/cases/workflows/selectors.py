@@ -66,7 +66,7 @@ def task_find(user: Any, task_id: int) -> StepTask | None:
     anyone who may see its case. Otherwise None (answered as absent)."""
     from tongban.cases import policies
 
-    task = (StepTask.objects.select_related("case", "department", "assignee")
+    task = (StepTask.objects.select_related("case", "department", "assignee", "finished_by")
             .filter(pk=task_id).first())
     if task is None or _active_role(user) is None:
         return None
