@@ -13,7 +13,7 @@ from ninja.errors import HttpError
 from ninja.params import functions as params  # ninja.Query is a generic alias to mypy
 from pydantic import Field
 
-from tongban.core.schemas import BoundedDateTime, ErrorOut
+from tongban.core.schemas import BoundedDateTime, ErrorOut, local
 
 from . import selectors, services
 from .models import AuditCheckpoint, AuditRecord, AuditVerification
@@ -96,15 +96,8 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _local(value: dt.datetime) -> dt.datetime:
-    """In the site's time zone (+08:00), as every other answer of the API gives times."""
-    from django.utils import timezone
-
-    return timezone.localtime(value)
-
-
 def _record_out(r: AuditRecord) -> RecordOut:
-    return RecordOut(seq=r.seq, at=_local(r.at), actor_id=r.actor_id,
+    return RecordOut(seq=r.seq, at=local(r.at), actor_id=r.actor_id,
                      actor_username=r.actor.username if r.actor is not None else None,
                      actor_name=r.actor_name, action=r.action, object_type=r.object_type,
                      object_id=r.object_id, detail=r.detail, prev_hash=r.prev_hash, hash=r.hash,
@@ -112,8 +105,8 @@ def _record_out(r: AuditRecord) -> RecordOut:
 
 
 def _verification_out(v: AuditVerification) -> AuditVerificationOut:
-    return AuditVerificationOut(id=v.pk, status=v.status, requested_at=_local(v.requested_at),
-                           finished_at=_local(v.finished_at) if v.finished_at else None, intact=v.intact,
+    return AuditVerificationOut(id=v.pk, status=v.status, requested_at=local(v.requested_at),
+                           finished_at=local(v.finished_at) if v.finished_at else None, intact=v.intact,
                            records_checked=v.records_checked,
                            checkpoints_checked=v.checkpoints_checked, last_seq=v.last_seq,
                            problems=selectors.verification_messages(v))

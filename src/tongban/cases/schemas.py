@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
@@ -24,7 +23,7 @@ from tongban.cases.workflows.models import TaskStatus
 from tongban.catalog.api.public import ErrorOut as ErrorOut
 from tongban.catalog.api.public import ProblemsOut as ProblemsOut
 from tongban.catalog.models import Commitment, LimitUnit, Material
-from tongban.core.schemas import BoundedDate
+from tongban.core.schemas import BoundedDate, local
 
 from .models import (
     ApplicantKind,
@@ -44,19 +43,6 @@ if TYPE_CHECKING:
     from .actions import Action
 
 MAX_TEXT = 2000
-
-
-@overload
-def local(value: dt.datetime) -> dt.datetime: ...
-
-
-@overload
-def local(value: dt.datetime | None) -> dt.datetime | None: ...
-
-
-def local(value: dt.datetime | None) -> dt.datetime | None:
-    """An aware time in the site's time zone, so that it serialises with +08:00."""
-    return timezone.localtime(value) if value is not None else None
 
 
 def _label(enum: Any, value: Any) -> str:

@@ -9,8 +9,9 @@ absurd input is a 422 naming the field instead of a server error.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, overload
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -75,3 +76,17 @@ BoundedDate = Annotated[dt.date, AfterValidator(_within_calendar)]
 BoundedDateTime = Annotated[dt.datetime, AfterValidator(_within_calendar)]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description=f"0–{MAX_OFFSET}")]
 PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE, description=f"1–{MAX_PAGE}")]
+
+
+@overload
+def local(value: dt.datetime) -> dt.datetime: ...
+
+
+@overload
+def local(value: dt.datetime | None) -> dt.datetime | None: ...
+
+
+def local(value: dt.datetime | None) -> dt.datetime | None:
+    """An aware time in the site's time zone, so that it serialises with +08:00 (every answer of
+    the API gives its times so)."""
+    return timezone.localtime(value) if value is not None else None
