@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tongban.organizations",
     "tongban.accounts",
     "tongban.catalog",
+    "tongban.exchange",
     "tongban.clock",
     "tongban.cases.workflows",
     "tongban.cases",

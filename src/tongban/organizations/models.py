@@ -65,6 +65,10 @@ class Department(models.Model):
         _("政务服务管理部门"), default=False,
         help_text=_("负责事项目录和大厅管理的部门（政务服务管理局）"),
     )
+    is_data_bureau = models.BooleanField(
+        _("数据管理部门"), default=False,
+        help_text=_("负责数据元、政务数据资源目录审核和供需对接的部门（大数据管理局）"),
+    )
 
     class Meta:
         ordering = ["division__code", "name"]
