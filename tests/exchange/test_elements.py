@@ -66,3 +66,19 @@ def test_pattern_type_and_length() -> None:
     assert str(elements.clean(count, "四")[1]) == "“家庭人口数”应为整数"
     name = element("DE00007", "姓名", max_length=5)
     assert str(elements.clean(name, "一二三四五六")[1]) == "“姓名”不能超过5个字符（现有6个）"
+
+
+def test_element_check_names_each_faulty_field() -> None:
+    problems = elements.element_check(elements.ElementData(
+        identifier="X1", name="", definition="说明", data_type="text",
+        domain_kind=DomainKind.CODE_LIST, code_list="GB/T 9999"))
+    assert [(p.field, str(p.message)) for p in problems] == [
+        ("identifier", "内部标识符应为 DE 加5至8位数字，如 DE00001"),
+        ("name", "须填写中文名称"),
+        ("data_type", "未知的数据类型“text”；可用：string（字符型）、integer（整数型）、"
+                      "decimal（数值型）、date（日期型）、datetime（日期时间型）、boolean（布尔型）"),
+        ("code_list", "代码集“GB/T 9999”不存在，请先导入该代码集"),
+    ]
+    assert elements.element_check(elements.ElementData(
+        identifier="DE00010", name="邮政编码", definition="邮政编码", data_type="string",
+        domain_kind=DomainKind.PATTERN, pattern=r"\d{6}")) == []

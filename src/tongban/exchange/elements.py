@@ -195,3 +195,82 @@ def clean(rule: Rule, value: Any, *, label: Any = None) -> tuple[Any, Any]:
                 "label": label, "codes": shown, "more": more}
         return text, None
     return cleaned, None
+
+
+# --- what an element's own definition must satisfy ------------------------------------------------
+
+IDENTIFIER_RE = re.compile(r"DE\d{5,8}")
+
+
+@dataclass
+class ElementData:
+    """An element's fields as a door gives them (page, API, workbook row): checked by
+    :func:`element_check` before any service writes them."""
+
+    identifier: str
+    name: str
+    definition: str
+    data_type: str
+    name_en: str = ""
+    object_class: str = ""
+    property_term: str = ""
+    representation: str = ""
+    format: str = ""
+    max_length: int | None = None
+    domain_kind: str = DomainKind.FREE
+    pattern: str = ""
+    code_list: str = ""  # the code list's code (``GB/T 2261.1``)
+    checker: str = ""
+    unit: str = ""
+    synonyms: list[str] | None = None
+    personal: bool = False
+
+
+def element_check(data: ElementData) -> list[Any]:
+    """Every problem of an element's definition, each naming its field; [] when it may be saved.
+
+    The one rule for pages, the API and the resource workbook's 数据元 sheet (whose rows map
+    these fields to cells).
+    """
+    from tongban.core.errors import Problem
+
+    from .models import CodeList
+
+    problems: list[Problem] = []
+    if not IDENTIFIER_RE.fullmatch(data.identifier or ""):
+        problems.append(Problem("identifier", _("内部标识符应为 DE 加5至8位数字，如 DE00001")))
+    for key, label, limit in (("name", _("中文名称"), 100), ("definition", _("说明"), 2000)):
+        value = getattr(data, key) or ""
+        if not value.strip():
+            problems.append(Problem(key, _("须填写%(label)s") % {"label": label}))
+        elif len(value) > limit:
+            problems.append(Problem(key, _("%(label)s不能超过%(n)s个字") % {
+                "label": label, "n": limit}))
+    if data.data_type not in DataType.values:
+        problems.append(Problem("data_type", _("未知的数据类型“%(value)s”；可用：%(values)s") % {
+            "value": data.data_type, "values": "、".join(
+                f"{v}（{label}）" for v, label in DataType.choices)}))
+    if data.max_length is not None and not 1 <= data.max_length <= 10000:
+        problems.append(Problem("max_length", _("最大长度须为1至10000之间的整数")))
+    if data.domain_kind not in DomainKind.values:
+        problems.append(Problem("domain_kind", _("未知的值域类型“%(value)s”；可用：%(values)s") % {
+            "value": data.domain_kind, "values": "、".join(DomainKind.values)}))
+    elif data.domain_kind == DomainKind.PATTERN:
+        try:
+            re.compile(data.pattern)
+        except re.error:
+            problems.append(Problem("pattern", _("格式规则不是有效的正则表达式")))
+        if not data.pattern:
+            problems.append(Problem("pattern", _("值域为格式规则时须填写正则表达式")))
+    elif data.domain_kind == DomainKind.CODE_LIST:
+        if not data.code_list:
+            problems.append(Problem("code_list", _("值域为代码集时须指明代码集")))
+        elif not CodeList.objects.filter(code=data.code_list).exists():
+            problems.append(Problem("code_list", _("代码集“%(code)s”不存在，请先导入该代码集") % {
+                "code": data.code_list}))
+    elif data.domain_kind == DomainKind.CHECKED and data.checker not in Checker.values:
+        problems.append(Problem("checker", _("值域为校验规则时须选择校验规则：%(values)s") % {
+            "values": "、".join(Checker.values)}))
+    if data.synonyms is not None and not all(isinstance(s, str) for s in data.synonyms):
+        problems.append(Problem("synonyms", _("同义名称须为文字列表")))
+    return problems
