@@ -48,6 +48,9 @@ class Rule:
     code_list_version: int
     status: str
     personal: bool
+    # When the code list last changed: with its id and version, the key of the process's copy of
+    # its values (ids of a list deleted in a rolled-back transaction can come back).
+    code_list_stamp: str = ""
 
     @property
     def is_published(self) -> bool:
@@ -55,20 +58,23 @@ class Rule:
 
 
 _RULE_COLUMNS = ("identifier", "name", "data_type", "max_length", "domain_kind", "pattern",
-                 "checker", "code_list_id", "code_list__version", "status", "personal")
+                 "checker", "code_list_id", "code_list__version", "status", "personal",
+                 "code_list__updated_at")
 
 
 def _rule(row: tuple[Any, ...]) -> Rule:
     values = list(row)
     values[8] = values[8] or 0  # no code list: version 0
+    values[11] = values[11].isoformat() if values[11] else ""
     return Rule(*values)
 
 
 def rule_of(element: DataElement) -> Rule:
     return Rule(element.identifier, element.name, element.data_type, element.max_length,
                 element.domain_kind, element.pattern, element.checker, element.code_list_id,
-                element.code_list.version if element.code_list_id else 0,  # type: ignore[union-attr]
-                element.status, element.personal)
+                element.code_list.version if element.code_list else 0,
+                element.status, element.personal,
+                element.code_list.updated_at.isoformat() if element.code_list else "")
 
 
 def rules(identifiers: Iterable[str]) -> dict[str, Rule]:
@@ -81,7 +87,7 @@ def rules(identifiers: Iterable[str]) -> dict[str, Rule]:
 
 
 @lru_cache(maxsize=256)
-def code_values(code_list_id: int, version: int) -> dict[str, str]:
+def code_values(code_list_id: int, version: int, stamp: str = "") -> dict[str, str]:
     """A code list's values and labels as of ``version`` (kept per process; an import or edit of
     the list bumps its version, so a changed list is read again)."""
     return dict(CodeEntry.objects.filter(code_list_id=code_list_id)
@@ -182,7 +188,7 @@ def clean(rule: Rule, value: Any, *, label: Any = None) -> tuple[Any, Any]:
         return None, _("“%(label)s”的格式不符合数据元%(id)s的规定") % {
             "label": label, "id": rule.identifier}
     if rule.domain_kind == DomainKind.CODE_LIST and rule.code_list_id:
-        values = code_values(rule.code_list_id, rule.code_list_version)
+        values = code_values(rule.code_list_id, rule.code_list_version, rule.code_list_stamp)
         if text not in values:
             # Also accept what the code reads as (性别 "男" for "1"), stored as the code.
             by_label = {v: k for k, v in values.items()}
