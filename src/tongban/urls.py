@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("tongban.accounts.urls")),
     path("queue/", include("tongban.queues.urls")),
     path("inspections/", include("tongban.inspections.urls")),
+    path("data/", include("tongban.exchange.urls")),
     path("ratings/", include("tongban.ratings.urls")),
     path("supervision/audit/", include("tongban.audit.urls")),
     path("supervision/", include("tongban.supervision.urls")),

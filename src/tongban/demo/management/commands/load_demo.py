@@ -25,6 +25,9 @@ from tongban.accounts.models import Role, User
 from tongban.accounts.permissions import SYSTEM
 from tongban.catalog.form_definitions import form_definition_save
 from tongban.catalog.models import Item
+from tongban.demo.data_elements import load_data_elements
+from tongban.demo.data_resources import load_data_resources
+from tongban.demo.data_sharing import load_data_sharing
 from tongban.demo.inspections import load_demo_inspections
 from tongban.demo.queues import load_demo_categories
 from tongban.organizations import services as org_services
@@ -39,6 +42,7 @@ OFFICE_PERIODS = [
 CITY_HALL = "兰州市政务服务中心"
 STREET_HALL = "城关区皋兰路街道便民服务中心"
 MARKET_BUREAU = "兰州市市场监督管理局"
+DATA_BUREAU = "兰州市大数据管理局"
 
 
 @dataclass
@@ -281,6 +285,13 @@ class Command(BaseCommand):
             load_forms()
             load_demo_categories([h.name for h in HALLS])  # queue categories (取号)
             load_demo_inspections()  # 双随机一公开 directories and tasks
+        # The data layer: elements and code lists, then the resource catalog that binds them,
+        # then the records, demands and grants that use the resources.
+        with transaction.atomic():
+            Department.objects.filter(name=DATA_BUREAU).update(is_data_bureau=True)
+            load_data_elements()
+            load_data_resources()
+            load_data_sharing()
         self.print_accounts()
 
     def print_accounts(self) -> None:

@@ -1,0 +1,1 @@
+"""The data layer's reads, one module per part (``elements``, ``resources``, ``sharing``)."""

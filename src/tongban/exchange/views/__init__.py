@@ -1,0 +1,1 @@
+"""The data layer's pages under ``/data/``: one module per part."""
