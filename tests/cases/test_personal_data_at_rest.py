@@ -32,6 +32,7 @@ from tongban.cases.models import Case, CaseMaterial, Channel
 from tongban.cases.services import AgentData, ApplicantData
 from tongban.core import crypto
 from tongban.core.encrypted import encrypted_models, matches
+from tongban.exchange.models import Resource, ResourceRecord
 from tongban.organizations.models import Hall
 from tongban.queues.models import ServiceCategory, Ticket
 from tongban.queues.services import ticket_take
@@ -84,6 +85,10 @@ def everything_stored(people: dict[str, User]) -> None:
     Rating.objects.create(channel="online", case=case, item=case.item, department=case.department,
                           rater_name="王五", rater_phone=WALK_IN_PHONE, rater_id_number=WALK_IN_ID,
                           level=5, created_at=timezone.now())
+    # A provider's record held for the exchange: the subject and every value are personal.
+    resource = Resource.objects.create(code="LZ-GA-0001", provider=case.department)
+    ResourceRecord.objects.create(resource=resource, subject=WALK_IN_ID, as_of=timezone.now(),
+                                  values={"id_number": WALK_IN_ID, "phone": WALK_IN_PHONE})
 
 
 # --- the database holds no plain ID number or phone ----------------------------------------
@@ -104,7 +109,8 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
                 assert value == "" or value.startswith(("sm4:", "1:")), (model, value)
                 assert not any(p in value for p in plain), (model, value)
         checked.add(model._meta.label)
-    assert checked == {"accounts.User", "cases.Case", "ratings.Rating", "queues.Ticket"}
+    assert checked == {"accounts.User", "cases.Case", "ratings.Rating", "queues.Ticket",
+                       "exchange.ResourceRecord"}
     assert [(m._meta.label, files) for m, _t, _i, files, _d in encrypted_models() if files] == [
         ("cases.CaseMaterial", ["file"])]
     # The models read the plain values back.
@@ -114,6 +120,9 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
     rating = Rating.objects.get()
     assert (rating.rater_id_number, rating.rater_phone) == (WALK_IN_ID, WALK_IN_PHONE)
     assert Ticket.objects.get().phone == WALK_IN_PHONE
+    record = ResourceRecord.objects.get()
+    assert (record.subject, record.values) == (
+        WALK_IN_ID, {"id_number": WALK_IN_ID, "phone": WALK_IN_PHONE})
     citizen = User.objects.get(username="zhangsan")
     assert (citizen.id_number, citizen.phone) == ("620102199003077770", "13893100001")
 
@@ -295,10 +304,10 @@ def test_rotate_keys_re_encrypts_under_new_keys_and_look_ups_keep_working(
     audit = AuditRecord.objects.filter(action="personal_data.rotated").get()
     assert audit.object_id == "data:2,index:2" and audit.actor_name == "system"
     # Rows and files holding personal data: 张三 and 李四 (staff accounts hold none), the case,
-    # the rating, the ticket and the material file.
+    # the rating, the ticket, the material file and the record held for the exchange.
     assert audit.detail["rewritten"] == {"accounts.User": 2, "cases.Case": 1,
                                          "cases.CaseMaterial": 1, "ratings.Rating": 1,
-                                         "queues.Ticket": 1}
+                                         "queues.Ticket": 1, "exchange.ResourceRecord": 1}
 
 
 def test_look_ups_match_rows_indexed_under_an_older_index_key(people: dict[str, User],
