@@ -20,7 +20,7 @@ FLOORS: list[tuple[set[str], bool]] = [
     ({"scheduling"}, False),
     ({"organizations", "accounts", "audit"}, True),
     ({"clock"}, False),
-    ({"catalog"}, False),
+    ({"catalog", "exchange"}, True),
     ({"cases"}, False),
     ({"ratings", "inspections", "queues"}, False),
     ({"supervision"}, False),

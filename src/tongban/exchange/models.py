@@ -283,7 +283,8 @@ class ResourceVersion(models.Model):
             models.UniqueConstraint(fields=["resource", "version"],
                                     name="resource_version_unique"),
             models.UniqueConstraint(fields=["resource"],
-                                    condition=models.Q(status__in=["draft", "under_review"]),
+                                    condition=models.Q(status__in=[ResourceStatus.DRAFT,
+                                                                   ResourceStatus.UNDER_REVIEW]),
                                     name="one_open_resource_version"),
         ]
 
