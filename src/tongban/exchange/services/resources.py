@@ -311,16 +311,16 @@ def resource_save_draft(*, actor: Actor, data: ResourceData,
     latest = resource.versions.aggregate(n=Max("version"))["n"] or 0
     if version is None or version.version != latest:
         version = ResourceVersion(resource=resource, version=latest + 1,
-                                  created_by=policies_account(actor))
+                                  created_by=_account(actor))
     version.status = ResourceStatus.DRAFT
     _write_version(version, data, elements)
-    audit_record(actor=actor, action="resource.draft", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="resource.drafted", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": resource.code, "version": version.version,
                                                "name": version.name, "created": created})
     return version
 
 
-def policies_account(actor: Actor) -> Any:
+def _account(actor: Actor) -> Any:
     from tongban.accounts.permissions import account_of
 
     return account_of(actor)
@@ -340,7 +340,7 @@ def resource_version_submit(*, actor: Actor, version: ResourceVersion) -> Resour
     version.status = ResourceStatus.UNDER_REVIEW
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
-    audit_record(actor=actor, action="resource.submit", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="resource.submitted", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": version.resource.code,
                                                "version": version.version})
     return version
@@ -384,7 +384,7 @@ def _publish(actor: Actor, version: ResourceVersion, note: str) -> None:
         status=ResourceStatus.SUPERSEDED)
     version.status = ResourceStatus.PUBLISHED
     version.published_on = timezone.localdate(now)
-    version.reviewed_at, version.reviewed_by = now, policies_account(actor)
+    version.reviewed_at, version.reviewed_by = now, _account(actor)
     version.review_note = note
     version.save()
     resource.current = version
@@ -395,7 +395,7 @@ def _publish(actor: Actor, version: ResourceVersion, note: str) -> None:
             source_department_id=resource.provider_id, source_confirmed_at=now,
             source_reason=str(_("资源%(code)s发布时确认（无其他部门申报）") % {
                 "code": resource.code}))
-        audit_record(actor=actor, action="element.source_confirm",
+        audit_record(actor=actor, action="element.source_confirmed",
                      object_type="exchange.dataelement", object_id=item.element_id,
                      detail={"department": resource.provider_id, "by_resource": resource.code})
 
@@ -417,9 +417,9 @@ def resource_version_review(*, actor: Actor, version: ResourceVersion, approve: 
             raise RuleViolation([Problem("note", _("退回须填写审核意见"))])
         version.status = ResourceStatus.REJECTED
         version.review_note = note
-        version.reviewed_at, version.reviewed_by = timezone.now(), policies_account(actor)
+        version.reviewed_at, version.reviewed_by = timezone.now(), _account(actor)
         version.save()
-    audit_record(actor=actor, action="resource.approve" if approve else "resource.reject",
+    audit_record(actor=actor, action="resource.published" if approve else "resource.rejected",
                  object_type="exchange.resourceversion", object_id=version.pk,
                  detail={"code": version.resource.code, "version": version.version,
                          "note": note})
@@ -437,7 +437,7 @@ def resource_publish_direct(*, actor: Actor, data: ResourceData,
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
     _publish(actor, version, "")
-    audit_record(actor=actor, action="resource.approve", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="resource.published", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": data.code, "version": version.version,
                                                "direct": True})
     return version
@@ -469,7 +469,7 @@ def element_source_confirm(*, actor: Actor, identifier: str, department: Departm
     element.source_reason = reason.strip()
     element.save(update_fields=["source_department", "source_confirmed_at", "source_reason",
                                 "updated_at"])
-    audit_record(actor=actor, action="element.source_confirm",
+    audit_record(actor=actor, action="element.source_confirmed",
                  object_type="exchange.dataelement", object_id=element.pk,
                  detail={"identifier": identifier, "department": department.pk,
                          "claimants": sorted(claimants), "reason": reason.strip()})
