@@ -40,7 +40,8 @@ SHORT = {"兰州市住房公积金管理中心": "住房公积金", "兰州市�
          "兰州市消防救援支队": "消防"}
 
 # One resource: code, name, classification, category code, share type, share method, open
-# type, update cycle, items ("key:DE00001", "*" before the key: subject, "!" after: source),
+# type, update cycle, items ("key:DE00001", "*" before the key: subject, "!" after: source,
+# "=名称" at the end: the item's name when not the element's),
 # summary, extras (share_condition, share_basis, endpoint_url, related_items, …).
 R = tuple[str, str, str, str, str, str, str, str, list[str], str, dict[str, object]]
 COND = "用于依法履行职责和办理政务服务事项，按授权的信息项和用途使用"
@@ -74,7 +75,7 @@ SHARED: list[R] = [
     ("LZ-WJ-0001", "出生医学证明信息", "主题信息资源", "203002", "有条件共享", "文件", "不予开放",
      "每日", ["*certificate_number:DE00060!", "baby_name:DE00061!", "sex:DE00003",
             "birth_date:DE00004", "birth_place:DE00062!", "mother_name:DE00063!",
-            "mother_id_number:DE00002", "father_name:DE00064!"],
+            "mother_id_number:DE00002=母亲公民身份号码", "father_name:DE00064!"],
      "本市助产机构签发的出生医学证明的编号、新生儿和父母信息", {"share_condition": COND}),
 ]
 
@@ -295,14 +296,15 @@ def main() -> int:
         resources.append([values.get(c.header) for c in workbook.RESOURCE_COLUMNS])
         for spec in keys:
             subject = spec.startswith("*")
-            source = spec.endswith("!")
+            source = spec.partition("=")[0].endswith("!")
+            spec, _eq, label = spec.partition("=")
             key, element = spec.strip("*!").split(":")
             record = by_id[element]
             if open_type != "不予开放" and record["personal"] == "是":
                 raise SystemExit(f"{code}: open resource binds personal element {element}")
             if source and claimed.setdefault(element, provider) != provider:
                 raise SystemExit(f"{code}: {element} already claimed by {claimed[element]}")
-            items.append([code, key, record["name"], element, "是" if subject else "否",
+            items.append([code, key, label or record["name"], element, "是" if subject else "否",
                           "是" if source else "否"])
     assert workbook.ELEMENT_COLUMNS[0].header == ELEMENT_HEADERS[0]
     workbook._write(args.output, {workbook.SHEET_ELEMENTS: elements,

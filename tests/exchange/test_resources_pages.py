@@ -106,3 +106,32 @@ def test_the_bureau_confirms_a_contested_source_on_the_conflicts_page(
     client.force_login(market_data_officer)
     mine = client.get("/data/resources/mine/").content.decode()
     assert "已确认兰州市公安局为数源" in mine
+
+
+def test_an_officers_workbook_makes_drafts_of_its_own_department_only(
+        client: Client, police: Department, market: Department,
+        police_data_officer: User) -> None:
+    import io
+
+    from tongban.exchange import workbook
+
+    def book(provider: str) -> io.BytesIO:
+        resource = ["LZ-GA-0002", "居民身份证信息", provider, "基础信息资源", "101002", "身份证",
+                    "数据库表", "有条件共享", "办理政务服务", None, "库表", None, "不予开放", None,
+                    "每日", "电子政务外网", None, None]
+        items = [["LZ-GA-0002", "id_number", "公民身份号码", "DE00002", "是", "否"]]
+        buffer = io.BytesIO()
+        workbook._write(buffer, {workbook.SHEET_ELEMENTS: [],
+                                 workbook.SHEET_RESOURCES: [resource],
+                                 workbook.SHEET_ITEMS: items})
+        buffer.seek(0)
+        buffer.name = "mine.xlsx"
+        return buffer
+
+    client.force_login(police_data_officer)
+    refused = client.post("/data/resources/import/", {"file": book(market.name)}, follow=True)
+    assert "只能导入本部门的资源" in refused.content.decode()
+    assert not ResourceVersion.objects.exists()
+    client.post("/data/resources/import/", {"file": book(police.name)})
+    version = ResourceVersion.objects.get()
+    assert version.status == ResourceStatus.DRAFT and version.resource.provider == police

@@ -37,7 +37,7 @@ from openpyxl.utils import get_column_letter
 
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Item
-from tongban.catalog.workbook.problems import ProblemList, WorkbookRejected
+from tongban.catalog.workbook.problems import ProblemList, WorkbookRejected, problem_line
 from tongban.catalog.workbook.reading import Row, Source, close_sheets, read_workbook
 from tongban.catalog.workbook.template import (
     BOOL,
@@ -516,4 +516,5 @@ def _write(target: str | Path | IO[bytes], rows: dict[str, list[list[Any]]]) -> 
 
 
 __all__ = ["COLUMNS", "SHEETS", "ImportReport", "WorkbookRejected", "empty_template",
+           "problem_line",
            "report_lines", "resources_export_workbook", "resources_import_workbook"]

@@ -28,7 +28,13 @@ from .. import policies
 from ..models import Classification, ResourceVersion, ShareType
 from ..selectors import resources as selectors
 from ..services import resources as services
-from ..workbook import empty_template
+from ..workbook import (
+    WorkbookRejected,
+    empty_template,
+    problem_line,
+    report_lines,
+    resources_import_workbook,
+)
 
 PAGE_SIZE = 20
 STAFF = (Role.DATA_OFFICER, Role.ADMIN)
@@ -72,6 +78,7 @@ def my_resources(request: HttpRequest) -> HttpResponse:
     return render(request, "exchange/resources/mine.html", {
         "department": department,
         "versions": selectors.department_versions(department.pk),
+        "bureau": policies.is_data_bureau(request.user),
         "outcomes": selectors.source_outcomes(department.pk)})
 
 
@@ -150,6 +157,38 @@ def source_confirm(request: HttpRequest, identifier: str) -> HttpResponseBase:
     return redirect("exchange:resources_conflicts")
 
 
+@require_POST
+@require_roles(*STAFF)
+def workbook_upload(request: HttpRequest) -> HttpResponseBase:
+    """Import a resource workbook: the data bureau's publishes at once, a department data
+    officer's entries (its own department only) become drafts to submit."""
+    from tongban.catalog.views.bureau import WorkbookUploadForm
+
+    back = request.POST.get("next") or ""
+    target = ("exchange:resources_review" if back == "review" else "exchange:resources_mine")
+    form = WorkbookUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("file", []):
+            messages.error(request, str(error))
+        return redirect(target)
+    upload = form.cleaned_data["file"]
+    try:
+        report = resources_import_workbook(actor=request.user, source=upload,
+                                           name=upload.name or "workbook.xlsx",
+                                           dry_run=form.cleaned_data["dry_run"])
+    except AccessDenied as exc:
+        raise PermissionDenied from exc
+    except WorkbookRejected as rejected:
+        for problem in rejected.problems[:50]:
+            messages.error(request, problem_line(problem))
+        messages.error(request, _("“%(name)s”有 %(n)s 个错误，整个文件未导入") % {
+            "name": upload.name, "n": rejected.total})
+        return redirect(target)
+    for line in report_lines(report):
+        messages.success(request, line)
+    return redirect(target)
+
+
 @require_roles(*STAFF)
 def workbook_template(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()
@@ -171,6 +210,7 @@ urlpatterns: list[URLPattern] = [
     path("resources/conflicts/<str:identifier>/confirm/", source_confirm,
          name="source_confirm"),
     path("resources/template.xlsx", workbook_template, name="resources_template"),
+    path("resources/import/", workbook_upload, name="resources_import"),
     path("resources/<str:code>/", resource_detail, name="resource_detail"),
 ]
 
