@@ -82,8 +82,8 @@ def my_resources(request: HttpRequest) -> HttpResponse:
         "outcomes": selectors.source_outcomes(department.pk)})
 
 
-@require_POST
 @require_roles(Role.DATA_OFFICER)
+@require_POST
 def resource_submit(request: HttpRequest, pk: int) -> HttpResponseBase:
     version = get_object_or_404(ResourceVersion, pk=pk)
     try:
@@ -111,8 +111,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "versions": [(v, selectors.version_items(v)) for v in versions]})
 
 
-@require_POST
 @require_roles(*STAFF)
+@require_POST
 def resource_review(request: HttpRequest, pk: int) -> HttpResponseBase:
     _bureau(request)
     version = get_object_or_404(ResourceVersion, pk=pk)
@@ -138,8 +138,8 @@ def conflicts(request: HttpRequest) -> HttpResponse:
         "conflicts": selectors.source_conflicts()})
 
 
-@require_POST
 @require_roles(*STAFF)
+@require_POST
 def source_confirm(request: HttpRequest, identifier: str) -> HttpResponseBase:
     _bureau(request)
     department = get_object_or_404(Department, pk=request.POST.get("department") or 0)
@@ -157,8 +157,8 @@ def source_confirm(request: HttpRequest, identifier: str) -> HttpResponseBase:
     return redirect("exchange:resources_conflicts")
 
 
-@require_POST
 @require_roles(*STAFF)
+@require_POST
 def workbook_upload(request: HttpRequest) -> HttpResponseBase:
     """Import a resource workbook: the data bureau's publishes at once, a department data
     officer's entries (its own department only) become drafts to submit."""
