@@ -122,3 +122,31 @@ def test_demo_loader_leaves_two_conflicts_for_the_bureau() -> None:
     assert Resource.objects.filter(current__isnull=False).count() >= 100
     assert {c.element.identifier for c in source_conflicts()} == {"DE00007", "DE00008"}
     assert ResourceVersion.objects.filter(status=ResourceStatus.UNDER_REVIEW).count() == 4
+
+
+@pytest.mark.usefixtures("city")
+def test_a_changed_element_is_updated_and_its_version_bumped() -> None:
+    resources_import_workbook(actor=SYSTEM, source=DEMO, name=DEMO.name)
+    book = openpyxl.load_workbook(DEMO)
+    cells(book, "数据元", 2, "英文名称", "Full name")  # DE00001
+    report = resources_import_workbook(actor=SYSTEM, source=saved(book), name="changed.xlsx")
+    assert (report.elements_updated, report.resources_created, report.resources_updated) == (
+        1, 0, 0)
+    element = DataElement.objects.get(identifier="DE00001")
+    assert element.name_en == "Full name" and element.version == 2
+
+
+@pytest.mark.usefixtures("city")
+def test_two_departments_claiming_one_source_in_a_workbook_point_at_the_cell() -> None:
+    book = openpyxl.load_workbook(DEMO)
+    items = book["信息项"]
+    header = [c.value for c in items[1]]
+    rows = list(items.iter_rows(min_row=2, values_only=True))
+    # LZ-RS-0001's name item (DE00001, claimed by 公安局 in LZ-GA-0001) now claims it too.
+    number = next(n for n, r in enumerate(rows, start=2)
+                  if r[0] == "LZ-RS-0001" and r[1] == "name")
+    items.cell(row=number, column=header.index("数源") + 1, value="是")
+    with pytest.raises(WorkbookRejected) as rejected:
+        resources_import_workbook(actor=SYSTEM, source=saved(book), name="bad.xlsx")
+    where = {(p.sheet, p.row, p.column) for p in rejected.value.problems}
+    assert ("信息项", number, "数源") in where
