@@ -32,7 +32,8 @@ def test_public_catalog_and_the_bureau_settles_a_source_conflict(
     conflict.get_by_label("确认理由").fill("婚姻状况以婚姻登记档案为准")
     conflict.get_by_role("button", name="确认数源部门").click()
     expect(page.get_by_text("已确认数源部门：兰州市民政局")).to_be_visible()
-    assert DataElement.objects.get(identifier="DE00007").source_department.name == "兰州市民政局"
+    source = DataElement.objects.get(identifier="DE00007").source_department
+    assert source is not None and source.name == "兰州市民政局"
 
     page.goto(f"{live_url}/data/resources/review/")
     assert axe_violations(page) == []
