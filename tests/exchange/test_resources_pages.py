@@ -135,3 +135,29 @@ def test_an_officers_workbook_makes_drafts_of_its_own_department_only(
     client.post("/data/resources/import/", {"file": book(police.name)})
     version = ResourceVersion.objects.get()
     assert version.status == ResourceStatus.DRAFT and version.resource.provider == police
+
+
+def test_the_api_review_queue_and_source_confirmation(
+        client: Client, police: Department, police_data_officer: User, market: Department,
+        market_data_officer: User, bureau_data_officer: User) -> None:
+    for officer, department, code in ((police_data_officer, police, "LZ-GA-0001"),
+                                      (market_data_officer, market, "LZ-SC-0009")):
+        version = resource_save_draft(actor=officer, data=population(department, code=code))
+        resource_version_submit(actor=officer, version=version)
+    client.force_login(market_data_officer)
+    assert client.get("/api/v1/data-resources/review-queue").status_code == 403
+    denied = client.post("/api/v1/data-elements/DE00001/source",
+                         json.dumps({"department": market.uscc, "reason": "x"}),
+                         content_type="application/json")
+    assert denied.status_code == 403
+    client.force_login(bureau_data_officer)
+    queue = client.get("/api/v1/data-resources/review-queue").json()
+    assert {v["code"] for v in queue} == {"LZ-GA-0001", "LZ-SC-0009"}
+    refused = client.post(f"/api/v1/data-resources/versions/{queue[1]['id']}/review",
+                          json.dumps({"approve": True}), content_type="application/json")
+    assert refused.status_code == 422 and "数源尚未确认" in refused.json()["detail"][0]["message"]
+    confirmed = client.post("/api/v1/data-elements/DE00001/source",
+                            json.dumps({"department": police.uscc, "reason": "户籍登记"}),
+                            content_type="application/json")
+    assert confirmed.json() == {"identifier": "DE00001", "source_department": "兰州市公安局",
+                                "reason": "户籍登记"}

@@ -62,7 +62,7 @@ def test_draft_submit_approve_publishes_and_a_new_version_supersedes(
     assert v1.status == ResourceStatus.SUPERSEDED and resource.current == v2
     actions = list(AuditRecord.objects.filter(object_type="exchange.resourceversion")
                    .values_list("action", flat=True))
-    assert actions.count("resource.drafted") == 2 and actions.count("resource.published") == 2
+    assert actions.count("data_resource.drafted") == 2 and actions.count("data_resource.published") == 2
 
 
 def test_reject_sends_back_with_the_note_and_the_draft_is_edited_again(

@@ -380,7 +380,7 @@ def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
             element = DataElement.objects.create(
                 **fields, status=ElementStatus.PUBLISHED, approved_on=timezone.localdate())
             report.elements_created += 1
-            action = "element.created"
+            action = "data_element.created"
         else:
             for key, value in fields.items():
                 setattr(element, key, value)
@@ -388,7 +388,7 @@ def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
                 element.version += 1
             element.save()
             report.elements_updated += 1
-            action = "element.updated"
+            action = "data_element.edited"
         audit_record(actor=actor, action=action, object_type="exchange.dataelement",
                      object_id=element.pk, detail={"identifier": element.identifier,
                                                    "version": element.version,

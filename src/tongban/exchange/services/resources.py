@@ -314,7 +314,7 @@ def resource_save_draft(*, actor: Actor, data: ResourceData,
                                   created_by=_account(actor))
     version.status = ResourceStatus.DRAFT
     _write_version(version, data, elements)
-    audit_record(actor=actor, action="resource.drafted", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="data_resource.drafted", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": resource.code, "version": version.version,
                                                "name": version.name, "created": created})
     return version
@@ -340,7 +340,7 @@ def resource_version_submit(*, actor: Actor, version: ResourceVersion) -> Resour
     version.status = ResourceStatus.UNDER_REVIEW
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
-    audit_record(actor=actor, action="resource.submitted", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="data_resource.submitted", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": version.resource.code,
                                                "version": version.version})
     return version
@@ -395,7 +395,7 @@ def _publish(actor: Actor, version: ResourceVersion, note: str) -> None:
             source_department_id=resource.provider_id, source_confirmed_at=now,
             source_reason=str(_("资源%(code)s发布时确认（无其他部门申报）") % {
                 "code": resource.code}))
-        audit_record(actor=actor, action="element.source_confirmed",
+        audit_record(actor=actor, action="data_element.source_confirmed",
                      object_type="exchange.dataelement", object_id=item.element_id,
                      detail={"department": resource.provider_id, "by_resource": resource.code})
 
@@ -419,7 +419,7 @@ def resource_version_review(*, actor: Actor, version: ResourceVersion, approve: 
         version.review_note = note
         version.reviewed_at, version.reviewed_by = timezone.now(), _account(actor)
         version.save()
-    audit_record(actor=actor, action="resource.published" if approve else "resource.rejected",
+    audit_record(actor=actor, action="data_resource.published" if approve else "data_resource.rejected",
                  object_type="exchange.resourceversion", object_id=version.pk,
                  detail={"code": version.resource.code, "version": version.version,
                          "note": note})
@@ -437,7 +437,7 @@ def resource_publish_direct(*, actor: Actor, data: ResourceData,
     version.submitted_at = timezone.now()
     version.save(update_fields=["status", "submitted_at"])
     _publish(actor, version, "")
-    audit_record(actor=actor, action="resource.published", object_type="exchange.resourceversion",
+    audit_record(actor=actor, action="data_resource.published", object_type="exchange.resourceversion",
                  object_id=version.pk, detail={"code": data.code, "version": version.version,
                                                "direct": True})
     return version
@@ -469,7 +469,7 @@ def element_source_confirm(*, actor: Actor, identifier: str, department: Departm
     element.source_reason = reason.strip()
     element.save(update_fields=["source_department", "source_confirmed_at", "source_reason",
                                 "updated_at"])
-    audit_record(actor=actor, action="element.source_confirmed",
+    audit_record(actor=actor, action="data_element.source_confirmed",
                  object_type="exchange.dataelement", object_id=element.pk,
                  detail={"identifier": identifier, "department": department.pk,
                          "claimants": sorted(claimants), "reason": reason.strip()})
