@@ -60,7 +60,9 @@ class ResourcePage(Schema):
     items: list[ResourceOut]
 
 
-def _resource_out(resource: Resource, version: ResourceVersion) -> ResourceOut:
+def _resource_out(resource: Resource, version: ResourceVersion,
+                  prefetched: bool = False) -> ResourceOut:
+    fields = list(version.fields.all()) if prefetched else selectors.version_items(version)
     return ResourceOut(
         code=resource.code, name=version.name, provider=resource.provider.name,
         provider_uscc=resource.provider.uscc, classification=version.classification,
@@ -70,7 +72,7 @@ def _resource_out(resource: Resource, version: ResourceVersion) -> ResourceOut:
         open_type=version.open_type, update_cycle=version.update_cycle,
         network=version.network, published_on=version.published_on, version=version.version,
         items=[DataItemOut(key=f.key, name=f.name, element=f.element.identifier)
-               for f in selectors.version_items(version)])
+               for f in fields])
 
 
 @router.get("/data-resources", response={200: ResourcePage, 422: ProblemsOut}, auth=None,
@@ -97,9 +99,11 @@ def list_resources(request: HttpRequest, provider: str | None = None,
         raise RuleViolation(problems)
     rows = selectors.published_resources(
         provider=department.pk if department else None, classification=classification or "",
-        share_type=share_type or "", open_type=open_type or "", query=q or "")
+        share_type=share_type or "", open_type=open_type or "", query=q or "",
+        with_items=True)
     return ResourcePage(total=rows.count(), limit=limit, offset=offset, items=[
-        _resource_out(r, r.current) for r in rows[offset:offset + limit]  # type: ignore[arg-type]
+        _resource_out(r, r.current, prefetched=True)  # type: ignore[arg-type]
+        for r in rows[offset:offset + limit]
     ])
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from tongban.organizations.models import Department
 
@@ -18,10 +18,14 @@ CLAIMING = (ResourceStatus.PUBLISHED, ResourceStatus.UNDER_REVIEW)
 
 def published_resources(*, provider: int | None = None, classification: str = "",
                         share_type: str = "", open_type: str = "",
-                        query: str = "") -> QuerySet[Resource]:
+                        query: str = "", with_items: bool = False) -> QuerySet[Resource]:
     """The public catalog: resources with a published version, filtered."""
     rows = (Resource.objects.filter(current__isnull=False)
             .select_related("current", "provider").order_by("code"))
+    if with_items:
+        rows = rows.prefetch_related(Prefetch(
+            "current__fields", queryset=ResourceField.objects.select_related("element")
+            .order_by("position")))
     if provider:
         rows = rows.filter(provider_id=provider)
     if classification:
