@@ -31,3 +31,35 @@ def police(db: None) -> Department:
 @pytest.fixture
 def police_data_officer(police: Department) -> User:
     return staff("police_data", Role.DATA_OFFICER, police)
+
+
+# --- resources (数据资源目录) ---------------------------------------------------------------------
+
+@pytest.fixture
+def market(db: None) -> Department:
+    """兰州市市场监督管理局, provider of 企业登记信息."""
+    return make_department("兰州市市场监督管理局", serial=92)
+
+
+@pytest.fixture
+def market_data_officer(market: Department) -> User:
+    return staff("market_data", Role.DATA_OFFICER, market)
+
+
+@pytest.fixture
+def person_elements(db: None) -> None:
+    """Published elements a person resource binds: DE00001 姓名 (personal), DE00002 公民身份号码,
+    DE00006 户籍地址, DE00021 统一社会信用代码, DE00020 市场主体名称 (not personal)."""
+    from tongban.exchange.models import Checker, DataElement, DataType, DomainKind, ElementStatus
+
+    for identifier, name, personal, extra in (
+            ("DE00001", "姓名", True, {"max_length": 50}),
+            ("DE00002", "公民身份号码", True, {"domain_kind": DomainKind.CHECKED,
+                                            "checker": Checker.ID_NUMBER}),
+            ("DE00006", "户籍地址", True, {"max_length": 200}),
+            ("DE00020", "市场主体名称", False, {"max_length": 100}),
+            ("DE00021", "统一社会信用代码", False, {"domain_kind": DomainKind.CHECKED,
+                                               "checker": Checker.USCC})):
+        DataElement.objects.create(identifier=identifier, name=name, definition=name,
+                                   data_type=DataType.STRING, personal=personal,
+                                   status=ElementStatus.PUBLISHED, **extra)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import Problem, RuleViolation
 
-from .template import COLUMNS, SHEETS
+from .template import COLUMNS, SHEETS, Column
 
 # A file with more faults than this is hopeless to read through; the rest are counted.
 MAX_LISTED_PROBLEMS = 1000
@@ -50,7 +50,10 @@ def problem_line(problem: Problem) -> str:
 class ProblemList:
     """Collects problems in any order; :meth:`reject` raises them sorted by sheet, row, column."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sheets: tuple[str, ...] = SHEETS,
+                 columns: dict[str, tuple[Column, ...]] | None = None) -> None:
+        # Another workbook (the data resource workbook) passes its own sheets and columns.
+        self.sheets, self.columns = sheets, COLUMNS if columns is None else columns
         self.items: list[Problem] = []
         self.total = 0
         self.cells: set[tuple[str | None, int | None, str | None]] = set()
@@ -71,8 +74,8 @@ class ProblemList:
 
     def reject(self) -> WorkbookRejected:
         def order(p: Problem) -> tuple[int, int, int]:
-            sheet = SHEETS.index(p.sheet) if p.sheet in SHEETS else -1
-            headers = [c.header for c in COLUMNS.get(p.sheet or "", ())]
+            sheet = self.sheets.index(p.sheet) if p.sheet in self.sheets else -1
+            headers = [c.header for c in self.columns.get(p.sheet or "", ())]
             column = headers.index(p.column) if p.column in headers else -1
             return sheet, p.row or 0, column
 

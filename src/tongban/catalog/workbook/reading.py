@@ -131,18 +131,19 @@ def _parse_in_child(path: str | Path, sheet: Any, send: Connection) -> None:
         send.close()
 
 
-def _elsewhere(book: Any, source: Source) -> str | None:
+def _elsewhere(book: Any, source: Source, names: tuple[str, ...] = SHEETS) -> str | None:
     """The sheet to parse in another process: the largest, if it is large enough and the
     workbook is a file the child can open itself."""
     if not isinstance(source, str | Path):
         return None
     sizes = {name: book._archive.getinfo(book[name]._worksheet_path).file_size
-             for name in SHEETS if name in book.sheetnames}
+             for name in names if name in book.sheetnames}
     largest = max(sizes, key=lambda name: sizes[name], default=None)
     return largest if largest is not None and sizes[largest] >= PROCESS_SHEET_BYTES else None
 
 
-def read_workbook(source: Source, *, processes: bool = False) -> dict[str, Sheet]:
+def read_workbook(source: Source, *, processes: bool = False, names: tuple[str, ...] = SHEETS,
+                  columns: dict[str, tuple[Column, ...]] | None = None) -> dict[str, Sheet]:
     """The three sheets of a workbook, or :class:`WorkbookRejected` if it cannot be used.
 
     openpyxl opens the file in read-only mode (``defusedxml`` guards its XML parsing); rows are
@@ -153,14 +154,18 @@ def read_workbook(source: Source, *, processes: bool = False) -> dict[str, Sheet
     ``catalog_import_workbook``) the largest sheet of a large file is parsed in a forked
     process while this one parses the others; its rows arrive when first used, and a fault of
     its XML is then reported as here. The caller closes the sheets (:meth:`Sheet.close`).
+
+    ``names`` and ``columns``: another workbook's sheets and columns (the data resource
+    workbook reuses this reader); the catalog's by default.
     """
-    problems = ProblemList()
+    columns = COLUMNS if columns is None else columns
+    problems = ProblemList(sheets=names, columns=columns)
     sheets: dict[str, Sheet] = {}
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
         try:
-            other = _elsewhere(book, source) if processes else None
-            for name in SHEETS:
+            other = _elsewhere(book, source, names) if processes else None
+            for name in names:
                 if name not in book.sheetnames:
                     problems.add(_("缺少工作表“%(sheet)s”") % {"sheet": name}, sheet=name,
                                  field_name="sheet")
@@ -178,7 +183,7 @@ def read_workbook(source: Source, *, processes: bool = False) -> dict[str, Sheet
                         problems.add(_("列名“%(column)s”重复") % {"column": title}, sheet=name,
                                      row=1, column=title, field_name="column")
                     index.setdefault(title, position)
-                for column in COLUMNS[name]:
+                for column in columns[name]:
                     if column.header not in index:
                         problems.add(_("缺少列“%(column)s”") % {"column": column.header},
                                      sheet=name, row=1, column=column.header, field_name="column")

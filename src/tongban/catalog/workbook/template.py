@@ -152,7 +152,9 @@ def depth_label(depth: int) -> str:
 def max_length(sheet: str, attr: str) -> int | None:
     """The longest text the database takes for a column (None: no limit, or not stored as is)."""
     model = {SHEET_DEPARTMENTS: Department, SHEET_ITEMS: ItemVersion,
-             SHEET_MATERIALS: Material}[sheet]
+             SHEET_MATERIALS: Material}.get(sheet)
+    if model is None:  # another workbook reusing the reader (the data resource workbook)
+        return None
     try:
         model_field = model._meta.get_field(attr)
     except FieldDoesNotExist:

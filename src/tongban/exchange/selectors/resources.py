@@ -1,0 +1,108 @@
+"""Reads of the data resource catalog: its public part, a department's resources, the review
+queue and the 数源 conflicts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from tongban.organizations.models import Department
+
+from ..models import DataElement, Resource, ResourceField, ResourceStatus, ResourceVersion
+
+CLAIMING = (ResourceStatus.PUBLISHED, ResourceStatus.UNDER_REVIEW)
+
+
+def published_resources(*, provider: int | None = None, classification: str = "",
+                        share_type: str = "", open_type: str = "",
+                        query: str = "", with_items: bool = False) -> QuerySet[Resource]:
+    """The public catalog: resources with a published version, filtered."""
+    rows = (Resource.objects.filter(current__isnull=False)
+            .select_related("current", "provider").order_by("code"))
+    if with_items:
+        rows = rows.prefetch_related(Prefetch(
+            "current__fields", queryset=ResourceField.objects.select_related("element")
+            .order_by("position")))
+    if provider:
+        rows = rows.filter(provider_id=provider)
+    if classification:
+        rows = rows.filter(current__classification=classification)
+    if share_type:
+        rows = rows.filter(current__share_type=share_type)
+    if open_type:
+        rows = rows.filter(current__open_type=open_type)
+    if query.strip():
+        q = query.strip()
+        rows = rows.filter(Q(code__icontains=q) | Q(current__name__icontains=q)
+                           | Q(current__summary__icontains=q))
+    return rows
+
+
+def published_resource(code: str) -> Resource | None:
+    return (Resource.objects.filter(code=code, current__isnull=False)
+            .select_related("current", "provider").first())
+
+
+def version_items(version: ResourceVersion) -> list[ResourceField]:
+    return list(version.fields.select_related("element").order_by("position"))
+
+
+def provider_departments() -> QuerySet[Department]:
+    return Department.objects.filter(data_resources__current__isnull=False).distinct()\
+        .order_by("name")
+
+
+def department_versions(department_id: int) -> QuerySet[ResourceVersion]:
+    """A department's versions, newest first per resource (its drafts, reviews, publications)."""
+    return (ResourceVersion.objects.filter(resource__provider_id=department_id)
+            .select_related("resource").order_by("resource__code", "-version"))
+
+
+def review_queue() -> QuerySet[ResourceVersion]:
+    return (ResourceVersion.objects.filter(status=ResourceStatus.UNDER_REVIEW)
+            .select_related("resource", "resource__provider").order_by("submitted_at", "pk"))
+
+
+@dataclass
+class Conflict:
+    element: DataElement
+    claims: list[tuple[Department, list[str]]] = field(default_factory=list)  # dept, codes
+
+
+def _claims() -> dict[int, dict[int, set[str]]]:
+    rows = (ResourceField.objects.filter(is_source=True, version__status__in=CLAIMING)
+            .values_list("element_id", "version__resource__provider_id",
+                         "version__resource__code"))
+    by_element: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for element_id, provider_id, code in rows:
+        by_element[element_id][provider_id].add(code)
+    return by_element
+
+
+def source_conflicts(*, include_confirmed: bool = False) -> list[Conflict]:
+    """Elements claimed as source by published or submitted resources of two or more
+    departments (by default only those without a confirmed source)."""
+    contested = {e: d for e, d in _claims().items() if len(d) > 1}
+    if not contested:
+        return []
+    elements = DataElement.objects.filter(pk__in=contested).select_related("source_department")
+    if not include_confirmed:
+        elements = elements.filter(source_department__isnull=True)
+    departments = Department.objects.in_bulk(
+        {d for claims in contested.values() for d in claims})
+    return [Conflict(element=e, claims=[(departments[d], sorted(codes))
+                                        for d, codes in sorted(contested[e.pk].items())])
+            for e in elements.order_by("identifier")]
+
+
+def source_outcomes(department_id: int) -> list[dict[str, Any]]:
+    """数源确认结果 for a department: each element it claims, whether confirmed, and to whom —
+    how the claiming departments are told of the bureau's decision."""
+    element_ids = {e for e, d in _claims().items() if department_id in d}
+    rows = (DataElement.objects.filter(pk__in=element_ids).select_related("source_department")
+            .order_by("-source_confirmed_at", "identifier"))
+    return [{"element": e, "confirmed": e.source_department_id is not None,
+             "ours": e.source_department_id == department_id} for e in rows]
