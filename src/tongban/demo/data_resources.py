@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tongban.accounts.permissions import SYSTEM
 from tongban.exchange.codelists import load_bundled_code_lists
-from tongban.exchange.models import CodeList
+from tongban.exchange.models import CodeList, Resource
 from tongban.exchange.services.resources import (
     ItemData,
     ResourceData,
@@ -43,8 +43,8 @@ def load_data_resources() -> None:
     resources_import_workbook(actor=SYSTEM, source=DEMO_RESOURCES, name=DEMO_RESOURCES.name)
     for code, name, provider, category, element, key, item_name, summary in CONFLICTS:
         department = Department.objects.filter(name=provider).first()
-        if department is None:
-            continue
+        if department is None or Resource.objects.filter(code=code).exists():
+            continue  # loaded before: the demo loads twice without a change
         klass = {"1": "basic", "2": "theme", "3": "department"}[category[0]]
         data = ResourceData(
             code=code, name=name, provider=department, classification=klass,

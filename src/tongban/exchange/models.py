@@ -291,6 +291,11 @@ class ResourceVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    @property
+    def is_submittable(self) -> bool:
+        """A draft, or a version the bureau sent back: its department may submit it."""
+        return self.status in (ResourceStatus.DRAFT, ResourceStatus.REJECTED)
+
 
 class ResourceField(models.Model):
     """信息项: one data item of a resource version, bound to a published data element."""
