@@ -28,6 +28,8 @@ class Link:
     label: Any
     roles: tuple[str, ...] | None = None
     secondary: bool = False  # hidden in the elder-friendly mode's simpler layout
+    # A flag the user's department must have (``is_data_bureau``) unless the user is an admin.
+    department_flag: str = ""
 
 
 LINKS: tuple[Link, ...] = (
@@ -40,6 +42,7 @@ LINKS: tuple[Link, ...] = (
     Link("queues:index", _("排队取号"), secondary=True),
     Link("ratings:report_index", _("好差评通报"), secondary=True),
     Link("inspections:public", _("双随机一公开"), secondary=True),
+    Link("exchange:resource_list", _("数据资源目录"), secondary=True),
     Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
     Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
     Link("cases:window", _("综合窗口"), (Role.CLERK,)),
@@ -59,6 +62,13 @@ LINKS: tuple[Link, ...] = (
     Link("catalog:bureau_review_queue", _("待审核"), (Role.ADMIN,)),
     Link("catalog:import", _("目录导入"), (Role.ADMIN,)),
     Link("accounts:staff", _("工作人员"), (Role.ADMIN,)),
+    # The data layer: each department's data officer, and the data bureau (its data officers;
+    # the review pages refuse a department's own data officer).
+    Link("exchange:resources_mine", _("本部门资源"), (Role.DATA_OFFICER,)),
+    Link("exchange:resources_review", _("资源审核"), (Role.DATA_OFFICER, Role.ADMIN),
+         department_flag="is_data_bureau"),
+    Link("exchange:resources_conflicts", _("数源确认"), (Role.DATA_OFFICER, Role.ADMIN),
+         department_flag="is_data_bureau"),
 )
 
 
@@ -69,6 +79,9 @@ def links_for(request: Any) -> list[dict[str, Any]]:
     out = []
     for link in LINKS:
         if link.roles is not None and role not in link.roles:
+            continue
+        if link.department_flag and role != Role.ADMIN and not getattr(
+                getattr(user, "department", None), link.department_flag, False):
             continue
         try:
             url = reverse(link.url_name)
