@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import make_department
 from tests.factories import staff
 from tongban.accounts.models import Role, User
+from tongban.exchange.models import Resource
 from tongban.organizations.models import Department
 
 
@@ -31,3 +32,31 @@ def police(db: None) -> Department:
 @pytest.fixture
 def police_data_officer(police: Department) -> User:
     return staff("police_data", Role.DATA_OFFICER, police)
+
+
+# --- sharing (供需对接, grants, keys, records, the exchange) ------------------------------------
+
+@pytest.fixture
+def market_data_officer(city_department: Department) -> User:
+    """Data officer of 兰州市市场监督管理局 (city_department), the consumer of the demo grant."""
+    return staff("market_data", Role.DATA_OFFICER, city_department)
+
+
+@pytest.fixture
+def people_resource(police: Department) -> Resource:
+    """LZ-GA-0001 户籍人口基本信息 (有条件共享 / 库表), provided by 兰州市公安局."""
+    from tongban.demo.data_sharing import ensure_resource
+
+    resource = ensure_resource("LZ-GA-0001", police)
+    assert resource is not None
+    return resource
+
+
+@pytest.fixture
+def company_resource(city_department: Department) -> Resource:
+    """LZ-SC-0001 企业登记信息 (无条件共享 / 库表), provided by 兰州市市场监督管理局."""
+    from tongban.demo.data_sharing import ensure_resource
+
+    resource = ensure_resource("LZ-SC-0001", city_department)
+    assert resource is not None
+    return resource
