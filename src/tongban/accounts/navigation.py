@@ -42,6 +42,7 @@ LINKS: tuple[Link, ...] = (
     Link("inspections:public", _("双随机一公开"), secondary=True),
     Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
     Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
+    Link("exchange:my_data_uses", _("我的数据使用记录"), PUBLIC_SIDE),
     Link("cases:window", _("综合窗口"), (Role.CLERK,)),
     Link("queues:window", _("叫号"), (Role.CLERK,)),
     Link("cases:workbench", _("工作台"), (Role.OFFICER, Role.HEAD)),
@@ -59,6 +60,7 @@ LINKS: tuple[Link, ...] = (
     Link("catalog:bureau_review_queue", _("待审核"), (Role.ADMIN,)),
     Link("catalog:import", _("目录导入"), (Role.ADMIN,)),
     Link("accounts:staff", _("工作人员"), (Role.ADMIN,)),
+    Link("exchange:sharing", _("数据共享"), (Role.DATA_OFFICER, Role.ADMIN)),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, UploadedFile
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import HttpBearer
 
 from tongban.core.errors import AccessDenied
@@ -51,7 +51,7 @@ class DetailOut(Schema):
 
 
 @router.get("/exchange/{resource_code}", auth=ExchangeKeyAuth(), summary="Exchange: read a record",
-            response={200: ExchangeOut, 403: DetailOut, 404: DetailOut, 422: DetailOut,
+            response={200: ExchangeOut, 403: DetailOut, 404: DetailOut,
                       429: DetailOut, 502: DetailOut})
 def exchange(request: HttpRequest, resource_code: str, subject: str = "", case: str = "",
              items: str = "") -> Any:
@@ -64,8 +64,11 @@ def exchange(request: HttpRequest, resource_code: str, subject: str = "", case: 
     answer = services.exchange_read(credential=credential, resource_code=resource_code,
                                     subject=subject, items=wanted, case_number=case)
     if answer.status == 200:
-        return 200, answer.body
-    return answer.status, {"detail": answer.detail}
+        return Status(200, answer.body)
+    if answer.status == 422:  # the API's one shape of a faulty input: the problems list
+        field = "case" if "办件编号" in answer.detail else "subject"
+        return Status(422, {"detail": [{"field": field, "message": answer.detail}]})
+    return Status(answer.status, {"detail": answer.detail})
 
 
 # --- demands ------------------------------------------------------------------------------------
@@ -164,7 +167,7 @@ def data_request_file(request: HttpRequest, payload: DataRequestIn) -> Any:
         purpose=payload.purpose, legal_basis=payload.legal_basis, scenarios=payload.scenarios,
         related_items=payload.related_items, period_from=payload.period_from,
         period_to=payload.period_to)
-    return 201, _request_out(filed, events=True)
+    return Status(201, _request_out(filed, events=True))
 
 
 @router.get("/data-requests/{number}", response=DataRequestOut, summary="A data demand")
@@ -274,8 +277,8 @@ def key_issue(request: HttpRequest, grant_id: int, payload: KeyIn) -> Any:
     credential, key = services.credential_issue(actor=request.user,
                                                 grant=_grant(request, grant_id),
                                                 days=payload.days)
-    return 201, KeyOut(id=credential.pk, prefix=credential.prefix,
-                       expires_at=credential.expires_at, key=key)
+    return Status(201, KeyOut(id=credential.pk, prefix=credential.prefix,
+                              expires_at=credential.expires_at, key=key))
 
 
 @router.post("/data-grants/{int:grant_id}/keys/{int:key_id}/revoke", response=KeyOut,
