@@ -63,7 +63,7 @@ def test_a_conditional_demand_goes_to_the_provider_who_grants_it(
     assert grant.masked_keys == ["id_number"]
     assert [e.action for e in demand.events.all()] == ["file", "forward", "approve"]
     actions = set(AuditRecord.objects.values_list("action", flat=True))
-    assert {"data_request.file", "data_request.forward", "data_request.approve"} <= actions
+    assert {"data_request.filed", "data_request.forwarded", "data_request.approved"} <= actions
     assert selectors.request_mark(demand) == ""
 
     # A decided demand cannot move again.

@@ -109,7 +109,7 @@ def test_a_good_upload_replaces_or_upserts_by_subject(police_data_officer: User,
     assert ResourceRecord.objects.count() == 2
     record.refresh_from_db()
     assert record.values["address"] == "兰州市城关区庆阳路2号"
-    assert AuditRecord.objects.filter(action="exchange.records_import").count() == 2
+    assert AuditRecord.objects.filter(action="resource_records.imported").count() == 2
 
 
 def test_the_import_command(police_data_officer: User, bureau_data_officer: User,

@@ -85,6 +85,11 @@ ACTION_LABELS: dict[str, Any] = {
     "withdraw": _("撤回需求"),
 }
 
+# Audit actions are ``<noun>.<verb-ed>``: ``data_request.filed``, ``data_request.forwarded`` …
+AUDIT_VERBS = {"file": "filed", "grant": "granted", "forward": "forwarded",
+               "refuse_check": "refused", "gap": "listed_as_gap", "approve": "approved",
+               "refuse": "refused", "withdraw": "withdrawn"}
+
 CHECK_DAYS = 2
 ANSWER_DAYS = 5
 ANSWER_DAYS_UNPUBLISHED = 10
@@ -116,7 +121,8 @@ def _event(request: DataRequest, *, actor: Actor | None, action: str, from_statu
     DataRequestEvent.objects.create(
         request=request, at=timezone.now(), actor=user, actor_name=str(user or "")[:150],
         action=action, from_status=from_status, to_status=request.status, reason=reason)
-    audit_record(actor=actor, action=f"data_request.{action}", object_type="exchange.DataRequest",
+    audit_record(actor=actor, action=f"data_request.{AUDIT_VERBS[action]}",
+                 object_type="exchange.DataRequest",
                  object_id=request.number,
                  detail={"from": from_status, "to": request.status, "reason": reason[:500]})
 
@@ -345,7 +351,7 @@ def credential_issue(*, actor: Actor, grant: Grant, days: int,
     credential = Credential.objects.create(
         grant=grant, prefix=key[:12], digest=key_digest(key), issued_to=account_of(actor),
         expires_at=timezone.now() + dt.timedelta(days=days))
-    audit_record(actor=actor, action="exchange.key_issue", object_type="exchange.Credential",
+    audit_record(actor=actor, action="exchange_key.issued", object_type="exchange.Credential",
                  object_id=credential.pk,
                  detail={"grant": grant.pk, "prefix": credential.prefix, "days": days})
     return credential, key
@@ -360,7 +366,7 @@ def credential_revoke(*, actor: Actor, credential: Credential) -> Credential:
     if credential.revoked_at is None:
         credential.revoked_at = timezone.now()
         credential.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="exchange.key_revoke", object_type="exchange.Credential",
+        audit_record(actor=actor, action="exchange_key.revoked", object_type="exchange.Credential",
                      object_id=credential.pk, detail={"prefix": credential.prefix})
     return credential
 
@@ -379,7 +385,7 @@ def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
     grant.revoked_at = timezone.now()
     grant.revoke_reason = reason.strip()
     grant.save(update_fields=["revoked_at", "revoke_reason"])
-    audit_record(actor=actor, action="exchange.grant_revoke", object_type="exchange.Grant",
+    audit_record(actor=actor, action="data_grant.revoked", object_type="exchange.Grant",
                  object_id=grant.pk, detail={"reason": reason.strip()[:500]})
     return grant
 
@@ -540,7 +546,7 @@ def records_import(*, actor: Actor, resource: Resource, content: bytes, file_nam
     if changed:
         ResourceRecord.objects.bulk_update(changed, ["values", "as_of", "batch"], batch_size=1000)
     result.created, result.updated, result.batch = len(new), len(changed), batch
-    audit_record(actor=actor, action="exchange.records_import", object_type="exchange.Resource",
+    audit_record(actor=actor, action="resource_records.imported", object_type="exchange.Resource",
                  object_id=resource.code,
                  detail={"file": file_name[:200], "rows": len(records), "created": len(new),
                          "updated": len(changed), "removed": result.removed, "replace": replace})
