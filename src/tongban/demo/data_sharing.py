@@ -34,6 +34,7 @@ from tongban.exchange.models import (
     DomainKind,
     ElementStatus,
     ExchangeUse,
+    RecordBatch,
     Resource,
     ResourceField,
     ResourceStatus,
@@ -51,6 +52,7 @@ DEMO_COMPANY_USCC = "91620102MA7123456T"
 DEMO_COMPANY_NAME = "兰州示例餐饮有限公司"
 FOOD_BUSINESS = "11620100051317876B3000100139001"  # 食品经营许可（新办）
 MARKET = "兰州市市场监督管理局"
+DEMO_SUFFIX = "-演示.csv"
 PEOPLE = 10_000
 COMPANIES = 2_000
 
@@ -244,18 +246,18 @@ def demo_key_of(grant_id: int) -> str:
 @transaction.atomic
 def load_data_sharing() -> None:
     bureau = User.objects.filter(username="data").first()
-    if bureau is None:
-        return
+    if bureau is None or RecordBatch.objects.filter(file_name__endswith=DEMO_SUFFIX).exists():
+        return  # no data bureau account, or loaded already: load_demo runs again unchanged
     market = Department.objects.filter(name=MARKET).first()
     resources = {code: ensure_resource(code) for code in RESOURCES}
     rng = random.Random(20261207)
     people, companies = resources["LZ-GA-0001"], resources["LZ-SC-0001"]
     if people is not None:
         sharing.records_import(actor=bureau, resource=people, content=_csv(_people(rng)),
-                               file_name="户籍人口基本信息-演示.csv")
+                               file_name="户籍人口基本信息" + DEMO_SUFFIX)
     if companies is not None:
         sharing.records_import(actor=bureau, resource=companies, content=_csv(_companies(rng)),
-                               file_name="企业登记信息-演示.csv")
+                               file_name="企业登记信息" + DEMO_SUFFIX)
     if market is None or people is None:
         return
     items = [FOOD_BUSINESS] if Item.objects.filter(implementation_code=FOOD_BUSINESS).exists() else []
