@@ -9,14 +9,16 @@ The exchange call authenticates with an exchange key (``Authorization: Bearer tb
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import HttpBearer
+from pydantic import Field
 
-from tongban.core.errors import AccessDenied
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.schemas import BoundedDate
 from tongban.organizations.models import Department
 
 from .. import policies
@@ -46,13 +48,13 @@ class ExchangeOut(Schema):
     as_of: str
 
 
-class DetailOut(Schema):
+class ExchangeErrorOut(Schema):
     detail: str
 
 
 @router.get("/exchange/{resource_code}", auth=ExchangeKeyAuth(), summary="Exchange: read a record",
-            response={200: ExchangeOut, 403: DetailOut, 404: DetailOut,
-                      429: DetailOut, 502: DetailOut})
+            response={200: ExchangeOut, 403: ExchangeErrorOut, 404: ExchangeErrorOut,
+                      429: ExchangeErrorOut, 502: ExchangeErrorOut})
 def exchange(request: HttpRequest, resource_code: str, subject: str = "", case: str = "",
              items: str = "") -> Any:
     """The granted data items of one subject (ID number or USCC): 401 without a live key, 403
@@ -82,11 +84,11 @@ class DataRequestIn(Schema):
     legal_basis: str
     scenarios: str = ""
     related_items: list[str] = []
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
+    period_from: BoundedDate | None = None
+    period_to: BoundedDate | None = None
 
 
-class EventOut(Schema):
+class DataRequestEventOut(Schema):
     at: dt.datetime
     actor: str
     action: str
@@ -115,7 +117,7 @@ class DataRequestOut(Schema):
     refusal_basis: str
     grant_id: int | None
     created_at: dt.datetime
-    events: list[EventOut] = []
+    events: list[DataRequestEventOut] = []
 
 
 def _request_out(r: Any, *, events: bool = False) -> DataRequestOut:
@@ -132,7 +134,7 @@ def _request_out(r: Any, *, events: bool = False) -> DataRequestOut:
         mark=selectors.request_mark(r), decision_reason=r.decision_reason,
         refusal_basis=r.refusal_basis, grant_id=grant.pk if grant else None,
         created_at=r.created_at,
-        events=[EventOut(at=e.at, actor=e.actor_name, action=e.action,
+        events=[DataRequestEventOut(at=e.at, actor=e.actor_name, action=e.action,
                          from_status=e.from_status, to_status=e.to_status, reason=e.reason)
                 for e in r.events.all()] if events else [])
 
@@ -160,7 +162,8 @@ def data_request_file(request: HttpRequest, payload: DataRequestIn) -> Any:
     if payload.resource:
         resource = Resource.objects.filter(code=payload.resource).first()
         if resource is None:
-            raise Http404
+            raise RuleViolation([Problem("resource", _("资源代码不存在：%(c)s") % {
+                "c": payload.resource[:60]})])
     filed = services.data_request_file(
         actor=request.user, resource=resource, field_keys=payload.field_keys,
         wanted_elements=payload.wanted_elements, description=payload.description,
@@ -175,15 +178,15 @@ def data_request(request: HttpRequest, number: str) -> DataRequestOut:
     return _request_out(_request(request, number), events=True)
 
 
-class CheckIn(Schema):
-    responsible_department: int | None = None
+class DataRequestCheckIn(Schema):
+    responsible_department: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     refuse_reason: str = ""
     note: str = ""
 
 
 @router.post("/data-requests/{number}/check", response=DataRequestOut,
              summary="The data bureau checks a demand")
-def data_request_check(request: HttpRequest, number: str, payload: CheckIn) -> DataRequestOut:
+def data_request_check(request: HttpRequest, number: str, payload: DataRequestCheckIn) -> DataRequestOut:
     responsible = None
     if payload.responsible_department:
         responsible = Department.objects.filter(pk=payload.responsible_department).first()
@@ -193,17 +196,17 @@ def data_request_check(request: HttpRequest, number: str, payload: CheckIn) -> D
     return _request_out(checked, events=True)
 
 
-class AnswerIn(Schema):
+class DataRequestAnswerIn(Schema):
     approve: bool
     masked_keys: list[str] = []
     reason: str = ""
     legal_basis: str = ""
-    calls_per_minute: int = 60
+    calls_per_minute: Annotated[int, Field(ge=1, le=6000)] = 60
 
 
 @router.post("/data-requests/{number}/answer", response=DataRequestOut,
              summary="The provider answers a demand")
-def data_request_answer(request: HttpRequest, number: str, payload: AnswerIn) -> DataRequestOut:
+def data_request_answer(request: HttpRequest, number: str, payload: DataRequestAnswerIn) -> DataRequestOut:
     answered = services.data_request_answer(
         actor=request.user, request=_request(request, number), approve=payload.approve,
         masked_keys=payload.masked_keys, reason=payload.reason, legal_basis=payload.legal_basis,
@@ -211,13 +214,13 @@ def data_request_answer(request: HttpRequest, number: str, payload: AnswerIn) ->
     return _request_out(answered, events=True)
 
 
-class ReasonIn(Schema):
+class SharingReasonIn(Schema):
     reason: str = ""
 
 
 @router.post("/data-requests/{number}/withdraw", response=DataRequestOut,
              summary="The requester withdraws a demand")
-def data_request_withdraw(request: HttpRequest, number: str, payload: ReasonIn) -> DataRequestOut:
+def data_request_withdraw(request: HttpRequest, number: str, payload: SharingReasonIn) -> DataRequestOut:
     done = services.data_request_withdraw(actor=request.user, request=_request(request, number),
                                           reason=payload.reason)
     return _request_out(done, events=True)
@@ -225,7 +228,7 @@ def data_request_withdraw(request: HttpRequest, number: str, payload: ReasonIn) 
 
 # --- grants and keys --------------------------------------------------------------------------
 
-class GrantOut(Schema):
+class DataGrantOut(Schema):
     id: int
     request: str
     consumer: str
@@ -240,8 +243,8 @@ class GrantOut(Schema):
     revoked_at: dt.datetime | None
 
 
-def _grant_out(g: Any) -> GrantOut:
-    return GrantOut(id=g.pk, request=g.request.number, consumer=g.consumer.name,
+def _grant_out(g: Any) -> DataGrantOut:
+    return DataGrantOut(id=g.pk, request=g.request.number, consumer=g.consumer.name,
                     resource=g.resource.code, provider=g.resource.provider.name,
                     field_keys=g.field_keys, masked_keys=g.masked_keys, purpose=g.purpose,
                     valid_from=g.valid_from, valid_until=g.valid_until,
@@ -255,44 +258,44 @@ def _grant(request: HttpRequest, grant_id: int) -> Any:
     return grant
 
 
-@router.get("/data-grants", response=list[GrantOut], summary="Grants")
-def data_grants(request: HttpRequest) -> list[GrantOut]:
+@router.get("/data-grants", response=list[DataGrantOut], summary="Grants")
+def data_grants(request: HttpRequest) -> list[DataGrantOut]:
     return [_grant_out(g) for g in selectors.grants_visible(request.user)[:500]]
 
 
-class KeyIn(Schema):
-    days: int = 90
+class ExchangeKeyIn(Schema):
+    days: Annotated[int, Field(ge=1, le=366)] = 90
 
 
-class KeyOut(Schema):
+class ExchangeKeyOut(Schema):
     id: int
     prefix: str
     expires_at: dt.datetime
     key: str | None = None
 
 
-@router.post("/data-grants/{int:grant_id}/keys", response={201: KeyOut},
+@router.post("/data-grants/{int:grant_id}/keys", response={201: ExchangeKeyOut},
              summary="Issue an exchange key (shown once)")
-def key_issue(request: HttpRequest, grant_id: int, payload: KeyIn) -> Any:
+def key_issue(request: HttpRequest, grant_id: int, payload: ExchangeKeyIn) -> Any:
     credential, key = services.credential_issue(actor=request.user,
                                                 grant=_grant(request, grant_id),
                                                 days=payload.days)
-    return Status(201, KeyOut(id=credential.pk, prefix=credential.prefix,
+    return Status(201, ExchangeKeyOut(id=credential.pk, prefix=credential.prefix,
                               expires_at=credential.expires_at, key=key))
 
 
-@router.post("/data-grants/{int:grant_id}/keys/{int:key_id}/revoke", response=KeyOut,
+@router.post("/data-grants/{int:grant_id}/keys/{int:key_id}/revoke", response=ExchangeKeyOut,
              summary="Revoke an exchange key")
-def key_revoke(request: HttpRequest, grant_id: int, key_id: int) -> KeyOut:
+def key_revoke(request: HttpRequest, grant_id: int, key_id: int) -> ExchangeKeyOut:
     credential = _grant(request, grant_id).credentials.filter(pk=key_id).first()
     if credential is None:
         raise Http404
     services.credential_revoke(actor=request.user, credential=credential)
-    return KeyOut(id=credential.pk, prefix=credential.prefix, expires_at=credential.expires_at)
+    return ExchangeKeyOut(id=credential.pk, prefix=credential.prefix, expires_at=credential.expires_at)
 
 
-@router.post("/data-grants/{int:grant_id}/revoke", response=GrantOut, summary="Revoke a grant")
-def grant_revoke(request: HttpRequest, grant_id: int, payload: ReasonIn) -> GrantOut:
+@router.post("/data-grants/{int:grant_id}/revoke", response=DataGrantOut, summary="Revoke a grant")
+def grant_revoke(request: HttpRequest, grant_id: int, payload: SharingReasonIn) -> DataGrantOut:
     grant = services.grant_revoke(actor=request.user, grant=_grant(request, grant_id),
                                   reason=payload.reason)
     return _grant_out(grant)
@@ -300,7 +303,7 @@ def grant_revoke(request: HttpRequest, grant_id: int, payload: ReasonIn) -> Gran
 
 # --- records --------------------------------------------------------------------------------
 
-class ImportOut(Schema):
+class RecordsImportOut(Schema):
     rows: int
     created: int
     updated: int
@@ -308,23 +311,23 @@ class ImportOut(Schema):
     dry_run: bool
 
 
-@router.post("/data-resources/{code}/records", response=ImportOut,
+@router.post("/data-resources/{code}/records", response=RecordsImportOut,
              summary="Upload a resource's records (CSV or XLSX, whole or nothing)")
 def records_upload(request: HttpRequest, code: str, file: File[UploadedFile],
-                   replace: Form[bool] = True, dry_run: Form[bool] = False) -> ImportOut:
+                   replace: Form[bool] = True, dry_run: Form[bool] = False) -> RecordsImportOut:
     resource = Resource.objects.filter(code=code).first()
     if resource is None:
         raise Http404
     result = services.records_import(actor=request.user, resource=resource,
                                      content=file.read(), file_name=file.name or "records.csv",
                                      replace=replace, dry_run=dry_run)
-    return ImportOut(rows=result.rows, created=result.created, updated=result.updated,
+    return RecordsImportOut(rows=result.rows, created=result.created, updated=result.updated,
                      removed=result.removed, dry_run=result.dry_run)
 
 
 # --- usage, the citizen's own page, the census -------------------------------------------------
 
-class UsageOut(Schema):
+class DataUsageOut(Schema):
     department: str
     resource: str
     day: dt.date
@@ -332,9 +335,10 @@ class UsageOut(Schema):
     found: int
 
 
-@router.get("/data-usage", response=list[UsageOut], summary="Use of a department's data")
-def data_usage(request: HttpRequest, side: str = "provider", days: int = 30,
-               department: int | None = None) -> list[UsageOut]:
+@router.get("/data-usage", response=list[DataUsageOut], summary="Use of a department's data")
+def data_usage(request: HttpRequest, side: Literal["provider", "consumer"] = "provider",
+               days: Annotated[int, Field(ge=1, le=366)] = 30,
+               department: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None) -> list[DataUsageOut]:
     """``side=provider``: who used the department's data, by consumer, resource and day;
     ``side=consumer``: its own calls. The data bureau may name any ``department``."""
     department_id = department or getattr(request.user, "department_id", None)
@@ -342,10 +346,10 @@ def data_usage(request: HttpRequest, side: str = "provider", days: int = 30,
         raise AccessDenied(_("只有本部门的数据管理员或数据管理部门可以查看使用情况"))
     target = Department.objects.filter(pk=department_id or 0).first()
     if target is None:
-        raise Http404
+        raise RuleViolation([Problem("department", _("部门不存在"))])
     rows = selectors.usage(department=target, side="consumer" if side == "consumer"
                            else "provider", days=max(1, min(days, 366)))
-    return [UsageOut(**r) for r in rows]
+    return [DataUsageOut(**r) for r in rows]
 
 
 class MyDataUseOut(Schema):
@@ -372,7 +376,7 @@ def my_data_uses(request: HttpRequest) -> list[MyDataUseOut]:
             for u in selectors.my_data_uses(request.user)]
 
 
-class CensusOut(Schema):
+class DataCensusOut(Schema):
     department_id: int
     department: str
     resources: int
@@ -385,9 +389,9 @@ class CensusOut(Schema):
     stale: int
 
 
-@router.get("/data-census", response=list[CensusOut], summary="The data census per department")
-def data_census(request: HttpRequest) -> list[CensusOut]:
+@router.get("/data-census", response=list[DataCensusOut], summary="The data census per department")
+def data_census(request: HttpRequest) -> list[DataCensusOut]:
     if not policies.is_data_bureau(request.user):
         raise AccessDenied(_("只有数据管理部门可以查看数据普查"))
-    return [CensusOut(**r.as_dict()) for r in selectors.census()]
+    return [DataCensusOut(**r.as_dict()) for r in selectors.census()]
 
