@@ -33,7 +33,7 @@ from tongban.exchange.models import (
     ShareMethod,
 )
 from tongban.exchange.selectors import sharing as selectors
-from tongban.exchange.services import sharing
+from tongban.exchange.services import sharing, sharing_records
 
 ZHANG = "620102199001011233"
 PEOPLE_CSV = (
@@ -48,7 +48,7 @@ def grant(market_data_officer: User, bureau_data_officer: User, police_data_offi
           people_resource: Resource) -> Grant:
     """兰州市市场监督管理局 → LZ-GA-0001 (name, id_number, address; id_number masked), with
     the provider's records loaded."""
-    sharing.records_import(actor=police_data_officer, resource=people_resource,
+    sharing_records.records_import(actor=police_data_officer, resource=people_resource,
                            content=PEOPLE_CSV.encode(), file_name="people.csv")
     demand = sharing.data_request_file(
         actor=market_data_officer, resource=people_resource,
@@ -76,7 +76,7 @@ def test_an_upload_is_refused_whole_on_a_bad_row(police_data_officer: User,
                                                  people_resource: Resource) -> None:
     bad = PEOPLE_CSV + "620102199001011234,王五,9,1990-13-01,01,某地\n"
     with pytest.raises(RuleViolation) as refused:
-        sharing.records_import(actor=police_data_officer, resource=people_resource,
+        sharing_records.records_import(actor=police_data_officer, resource=people_resource,
                                content=bad.encode(), file_name="people.csv")
     where = {(p.row, p.column) for p in refused.value.problems}
     assert (4, "id_number") in where and (4, "birth_date") in where
@@ -87,9 +87,9 @@ def test_a_good_upload_replaces_or_upserts_by_subject(police_data_officer: User,
                                                       market_data_officer: User,
                                                       people_resource: Resource) -> None:
     with pytest.raises(AccessDenied):
-        sharing.records_import(actor=market_data_officer, resource=people_resource,
+        sharing_records.records_import(actor=market_data_officer, resource=people_resource,
                                content=PEOPLE_CSV.encode(), file_name="people.csv")
-    result = sharing.records_import(actor=police_data_officer, resource=people_resource,
+    result = sharing_records.records_import(actor=police_data_officer, resource=people_resource,
                                     content=PEOPLE_CSV.encode(), file_name="people.csv")
     assert (result.rows, result.created) == (2, 2)
     record = ResourceRecord.objects.get(subject_index=crypto.blind_index(ZHANG))
@@ -102,7 +102,7 @@ def test_a_good_upload_replaces_or_upserts_by_subject(police_data_officer: User,
     sheet.append([ZHANG, "张明", "兰州市城关区庆阳路2号"])
     buffer = io.BytesIO()
     book.save(buffer)
-    result = sharing.records_import(actor=police_data_officer, resource=people_resource,
+    result = sharing_records.records_import(actor=police_data_officer, resource=people_resource,
                                     content=buffer.getvalue(), file_name="people.xlsx",
                                     replace=False)
     assert (result.created, result.updated) == (0, 1)

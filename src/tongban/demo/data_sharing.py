@@ -43,7 +43,7 @@ from tongban.exchange.models import (
     ShareType,
     UpdateCycle,
 )
-from tongban.exchange.services import sharing
+from tongban.exchange.services import sharing, sharing_records
 from tongban.organizations.models import Department
 
 DEMO_CITIZEN_ID = "620102199001011233"
@@ -253,10 +253,10 @@ def load_data_sharing() -> None:
     rng = random.Random(20261207)
     people, companies = resources["LZ-GA-0001"], resources["LZ-SC-0001"]
     if people is not None:
-        sharing.records_import(actor=bureau, resource=people, content=_csv(_people(rng)),
+        sharing_records.records_import(actor=bureau, resource=people, content=_csv(_people(rng)),
                                file_name="户籍人口基本信息" + DEMO_SUFFIX)
     if companies is not None:
-        sharing.records_import(actor=bureau, resource=companies, content=_csv(_companies(rng)),
+        sharing_records.records_import(actor=bureau, resource=companies, content=_csv(_companies(rng)),
                                file_name="企业登记信息" + DEMO_SUFFIX)
     if market is None or people is None:
         return

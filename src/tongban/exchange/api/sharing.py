@@ -17,14 +17,16 @@ from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import HttpBearer
 from pydantic import Field
 
+from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from tongban.core.schemas import BoundedDate
 from tongban.organizations.models import Department
 
 from .. import policies
-from ..models import Credential, Resource
+from ..models import Credential, RequestStatus, Resource
 from ..selectors import sharing as selectors
 from ..services import sharing as services
+from ..services import sharing_records as records
 
 router = Router(tags=["data"])
 
@@ -121,7 +123,7 @@ class DataRequestOut(Schema):
 
 
 def _request_out(r: Any, *, events: bool = False) -> DataRequestOut:
-    grant = getattr(r, "grant", None) if r.status == "granted" else None
+    grant = getattr(r, "grant", None) if r.status == RequestStatus.GRANTED else None
     return DataRequestOut(
         number=r.number, requester=r.requester.name,
         resource=r.resource.code if r.resource else None,
@@ -318,7 +320,7 @@ def records_upload(request: HttpRequest, code: str, file: File[UploadedFile],
     resource = Resource.objects.filter(code=code).first()
     if resource is None:
         raise Http404
-    result = services.records_import(actor=request.user, resource=resource,
+    result = records.records_import(actor=request.user, resource=resource,
                                      content=file.read(), file_name=file.name or "records.csv",
                                      replace=replace, dry_run=dry_run)
     return RecordsImportOut(rows=result.rows, created=result.created, updated=result.updated,
@@ -367,7 +369,7 @@ class MyDataUseOut(Schema):
 @router.get("/me/data-uses", response=list[MyDataUseOut], summary="Who read my data")
 def my_data_uses(request: HttpRequest) -> list[MyDataUseOut]:
     """★ Every read of the signed-in citizen's or company's own data through the exchange."""
-    if getattr(request.user, "role", None) not in ("citizen", "enterprise"):
+    if getattr(request.user, "role", None) not in (Role.CITIZEN, Role.ENTERPRISE):
         raise AccessDenied(_("仅自然人和法人账户可以查看本人数据的使用记录"))
     return [MyDataUseOut(at=u.at, department=u.consumer.name, resource=u.resource.code,
                          resource_name=u.resource.current.name if u.resource.current else "",

@@ -22,9 +22,10 @@ from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.organizations.models import Department
 
 from .. import policies
-from ..models import Resource, ShareMethod
+from ..models import RequestStatus, Resource, ShareMethod
 from ..selectors import sharing as selectors
 from ..services import sharing as services
+from ..services import sharing_records as records
 
 DATA_STAFF = (Role.DATA_OFFICER, Role.ADMIN)
 
@@ -54,6 +55,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "gaps": list(selectors.gaps(user)[:200]),
         "grants": list(selectors.grants_visible(user)[:200]),
         "is_bureau": policies.is_data_bureau(user),
+        "may_file": policies.is_data_officer(user),
         "uploadable": list(Resource.objects.filter(provider=department).exclude(
             current__share_method=ShareMethod.INTERFACE).select_related("current"))
         if department else [],
@@ -127,14 +129,14 @@ def demand_detail(request: HttpRequest, number: str) -> HttpResponse:
     demand = _demand(request, number)
     user = request.user
     provider_id = demand.resource.provider_id if demand.resource else None
-    grant = getattr(demand, "grant", None) if demand.status == "granted" else None
+    grant = getattr(demand, "grant", None) if demand.status == RequestStatus.GRANTED else None
     return render(request, "exchange/sharing/demand.html", {
         "demand": demand, "mark": selectors.request_mark(demand),
         "events": list(demand.events.all()), "grant": grant,
-        "may_check": demand.status == "checking" and policies.is_data_bureau(user),
-        "may_answer": demand.status == "at_provider"
+        "may_check": demand.status == RequestStatus.CHECKING and policies.is_data_bureau(user),
+        "may_answer": demand.status == RequestStatus.AT_PROVIDER
         and policies.can_act_for_department(user, provider_id),
-        "may_withdraw": demand.status in ("checking", "at_provider")
+        "may_withdraw": demand.status in services.OPEN
         and policies.can_act_for_department(user, demand.requester_id),
         "departments": Department.objects.order_by("name").only("pk", "name")
         if demand.resource is None else [],
@@ -229,7 +231,7 @@ def records_upload(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            context["result"] = services.records_import(
+            context["result"] = records.records_import(
                 actor=request.user, resource=resource, content=upload.read(),
                 file_name=upload.name or "records.csv", replace=not form.cleaned_data["upsert"],
                 dry_run=form.cleaned_data["dry_run"])

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from tongban.accounts.permissions import SYSTEM
 from tongban.core.errors import RuleViolation
 from tongban.exchange.models import Resource
-from tongban.exchange.services.sharing import records_import
+from tongban.exchange.services.sharing_records import records_import
 
 
 class Command(BaseCommand):
