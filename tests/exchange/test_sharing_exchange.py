@@ -330,3 +330,25 @@ def test_the_census(key: str, grant: Grant, bureau_data_officer: User,
     assert page.status_code == 200 and "兰州市公安局" in page.content.decode()
     client.force_login(market_data_officer)
     assert client.get("/api/v1/data-census").status_code == 403
+
+
+def test_a_company_sees_the_reads_of_its_own_data(
+        company_resource: Resource, police_data_officer: User, bureau_data_officer: User,
+        market_data_officer: User) -> None:
+    uscc = "91620102MA7123456T"
+    sharing_records.records_import(
+        actor=market_data_officer, resource=company_resource, file_name="c.csv",
+        content=f"uscc,company_name\n{uscc},兰州示例餐饮有限公司\n".encode())
+    demand = sharing.data_request_file(actor=police_data_officer, resource=company_resource,
+                                       field_keys=["company_name"], purpose="核验企业名称",
+                                       legal_basis="依据")
+    sharing.data_request_check(actor=bureau_data_officer, request=demand)  # 无条件: granted
+    key = sharing.credential_issue(actor=police_data_officer, grant=Grant.objects.get(),
+                                   days=1)[1]
+    found = call(key, f"/api/v1/exchange/LZ-SC-0001?subject={uscc.lower()}&case=C1")
+    assert found.status_code == 200 and found.json()["items"] == {"company_name": "兰州示例餐饮有限公司"}
+    company = make_user("company", Role.ENTERPRISE, uscc=uscc)
+    client = Client()
+    client.force_login(company)
+    uses = client.get("/api/v1/me/data-uses").json()
+    assert [(u["department"], u["case_number"]) for u in uses] == [("兰州市公安局", "C1")]
