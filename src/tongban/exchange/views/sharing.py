@@ -132,7 +132,9 @@ def demand_detail(request: HttpRequest, number: str) -> HttpResponse:
     grant = getattr(demand, "grant", None) if demand.status == RequestStatus.GRANTED else None
     return render(request, "exchange/sharing/demand.html", {
         "demand": demand, "mark": selectors.request_mark(demand),
-        "events": list(demand.events.all()), "grant": grant,
+        "events": [{"event": e, "label": services.ACTION_LABELS.get(e.action, e.action)}
+                   for e in demand.events.all()],
+        "grant": grant,
         "may_check": demand.status == RequestStatus.CHECKING and policies.is_data_bureau(user),
         "may_answer": demand.status == RequestStatus.AT_PROVIDER
         and policies.can_act_for_department(user, provider_id),
