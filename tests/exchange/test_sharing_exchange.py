@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from openpyxl import Workbook
 
+from tests.audit.conftest import number_after_table
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
@@ -177,7 +178,7 @@ def test_the_rate_per_grant(key: str, grant: Grant) -> None:
 
 
 @pytest.fixture
-def audit_dirs(settings: Any, tmp_path: Path) -> None:
+def audit_dirs(settings: Any, tmp_path: Path, db: None) -> None:
     """The audit tests' own setting: a data and key directory of this test (never the real
     ones); set before any record is written."""
     (tmp_path / "data").mkdir()
@@ -186,6 +187,7 @@ def audit_dirs(settings: Any, tmp_path: Path) -> None:
     settings.AUDIT_HEAD_FILE = ""
     settings.AUDIT_SIGNING_KEY_FILE = ""
     settings.AUDIT_TRUSTED_PUBLIC_KEYS = []
+    number_after_table()  # PostgreSQL: the chain of this test starts at #1 (see tests/audit)
 
 
 def test_a_removed_exchange_audit_record_is_caught(audit_dirs: None, key: str,

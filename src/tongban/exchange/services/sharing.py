@@ -143,7 +143,7 @@ def _move(request: DataRequest, action: str, *, actor: Actor | None, reason: str
 
 
 def _locked(request: DataRequest) -> DataRequest:
-    return DataRequest.objects.select_for_update().select_related(
+    return DataRequest.objects.select_for_update(of=("self",)).select_related(
         "resource", "resource__current", "resource__provider", "requester").get(pk=request.pk)
 
 
