@@ -122,3 +122,25 @@ def test_the_demand_api(market_data_officer: User, bureau_data_officer: User,
     listed = Client().get("/api/v1/data-grants",
                           headers={"Authorization": f"Bearer {issue_token(market_data_officer)}"})
     assert [g["id"] for g in listed.json()] == [grant_id]
+
+
+def test_the_records_api(police_data_officer: User, market_data_officer: User,
+                         people_resource: Resource,
+                         issue_token: Callable[[User], str]) -> None:
+    def upload(user: User, content: str, **form: str) -> object:
+        return Client().post(
+            "/api/v1/data-resources/LZ-GA-0001/records",
+            {"file": SimpleUploadedFile("p.csv", content.encode()), **form},
+            headers={"Authorization": f"Bearer {issue_token(user)}"})
+
+    good = f"id_number,name\n{ZHANG},张明\n"
+    assert upload(market_data_officer, good).status_code == 403  # type: ignore[attr-defined]
+    bad = upload(police_data_officer, f"id_number,name\n{ZHANG}X,张明\n")
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    problem = bad.json()["detail"][0]  # type: ignore[attr-defined]
+    assert (problem["row"], problem["column"]) == (2, "id_number")
+    dry = upload(police_data_officer, good, dry_run="true")
+    assert dry.json() == {"rows": 1, "created": 1, "updated": 0, "removed": 0,  # type: ignore[attr-defined]
+                          "dry_run": True}
+    done = upload(police_data_officer, good)
+    assert done.json()["created"] == 1  # type: ignore[attr-defined]
