@@ -7,6 +7,7 @@ import pytest
 from tests.conftest import make_department
 from tests.factories import staff
 from tongban.accounts.models import Role, User
+from tongban.exchange.models import Resource
 from tongban.organizations.models import Department
 
 
@@ -36,9 +37,9 @@ def police_data_officer(police: Department) -> User:
 # --- resources (数据资源目录) ---------------------------------------------------------------------
 
 @pytest.fixture
-def market(db: None) -> Department:
-    """兰州市市场监督管理局, provider of 企业登记信息."""
-    return make_department("兰州市市场监督管理局", serial=92)
+def market(city_department: Department) -> Department:
+    """兰州市市场监督管理局, provider of 企业登记信息 (the shared ``city_department``)."""
+    return city_department
 
 
 @pytest.fixture
@@ -63,3 +64,26 @@ def person_elements(db: None) -> None:
         DataElement.objects.create(identifier=identifier, name=name, definition=name,
                                    data_type=DataType.STRING, personal=personal,
                                    status=ElementStatus.PUBLISHED, **extra)
+
+# --- sharing (供需对接, grants, keys, records, the exchange) ------------------------------------
+
+
+
+@pytest.fixture
+def people_resource(police: Department) -> Resource:
+    """LZ-GA-0001 户籍人口基本信息 (有条件共享 / 库表), provided by 兰州市公安局."""
+    from tongban.demo.data_sharing import ensure_resource
+
+    resource = ensure_resource("LZ-GA-0001", police)
+    assert resource is not None
+    return resource
+
+
+@pytest.fixture
+def company_resource(city_department: Department) -> Resource:
+    """LZ-SC-0001 企业登记信息 (无条件共享 / 库表), provided by 兰州市市场监督管理局."""
+    from tongban.demo.data_sharing import ensure_resource
+
+    resource = ensure_resource("LZ-SC-0001", city_department)
+    assert resource is not None
+    return resource

@@ -45,6 +45,7 @@ LINKS: tuple[Link, ...] = (
     Link("exchange:resource_list", _("数据资源目录"), secondary=True),
     Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
     Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
+    Link("exchange:my_data_uses", _("我的数据使用记录"), PUBLIC_SIDE),
     Link("cases:window", _("综合窗口"), (Role.CLERK,)),
     Link("queues:window", _("叫号"), (Role.CLERK,)),
     Link("cases:workbench", _("工作台"), (Role.OFFICER, Role.HEAD)),
@@ -69,6 +70,7 @@ LINKS: tuple[Link, ...] = (
          department_flag="is_data_bureau"),
     Link("exchange:resources_conflicts", _("数源确认"), (Role.DATA_OFFICER, Role.ADMIN),
          department_flag="is_data_bureau"),
+    Link("exchange:sharing", _("数据共享"), (Role.DATA_OFFICER, Role.ADMIN)),
 )
 
 

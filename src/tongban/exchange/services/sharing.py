@@ -1,0 +1,537 @@
+"""供需对接, grants, exchange keys, held records and the audited exchange (issue 12 §4–§5).
+
+The demand's state machine is :data:`TRANSITIONS` (action → states it may start from, state it
+leads to): every service checks the move there, writes the status, a :class:`DataRequestEvent`
+and an audit record in one transaction. Stage due instants are on the platform's working-day
+clock (:func:`stage_due`): the data bureau checks within 2 working days; the provider answers
+within 5 (10 when the resource has no published version yet).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts.masking import mask_address, mask_id_number, mask_phone
+from tongban.accounts.permissions import account_of
+from tongban.audit.services import audit_record
+from tongban.catalog.models import Item
+from tongban.clock import selectors as clock
+from tongban.clock.deadline import SHANGHAI, TIME_LIMITED, compute_deadline
+from tongban.core import crypto
+from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.organizations.models import Department
+
+from .. import elements, policies
+from ..models import (
+    Checker,
+    Credential,
+    DataElement,
+    DataGap,
+    DataRequest,
+    DataRequestEvent,
+    DataType,
+    ExchangeUse,
+    Grant,
+    Resource,
+    ResourceField,
+    ResourceRecord,
+    ResourceStatus,
+    ResourceVersion,
+    ShareMethod,
+    ShareType,
+)
+from ..models import RequestStatus as S
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
+# --- the demand's state machine --------------------------------------------------------------
+
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    # The data bureau's check (2 working days).
+    "grant": (frozenset({S.CHECKING}), S.GRANTED),            # 无条件共享: granted directly
+    "forward": (frozenset({S.CHECKING}), S.AT_PROVIDER),      # 有条件共享: to the provider
+    "refuse_check": (frozenset({S.CHECKING}), S.REFUSED),     # 不予共享, or a faulty demand
+    "gap": (frozenset({S.CHECKING}), S.GAP),                  # no resource: 需求清单 → 责任清单
+    # The provider's answer (5 working days, 10 when the resource must first be published).
+    "approve": (frozenset({S.AT_PROVIDER}), S.GRANTED),
+    "refuse": (frozenset({S.AT_PROVIDER}), S.REFUSED),
+    # The requester, before a decision.
+    "withdraw": (frozenset({S.CHECKING, S.AT_PROVIDER}), S.WITHDRAWN),
+}
+OPEN = frozenset({S.CHECKING, S.AT_PROVIDER})
+FINAL = frozenset({S.GRANTED, S.REFUSED, S.GAP, S.WITHDRAWN})
+ACTION_LABELS: dict[str, Any] = {
+    "file": _("提出需求"),
+    "grant": _("审核通过，直接授权（无条件共享）"),
+    "forward": _("审核通过，转提供方答复"),
+    "refuse_check": _("审核不予共享"),
+    "gap": _("列入需求清单"),
+    "approve": _("提供方同意共享"),
+    "refuse": _("提供方不予共享"),
+    "withdraw": _("撤回需求"),
+}
+
+# Audit actions are ``<noun>.<verb-ed>``: ``data_request.filed``, ``data_request.forwarded`` …
+AUDIT_VERBS = {"file": "filed", "grant": "granted", "forward": "forwarded",
+               "refuse_check": "refused", "gap": "listed_as_gap", "approve": "approved",
+               "refuse": "refused", "withdraw": "withdrawn"}
+
+CHECK_DAYS = 2
+ANSWER_DAYS = 5
+ANSWER_DAYS_UNPUBLISHED = 10
+KEY_PREFIX = "tbx_"
+MAX_KEY_DAYS = 366
+MAX_RECORD_ROWS = 200_000
+
+
+def stage_due(start: dt.datetime, working_days: int) -> dt.datetime:
+    """The close of the ``working_days``-th working day after ``start`` on the platform's
+    working-day clock (the same rule as a case's due instant)."""
+    return compute_deadline(start=start, category=TIME_LIMITED, limit=working_days,
+                            calendar=clock.work_calendar(), hours=clock.office_hours()).due
+
+
+def published_version(resource: Resource) -> ResourceVersion | None:
+    version = resource.current
+    return version if version is not None and version.status == ResourceStatus.PUBLISHED else None
+
+
+def describing_version(resource: Resource) -> ResourceVersion | None:
+    """The published version, else the newest one (a resource still being catalogued)."""
+    return published_version(resource) or resource.versions.order_by("-version").first()
+
+
+def _event(request: DataRequest, *, actor: Actor | None, action: str, from_status: str,
+           reason: str = "") -> None:
+    user = account_of(actor)
+    DataRequestEvent.objects.create(
+        request=request, at=timezone.now(), actor=user, actor_name=str(user or "")[:150],
+        action=action, from_status=from_status, to_status=request.status, reason=reason)
+    audit_record(actor=actor, action=f"data_request.{AUDIT_VERBS[action]}",
+                 object_type="exchange.DataRequest",
+                 object_id=request.number,
+                 detail={"from": from_status, "to": request.status, "reason": reason[:500]})
+
+
+def _move(request: DataRequest, action: str, *, actor: Actor | None, reason: str = "",
+          due_days: int | None = None) -> None:
+    allowed, target = TRANSITIONS[action]
+    if request.status not in allowed:
+        raise RuleViolation([Problem("status", _("需求%(n)s当前状态为“%(s)s”，不能%(a)s") % {
+            "n": request.number, "s": S(request.status).label, "a": ACTION_LABELS[action]})])
+    before = request.status
+    now = timezone.now()
+    request.status = target
+    if target in OPEN:
+        request.stage_started_at = now
+        request.stage_due_at = stage_due(now, due_days or ANSWER_DAYS)
+    else:
+        request.decided_at = now
+    request.save()
+    _event(request, actor=actor, action=action, from_status=before, reason=reason)
+
+
+def _locked(request: DataRequest) -> DataRequest:
+    return DataRequest.objects.select_for_update(of=("self",)).select_related(
+        "resource", "resource__current", "resource__provider", "requester").get(pk=request.pk)
+
+
+def _next_number(now: dt.datetime) -> str:
+    prefix = f"XQ{timezone.localtime(now):%Y%m%d}"
+    last = (DataRequest.objects.filter(number__startswith=prefix).order_by("-number")
+            .values_list("number", flat=True).first())
+    serial = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{serial:04d}"
+
+
+@transaction.atomic
+def data_request_file(*, actor: Actor, department: Department | None = None,
+                      resource: Resource | None = None, field_keys: Sequence[str] = (),
+                      wanted_elements: Sequence[str] = (), description: str = "",
+                      purpose: str, legal_basis: str, scenarios: str = "",
+                      related_items: Sequence[str] = (), period_from: dt.date | None = None,
+                      period_to: dt.date | None = None) -> DataRequest:
+    """A department's data officer files a demand: a resource and some of its data items, or
+    (when no resource provides the data) the wanted data elements with a description."""
+    department = department or getattr(actor, "department", None)
+    if department is None or not policies.can_act_for_department(actor, department.pk):
+        raise AccessDenied(_("只有本部门的数据管理员可以提出共享需求"))
+    problems: list[Problem] = []
+    keys = [k.strip() for k in field_keys if k and k.strip()]
+    wanted: list[DataElement] = []
+    if resource is not None:
+        version = describing_version(resource)
+        if version is None:
+            problems.append(Problem("resource", _("资源%(c)s尚无目录内容，不能申请") % {
+                "c": resource.code}))
+        else:
+            known = set(version.fields.values_list("key", flat=True))
+            unknown = [k for k in keys if k not in known]
+            if not keys:
+                problems.append(Problem("field_keys", _("请选择所需的信息项")))
+            if unknown:
+                problems.append(Problem("field_keys", _("资源%(c)s没有信息项：%(k)s") % {
+                    "c": resource.code, "k": "、".join(unknown)}))
+        if resource.provider_id == department.pk:
+            problems.append(Problem("resource", _("不能申请本部门提供的资源")))
+    else:
+        ids = sorted({i.strip() for i in wanted_elements if i and i.strip()})
+        wanted = list(DataElement.objects.filter(identifier__in=ids))
+        missing = sorted(set(ids) - {e.identifier for e in wanted})
+        if not ids:
+            problems.append(Problem("wanted_elements",
+                                    _("未指定资源时，请列出所需的数据元并说明需求")))
+        if missing:
+            problems.append(Problem("wanted_elements", _("数据元不存在：%(ids)s") % {
+                "ids": "、".join(missing)}))
+        if not description.strip():
+            problems.append(Problem("description", _("未指定资源时，须填写需求说明")))
+    if not purpose.strip():
+        problems.append(Problem("purpose", _("请填写用途")))
+    if not legal_basis.strip():
+        problems.append(Problem("legal_basis", _("请填写依据（法律法规或政策文件）")))
+    items = [c.strip() for c in related_items if c and c.strip()]
+    found = set(Item.objects.filter(implementation_code__in=items)
+                .values_list("implementation_code", flat=True))
+    if [c for c in items if c not in found]:
+        problems.append(Problem("related_items", _("事项实施编码不存在：%(c)s") % {
+            "c": "、".join(c for c in items if c not in found)}))
+    if period_from and period_to and period_to < period_from:
+        problems.append(Problem("period_to", _("使用期限的结束日期不能早于开始日期")))
+    if problems:
+        raise RuleViolation(problems)
+    now = timezone.now()
+    request = DataRequest.objects.create(
+        number=_next_number(now), requester=department, requested_by=account_of(actor),
+        resource=resource, field_keys=keys if resource is not None else [],
+        description=description.strip(), purpose=purpose.strip(), legal_basis=legal_basis.strip(),
+        scenarios=scenarios.strip(), related_items=items, period_from=period_from,
+        period_to=period_to, status=S.CHECKING, stage_started_at=now,
+        stage_due_at=stage_due(now, CHECK_DAYS))
+    if wanted:
+        request.wanted_elements.set(wanted)
+    _event(request, actor=actor, action="file", from_status="")
+    return request
+
+
+def _make_grant(request: DataRequest, *, masked_keys: Iterable[str] = (),
+                calls_per_minute: int = 60) -> Grant:
+    assert request.resource is not None
+    masked = [k for k in masked_keys if k in request.field_keys]
+    return Grant.objects.create(
+        request=request, consumer=request.requester, resource=request.resource,
+        field_keys=list(request.field_keys), masked_keys=masked, purpose=request.purpose,
+        valid_from=request.period_from or timezone.localdate(), valid_until=request.period_to,
+        calls_per_minute=calls_per_minute, granted_at=timezone.now())
+
+
+@transaction.atomic
+def data_request_check(*, actor: Actor, request: DataRequest,
+                       responsible: Department | None = None, refuse_reason: str = "",
+                       note: str = "") -> DataRequest:
+    """The data bureau checks a demand: by the resource's share type 无条件共享 → granted,
+    有条件共享 → to the provider, 不予共享 → refused with the resource's basis; for data no
+    resource provides → the gap list, with ``responsible`` the department to provide it.
+    ``refuse_reason``: the bureau refuses a faulty demand itself."""
+    if not policies.is_data_bureau(actor):
+        raise AccessDenied(_("只有数据管理部门可以审核共享需求"))
+    request = _locked(request)
+    if request.status != S.CHECKING:
+        _move(request, "grant", actor=actor)  # raises the state problem
+    if refuse_reason.strip():
+        request.decision_reason = refuse_reason.strip()
+        _move(request, "refuse_check", actor=actor, reason=refuse_reason.strip())
+        return request
+    if request.resource is None:
+        if responsible is None:
+            raise RuleViolation([Problem("responsible",
+                                         _("列入需求清单时须指定负责提供数据的部门"))])
+        DataGap.objects.create(request=request, responsible=responsible, note=note.strip())
+        _move(request, "gap", actor=actor, reason=note.strip() or responsible.name)
+        return request
+    version = describing_version(request.resource)
+    assert version is not None
+    if version.share_type == ShareType.UNCONDITIONAL:
+        _make_grant(request)
+        request.decision_reason = note.strip()
+        _move(request, "grant", actor=actor, reason=note.strip())
+    elif version.share_type == ShareType.CONDITIONAL:
+        days = ANSWER_DAYS if published_version(request.resource) else ANSWER_DAYS_UNPUBLISHED
+        _move(request, "forward", actor=actor, reason=note.strip(), due_days=days)
+    else:
+        request.decision_reason = str(_("该资源为不予共享"))
+        request.refusal_basis = version.share_basis
+        _move(request, "refuse_check", actor=actor, reason=version.share_basis)
+    return request
+
+
+@transaction.atomic
+def data_request_answer(*, actor: Actor, request: DataRequest, approve: bool,
+                        masked_keys: Sequence[str] = (), reason: str = "",
+                        legal_basis: str = "", calls_per_minute: int = 60) -> DataRequest:
+    """The provider's data officer answers a conditional demand: approve (a grant, with the
+    items to be masked chosen) or refuse (reasons and the legal basis required)."""
+    request = _locked(request)
+    assert request.resource is not None or request.status != S.AT_PROVIDER
+    provider_id = request.resource.provider_id if request.resource else None
+    if not policies.can_act_for_department(actor, provider_id):
+        raise AccessDenied(_("只有资源提供部门的数据管理员可以答复该需求"))
+    if approve:
+        unknown = [k for k in masked_keys if k not in request.field_keys]
+        problems = []
+        if unknown:
+            problems.append(Problem("masked_keys", _("脱敏信息项须为所申请的信息项：%(k)s") % {
+                "k": "、".join(unknown)}))
+        if not 1 <= calls_per_minute <= 6000:
+            problems.append(Problem("calls_per_minute", _("每分钟调用上限应在1至6000之间")))
+        if problems:
+            raise RuleViolation(problems)
+        _move(request, "approve", actor=actor, reason=reason.strip())
+        _make_grant(request, masked_keys=masked_keys, calls_per_minute=calls_per_minute)
+        request.decision_reason = reason.strip()
+    else:
+        problems = []
+        if not reason.strip():
+            problems.append(Problem("reason", _("不予共享须说明理由")))
+        if not legal_basis.strip():
+            problems.append(Problem("legal_basis", _("不予共享须写明法律法规或政策依据")))
+        if problems:
+            raise RuleViolation(problems)
+        request.decision_reason = reason.strip()
+        request.refusal_basis = legal_basis.strip()
+        _move(request, "refuse", actor=actor, reason=reason.strip())
+    request.save(update_fields=["decision_reason", "refusal_basis"])
+    return request
+
+
+@transaction.atomic
+def data_request_withdraw(*, actor: Actor, request: DataRequest, reason: str = "") -> DataRequest:
+    request = _locked(request)
+    if not policies.can_act_for_department(actor, request.requester_id):
+        raise AccessDenied(_("只有需求部门的数据管理员可以撤回需求"))
+    _move(request, "withdraw", actor=actor, reason=reason.strip())
+    return request
+
+
+# --- grants and keys ----------------------------------------------------------------------------
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def credential_issue(*, actor: Actor, grant: Grant, days: int,
+                     key: str | None = None) -> tuple[Credential, str]:
+    """A new exchange key of ``grant``: returned once with its row; only its SHA-256 digest and
+    prefix are kept. ``key``: a given key (the demo's, derived in DEBUG only)."""
+    if not policies.can_act_for_department(actor, grant.consumer_id):
+        raise AccessDenied(_("只有使用部门的数据管理员可以领取该授权的密钥"))
+    problems = []
+    if grant.revoked_at is not None:
+        problems.append(Problem("grant", _("该授权已撤销，不能签发密钥")))
+    if not 1 <= days <= MAX_KEY_DAYS:
+        problems.append(Problem("days", _("密钥有效期应在1至%(n)s天之间") % {"n": MAX_KEY_DAYS}))
+    if problems:
+        raise RuleViolation(problems)
+    key = key or KEY_PREFIX + secrets.token_urlsafe(32)
+    credential = Credential.objects.create(
+        grant=grant, prefix=key[:12], digest=key_digest(key), issued_to=account_of(actor),
+        expires_at=timezone.now() + dt.timedelta(days=days))
+    audit_record(actor=actor, action="exchange_key.issued", object_type="exchange.Credential",
+                 object_id=credential.pk,
+                 detail={"grant": grant.pk, "prefix": credential.prefix, "days": days})
+    return credential, key
+
+
+@transaction.atomic
+def credential_revoke(*, actor: Actor, credential: Credential) -> Credential:
+    grant = credential.grant
+    if not (policies.can_act_for_department(actor, grant.consumer_id)
+            or policies.can_act_for_department(actor, grant.resource.provider_id)):
+        raise AccessDenied(_("您无权吊销该密钥"))
+    if credential.revoked_at is None:
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="exchange_key.revoked", object_type="exchange.Credential",
+                     object_id=credential.pk, detail={"prefix": credential.prefix})
+    return credential
+
+
+@transaction.atomic
+def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
+    """The provider (or the data bureau, or the consumer giving it up) ends a grant; its keys stop
+    working at once."""
+    if not (policies.can_act_for_department(actor, grant.resource.provider_id)
+            or policies.can_act_for_department(actor, grant.consumer_id)):
+        raise AccessDenied(_("您无权撤销该授权"))
+    if not reason.strip():
+        raise RuleViolation([Problem("reason", _("撤销授权须说明原因"))])
+    if grant.revoked_at is not None:
+        raise RuleViolation([Problem("grant", _("该授权已撤销"))])
+    grant.revoked_at = timezone.now()
+    grant.revoke_reason = reason.strip()
+    grant.save(update_fields=["revoked_at", "revoke_reason"])
+    audit_record(actor=actor, action="data_grant.revoked", object_type="exchange.Grant",
+                 object_id=grant.pk, detail={"reason": reason.strip()[:500]})
+    return grant
+
+
+def credential_authenticate(key: str) -> Credential | None:
+    """The live credential of an exchange key: not expired, not revoked; else None."""
+    if not key or not key.startswith(KEY_PREFIX):
+        return None
+    credential = (Credential.objects.select_related("grant", "grant__resource", "issued_to")
+                  .filter(digest=key_digest(key)).first())
+    if credential is None or credential.revoked_at is not None:
+        return None
+    if credential.expires_at <= timezone.now():
+        return None
+    return credential
+
+
+def _fields(version: ResourceVersion) -> list[ResourceField]:
+    return list(version.fields.select_related("element").order_by("position"))
+
+
+def subject_field(version: ResourceVersion) -> ResourceField | None:
+    return next((f for f in _fields(version) if f.is_subject), None)
+
+
+# --- the exchange -----------------------------------------------------------------------------
+
+@dataclass
+class ExchangeAnswer:
+    """What the exchange answers: ``status`` 200 with ``body``, or an error with ``detail``."""
+
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+def _mask_name(value: str) -> str:
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else "*"
+
+
+def mask_value(element: DataElement, value: Any) -> Any:
+    """A value shown masked where the grant says so (domain §10): ID numbers and USCCs keep
+    4+4 characters, phones 3+4, long texts (addresses) their first six, names their first."""
+    if value is None:
+        return None
+    text = str(value)
+    if element.checker in (Checker.ID_NUMBER, Checker.USCC):
+        return mask_id_number(text)
+    if element.checker in (Checker.MOBILE, Checker.PHONE):
+        return mask_phone(text)
+    if element.data_type == DataType.STRING and (element.max_length or 0) >= 100:
+        return mask_address(text)
+    if element.data_type == DataType.STRING:
+        return _mask_name(text)
+    return "*" * len(text)
+
+
+def _rate_exceeded(grant: Grant, now: dt.datetime) -> bool:
+    """Over the grant's per-minute rate: the answered calls of the last 60 seconds, counted in
+    the database under the grant's row lock (right across any number of processes)."""
+    Grant.objects.select_for_update().filter(pk=grant.pk).values_list("pk", flat=True).first()
+    recent = ExchangeUse.objects.filter(grant=grant, at__gt=now - dt.timedelta(seconds=60)).count()
+    return recent >= grant.calls_per_minute
+
+
+def exchange_read(*, credential: Credential, resource_code: str, subject: str,
+                  items: Sequence[str] | None = None, case_number: str = "") -> ExchangeAnswer:
+    """One consumer call of the exchange. Every call answered (found or not) is recorded as an
+    :class:`ExchangeUse` and an ``exchange.read`` audit record, in one transaction."""
+    from ..adapters import AdapterError, adapter_for
+
+    grant = credential.grant
+    resource = grant.resource
+    if resource.code != resource_code:
+        return ExchangeAnswer(403, detail=str(_("该密钥未获授权访问资源%(c)s") % {"c": resource_code}))
+    today = timezone.localdate()
+    if grant.revoked_at is not None:
+        return ExchangeAnswer(403, detail=str(_("该共享授权已撤销")))
+    if today < grant.valid_from or (grant.valid_until and today > grant.valid_until):
+        return ExchangeAnswer(403, detail=str(_("不在共享授权的有效期内")))
+    asked = [k.strip() for k in items if k.strip()] if items else list(grant.field_keys)
+    refused = [k for k in asked if k not in grant.field_keys]
+    if refused:
+        return ExchangeAnswer(403, detail=str(_("未获授权的信息项：%(k)s") % {"k": "、".join(refused)}))
+    case_number = (case_number or "").strip()
+    if len(case_number) > 40:
+        return ExchangeAnswer(422, detail=str(_("办件编号不能超过40个字符")))
+    version = describing_version(resource)
+    subject_item = subject_field(version) if version else None
+    if version is None or subject_item is None:
+        return ExchangeAnswer(404, detail=str(_("资源%(c)s没有可查询的主体标识") % {"c": resource.code}))
+    rule = elements.rule_of(subject_item.element)
+    cleaned, message = elements.clean(rule, subject or "", label=subject_item.name)
+    if message is not None:
+        return ExchangeAnswer(422, detail=str(message))
+    subject = str(cleaned)
+    elements_by_key = {f.key: f.element for f in version.fields.select_related("element")}
+    values: dict[str, Any] | None
+    as_of: dt.datetime
+    with transaction.atomic():
+        now = timezone.now()
+        if _rate_exceeded(grant, now):
+            return ExchangeAnswer(429, detail=str(_("超过该授权每分钟%(n)s次的调用上限，请稍后重试") % {
+                "n": grant.calls_per_minute}))
+        if version.share_method == ShareMethod.INTERFACE:
+            try:
+                fetched = adapter_for(version).fetch(version, subject)
+            except AdapterError as exc:
+                transaction.set_rollback(True)
+                return ExchangeAnswer(502, detail=str(exc))
+            values = fetched
+            as_of = now
+        else:
+            record = (ResourceRecord.objects.filter(
+                resource=resource, subject_index__in=crypto.blind_indexes(subject))
+                .only("values", "as_of").first())
+            values = record.values if record is not None else None
+            as_of = record.as_of if record is not None else now
+        found = values is not None
+        person = credential.issued_to
+        audit = audit_record(
+            actor=person, action="exchange.read", object_type="exchange.Resource",
+            object_id=resource.code,
+            detail={"consumer": grant.consumer_id, "grant": grant.pk, "key": credential.prefix,
+                    "items": asked, "case": case_number, "found": found,
+                    "subject_index": crypto.blind_index(subject)})
+        ExchangeUse.objects.create(
+            at=now, grant=grant, consumer_id=grant.consumer_id, provider_id=resource.provider_id,
+            resource=resource, person=person, field_keys=asked,
+            subject_index=crypto.blind_index(subject), case_number=case_number, found=found,
+            audit_seq=audit.seq)
+        Credential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    if values is None:
+        return ExchangeAnswer(404, detail=str(_("未查得该主体的记录")))
+    masked = set(grant.masked_keys)
+    out = {}
+    for key in asked:
+        value = values.get(key)
+        element = elements_by_key.get(key)
+        out[key] = mask_value(element, value) if key in masked and element else value
+    return ExchangeAnswer(200, body={
+        "resource": resource.code, "subject": mask_id_number(subject), "items": out,
+        "source": resource.provider.name,
+        "as_of": as_of.astimezone(SHANGHAI).isoformat(timespec="seconds")})
+
+
+def demo_key(grant_id: int) -> str:
+    """A demo-only exchange key derived from the SECRET_KEY (DEBUG only; documented)."""
+    if not settings.DEBUG:
+        raise RuntimeError("demo keys exist only in DEBUG")
+    digest = hashlib.sha256(f"tongban-demo-exchange-{grant_id}-{settings.SECRET_KEY}".encode())
+    return KEY_PREFIX + "demo" + digest.hexdigest()[:40]
