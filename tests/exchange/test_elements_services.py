@@ -37,7 +37,7 @@ def test_the_bureau_drafts_and_publishes_an_element_approved_today(
     assert published.approved_on == timezone.now().astimezone(services.SHANGHAI).date()
     assert published.submitter == bureau_data_officer
     actions = list(AuditRecord.objects.filter(object_id="DE09001").values_list("action", flat=True))
-    assert actions == ["data_element.create", "data_element.publish"]
+    assert actions == ["data_element.created", "data_element.published"]
 
 
 def test_a_department_proposes_a_draft_but_may_not_publish(
@@ -66,7 +66,7 @@ def test_editing_a_published_element_is_its_next_version_still_published(
     services.element_publish(actor=bureau_data_officer, identifier="DE09001")
     edited = services.element_save(actor=bureau_data_officer, data=name_data(max_length=100))
     assert (edited.version, edited.status) == (2, ElementStatus.PUBLISHED)
-    record = AuditRecord.objects.get(action="data_element.edit")
+    record = AuditRecord.objects.get(action="data_element.edited")
     assert record.detail["changes"] == {"max_length": {"before": 50, "after": 100}}
     # The same definition again changes nothing.
     assert services.element_save(actor=bureau_data_officer,

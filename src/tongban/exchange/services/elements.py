@@ -105,7 +105,7 @@ def element_save(*, actor: Actor, data: ElementData) -> DataElement:
                               submitting_department_id=getattr(account, "department_id", None))
         _apply(element, data)
         element.save()
-        audit_record(actor=actor, action="data_element.create", object_type="data_element",
+        audit_record(actor=actor, action="data_element.created", object_type="data_element",
                      object_id=element.identifier, detail={"name": element.name,
                                                            "status": element.status})
         return element
@@ -131,7 +131,7 @@ def element_save(*, actor: Actor, data: ElementData) -> DataElement:
         element.version += 1
         element.approved_on = today()
     element.save()
-    audit_record(actor=actor, action="data_element.edit", object_type="data_element",
+    audit_record(actor=actor, action="data_element.edited", object_type="data_element",
                  object_id=element.identifier,
                  detail={"version": element.version, "status": element.status,
                          "changes": changed})
@@ -161,7 +161,7 @@ def element_publish(*, actor: Actor, identifier: str) -> DataElement:
     element.status = ElementStatus.PUBLISHED
     element.approved_on = today()
     element.save(update_fields=["status", "approved_on", "updated_at"])
-    audit_record(actor=actor, action="data_element.publish", object_type="data_element",
+    audit_record(actor=actor, action="data_element.published", object_type="data_element",
                  object_id=identifier, detail={"version": element.version,
                                                "approved_on": element.approved_on.isoformat()})
     return element
@@ -209,7 +209,7 @@ def element_retire(*, actor: Actor, identifier: str, reason: str) -> DataElement
                 "id": identifier, "uses": shown})])
     element.status = ElementStatus.RETIRED
     element.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="data_element.retire", object_type="data_element",
+    audit_record(actor=actor, action="data_element.retired", object_type="data_element",
                  object_id=identifier, detail={"reason": reason.strip(),
                                                "version": element.version})
     return element
