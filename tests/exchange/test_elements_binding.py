@@ -45,6 +45,20 @@ def test_a_binding_must_name_a_published_element(db: None) -> None:
     assert form_definition_check(fields(holder="DE00001"))[1] == []
 
 
+def test_the_field_type_must_suit_the_element(db: None) -> None:
+    publish_demo_elements("DE00002", "DE00004")
+    specs = [{"name": "born", "label": "出生日期", "type": "number", "data_element": "DE00004"},
+             {"name": "id", "label": "身份证号", "type": "phone", "data_element": "DE00002"},
+             {"name": "id2", "label": "证件号", "type": "id_number", "data_element": "DE00002"}]
+    _, problems = form_definition_check(specs)
+    assert [(p.field, str(p.message)) for p in problems] == [
+        ("fields[0].type", "字段“出生日期”的类型“数字”与绑定的数据元DE00004（出生日期）不符，"
+                           "可用的类型：文本、日期"),
+        ("fields[1].type", "字段“身份证号”的类型“电话号码”与绑定的数据元DE00002（公民身份号码）不符，"
+                           "可用的类型：文本、公民身份号码"),
+    ]
+
+
 def test_a_draft_element_cannot_be_bound(bureau_data_officer: User) -> None:
     publish_demo_elements("DE00001")
     rows = [r for r in services.elements_from_csv(DEMO_ELEMENTS) if r.identifier == "DE00013"]

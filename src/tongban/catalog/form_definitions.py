@@ -208,7 +208,29 @@ def _binding_problems(fields: list[Any], clean: list[dict[str, Any]]) -> list[Pr
             problems.append(Problem(f"fields[{i}].data_element", _(
                 "字段“%(label)s”绑定的数据元%(id)s（%(name)s）尚未发布或已废止，只能绑定已发布的数据元") % {
                     "label": label, "id": identifier, "name": rule.name}))
+        elif spec.get("type") in FIELD_TYPES and spec["type"] not in _compatible(rule):
+            problems.append(Problem(f"fields[{i}].type", _(
+                "字段“%(label)s”的类型“%(type)s”与绑定的数据元%(id)s（%(name)s）不符，"
+                "可用的类型：%(types)s") % {
+                    "label": label, "type": FIELD_TYPES[spec["type"]], "id": identifier,
+                    "name": rule.name, "types": pgettext("list separator", "、").join(
+                        str(FIELD_TYPES[t]) for t in FIELD_TYPES if t in _compatible(rule))}))
     return problems
+
+
+# The field types that can hold a value of an element (by its checker, else its data type).
+_BY_CHECKER = {"id_number": {"id_number", "text"}, "uscc": {"uscc", "text"},
+               "mobile": {"phone", "text"}, "phone": {"phone", "text"}}
+_BY_DATA_TYPE = {"date": {"date", "text"}, "datetime": {"text"},
+                 "integer": {"number", "amount", "text", "choice"},
+                 "decimal": {"number", "amount", "text", "choice"},
+                 "boolean": {"choice", "text"}}
+
+
+def _compatible(rule: Any) -> set[str]:
+    if rule.domain_kind == "checked" and rule.checker in _BY_CHECKER:
+        return _BY_CHECKER[rule.checker]
+    return _BY_DATA_TYPE.get(rule.data_type, set(FIELD_TYPES))
 
 
 @transaction.atomic
