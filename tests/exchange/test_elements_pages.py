@@ -52,6 +52,8 @@ def test_the_bureau_drafts_publishes_and_retires_on_the_pages(
     edited = client.post("/data/elements/DE09001/edit/", {**form, "max_length": "100"})
     assert edited.status_code == 302
     assert DataElement.objects.get(identifier="DE09001").version == 2
+    history = client.get("/data/elements/DE09001/").content.decode()
+    assert "变更记录" in history and "<code>max_length</code>：50 → 100" in history
     client.post("/data/elements/DE09001/retire/", {"reason": "与DE00001重复"})
     assert DataElement.objects.get(identifier="DE09001").status == ElementStatus.RETIRED
     faulty = client.post("/data/elements/new/", {**form, "identifier": "X"})

@@ -70,3 +70,14 @@ def code_list(code: str) -> CodeList | None:
 
 def code_entries(code_list: CodeList) -> QuerySet[CodeEntry]:
     return code_list.entries.order_by("position", "value")
+
+
+def element_history(identifier: str, *, limit: int = 50) -> list[dict[str, object]]:
+    """The element's audited changes, newest first (the bureau's view of its versions):
+    action, when, who, and for an edit each changed field before and after."""
+    from tongban.audit.models import AuditRecord
+
+    rows = (AuditRecord.objects.filter(object_type="data_element", object_id=identifier)
+            .order_by("-seq").values("action", "at", "actor_name", "detail")[:limit])
+    return [{**row, "changes": sorted((row["detail"] or {}).get("changes", {}).items())}
+            for row in rows]

@@ -32,6 +32,8 @@ from ..selectors import elements as selectors
 from ..services import elements as services
 
 PAGE_SIZE = 50
+ACTIONS = {"data_element.created": _("创建"), "data_element.edited": _("修改"),
+           "data_element.published": _("发布"), "data_element.retired": _("废止")}
 DATA_ROLES = (Role.ADMIN, Role.DATA_OFFICER)
 
 
@@ -140,6 +142,8 @@ def element_detail(request: HttpRequest, identifier: str) -> HttpResponse:
     return render(request, "exchange/elements/element_detail.html", {
         "element": element, "is_bureau": bureau, "may_edit": may_edit,
         "uses": services.element_uses(identifier) if bureau else [],
+        "history": selectors.element_history(identifier) if bureau else [],
+        "actions": ACTIONS,
         "retire_form": RetireForm()})
 
 
