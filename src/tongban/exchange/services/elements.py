@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -70,17 +70,22 @@ def _comparable(data: ElementData) -> dict[str, Any]:
     return {key: values[key] for key in EDITABLE}
 
 
+def _normalised(data: ElementData) -> ElementData:
+    """What is stored of a definition: the pattern, code list and checker only for their
+    domain kind, synonyms stripped."""
+    return replace(
+        data, pattern=data.pattern if data.domain_kind == "pattern" else "",
+        code_list=data.code_list if data.domain_kind == "code_list" else "",
+        checker=data.checker if data.domain_kind == "checked" else "",
+        synonyms=[s.strip() for s in (data.synonyms or []) if s.strip()])
+
+
 def _apply(element: DataElement, data: ElementData) -> None:
+    data = _normalised(data)
     for key in EDITABLE:
-        if key in ("code_list", "synonyms"):
-            continue
-        setattr(element, key, getattr(data, key))
+        if key != "code_list":
+            setattr(element, key, getattr(data, key))
     element.code_list = (CodeList.objects.get(code=data.code_list) if data.code_list else None)
-    element.synonyms = [s.strip() for s in (data.synonyms or []) if s.strip()]
-    if element.domain_kind != "pattern":
-        element.pattern = ""
-    if element.domain_kind != "checked":
-        element.checker = ""
 
 
 def _proposer(actor: Actor) -> bool:
@@ -116,14 +121,9 @@ def element_save(*, actor: Actor, data: ElementData) -> DataElement:
                        or element.submitting_department_id != getattr(actor, "department_id", None)):
         raise AccessDenied(_("数据管理员只能修改本部门提出的、尚未发布的数据元"))
     before = _comparable(data_of(element))
-    after = _comparable(data)
-    after["synonyms"] = [s.strip() for s in after["synonyms"] if s.strip()]
-    if element.domain_kind != "pattern":
-        before["pattern"] = ""
+    after = _comparable(_normalised(data))
     changed = {key: {"before": before[key], "after": after[key]}
-               for key in EDITABLE if before[key] != after[key]
-               and not (key == "pattern" and data.domain_kind != "pattern")
-               and not (key == "checker" and data.domain_kind != "checked")}
+               for key in EDITABLE if before[key] != after[key]}
     if not changed:
         return element
     _apply(element, data)
