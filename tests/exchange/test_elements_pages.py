@@ -34,6 +34,10 @@ def test_the_public_dictionary(dictionary: None, client: Client) -> None:
     xlsx = client.get("/data/code-lists/GB/T 2261.1/export/", {"format": "xlsx"})
     assert xlsx.content[:2] == b"PK"
     assert client.get("/data/elements/manage/").status_code == 302  # to the login
+    export = client.get("/data/elements/export.csv").content.decode().splitlines()
+    assert export[0].startswith("identifier,name,name_en,definition")
+    assert [line.split(",")[0] for line in export[1:]] == ["DE00001", "DE00002", "DE00003",
+                                                           "DE00020"]
 
 
 def test_the_bureau_drafts_publishes_and_retires_on_the_pages(

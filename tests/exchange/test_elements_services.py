@@ -106,3 +106,6 @@ def test_the_demo_dictionary_loads_whole_and_published(db: None) -> None:
     assert shared["DE00024"].approved_on <= dt.date.today() + dt.timedelta(days=1)
     # Loading again changes nothing.
     assert services.elements_load(actor=SYSTEM, elements=rows) == 0
+    # Exported, the dictionary is the file it was loaded from.
+    exported = services.elements_csv(DataElement.objects.select_related("code_list"))
+    assert exported == path.read_text("utf-8")

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+from collections.abc import Iterable
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -232,6 +234,20 @@ def data_from_row(row: dict[str, str]) -> ElementData:
         code_list=cell("code_list"), checker=cell("checker"), unit=cell("unit"),
         synonyms=[s.strip() for s in cell("synonyms").split(";") if s.strip()],
         personal=cell("personal") in ("是", "true", "1", "yes"))
+
+
+def elements_csv(elements: Iterable[DataElement]) -> str:
+    """Elements as an element file (:data:`CSV_COLUMNS`), the layout ``elements_from_csv`` reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for element in elements:
+        values = asdict(data_of(element))
+        values["max_length"] = values["max_length"] or ""
+        values["synonyms"] = ";".join(values["synonyms"] or [])
+        values["personal"] = "是" if values["personal"] else "否"
+        writer.writerow([values[column] for column in CSV_COLUMNS])
+    return out.getvalue()
 
 
 def elements_from_csv(path: Path) -> list[ElementData]:

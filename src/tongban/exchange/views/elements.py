@@ -133,6 +133,15 @@ def element_list(request: HttpRequest) -> HttpResponse:
 
 
 @public
+def element_export(request: HttpRequest) -> HttpResponse:
+    """The published dictionary as an element file (the columns of ``demo-elements.csv``)."""
+    qs = selectors.elements(None).select_related("code_list")
+    response = HttpResponse(services.elements_csv(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="data-elements.csv"'
+    return response
+
+
+@public
 def element_detail(request: HttpRequest, identifier: str) -> HttpResponse:
     element = _element_or_404(request, identifier)
     bureau = policies.can_manage_elements(request.user)
@@ -295,6 +304,7 @@ urlpatterns: list[URLPattern] = [
     path("elements/", element_list, name="element_list"),
     path("elements/manage/", element_manage, name="element_manage"),
     path("elements/new/", element_new, name="element_new"),
+    path("elements/export.csv", element_export, name="element_export"),
     path("elements/<str:identifier>/", element_detail, name="element_detail"),
     path("elements/<str:identifier>/edit/", element_edit, name="element_edit"),
     path("elements/<str:identifier>/publish/", element_publish, name="element_publish"),
