@@ -89,9 +89,12 @@ DEMO_FORM_DATA: dict[str, dict[str, Any]] = {
 
 @pytest.fixture
 def demo_forms(catalog: None) -> None:
-    """The demo items' application forms, loaded as ``tongban load_demo`` does."""
+    """The demo items' application forms, loaded as ``tongban load_demo`` does (after the data
+    elements their fields bind)."""
+    from tests.exchange.conftest import DEMO_FORM_ELEMENTS, publish_demo_elements
     from tongban.demo.management.commands.load_demo import load_forms
 
+    publish_demo_elements(*DEMO_FORM_ELEMENTS)
     load_forms()
 
 

@@ -87,3 +87,31 @@ def company_resource(city_department: Department) -> Resource:
     resource = ensure_resource("LZ-SC-0001", city_department)
     assert resource is not None
     return resource
+
+# --- part elements ------------------------------------------------------------------------------
+
+# The elements the demo's item forms bind (``load_demo.DEMO_FORMS``).
+DEMO_FORM_ELEMENTS = ("DE00001", "DE00002", "DE00006", "DE00011", "DE00020", "DE00021",
+                      "DE00022", "DE00023", "DE00024")
+
+
+def publish_demo_elements(*identifiers: str) -> None:
+    """Publish these elements of the demo dictionary (all of them when none is named), as
+    ``load_demo`` does, with the code lists they use."""
+    from tongban.accounts.permissions import SYSTEM
+    from tongban.demo.data_elements import DEMO_ELEMENTS
+    from tongban.exchange.codelists import load_bundled_code_lists
+    from tongban.exchange.services import elements as element_services
+
+    rows = element_services.elements_from_csv(DEMO_ELEMENTS)
+    if identifiers:
+        rows = [r for r in rows if r.identifier in identifiers]
+    if any(r.code_list for r in rows):
+        load_bundled_code_lists(actor=SYSTEM)
+    element_services.elements_load(actor=SYSTEM, elements=rows)
+
+
+@pytest.fixture
+def demo_form_elements(db: None) -> None:
+    """The published elements the demo forms bind."""
+    publish_demo_elements(*DEMO_FORM_ELEMENTS)

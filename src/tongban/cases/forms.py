@@ -34,6 +34,7 @@ from tongban.catalog.form_definitions import (
     item_form_fields,
 )
 from tongban.core.errors import Problem
+from tongban.exchange import elements
 
 # The key under which form data records its definition; never a field name.
 FORM_KEY = "_form"
@@ -176,6 +177,9 @@ def _empty(value: Any) -> bool:
 def form_validate(*, version: Any, data: Any) -> tuple[dict[str, Any], list[Problem]]:
     """Check form data against the active definition of the item version's item.
 
+    A field bound to a data element (``data_element``) is then held to the element's rule
+    (``tongban.exchange.elements.clean``), its label naming it in the message.
+
     Returns the cleaned data — dates as ISO strings, numbers as numbers, amounts as strings with
     two decimals, identifiers compacted and upper-cased, the definition recorded under
     ``"_form"`` — and the problems, each naming its field as ``form.<name>``.
@@ -187,6 +191,8 @@ def form_validate(*, version: Any, data: Any) -> tuple[dict[str, Any], list[Prob
     problems: list[Problem] = []
     if not isinstance(data, dict):
         return clean, [Problem("form", _("申请表应为“字段名: 值”形式的对象"))]
+    # The rules of the bound data elements, in one statement for the form.
+    bound = elements.rules(f.get("data_element") or "" for f in fields)
     known = {f["name"] for f in fields}
     for name in data:
         # The definition marker is set here, never taken from the caller.
@@ -199,6 +205,10 @@ def form_validate(*, version: Any, data: Any) -> tuple[dict[str, Any], list[Prob
                 problems.append(Problem(f"form.{name}", _("“%(label)s”为必填项") % {"label": spec["label"]}))
             continue
         cleaned, error = _clean_value(spec, value)
+        rule = bound.get(spec.get("data_element") or "")
+        if error is None and rule is not None:
+            # Then the element's own rule, the one every door applies to its values.
+            error = elements.clean(rule, cleaned, label=spec["label"])[1]
         if error is not None:
             problems.append(Problem(f"form.{name}", error))
         else:

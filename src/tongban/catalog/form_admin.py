@@ -29,7 +29,8 @@ from .models import FormDefinition
 
 FIELDS_HELP = _(
     "JSON数组，每个字段一个对象：name（英文字母开头的字段名）、label（标题）、type（类型：%(types)s）、"
-    "required（是否必填）、help_text（填写说明）、data_element（对应数据元，可选）、"
+    "required（是否必填）、help_text（填写说明）、"
+    "data_element（绑定的已发布数据元的内部标识符，如 DE00002，可选；见 /data/elements/）、"
     "max_length（文本和地址的最大长度）、min/max（数字和金额的界限）、options（单项选择的选项列表）。"
     "保存后生成新版本，已保存的版本不再改变。")
 

@@ -6,7 +6,9 @@ A definition is a list of field specs (JSON), stored as versions of
 - ``name``: an identifier (``business_name``), unique in the form;
 - ``label``: what the applicant reads (``经营者名称``);
 - ``type``: one of :data:`FIELD_TYPES`;
-- ``required`` (default false), ``help_text``, ``data_element`` (the 数据元 the field stands for);
+- ``required`` (default false), ``help_text``, ``data_element`` (the identifier of the published
+  数据元 the field stands for, e.g. ``DE00002``, or empty: a value of a bound field is also held
+  to the element's rule, ``tongban.exchange.elements.clean``);
 - ``max_length`` (text, address: an integer 1–10000), ``min``/``max`` (number: finite, within
   ±10^15; amount: 0–9999999999.99, at most two decimal places), ``options`` (choice).
   Values of a number or amount field without a bound of their own are held to the same range.
@@ -111,7 +113,7 @@ def _check_spec(i: int, spec: Any, seen: set[str]) -> tuple[dict[str, Any] | Non
             "type": kind, "types": "、".join(FIELD_TYPES)}))
     if "required" in spec and not isinstance(spec["required"], bool):
         problems.append(Problem(f"{where}.required", _("required 须为 true 或 false")))
-    for key, limit in (("help_text", 500), ("data_element", 100)):
+    for key, limit in (("help_text", 500), ("data_element", 20)):
         if key in spec and (not isinstance(spec[key], str) or len(spec[key]) > limit):
             problems.append(Problem(f"{where}.{key}", _("%(key)s 须为文字（至多%(n)s个字）") % {
                 "key": key, "n": limit}))
@@ -182,7 +184,53 @@ def form_definition_check(fields: Any) -> tuple[list[dict[str, Any]], list[Probl
         problems.extend(found)
         if normalised is not None:
             clean.append(normalised)
+    problems.extend(_binding_problems(fields, clean))
     return clean, problems
+
+
+def _binding_problems(fields: list[Any], clean: list[dict[str, Any]]) -> list[Problem]:
+    """A bound field names a published data element (one statement for the whole form)."""
+    from tongban.exchange.elements import rules
+
+    bound = [(i, spec) for i, spec in enumerate(fields) if isinstance(spec, dict)
+             and isinstance(spec.get("data_element"), str) and spec["data_element"].strip()]
+    found = rules(spec["data_element"].strip() for _i, spec in bound)
+    problems: list[Problem] = []
+    for i, spec in bound:
+        identifier = spec["data_element"].strip()
+        rule = found.get(identifier)
+        label = spec.get("label") or spec.get("name") or i + 1
+        if rule is None:
+            problems.append(Problem(f"fields[{i}].data_element", _(
+                "字段“%(label)s”绑定的数据元“%(id)s”不存在；请填写已发布数据元的内部标识符（如 "
+                "DE00002），或留空") % {"label": label, "id": identifier}))
+        elif not rule.is_published:
+            problems.append(Problem(f"fields[{i}].data_element", _(
+                "字段“%(label)s”绑定的数据元%(id)s（%(name)s）尚未发布或已废止，只能绑定已发布的数据元") % {
+                    "label": label, "id": identifier, "name": rule.name}))
+        elif spec.get("type") in FIELD_TYPES and spec["type"] not in _compatible(rule):
+            problems.append(Problem(f"fields[{i}].type", _(
+                "字段“%(label)s”的类型“%(type)s”与绑定的数据元%(id)s（%(name)s）不符，"
+                "可用的类型：%(types)s") % {
+                    "label": label, "type": FIELD_TYPES[spec["type"]], "id": identifier,
+                    "name": rule.name, "types": pgettext("list separator", "、").join(
+                        str(FIELD_TYPES[t]) for t in FIELD_TYPES if t in _compatible(rule))}))
+    return problems
+
+
+# The field types that can hold a value of an element (by its checker, else its data type).
+_BY_CHECKER = {"id_number": {"id_number", "text"}, "uscc": {"uscc", "text"},
+               "mobile": {"phone", "text"}, "phone": {"phone", "text"}}
+_BY_DATA_TYPE = {"date": {"date", "text"}, "datetime": {"text"},
+                 "integer": {"number", "amount", "text", "choice"},
+                 "decimal": {"number", "amount", "text", "choice"},
+                 "boolean": {"choice", "text"}}
+
+
+def _compatible(rule: Any) -> set[str]:
+    if rule.domain_kind == "checked" and rule.checker in _BY_CHECKER:
+        return _BY_CHECKER[rule.checker]
+    return _BY_DATA_TYPE.get(rule.data_type, set(FIELD_TYPES))
 
 
 @transaction.atomic

@@ -129,12 +129,14 @@ def _prefill(user: Any, specs: list[dict[str, Any]]) -> dict[str, Any]:
     """Initial values from the account for the fields that stand for the applicant's own data
     (editable: the applicant may apply for a business whose details differ)."""
     enterprise = user.role == Role.ENTERPRISE
-    by_element = {"联系电话": user.phone}
+    # By data element: DE00011 联系电话, DE00020 市场主体名称, DE00021 统一社会信用代码,
+    # DE00022 法定代表人姓名, DE00001 姓名, DE00002 公民身份号码.
+    by_element = {"DE00011": user.phone}
     if enterprise:
-        by_element.update({"市场主体名称": user.real_name, "统一社会信用代码": user.uscc,
-                           "法定代表人姓名": user.legal_representative})
+        by_element.update({"DE00020": user.real_name, "DE00021": user.uscc,
+                           "DE00022": user.legal_representative})
     else:
-        by_element.update({"姓名": user.real_name, "公民身份号码": user.id_number})
+        by_element.update({"DE00001": user.real_name, "DE00002": user.id_number})
     initial = {}
     for spec in specs:
         value = by_element.get(spec.get("data_element") or "")

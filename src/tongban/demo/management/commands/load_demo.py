@@ -167,7 +167,8 @@ def load_accounts() -> None:
 
 
 # Application forms of the items used in the demo journeys (implementation code → fields);
-# the other items use the default form.
+# the other items use the default form. ``data_element`` binds a field to a published data
+# element of the demo dictionary (``exchange/data/demo-elements.csv``).
 FOOD_BUSINESS = "11620100051317876B3000100139001"  # 食品经营许可（新办）
 COMPANY_SETUP = "11620100051317876B3000100113001"  # 企业设立登记
 COMPANY_CHANGE = "11620100051317876B3000100113002"  # 企业变更登记
@@ -175,47 +176,47 @@ PENSION_ENROLMENT = "11620100051760018C3002000165004"  # 城乡居民基本养�
 DEMO_FORMS: dict[str, list[dict[str, Any]]] = {
     FOOD_BUSINESS: [
         {"name": "business_name", "label": "经营者名称", "type": "text", "required": True,
-         "max_length": 100, "help_text": "与营业执照上的名称一致", "data_element": "市场主体名称"},
+         "max_length": 100, "help_text": "与营业执照上的名称一致", "data_element": "DE00020"},
         {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True,
-         "data_element": "统一社会信用代码"},
+         "data_element": "DE00021"},
         {"name": "legal_representative", "label": "法定代表人（负责人）", "type": "text",
-         "required": True, "max_length": 50, "data_element": "法定代表人姓名"},
+         "required": True, "max_length": 50, "data_element": "DE00022"},
         {"name": "legal_representative_id", "label": "法定代表人身份证号", "type": "id_number",
-         "required": True, "data_element": "公民身份号码"},
+         "required": True, "data_element": "DE00002"},
         {"name": "premises", "label": "经营场所", "type": "address", "required": True,
-         "help_text": "填写到门牌号，如：兰州市城关区庆阳路100号", "data_element": "经营场所"},
+         "help_text": "填写到门牌号，如：兰州市城关区庆阳路100号", "data_element": "DE00024"},
         {"name": "business_item", "label": "经营项目", "type": "choice", "required": True,
          "options": ["预包装食品销售", "散装食品销售", "热食类食品制售", "冷食类食品制售",
                      "自制饮品制售", "糕点类食品制售"]},
         {"name": "floor_area", "label": "营业面积（平方米）", "type": "number", "required": True,
          "min": 1, "max": 100000},
         {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
-         "data_element": "联系电话"},
+         "data_element": "DE00011"},
         {"name": "opening_date", "label": "计划开业日期", "type": "date", "required": False},
     ],
     COMPANY_SETUP: [
         {"name": "company_name", "label": "企业名称", "type": "text", "required": True,
-         "max_length": 100, "help_text": "已通过自主申报的企业名称", "data_element": "市场主体名称"},
+         "max_length": 100, "help_text": "已通过自主申报的企业名称", "data_element": "DE00020"},
         {"name": "company_type", "label": "企业类型", "type": "choice", "required": True,
          "options": ["有限责任公司", "股份有限公司", "个人独资企业", "合伙企业"]},
         {"name": "legal_representative", "label": "法定代表人", "type": "text", "required": True,
-         "max_length": 50, "data_element": "法定代表人姓名"},
+         "max_length": 50, "data_element": "DE00022"},
         {"name": "legal_representative_id", "label": "法定代表人身份证号", "type": "id_number",
-         "required": True, "data_element": "公民身份号码"},
+         "required": True, "data_element": "DE00002"},
         {"name": "domicile", "label": "住所", "type": "address", "required": True,
-         "data_element": "住所"},
+         "data_element": "DE00024"},
         {"name": "registered_capital", "label": "注册资本（万元）", "type": "amount",
-         "required": True, "min": 0.01, "data_element": "注册资本"},
+         "required": True, "min": 0.01, "data_element": "DE00023"},
         {"name": "business_scope", "label": "经营范围", "type": "text", "required": True,
          "max_length": 1000},
         {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
-         "data_element": "联系电话"},
+         "data_element": "DE00011"},
     ],
     COMPANY_CHANGE: [
         {"name": "company_name", "label": "企业名称", "type": "text", "required": True,
-         "max_length": 100, "data_element": "市场主体名称"},
+         "max_length": 100, "data_element": "DE00020"},
         {"name": "uscc", "label": "统一社会信用代码", "type": "uscc", "required": True,
-         "data_element": "统一社会信用代码"},
+         "data_element": "DE00021"},
         {"name": "change_item", "label": "变更事项", "type": "choice", "required": True,
          "options": ["名称", "住所", "经营范围", "法定代表人", "注册资本", "股东"]},
         {"name": "before_change", "label": "变更前内容", "type": "text", "required": True,
@@ -225,21 +226,21 @@ DEMO_FORMS: dict[str, list[dict[str, Any]]] = {
         {"name": "resolution_date", "label": "变更决议（决定）日期", "type": "date", "required": True,
          "help_text": "自作出变更决议、决定之日起30日内申请"},
         {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
-         "data_element": "联系电话"},
+         "data_element": "DE00011"},
     ],
     PENSION_ENROLMENT: [
         {"name": "insured_name", "label": "参保人姓名", "type": "text", "required": True,
-         "max_length": 50, "data_element": "姓名"},
+         "max_length": 50, "data_element": "DE00001"},
         {"name": "insured_id", "label": "参保人身份证号", "type": "id_number", "required": True,
-         "data_element": "公民身份号码"},
+         "data_element": "DE00002"},
         {"name": "household_address", "label": "户籍地址", "type": "address", "required": True,
-         "data_element": "户籍地址"},
+         "data_element": "DE00006"},
         {"name": "residence_address", "label": "居住地址", "type": "address", "required": False,
          "help_text": "与户籍地址不同时填写"},
         {"name": "contribution_grade", "label": "缴费档次（元/年）", "type": "choice",
          "required": True, "options": ["200", "300", "500", "700", "1000", "2000", "3000", "5000"]},
         {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True,
-         "data_element": "联系电话"},
+         "data_element": "DE00011"},
     ],
 }
 
@@ -282,7 +283,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             load_halls()
             load_accounts()
-            load_forms()
             load_demo_categories([h.name for h in HALLS])  # queue categories (取号)
             load_demo_inspections()  # 双随机一公开 directories and tasks
         # The data layer: elements and code lists, then the resource catalog that binds them,
@@ -290,6 +290,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             Department.objects.filter(name=DATA_BUREAU).update(is_data_bureau=True)
             load_data_elements()
+            load_forms()  # its fields bind data elements, which must exist first
             load_data_resources()
             load_data_sharing()
         self.print_accounts()
