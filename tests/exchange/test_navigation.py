@@ -19,7 +19,9 @@ def labels(user: object) -> set[str]:
 
 def test_the_bureau_reviews_a_department_drafts_and_everyone_reads_the_catalog(
         bureau_data_officer: User, police_data_officer: User) -> None:
-    assert {"本部门资源", "资源审核", "数源确认"} <= labels(bureau_data_officer)
+    assert {"本部门资源", "资源审核", "数源确认", "数据共享", "数据元管理", "数据普查"} <= labels(
+        bureau_data_officer)
     police = labels(police_data_officer)
-    assert "本部门资源" in police and not {"资源审核", "数源确认"} & police
-    assert "数据资源目录" in labels(AnonymousUser())
+    assert {"本部门资源", "数据共享", "数据元管理"} <= police
+    assert not {"资源审核", "数源确认", "数据普查"} & police
+    assert {"数据资源目录", "数据元"} <= labels(AnonymousUser())

@@ -43,6 +43,7 @@ LINKS: tuple[Link, ...] = (
     Link("ratings:report_index", _("好差评通报"), secondary=True),
     Link("inspections:public", _("双随机一公开"), secondary=True),
     Link("exchange:resource_list", _("数据资源目录"), secondary=True),
+    Link("exchange:element_list", _("数据元"), secondary=True),
     Link("cases:my_cases", _("我的办件"), PUBLIC_SIDE),
     Link("cases:my_messages", _("我的消息"), PUBLIC_SIDE),
     Link("exchange:my_data_uses", _("我的数据使用记录"), PUBLIC_SIDE),
@@ -71,6 +72,9 @@ LINKS: tuple[Link, ...] = (
     Link("exchange:resources_conflicts", _("数源确认"), (Role.DATA_OFFICER, Role.ADMIN),
          department_flag="is_data_bureau"),
     Link("exchange:sharing", _("数据共享"), (Role.DATA_OFFICER, Role.ADMIN)),
+    Link("exchange:element_manage", _("数据元管理"), (Role.DATA_OFFICER, Role.ADMIN)),
+    Link("exchange:census", _("数据普查"), (Role.DATA_OFFICER, Role.ADMIN),
+         department_flag="is_data_bureau"),
 )
 
 

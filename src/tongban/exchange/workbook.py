@@ -29,13 +29,11 @@ from typing import IO, Any
 import openpyxl
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from tongban.audit.services import audit_record
 from tongban.catalog.models import Item
 from tongban.catalog.workbook.problems import ProblemList, WorkbookRejected, problem_line
 from tongban.catalog.workbook.reading import Row, Source, close_sheets, read_workbook
@@ -58,7 +56,6 @@ from .elements import ElementData, element_check
 from .models import (
     Checker,
     Classification,
-    CodeList,
     DataElement,
     DataType,
     DomainKind,
@@ -72,6 +69,7 @@ from .models import (
     ShareType,
     UpdateCycle,
 )
+from .services.elements import element_publish, element_save
 from .services.resources import (
     CLAIMING,
     ItemData,
@@ -362,7 +360,6 @@ def resources_import_workbook(*, actor: Any, source: Source, name: str,
 def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
                     stored: dict[str, DataElement], report: ImportReport, bureau: bool,
                     problems: ProblemList) -> None:
-    code_lists = {c.code: c for c in CodeList.objects.all()}
     for number, data in planned:
         values = {k: getattr(data, k) for k in _element_values(DataElement())}
         values["synonyms"] = list(data.synonyms or [])
@@ -375,24 +372,16 @@ def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
             problems.add(_("只有数据管理部门可以新增或修改数据元"), sheet=SHEET_ELEMENTS,
                          row=number, column="内部标识符", field_name="identifier")
             continue
-        fields = dict(values, code_list=code_lists.get(data.code_list))
-        if element is None:
-            element = DataElement.objects.create(
-                **fields, status=ElementStatus.PUBLISHED, approved_on=timezone.localdate())
+        # Through the element services: the published-element rule (an edit is the next
+        # version, audited with its before and after) is the same as on the pages and the API.
+        created = element is None
+        saved = element_save(actor=actor, data=data)
+        if saved.status == ElementStatus.DRAFT:
+            element_publish(actor=actor, identifier=data.identifier)
+        if created:
             report.elements_created += 1
-            action = "data_element.created"
         else:
-            for key, value in fields.items():
-                setattr(element, key, value)
-            if element.status == ElementStatus.PUBLISHED:
-                element.version += 1
-            element.save()
             report.elements_updated += 1
-            action = "data_element.edited"
-        audit_record(actor=actor, action=action, object_type="exchange.dataelement",
-                     object_id=element.pk, detail={"identifier": element.identifier,
-                                                   "version": element.version,
-                                                   "source": report.source})
 
 
 def _apply_resources(actor: Any, entries: list[_ResourceEntry],
