@@ -157,6 +157,14 @@ class DataElement(models.Model):
     def is_published(self) -> bool:
         return self.status == ElementStatus.PUBLISHED
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ElementStatus.DRAFT
+
+    @property
+    def is_retired(self) -> bool:
+        return self.status == ElementStatus.RETIRED
+
 
 # --- the data resource catalog -------------------------------------------------------------------
 

@@ -117,7 +117,7 @@ class ItemIn(Schema):
     is_source: bool = False
 
 
-class DraftIn(Schema):
+class ResourceDraftIn(Schema):
     code: str
     name: str
     provider: str  # 统一社会信用代码 of the provider department
@@ -139,7 +139,7 @@ class DraftIn(Schema):
     items: list[ItemIn] = []
 
 
-class VersionOut(Schema):
+class ResourceVersionOut(Schema):
     id: int
     code: str
     version: int
@@ -147,7 +147,7 @@ class VersionOut(Schema):
     review_note: str
 
 
-class ReviewIn(Schema):
+class ResourceReviewIn(Schema):
     approve: bool
     note: str = ""
 
@@ -163,17 +163,17 @@ class ElementSourceOut(Schema):
     reason: str
 
 
-WRITE: dict[int, Any] = {200: VersionOut, 403: ErrorOut, 404: ErrorOut, 422: ProblemsOut}
+WRITE: dict[int, Any] = {200: ResourceVersionOut, 403: ErrorOut, 404: ErrorOut, 422: ProblemsOut}
 
 
-def _version_out(v: ResourceVersion) -> VersionOut:
-    return VersionOut(id=v.pk, code=v.resource.code, version=v.version, status=v.status,
+def _version_out(v: ResourceVersion) -> ResourceVersionOut:
+    return ResourceVersionOut(id=v.pk, code=v.resource.code, version=v.version, status=v.status,
                       review_note=v.review_note)
 
 
 @router.post("/data-resources/drafts", response=WRITE,
              summary="Draft a resource or its next version (the provider's data officer)")
-def save_draft(request: HttpRequest, payload: DraftIn) -> Any:
+def save_draft(request: HttpRequest, payload: ResourceDraftIn) -> Any:
     department = Department.objects.filter(uscc=payload.provider).first()
     if department is None:
         raise RuleViolation([Problem("provider", _("没有统一社会信用代码为“%(v)s”的部门") % {
@@ -195,13 +195,13 @@ def submit(request: HttpRequest, version_id: int) -> Any:
 
 @router.post("/data-resources/versions/{version_id}/review", response=WRITE,
              summary="The data bureau approves (publishes) or rejects a submitted version")
-def review(request: HttpRequest, version_id: int, payload: ReviewIn) -> Any:
+def review(request: HttpRequest, version_id: int, payload: ResourceReviewIn) -> Any:
     version = get_object_or_404(ResourceVersion, pk=version_id)
     return _version_out(services.resource_version_review(
         actor=request.user, version=version, approve=payload.approve, note=payload.note))
 
 
-@router.get("/data-resources/review-queue", response={200: list[VersionOut], 403: ErrorOut},
+@router.get("/data-resources/review-queue", response={200: list[ResourceVersionOut], 403: ErrorOut},
             summary="Versions waiting for the data bureau's review")
 def review_queue(request: HttpRequest) -> Any:
     from .. import policies
