@@ -48,13 +48,16 @@ def test_loads_the_demo_city_once(settings: Settings, client: Client) -> None:
         "citizen": Role.CITIZEN, "enterprise": Role.ENTERPRISE, "clerk": Role.CLERK,
         "officer": Role.OFFICER, "head": Role.HEAD, "hr_officer": Role.OFFICER,
         "hr_head": Role.HEAD, "proxy": Role.PROXY_AGENT,
-        "supervisor": Role.SUPERVISOR, "data": Role.DATA_OFFICER, "admin": Role.ADMIN}
+        "supervisor": Role.SUPERVISOR, "data": Role.DATA_OFFICER,
+        "market_data": Role.DATA_OFFICER, "police_data": Role.DATA_OFFICER, "admin": Role.ADMIN}
     assert all(u.check_password("tongban-demo") for u in users.values())
     assert users["officer"].department.name == "兰州市市场监督管理局"  # type: ignore[union-attr]
     assert users["head"].department.name == "兰州市市场监督管理局"  # type: ignore[union-attr]
     assert users["clerk"].hall.name == "兰州市政务服务中心"  # type: ignore[union-attr]
     assert users["proxy"].hall.name == "城关区皋兰路街道便民服务中心"  # type: ignore[union-attr]
     assert users["data"].department.name == "兰州市大数据管理局"  # type: ignore[union-attr]
+    assert users["market_data"].department.name == "兰州市市场监督管理局"  # type: ignore[union-attr]
+    assert users["police_data"].department.name == "兰州市公安局"  # type: ignore[union-attr]
     assert users["admin"].is_staff and not users["citizen"].is_staff
 
     # The accounts table is printed.

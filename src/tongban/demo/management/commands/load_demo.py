@@ -124,6 +124,9 @@ ACCOUNTS = [
     DemoAccount("proxy", Role.PROXY_AGENT, "陈静", hall=STREET_HALL),
     DemoAccount("supervisor", Role.SUPERVISOR, "周敏", department="兰州市政务服务管理局"),
     DemoAccount("data", Role.DATA_OFFICER, "孙磊", department="兰州市大数据管理局"),
+    # Departments' own data officers: a consumer of shared data and a provider.
+    DemoAccount("market_data", Role.DATA_OFFICER, "马丽", department=MARKET_BUREAU),
+    DemoAccount("police_data", Role.DATA_OFFICER, "杜军", department="兰州市公安局"),
     DemoAccount("admin", Role.ADMIN, "吴刚", department="兰州市政务服务管理局"),
 ]
 
