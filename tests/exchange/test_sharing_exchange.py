@@ -306,6 +306,7 @@ def test_the_provider_sees_the_use_and_the_citizen_their_own(
     assert uses[0]["department"] == "兰州市市场监督管理局"
     assert uses[0]["items"] == ["姓名", "公民身份号码", "户籍地址"]
     assert uses[0]["case_number"] == "LZ2026120700001"
+    assert uses[0]["at"].endswith("+08:00")  # the API's times are Beijing time
     page = mine.get("/data/my-data-uses/")
     assert page.status_code == 200 and "兰州市市场监督管理局" in page.content.decode()
     theirs = Client()

@@ -19,7 +19,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from tongban.core.errors import Problem, RuleViolation
-from tongban.core.schemas import MAX_OFFSET
+from tongban.core.schemas import MAX_OFFSET, local
 
 from ..codelist_files import code_list_csv
 from ..elements import ElementData
@@ -217,7 +217,7 @@ def _code_list(code: str) -> CodeList:
 def _list_out(code_list: CodeList, count: int) -> dict[str, Any]:
     return {"code": code_list.code, "name": code_list.name, "name_en": code_list.name_en,
             "standard": code_list.standard, "version": code_list.version,
-            "updated_at": code_list.updated_at, "entry_count": count}
+            "updated_at": local(code_list.updated_at), "entry_count": count}
 
 
 @router.get("/code-lists", response=list[CodeListOut], auth=None, summary="Code lists")

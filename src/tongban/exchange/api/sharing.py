@@ -19,7 +19,7 @@ from pydantic import Field
 
 from tongban.accounts.models import Role
 from tongban.core.errors import AccessDenied, Problem, RuleViolation
-from tongban.core.schemas import BoundedDate
+from tongban.core.schemas import BoundedDate, local
 from tongban.organizations.models import Department
 
 from .. import policies
@@ -132,11 +132,11 @@ def _request_out(r: Any, *, events: bool = False) -> DataRequestOut:
         wanted_elements=[e.identifier for e in r.wanted_elements.all()],
         description=r.description, purpose=r.purpose, legal_basis=r.legal_basis,
         scenarios=r.scenarios, related_items=r.related_items, status=r.status,
-        status_label=str(r.get_status_display()), stage_due_at=r.stage_due_at,
+        status_label=str(r.get_status_display()), stage_due_at=local(r.stage_due_at),
         mark=selectors.request_mark(r), decision_reason=r.decision_reason,
         refusal_basis=r.refusal_basis, grant_id=grant.pk if grant else None,
-        created_at=r.created_at,
-        events=[DataRequestEventOut(at=e.at, actor=e.actor_name, action=e.action,
+        created_at=local(r.created_at),
+        events=[DataRequestEventOut(at=local(e.at), actor=e.actor_name, action=e.action,
                          from_status=e.from_status, to_status=e.to_status, reason=e.reason)
                 for e in r.events.all()] if events else [])
 
@@ -250,7 +250,7 @@ def _grant_out(g: Any) -> DataGrantOut:
                     resource=g.resource.code, provider=g.resource.provider.name,
                     field_keys=g.field_keys, masked_keys=g.masked_keys, purpose=g.purpose,
                     valid_from=g.valid_from, valid_until=g.valid_until,
-                    calls_per_minute=g.calls_per_minute, revoked_at=g.revoked_at)
+                    calls_per_minute=g.calls_per_minute, revoked_at=local(g.revoked_at))
 
 
 def _grant(request: HttpRequest, grant_id: int) -> Any:
@@ -283,7 +283,7 @@ def key_issue(request: HttpRequest, grant_id: int, payload: ExchangeKeyIn) -> An
                                                 grant=_grant(request, grant_id),
                                                 days=payload.days)
     return Status(201, ExchangeKeyOut(id=credential.pk, prefix=credential.prefix,
-                              expires_at=credential.expires_at, key=key))
+                              expires_at=local(credential.expires_at), key=key))
 
 
 @router.post("/data-grants/{int:grant_id}/keys/{int:key_id}/revoke", response=ExchangeKeyOut,
@@ -293,7 +293,7 @@ def key_revoke(request: HttpRequest, grant_id: int, key_id: int) -> ExchangeKeyO
     if credential is None:
         raise Http404
     services.credential_revoke(actor=request.user, credential=credential)
-    return ExchangeKeyOut(id=credential.pk, prefix=credential.prefix, expires_at=credential.expires_at)
+    return ExchangeKeyOut(id=credential.pk, prefix=credential.prefix, expires_at=local(credential.expires_at))
 
 
 @router.post("/data-grants/{int:grant_id}/revoke", response=DataGrantOut, summary="Revoke a grant")
@@ -371,7 +371,7 @@ def my_data_uses(request: HttpRequest) -> list[MyDataUseOut]:
     """★ Every read of the signed-in citizen's or company's own data through the exchange."""
     if getattr(request.user, "role", None) not in (Role.CITIZEN, Role.ENTERPRISE):
         raise AccessDenied(_("仅自然人和法人账户可以查看本人数据的使用记录"))
-    return [MyDataUseOut(at=u.at, department=u.consumer.name, resource=u.resource.code,
+    return [MyDataUseOut(at=local(u.at), department=u.consumer.name, resource=u.resource.code,
                          resource_name=u.resource.current.name if u.resource.current else "",
                          source=u.provider.name, items=selectors.item_names(u),
                          purpose=u.grant.purpose, case_number=u.case_number, found=u.found)
