@@ -370,6 +370,8 @@ class RecordBatch(models.Model):
                                  verbose_name=_("资源"))
     file_name = models.CharField(_("文件名"), max_length=200)
     rows = models.PositiveIntegerField(_("记录数"), default=0)
+    # SHA-256 of the file as read: a scheduled import skips a provider's export it has loaded.
+    digest = models.CharField(_("文件摘要"), max_length=64, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"),
                                     null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")

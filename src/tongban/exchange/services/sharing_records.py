@@ -4,6 +4,7 @@ of a CSV or XLSX, every value checked by its data element, refused whole on any 
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -148,7 +149,8 @@ def records_import(*, actor: Actor, resource: Resource, content: bytes, file_nam
         return result
     now = timezone.now()
     batch = RecordBatch.objects.create(resource=resource, file_name=file_name[:200],
-                                       rows=len(records), uploaded_by=account_of(actor))
+                                       rows=len(records), uploaded_by=account_of(actor),
+                                       digest=hashlib.sha256(content).hexdigest())
     if replace:
         result.removed = ResourceRecord.objects.filter(resource=resource).delete()[0]
         existing = {}
