@@ -4,8 +4,8 @@ of a CSV or XLSX, every value checked by its data element, refused whole on any 
 from __future__ import annotations
 
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
