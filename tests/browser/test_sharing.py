@@ -13,11 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DEMO_PASSWORD
-from tests.factories import staff
-from tongban.accounts.models import Role
 from tongban.exchange.models import DataRequest, RequestStatus
-from tongban.organizations.models import Department
 
 STAFF_DOOR = "/accounts/staff/login/"
 
@@ -25,12 +21,7 @@ STAFF_DOOR = "/accounts/staff/login/"
 @pytest.mark.django_db(transaction=True)
 def test_demand_to_exchange_journey(demo_city: None, page: Any, live_url: str, login: Any,
                                     axe_violations: Any) -> None:
-    for username, department in (("market_data", "兰州市市场监督管理局"),
-                                 ("police_data", "兰州市公安局")):
-        user = staff(username, Role.DATA_OFFICER, Department.objects.get(name=department))
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-
+    # The demo's data officers: market_data (兰州市市场监督管理局) and police_data (兰州市公安局).
     # The consumer's data officer files the demand.
     login(page, "market_data", path=STAFF_DOOR)
     page.goto(f"{live_url}/data/sharing/requests/new/")
