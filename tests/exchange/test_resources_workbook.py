@@ -87,6 +87,10 @@ def test_a_broken_workbook_is_rejected_whole_with_its_cells() -> None:
         resources_import_workbook(actor=SYSTEM, source=saved(book), name="bad.xlsx")
     where = {(p.sheet, p.row, p.column) for p in rejected.value.problems}
     assert ("资源目录", 2, "共享类型") in where
+    # Each faulty cell is reported once (its unreadable value, not again as an empty choice).
+    share_type = [str(p.message) for p in rejected.value.problems
+                  if (p.sheet, p.row, p.column) == ("资源目录", 2, "共享类型")]
+    assert share_type == ["“随便共享”不是有效的共享类型，可选：无条件共享、有条件共享、不予共享"]
     assert ("资源目录", 3, "类目编码") in where
     assert ("信息项", 2, "数据元") in where
     assert not Resource.objects.exists() and not DataElement.objects.exists()

@@ -193,6 +193,8 @@ def _cell(row: Row, column: Column) -> Any:
 def _fault(problems: ProblemList, sheet: str, number: int, problem: Problem,
            default: str) -> None:
     column = _column(sheet, problem.field) or _column(sheet, default)
+    if column is not None and problems.reported(sheet, number, column.header):
+        return  # the cell's own fault is listed already (an unreadable value, say): once is enough
     problems.add(problem.message, sheet=sheet, row=number,
                  column=column.header if column else None, field_name=problem.field)
 
