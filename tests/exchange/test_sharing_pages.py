@@ -61,6 +61,7 @@ def test_the_demand_journey_through_the_pages(
     assert shown.status_code == 200 and "tbx_" in shown.content.decode()
     credential = Credential.objects.get()
     again = market.get(f"/data/sharing/grants/{grant.pk}/").content.decode()
+    assert "姓名、公民身份号码" in again  # the granted items by name, not by key
     assert credential.prefix in again and 'id="new-key"' not in again
 
 

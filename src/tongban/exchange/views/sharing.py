@@ -53,7 +53,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "mine": _marked(selectors.requests_visible(user).filter(
             requester=department)[:200]) if department else [],
         "gaps": list(selectors.gaps(user)[:200]),
-        "grants": list(selectors.grants_visible(user)[:200]),
+        "grants": selectors.with_item_names(list(selectors.grants_visible(user)[:200])),
         "is_bureau": policies.is_data_bureau(user),
         "may_file": policies.is_data_officer(user),
         "uploadable": list(Resource.objects.filter(provider=department).exclude(
@@ -210,7 +210,8 @@ def grant_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
         except ValueError as exc:
             messages.error(request, str(exc))
     return render(request, "exchange/sharing/grant.html", {
-        "grant": grant, "credentials": list(selectors.credentials_of(grant)), "new_key": new_key,
+        "grant": selectors.with_item_names([grant])[0],
+        "credentials": list(selectors.credentials_of(grant)), "new_key": new_key,
         "may_issue": policies.can_act_for_department(request.user, grant.consumer_id)
         and grant.revoked_at is None,
         "example": f"/api/v1/exchange/{grant.resource.code}?subject=…"})
