@@ -95,6 +95,12 @@ def test_rules_name_the_field(police: Department) -> None:
     assert "share_basis" in messages(population(police, share_type="none"))
     assert "share_condition" in messages(population(police, share_condition=""))
     assert "endpoint_url" in messages(population(police, share_method="interface"))
+    # The platform calls a provider's address for consumers: a web address only.
+    assert messages(population(police, share_method="interface",
+                               endpoint_url="file:///etc/passwd"))["endpoint_url"] == (
+        "接口地址须为以 https:// 或 http:// 开头的网址（如 https://data.example.gov.cn/api/hj）")
+    assert "endpoint_url" not in messages(population(
+        police, share_method="interface", endpoint_url="https://data.gongan.lanzhou.gov.cn/hj"))
     assert "items" in messages(population(police, items=[]))
     opened = messages(population(police, open_type="unconditional"))
     assert opened["items.0.element"] == ("开放数据不得包含个人信息：信息项“公民身份号码”绑定的数据元"

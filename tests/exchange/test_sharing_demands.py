@@ -175,3 +175,33 @@ def test_keys_are_shown_once_stored_hashed_and_revocable(
     sharing.grant_revoke(actor=police_data_officer, grant=grant, reason="用途已终止")
     with pytest.raises(RuleViolation):
         sharing.credential_issue(actor=market_data_officer, grant=grant, days=30)
+
+
+def test_the_bureau_does_not_act_in_a_departments_place(
+        market_data_officer: User, bureau_data_officer: User, police_data_officer: User,
+        people_resource: Resource, admin_user: User) -> None:
+    """Only the provider answers for its data and uploads its records; only the consumer takes
+    keys (a call made with a key is recorded as the consumer's): the data bureau and the
+    administrator check and revoke, and nothing changes when they try the rest."""
+    from tongban.exchange.models import Credential, RecordBatch
+    from tongban.exchange.services import sharing_records
+
+    demand = sharing.data_request_check(actor=bureau_data_officer,
+                                        request=file(market_data_officer, people_resource))
+    for outsider in (bureau_data_officer, admin_user):
+        with pytest.raises(AccessDenied):
+            sharing.data_request_answer(actor=outsider, request=demand, approve=True)
+        with pytest.raises(AccessDenied):
+            sharing_records.records_import(
+                actor=outsider, resource=people_resource, file_name="people.csv",
+                content="id_number,name\n620102199001011233,张明\n".encode())
+    assert DataRequest.objects.get(pk=demand.pk).status == S.AT_PROVIDER
+    assert not RecordBatch.objects.exists()
+    demand = sharing.data_request_answer(actor=police_data_officer, request=demand, approve=True)
+    grant = Grant.objects.get(request=demand)
+    for outsider in (bureau_data_officer, admin_user, police_data_officer):
+        with pytest.raises(AccessDenied):
+            sharing.credential_issue(actor=outsider, grant=grant, days=30)
+    assert not Credential.objects.exists()
+    sharing.grant_revoke(actor=bureau_data_officer, grant=grant, reason="超范围使用")
+    assert Grant.objects.get(pk=grant.pk).revoked_at is not None

@@ -168,6 +168,12 @@ def test_the_exchange_refuses_what_is_not_granted(key: str, grant: Grant) -> Non
     assert ExchangeUse.objects.get().found is False  # answered: recorded too
     Grant.objects.filter(pk=grant.pk).update(revoked_at="2026-01-01T00:00:00+08:00")
     assert call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}").status_code == 403
+    # Every refusal is in the audit chain: what was asked, why, never the ID number itself.
+    refusals = list(AuditRecord.objects.filter(action="exchange.refused").order_by("seq"))
+    assert [(r.object_id, r.detail["status"]) for r in refusals] == [
+        ("LZ-SC-0001", 403), ("LZ-GA-0001", 403), ("LZ-GA-0001", 422), ("LZ-GA-0001", 403)]
+    assert refusals[-1].detail["reason"] == "该共享授权已撤销"
+    assert refusals[-1].detail["subject_index"] and ZHANG not in str(refusals[-1].detail)
 
 
 def test_the_rate_per_grant(key: str, grant: Grant) -> None:

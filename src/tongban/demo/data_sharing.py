@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.accounts.models import User
+from tongban.accounts.models import Role, User
+from tongban.accounts.permissions import SYSTEM
 from tongban.audit.services import audit_record
 from tongban.catalog.models import Item
 from tongban.core import crypto
@@ -238,6 +239,13 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def officer_of(department: Department) -> Any:
+    """The department's own data officer account (the demo's market_data, police_data), or the
+    system where the demo has none: what only a department may do, its officer does."""
+    return (User.objects.filter(role=Role.DATA_OFFICER, department=department).order_by("pk").first()
+            or SYSTEM)
+
+
 def demo_key_of(grant_id: int) -> str:
     """The demo grant's key: derived, DEBUG only, documented as demo-only (never printed)."""
     return sharing.demo_key(grant_id)
@@ -253,15 +261,18 @@ def load_data_sharing() -> None:
     rng = random.Random(20261207)
     people, companies = resources["LZ-GA-0001"], resources["LZ-SC-0001"]
     if people is not None:
-        sharing_records.records_import(actor=bureau, resource=people, content=_csv(_people(rng)),
+        sharing_records.records_import(actor=officer_of(people.provider), resource=people,
+                                       content=_csv(_people(rng)),
                                file_name="户籍人口基本信息" + DEMO_SUFFIX)
     if companies is not None:
-        sharing_records.records_import(actor=bureau, resource=companies, content=_csv(_companies(rng)),
+        sharing_records.records_import(actor=officer_of(companies.provider), resource=companies,
+                                       content=_csv(_companies(rng)),
                                file_name="企业登记信息" + DEMO_SUFFIX)
     if market is None or people is None:
         return
     items = [FOOD_BUSINESS] if Item.objects.filter(implementation_code=FOOD_BUSINESS).exists() else []
-    common: dict[str, Any] = {"actor": bureau, "department": market}
+    consumer = officer_of(market)
+    common: dict[str, Any] = {"actor": consumer, "department": market}
     # The granted demand: filed, checked (conditional → provider), approved by the provider.
     granted = sharing.data_request_file(
         **common, resource=people, field_keys=["name", "id_number", "address"],
@@ -270,11 +281,11 @@ def load_data_sharing() -> None:
         scenarios="食品经营许可（新办）受理时核验申请人及法定代表人身份", related_items=items,
         period_from=timezone.localdate())
     sharing.data_request_check(actor=bureau, request=granted)
-    sharing.data_request_answer(actor=bureau, request=granted, approve=True,
+    sharing.data_request_answer(actor=officer_of(people.provider), request=granted, approve=True,
                                 masked_keys=["id_number"], reason="同意按授权范围共享")
     grant = DataRequest.objects.get(pk=granted.pk).grant
     if settings.DEBUG:
-        credential, _key = sharing.credential_issue(actor=bureau, grant=grant, days=365,
+        credential, _key = sharing.credential_issue(actor=consumer, grant=grant, days=365,
                                                    key=demo_key_of(grant.pk))
     # A few demands in every other state.
     checking = sharing.data_request_file(
@@ -291,15 +302,17 @@ def load_data_sharing() -> None:
             **common, resource=marriage, field_keys=["spouse_name", "married_on"],
             purpose="市场主体信用画像", legal_basis="内部管理需要")
         sharing.data_request_check(actor=bureau, request=refused)
-        sharing.data_request_answer(actor=bureau, request=refused, approve=False,
+        sharing.data_request_answer(actor=officer_of(marriage.provider), request=refused,
+                                    approve=False,
                                     reason="用途与婚姻登记信息的共享条件不符，且超出最小必要范围",
                                     legal_basis="《中华人民共和国个人信息保护法》第六条")
     if companies is not None:
         withdrawn = sharing.data_request_file(
-            actor=bureau, department=people.provider, resource=companies,
+            actor=officer_of(people.provider), department=people.provider, resource=companies,
             field_keys=["company_name", "legal_representative"],
             purpose="治安管理中核验企业法定代表人", legal_basis="《中华人民共和国治安管理处罚法》")
-        sharing.data_request_withdraw(actor=bureau, request=withdrawn, reason="改为线下核查")
+        sharing.data_request_withdraw(actor=officer_of(people.provider), request=withdrawn,
+                                      reason="改为线下核查")
     gap = sharing.data_request_file(
         **common, wanted_elements=["DE00001", "DE00002"],
         description="食品从业人员健康证明信息（姓名、身份证号、体检结论、有效期），目前无资源提供",

@@ -43,6 +43,8 @@ class HttpAdapter:
     def fetch(self, version: ResourceVersion, subject: str) -> dict[str, Any] | None:
         if not version.endpoint_url:
             raise AdapterError(_("资源%(c)s未登记提供方接口地址") % {"c": version.resource.code})
+        if urllib.parse.urlsplit(version.endpoint_url).scheme not in ("http", "https"):
+            raise AdapterError(_("提供方接口地址不是网址"))
         separator = "&" if "?" in version.endpoint_url else "?"
         url = version.endpoint_url + separator + urllib.parse.urlencode({"subject": subject})
         request = urllib.request.Request(url, headers={"Accept": "application/json"})

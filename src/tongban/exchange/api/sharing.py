@@ -371,11 +371,12 @@ def my_data_uses(request: HttpRequest) -> list[MyDataUseOut]:
     """★ Every read of the signed-in citizen's or company's own data through the exchange."""
     if getattr(request.user, "role", None) not in (Role.CITIZEN, Role.ENTERPRISE):
         raise AccessDenied(_("仅自然人和法人账户可以查看本人数据的使用记录"))
+    uses = list(selectors.my_data_uses(request.user))
     return [MyDataUseOut(at=local(u.at), department=u.consumer.name, resource=u.resource.code,
                          resource_name=u.resource.current.name if u.resource.current else "",
-                         source=u.provider.name, items=selectors.item_names(u),
+                         source=u.provider.name, items=names,
                          purpose=u.grant.purpose, case_number=u.case_number, found=u.found)
-            for u in selectors.my_data_uses(request.user)]
+            for u, names in selectors.uses_with_item_names(uses)]
 
 
 class DataCensusOut(Schema):

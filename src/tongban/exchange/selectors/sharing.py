@@ -165,12 +165,15 @@ def my_data_uses(user: Any, *, limit: int = 500) -> list[ExchangeUse]:
                                 "grant")[:limit])
 
 
-def item_names(use: ExchangeUse) -> list[str]:
-    version = use.resource.current
-    names: dict[str, str] = {}
-    if version is not None:
-        names = dict(version.fields.values_list("key", "name"))
-    return [names.get(k, k) for k in use.field_keys]
+def uses_with_item_names(uses: list[ExchangeUse]) -> list[tuple[ExchangeUse, list[str]]]:
+    """Each use with the items it read, by their names in the resource's published version (the
+    key where an item is no longer described), in one query for all of them."""
+    versions = {u.resource.current_id for u in uses if u.resource.current_id}
+    names: dict[tuple[int, str], str] = {
+        (version_id, key): name for version_id, key, name in ResourceField.objects.filter(
+            version_id__in=versions).values_list("version_id", "key", "name")}
+    return [(u, [names.get((u.resource.current_id, k), k) if u.resource.current_id else k
+                 for k in u.field_keys]) for u in uses]
 
 
 # --- the census (公共数据普查) -------------------------------------------------------------

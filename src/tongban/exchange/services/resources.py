@@ -15,6 +15,7 @@ publication itself. The bureau settles contested claims with :func:`element_sour
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,12 @@ def data_content(data: ResourceData) -> dict[str, Any]:
     return values
 
 
+def _web_address(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(
+        c.isspace() for c in url)
+
+
 def _choice(problems: list[Problem], name: str, value: str, choices: Any, label: Any) -> None:
     if value not in choices.values:
         problems.append(Problem(name, _("%(label)s“%(value)s”无效；可选：%(values)s") % {
@@ -166,6 +173,10 @@ def resource_check(data: ResourceData, *, elements: dict[str, DataElement] | Non
         problems.append(Problem("share_condition", _("有条件共享的资源须填写共享条件")))
     if data.share_method == ShareMethod.INTERFACE and not data.endpoint_url.strip():
         problems.append(Problem("endpoint_url", _("共享方式为接口的资源须填写接口地址")))
+    elif data.endpoint_url.strip() and not _web_address(data.endpoint_url.strip()):
+        # The platform calls this address for consumers: only a web address, never a local file.
+        problems.append(Problem("endpoint_url", _(
+            "接口地址须为以 https:// 或 http:// 开头的网址（如 https://data.example.gov.cn/api/hj）")))
     if data.open_type == OpenType.CONDITIONAL and not data.open_condition.strip():
         problems.append(Problem("open_condition", _("有条件开放的资源须填写开放条件")))
     problems.extend(_items_check(data, elements))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -165,7 +165,7 @@ def data_request_file(*, actor: Actor, department: Department | None = None,
     """A department's data officer files a demand: a resource and some of its data items, or
     (when no resource provides the data) the wanted data elements with a description."""
     department = department or getattr(actor, "department", None)
-    if department is None or not policies.can_act_for_department(actor, department.pk):
+    if department is None or not policies.is_department_data_officer(actor, department.pk):
         raise AccessDenied(_("只有本部门的数据管理员可以提出共享需求"))
     problems: list[Problem] = []
     keys = [k.strip() for k in field_keys if k and k.strip()]
@@ -212,13 +212,23 @@ def data_request_file(*, actor: Actor, department: Department | None = None,
     if problems:
         raise RuleViolation(problems)
     now = timezone.now()
-    request = DataRequest.objects.create(
-        number=_next_number(now), requester=department, requested_by=account_of(actor),
+    fields: dict[str, Any] = dict(
+        requester=department, requested_by=account_of(actor),
         resource=resource, field_keys=keys if resource is not None else [],
         description=description.strip(), purpose=purpose.strip(), legal_basis=legal_basis.strip(),
         scenarios=scenarios.strip(), related_items=items, period_from=period_from,
         period_to=period_to, status=S.CHECKING, stage_started_at=now,
         stage_due_at=stage_due(now, CHECK_DAYS))
+    for attempt in range(5):
+        # Two demands filed at once may draw the same number (PostgreSQL): the second waits on
+        # the unique index, fails, and draws again from the number the first committed.
+        try:
+            with transaction.atomic():
+                request = DataRequest.objects.create(number=_next_number(now), **fields)
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
     if wanted:
         request.wanted_elements.set(wanted)
     _event(request, actor=actor, action="file", from_status="")
@@ -260,15 +270,18 @@ def data_request_check(*, actor: Actor, request: DataRequest,
         DataGap.objects.create(request=request, responsible=responsible, note=note.strip())
         _move(request, "gap", actor=actor, reason=note.strip() or responsible.name)
         return request
-    version = describing_version(request.resource)
-    assert version is not None
-    if version.share_type == ShareType.UNCONDITIONAL:
+    version = published_version(request.resource)
+    if version is None:
+        # Not yet published: nothing reviewed says it may be shared at once; the provider answers
+        # (and must first publish it), within the longer limit.
+        _move(request, "forward", actor=actor, reason=note.strip(),
+              due_days=ANSWER_DAYS_UNPUBLISHED)
+    elif version.share_type == ShareType.UNCONDITIONAL:
         _make_grant(request)
         request.decision_reason = note.strip()
         _move(request, "grant", actor=actor, reason=note.strip())
     elif version.share_type == ShareType.CONDITIONAL:
-        days = ANSWER_DAYS if published_version(request.resource) else ANSWER_DAYS_UNPUBLISHED
-        _move(request, "forward", actor=actor, reason=note.strip(), due_days=days)
+        _move(request, "forward", actor=actor, reason=note.strip(), due_days=ANSWER_DAYS)
     else:
         request.decision_reason = str(_("该资源为不予共享"))
         request.refusal_basis = version.share_basis
@@ -285,7 +298,7 @@ def data_request_answer(*, actor: Actor, request: DataRequest, approve: bool,
     request = _locked(request)
     assert request.resource is not None or request.status != S.AT_PROVIDER
     provider_id = request.resource.provider_id if request.resource else None
-    if not policies.can_act_for_department(actor, provider_id):
+    if not policies.is_department_data_officer(actor, provider_id):
         raise AccessDenied(_("只有资源提供部门的数据管理员可以答复该需求"))
     if approve:
         unknown = [k for k in masked_keys if k not in request.field_keys]
@@ -318,7 +331,7 @@ def data_request_answer(*, actor: Actor, request: DataRequest, approve: bool,
 @transaction.atomic
 def data_request_withdraw(*, actor: Actor, request: DataRequest, reason: str = "") -> DataRequest:
     request = _locked(request)
-    if not policies.can_act_for_department(actor, request.requester_id):
+    if not policies.is_department_data_officer(actor, request.requester_id):
         raise AccessDenied(_("只有需求部门的数据管理员可以撤回需求"))
     _move(request, "withdraw", actor=actor, reason=reason.strip())
     return request
@@ -335,7 +348,7 @@ def credential_issue(*, actor: Actor, grant: Grant, days: int,
                      key: str | None = None) -> tuple[Credential, str]:
     """A new exchange key of ``grant``: returned once with its row; only its SHA-256 digest and
     prefix are kept. ``key``: a given key (the demo's, derived in DEBUG only)."""
-    if not policies.can_act_for_department(actor, grant.consumer_id):
+    if not policies.is_department_data_officer(actor, grant.consumer_id):
         raise AccessDenied(_("只有使用部门的数据管理员可以领取该授权的密钥"))
     problems = []
     if grant.revoked_at is not None:
@@ -440,89 +453,143 @@ def mask_value(element: DataElement, value: Any) -> Any:
     return "*" * len(text)
 
 
+def _grant_problem(grant: Grant) -> ExchangeAnswer | None:
+    """Why the grant cannot be used now, read from its row locked for this call (a revocation
+    committed a moment ago counts), or None."""
+    row = Grant.objects.select_for_update().filter(pk=grant.pk).values_list(
+        "revoked_at", "valid_from", "valid_until").first()
+    if row is None or row[0] is not None:
+        return ExchangeAnswer(403, detail=str(_("该共享授权已撤销")))
+    today = timezone.localdate()
+    if today < row[1] or (row[2] is not None and today > row[2]):
+        return ExchangeAnswer(403, detail=str(_("不在共享授权的有效期内")))
+    return None
+
+
 def _rate_exceeded(grant: Grant, now: dt.datetime) -> bool:
-    """Over the grant's per-minute rate: the answered calls of the last 60 seconds, counted in
-    the database under the grant's row lock (right across any number of processes)."""
-    Grant.objects.select_for_update().filter(pk=grant.pk).values_list("pk", flat=True).first()
+    """Over the grant's per-minute rate: the calls of the last 60 seconds, counted in the database
+    while the grant's row is locked (``_grant_problem``), so right across processes."""
     recent = ExchangeUse.objects.filter(grant=grant, at__gt=now - dt.timedelta(seconds=60)).count()
     return recent >= grant.calls_per_minute
+
+
+def _refused(credential: Credential, resource_code: str, answer: ExchangeAnswer,
+             subject: str = "") -> ExchangeAnswer:
+    """A call the exchange refused is an exercise of power too: recorded in the audit chain
+    (``exchange.refused``: the key, the resource asked, why, the subject's blind index when it
+    was a valid one), in a transaction of its own."""
+    grant = credential.grant
+    with transaction.atomic():
+        audit_record(
+            actor=credential.issued_to, action="exchange.refused",
+            object_type="exchange.Resource", object_id=resource_code[:60],
+            detail={"consumer": grant.consumer_id, "grant": grant.pk, "key": credential.prefix,
+                    "status": answer.status, "reason": answer.detail,
+                    "subject_index": crypto.blind_index(subject) if subject else ""})
+    return answer
+
+
+def _guarded(credential: Credential, now: dt.datetime) -> ExchangeAnswer | None:
+    """Inside the caller's transaction: the grant usable, and under its rate."""
+    problem = _grant_problem(credential.grant)
+    if problem is None and _rate_exceeded(credential.grant, now):
+        problem = ExchangeAnswer(429, detail=str(_("超过该授权每分钟%(n)s次的调用上限，请稍后重试") % {
+            "n": credential.grant.calls_per_minute}))
+    return problem
 
 
 def exchange_read(*, credential: Credential, resource_code: str, subject: str,
                   items: Sequence[str] | None = None, case_number: str = "") -> ExchangeAnswer:
     """One consumer call of the exchange. Every call answered (found or not) is recorded as an
-    :class:`ExchangeUse` and an ``exchange.read`` audit record, in one transaction."""
+    :class:`ExchangeUse` and an ``exchange.read`` audit record, in one transaction; every call
+    refused (not granted, revoked, over the rate, a bad subject, the provider failing) as an
+    ``exchange.refused`` audit record.
+
+    A provider's interface is called outside any transaction (a slow provider must not hold the
+    database's write lock, nor the grant's row): the grant and the rate are checked just before
+    the call and again when its use is recorded.
+    """
     from ..adapters import AdapterError, adapter_for
 
     grant = credential.grant
     resource = grant.resource
     if resource.code != resource_code:
-        return ExchangeAnswer(403, detail=str(_("该密钥未获授权访问资源%(c)s") % {"c": resource_code}))
-    today = timezone.localdate()
-    if grant.revoked_at is not None:
-        return ExchangeAnswer(403, detail=str(_("该共享授权已撤销")))
-    if today < grant.valid_from or (grant.valid_until and today > grant.valid_until):
-        return ExchangeAnswer(403, detail=str(_("不在共享授权的有效期内")))
+        return _refused(credential, resource_code, ExchangeAnswer(
+            403, detail=str(_("该密钥未获授权访问资源%(c)s") % {"c": resource_code})))
     asked = [k.strip() for k in items if k.strip()] if items else list(grant.field_keys)
     refused = [k for k in asked if k not in grant.field_keys]
     if refused:
-        return ExchangeAnswer(403, detail=str(_("未获授权的信息项：%(k)s") % {"k": "、".join(refused)}))
+        return _refused(credential, resource_code, ExchangeAnswer(
+            403, detail=str(_("未获授权的信息项：%(k)s") % {"k": "、".join(refused)})))
     case_number = (case_number or "").strip()
     if len(case_number) > 40:
-        return ExchangeAnswer(422, detail=str(_("办件编号不能超过40个字符")))
-    version = describing_version(resource)
+        return _refused(credential, resource_code, ExchangeAnswer(
+            422, detail=str(_("办件编号不能超过40个字符"))))
+    version = published_version(resource)
     subject_item = subject_field(version) if version else None
     if version is None or subject_item is None:
-        return ExchangeAnswer(404, detail=str(_("资源%(c)s没有可查询的主体标识") % {"c": resource.code}))
+        return _refused(credential, resource_code, ExchangeAnswer(
+            404, detail=str(_("资源%(c)s没有可查询的主体标识") % {"c": resource.code})))
     rule = elements.rule_of(subject_item.element)
     cleaned, message = elements.clean(rule, subject or "", label=subject_item.name)
     if message is not None:
-        return ExchangeAnswer(422, detail=str(message))
+        return _refused(credential, resource_code, ExchangeAnswer(422, detail=str(message)))
     subject = str(cleaned)
     elements_by_key = {f.key: f.element for f in version.fields.select_related("element")}
-    values: dict[str, Any] | None
-    as_of: dt.datetime
+    values: dict[str, Any] | None = None
+    as_of = timezone.now()
+    if version.share_method == ShareMethod.INTERFACE:
+        with transaction.atomic():
+            problem = _guarded(credential, timezone.now())
+        if problem is not None:
+            return _refused(credential, resource_code, problem, subject)
+        try:
+            values = adapter_for(version).fetch(version, subject)
+        except AdapterError as exc:
+            return _refused(credential, resource_code, ExchangeAnswer(502, detail=str(exc)),
+                            subject)
     with transaction.atomic():
         now = timezone.now()
-        if _rate_exceeded(grant, now):
-            return ExchangeAnswer(429, detail=str(_("超过该授权每分钟%(n)s次的调用上限，请稍后重试") % {
-                "n": grant.calls_per_minute}))
-        if version.share_method == ShareMethod.INTERFACE:
-            try:
-                fetched = adapter_for(version).fetch(version, subject)
-            except AdapterError as exc:
-                transaction.set_rollback(True)
-                return ExchangeAnswer(502, detail=str(exc))
-            values = fetched
-            as_of = now
-        else:
+        problem = _guarded(credential, now)
+        if problem is not None:
+            transaction.set_rollback(True)
+        elif version.share_method != ShareMethod.INTERFACE:
             record = (ResourceRecord.objects.filter(
                 resource=resource, subject_index__in=crypto.blind_indexes(subject))
-                .only("values", "as_of").first())
+                .order_by("-as_of", "-pk").only("values", "as_of").first())
             values = record.values if record is not None else None
             as_of = record.as_of if record is not None else now
-        found = values is not None
-        person = credential.issued_to
-        audit = audit_record(
-            actor=person, action="exchange.read", object_type="exchange.Resource",
-            object_id=resource.code,
-            detail={"consumer": grant.consumer_id, "grant": grant.pk, "key": credential.prefix,
-                    "items": asked, "case": case_number, "found": found,
-                    "subject_index": crypto.blind_index(subject)})
-        ExchangeUse.objects.create(
-            at=now, grant=grant, consumer_id=grant.consumer_id, provider_id=resource.provider_id,
-            resource=resource, person=person, field_keys=asked,
-            subject_index=crypto.blind_index(subject), case_number=case_number, found=found,
-            audit_seq=audit.seq)
-        Credential.objects.filter(pk=credential.pk).update(last_used_at=now)
+        else:
+            as_of = now
+        if problem is None:
+            found = values is not None
+            person = credential.issued_to
+            audit = audit_record(
+                actor=person, action="exchange.read", object_type="exchange.Resource",
+                object_id=resource.code,
+                detail={"consumer": grant.consumer_id, "grant": grant.pk,
+                        "key": credential.prefix, "items": asked, "case": case_number,
+                        "found": found, "subject_index": crypto.blind_index(subject)})
+            ExchangeUse.objects.create(
+                at=now, grant=grant, consumer_id=grant.consumer_id,
+                provider_id=resource.provider_id, resource=resource, person=person,
+                field_keys=asked, subject_index=crypto.blind_index(subject),
+                case_number=case_number, found=found, audit_seq=audit.seq)
+            Credential.objects.filter(pk=credential.pk).update(last_used_at=now)
+    if problem is not None:
+        return _refused(credential, resource_code, problem, subject)
     if values is None:
         return ExchangeAnswer(404, detail=str(_("未查得该主体的记录")))
     masked = set(grant.masked_keys)
     out = {}
     for key in asked:
         value = values.get(key)
-        element = elements_by_key.get(key)
-        out[key] = mask_value(element, value) if key in masked and element else value
+        if key in masked and value is not None:
+            element = elements_by_key.get(key)
+            # An item no longer described by the published version is masked all the same.
+            out[key] = mask_value(element, value) if element else "*" * len(str(value))
+        else:
+            out[key] = value
     return ExchangeAnswer(200, body={
         "resource": resource.code, "subject": mask_id_number(subject), "items": out,
         "source": resource.provider.name,

@@ -70,7 +70,7 @@ def records_import(*, actor: Actor, resource: Resource, content: bytes, file_nam
     name), every value cleaned by its element's rule; refused whole on any bad row, with the row
     and column of each problem; a good file replaces (or, ``replace=False``, upserts by subject)
     the held records, recorded as a :class:`RecordBatch` and audited."""
-    if actor is not SYSTEM and not policies.can_act_for_department(actor, resource.provider_id):
+    if actor is not SYSTEM and not policies.is_department_data_officer(actor, resource.provider_id):
         raise AccessDenied(_("只有资源提供部门的数据管理员可以上传记录"))
     version = describing_version(resource)
     sheet = file_name[:60]
@@ -141,10 +141,14 @@ def records_import(*, actor: Actor, resource: Resource, content: bytes, file_nam
         existing[index] = pk
     ring = crypto.keys()
     index_of = {s: crypto.blind_index(s, ring) for s in records}
+    # A record held under an older index key (before a rotation finished) is the same subject.
+    held_of = {s: next((existing[i] for i in crypto.blind_indexes(s, ring) if i in existing), None)
+               for s in records}
     if dry_run:
-        known = sum(1 for s in records if index_of[s] in existing)
+        known = sum(1 for s in records if held_of[s] is not None)
         result.updated, result.created = known, len(records) - known
-        result.removed = len(set(existing) - set(index_of.values())) if replace else 0
+        result.removed = (len(existing) - len({pk for pk in held_of.values() if pk})
+                          if replace else 0)
         transaction.set_rollback(True)
         return result
     now = timezone.now()
@@ -153,17 +157,18 @@ def records_import(*, actor: Actor, resource: Resource, content: bytes, file_nam
                                        digest=hashlib.sha256(content).hexdigest())
     if replace:
         result.removed = ResourceRecord.objects.filter(resource=resource).delete()[0]
-        existing = {}
+        held_of = dict.fromkeys(records)
     new: list[ResourceRecord] = []
     changed: list[ResourceRecord] = []
     for subj, values in records.items():
-        held_pk = existing.get(index_of[subj])
+        held_pk = held_of[subj]
         held = ResourceRecord(pk=held_pk, resource=resource, subject=subj, values=values,
-                              as_of=now, batch=batch)
+                              as_of=now, batch=batch, subject_index=index_of[subj])
         (changed if held_pk else new).append(held)
     ResourceRecord.objects.bulk_create(new, batch_size=2000)
     if changed:
-        ResourceRecord.objects.bulk_update(changed, ["values", "as_of", "batch"], batch_size=1000)
+        ResourceRecord.objects.bulk_update(
+            changed, ["subject", "subject_index", "values", "as_of", "batch"], batch_size=1000)
     result.created, result.updated, result.batch = len(new), len(changed), batch
     audit_record(actor=actor, action="resource_records.imported", object_type="exchange.Resource",
                  object_id=resource.code,

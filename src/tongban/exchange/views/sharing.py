@@ -137,9 +137,9 @@ def demand_detail(request: HttpRequest, number: str) -> HttpResponse:
         "grant": grant,
         "may_check": demand.status == RequestStatus.CHECKING and policies.is_data_bureau(user),
         "may_answer": demand.status == RequestStatus.AT_PROVIDER
-        and policies.can_act_for_department(user, provider_id),
+        and policies.is_department_data_officer(user, provider_id),
         "may_withdraw": demand.status in services.OPEN
-        and policies.can_act_for_department(user, demand.requester_id),
+        and policies.is_department_data_officer(user, demand.requester_id),
         "departments": Department.objects.order_by("name").only("pk", "name")
         if demand.resource is None else [],
     })
@@ -212,7 +212,7 @@ def grant_detail(request: HttpRequest, grant_id: int) -> HttpResponse:
     return render(request, "exchange/sharing/grant.html", {
         "grant": selectors.with_item_names([grant])[0],
         "credentials": list(selectors.credentials_of(grant)), "new_key": new_key,
-        "may_issue": policies.can_act_for_department(request.user, grant.consumer_id)
+        "may_issue": policies.is_department_data_officer(request.user, grant.consumer_id)
         and grant.revoked_at is None,
         "example": f"/api/v1/exchange/{grant.resource.code}?subject=…"})
 
@@ -226,7 +226,8 @@ class RecordsForm(forms.Form):
 @require_roles(*DATA_STAFF)
 def records_upload(request: HttpRequest, code: str) -> HttpResponse:
     resource = Resource.objects.filter(code=code).select_related("current", "provider").first()
-    if resource is None or not policies.can_act_for_department(request.user, resource.provider_id):
+    if resource is None or not policies.is_department_data_officer(
+            request.user, resource.provider_id):
         raise Http404
     form = RecordsForm(request.POST or None, request.FILES or None)
     context: dict[str, Any] = {"resource": resource, "form": form,
@@ -270,8 +271,8 @@ def census(request: HttpRequest) -> HttpResponse:
 @require_roles(Role.CITIZEN, Role.ENTERPRISE)
 def my_data_uses(request: HttpRequest) -> HttpResponse:
     """★ 我的数据使用记录: which department read which of my data items, when, for what."""
-    uses = selectors.my_data_uses(request.user)
-    rows = [{"use": u, "items": selectors.item_names(u)} for u in uses]
+    uses = list(selectors.my_data_uses(request.user))
+    rows = [{"use": u, "items": names} for u, names in selectors.uses_with_item_names(uses)]
     return render(request, "exchange/sharing/my_data_uses.html", {"rows": rows})
 
 
