@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 OPEN = (S.CHECKING, S.AT_PROVIDER)
 
 
+def with_marks(requests: Any) -> list[DataRequest]:
+    """The demands, each with its ``mark``, the calendar checked once for the whole list."""
+    out = list(requests)
+    with clock.calendar_scope():
+        for request in out:
+            request.mark = request_mark(request)
+    return out
+
+
 def request_mark(request: DataRequest, *, now: dt.datetime | None = None) -> str:
     """green, yellow or red (past due) for an open demand's stage, by the clock's one rule
     (``clock.selectors.deadline_state``, the stage's own budget as the limit); "" when closed."""
@@ -51,7 +60,8 @@ def request_mark(request: DataRequest, *, now: dt.datetime | None = None) -> str
 
 def _requests() -> QuerySet[DataRequest]:
     return DataRequest.objects.select_related(
-        "requester", "resource", "resource__provider", "resource__current", "requested_by")
+        "requester", "resource", "resource__provider", "resource__current", "requested_by",
+        "grant")
 
 
 def requests_visible(actor: Actor) -> QuerySet[DataRequest]:

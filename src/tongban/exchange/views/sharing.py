@@ -35,10 +35,7 @@ def _problems(exc: RuleViolation) -> str:
 
 
 def _marked(rows: Any) -> list[Any]:
-    out = list(rows)
-    for r in out:
-        r.mark = selectors.request_mark(r)
-    return out
+    return selectors.with_marks(rows)
 
 
 @require_roles(*DATA_STAFF)
