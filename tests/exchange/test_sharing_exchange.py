@@ -361,3 +361,26 @@ def test_a_company_sees_the_reads_of_its_own_data(
     client.force_login(company)
     uses = client.get("/api/v1/me/data-uses").json()
     assert [(u["department"], u["case_number"]) for u in uses] == [("兰州市公安局", "C1")]
+
+
+def test_a_citizens_log_reads_in_the_same_statements_however_many_reads(
+        key: str, grant: Grant) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    zhang = make_user("zhang", Role.CITIZEN, id_number=ZHANG)
+    client = Client()
+    client.force_login(zhang)
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as page:
+            assert client.get("/data/my-data-uses/").status_code == 200
+        with CaptureQueriesContext(connection) as api:
+            assert client.get("/api/v1/me/data-uses").status_code == 200
+        return len(page) + len(api)
+
+    call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}")
+    one = statements()
+    for _ in range(3):
+        call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}")
+    assert len(client.get("/api/v1/me/data-uses").json()) == 4
+    assert statements() == one
