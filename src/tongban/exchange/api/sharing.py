@@ -26,6 +26,7 @@ from tongban.organizations.models import Department
 from .. import policies
 from ..models import Credential, RequestStatus, Resource
 from ..selectors import sharing as selectors
+from ..services import exchange_calls
 from ..services import sharing as services
 from ..services import sharing_records as records
 
@@ -66,7 +67,7 @@ def exchange(request: HttpRequest, resource_code: str, subject: str = "", case: 
     Every answered call is recorded (``ExchangeUse``) and audited (``exchange.read``)."""
     credential: Credential = request.exchange_credential  # type: ignore[attr-defined]
     wanted = [k for k in items.split(",") if k.strip()] if items else None
-    answer = services.exchange_read(credential=credential, resource_code=resource_code,
+    answer = exchange_calls.exchange_read(credential=credential, resource_code=resource_code,
                                     subject=subject, items=wanted, case_number=case)
     if answer.status == 200:
         return Status(200, answer.body)
