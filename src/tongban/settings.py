@@ -340,6 +340,8 @@ SCHEDULER_TICK_SECONDS = float(os.environ.get("TONGBAN_SCHEDULER_TICK_SECONDS", 
 TASK_LEASE_SECONDS = int(os.environ.get("TONGBAN_TASK_LEASE_SECONDS", "600"))
 # Claims after which a task whose lease ran out again is marked failed instead of queued again.
 TASK_MAX_ATTEMPTS = int(os.environ.get("TONGBAN_TASK_MAX_ATTEMPTS", "3"))
+# Seconds the exchange waits for a provider's interface (接口 resources) before answering 502.
+EXCHANGE_ADAPTER_TIMEOUT = float(os.environ.get("TONGBAN_EXCHANGE_ADAPTER_TIMEOUT", "5"))
 # Finished task results older than this many days are deleted by the daily clean-up schedule.
 TASK_RESULTS_KEEP_DAYS = int(os.environ.get("TONGBAN_TASK_RESULTS_KEEP_DAYS", "14"))
 

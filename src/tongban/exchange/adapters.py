@@ -22,8 +22,6 @@ from django.utils.translation import gettext as _
 
 from .models import ResourceVersion
 
-DEFAULT_TIMEOUT = 5.0
-
 
 class AdapterError(Exception):
     """The provider could not answer (unreachable, timed out, an error, not JSON)."""
@@ -37,8 +35,7 @@ class HttpAdapter:
     """Calls the provider's HTTP endpoint with the subject; JSON in, data items out."""
 
     def __init__(self, timeout: float | None = None) -> None:
-        self.timeout = timeout or float(getattr(settings, "EXCHANGE_ADAPTER_TIMEOUT",
-                                                DEFAULT_TIMEOUT))
+        self.timeout = timeout or settings.EXCHANGE_ADAPTER_TIMEOUT
 
     def fetch(self, version: ResourceVersion, subject: str) -> dict[str, Any] | None:
         if not version.endpoint_url:
