@@ -26,6 +26,12 @@ def mask_phone(value: str) -> str:
     return _mask(value, 3, 4)
 
 
+def mask_name(name: str) -> str:
+    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: the family name only."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
 def mask_address(value: str) -> str:
     """``兰州市城关区皋兰路1号`` → ``兰州市城关区****``: the first six characters (city and
     district, enough to route a letter) and nothing of the street or number."""

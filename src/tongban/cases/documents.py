@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tongban.accounts.masking import mask_name
 from tongban.clock.deadline import SHANGHAI
 
 from . import notices
@@ -123,12 +124,6 @@ def render_notice_pdf(notice: Notice, request: HttpRequest | None = None) -> byt
 
 
 # --- the public verification page -------------------------------------------------------------
-
-def mask_name(name: str) -> str:
-    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: the family name only."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if name else ""
-
 
 @dataclass
 class PublicEvent:

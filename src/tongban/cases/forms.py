@@ -21,7 +21,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from tongban.catalog.form_definitions import (
     AMOUNT_LIMIT,
     DEFAULT_MAX_LENGTH,
@@ -39,9 +38,6 @@ from tongban.exchange import elements
 # The key under which form data records its definition; never a field name.
 FORM_KEY = "_form"
 
-MOBILE_RE = re.compile(r"1[3-9]\d{9}")
-# Area code (3–4 digits from 0), optional hyphen, 7–8 digit number: 0931-8123456, 01062345678.
-LANDLINE_RE = re.compile(r"0\d{2,3}-?\d{7,8}")
 AMOUNT_RE = re.compile(r"\d+(\.\d+)?")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -126,7 +122,6 @@ def _date(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
 
 def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
     """(cleaned value, None) or (None, message) for one non-empty value."""
-    from stdnum.cn import uscc
 
     kind, label = spec["type"], spec["label"]
     if kind == "number":
@@ -149,24 +144,9 @@ def _clean_value(spec: dict[str, Any], value: Any) -> tuple[Any, Any]:
             return None, _("“%(label)s”须为以下之一：%(options)s") % {
                 "label": label, "options": pgettext("list separator", "、").join(spec["options"])}
         return text, None
-    if kind == "phone":
-        number = text.replace(" ", "")
-        if not (MOBILE_RE.fullmatch(number) or LANDLINE_RE.fullmatch(number)):
-            return None, _("“%(label)s”应为11位手机号码或带区号的固定电话（如0931-8123456）") % {
-                "label": label}
-        return number, None
-    if kind == "id_number":
-        number = id_number_compact(text)
-        message = id_number_problem(number, label=f"“{label}”")
-        if message is not None:
-            return None, message
-        return number, None
-    if kind == "uscc":
-        number = uscc.compact(text).upper()
-        if not uscc.is_valid(number):
-            return None, _("“%(label)s”不是有效的统一社会信用代码（18位，末位校验码须正确）") % {
-                "label": label}
-        return number, None
+    if kind in ("phone", "id_number", "uscc"):
+        # The field types that are identifiers are checked as data elements check them.
+        return elements.check_identifier(kind, text, label)
     raise AssertionError(f"unchecked field type {kind}")  # definitions are checked when saved
 
 

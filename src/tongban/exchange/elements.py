@@ -28,6 +28,7 @@ from tongban.accounts.identifiers import id_number_compact, id_number_problem
 from .models import Checker, CodeEntry, DataElement, DataType, DomainKind, ElementStatus
 
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+# Area code (3–4 digits from 0), optional hyphen, 7–8 digit number: 0931-8123456, 01062345678.
 LANDLINE_RE = re.compile(r"0\d{2,3}-?\d{7,8}")
 TRUE_WORDS = {"true", "1", "是", "y", "yes"}
 FALSE_WORDS = {"false", "0", "否", "n", "no"}
@@ -131,7 +132,9 @@ def _typed(rule: Rule, text: str, label: Any) -> tuple[Any, Any]:
     return text, None
 
 
-def _checked(checker: str, text: str, label: Any) -> tuple[Any, Any]:
+def check_identifier(checker: str, text: str, label: Any) -> tuple[Any, Any]:
+    """``(compacted identifier, None)`` or ``(None, message)`` for a 公民身份号码, USCC or phone
+    number (a ``Checker`` value): the one check, for bound elements and form field types alike."""
     from stdnum.cn import uscc
 
     if checker == Checker.ID_NUMBER:
@@ -179,7 +182,7 @@ def clean(rule: Rule, value: Any, *, label: Any = None) -> tuple[Any, Any]:
         return None, _("“%(label)s”不能超过%(n)s个字符（现有%(have)s个）") % {
             "label": label, "n": rule.max_length, "have": len(text)}
     if rule.domain_kind == DomainKind.CHECKED and rule.checker:
-        return _checked(rule.checker, text, label)
+        return check_identifier(rule.checker, text, label)
     cleaned, message = _typed(rule, text, label)
     if message is not None:
         return None, message

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from tongban.accounts.masking import mask_id_number, mask_phone
+from tongban.accounts.masking import mask_id_number, mask_name, mask_phone
 from tongban.cases.models import Case
 from tongban.clock.deadline import SHANGHAI
 from tongban.organizations.models import Department
@@ -26,12 +26,6 @@ from .services import (
     rectified_on_time,
     window_end,
 )
-
-
-def mask_name(name: str) -> str:
-    """``张三`` → ``张*``: the family name only."""
-    name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if name else ""
 
 
 @dataclass

@@ -114,18 +114,25 @@ def grants_visible(actor: Actor) -> QuerySet[Grant]:
     return scope.filter(Q(consumer_id=department_id) | Q(resource__provider_id=department_id))
 
 
+def _item_names(version_ids: set[int]) -> dict[tuple[int, str], str]:
+    """The names of the data items of these resource versions, by (version, key): one query."""
+    return {(version_id, key): name for version_id, key, name in ResourceField.objects.filter(
+        version_id__in=version_ids).values_list("version_id", "key", "name")}
+
+
+def _named(resource: Resource, keys: list[str], names: dict[tuple[int, str], str]) -> list[str]:
+    """Keys as their names in the resource's published version (the key itself where the item is
+    no longer described)."""
+    version_id = resource.current_id
+    return [names.get((version_id, key), key) if version_id else key for key in keys]
+
+
 def with_item_names(grants: list[Grant]) -> list[Grant]:
-    """Each grant with ``item_names``: its granted items as their names in the resource's
-    published version (the key itself where the item is no longer described), in one query."""
-    versions = {g.resource.current_id for g in grants if g.resource.current_id}
-    names: dict[tuple[int, str], str] = {
-        (version_id, key): name for version_id, key, name in ResourceField.objects.filter(
-            version_id__in=versions).values_list("version_id", "key", "name")}
+    """Each grant with ``item_names``: its granted items by name, in one query for all."""
+    names = _item_names({g.resource.current_id for g in grants if g.resource.current_id})
     for grant in grants:
-        version_id = grant.resource.current_id
-        grant.item_names = [  # type: ignore[attr-defined]
-            names.get((version_id, key), key) if version_id else key
-            for key in grant.field_keys]
+        grant.item_names = _named(  # type: ignore[attr-defined]
+            grant.resource, grant.field_keys, names)
     return grants
 
 
@@ -176,14 +183,9 @@ def my_data_uses(user: Any, *, limit: int = 500) -> list[ExchangeUse]:
 
 
 def uses_with_item_names(uses: list[ExchangeUse]) -> list[tuple[ExchangeUse, list[str]]]:
-    """Each use with the items it read, by their names in the resource's published version (the
-    key where an item is no longer described), in one query for all of them."""
-    versions = {u.resource.current_id for u in uses if u.resource.current_id}
-    names: dict[tuple[int, str], str] = {
-        (version_id, key): name for version_id, key, name in ResourceField.objects.filter(
-            version_id__in=versions).values_list("version_id", "key", "name")}
-    return [(u, [names.get((u.resource.current_id, k), k) if u.resource.current_id else k
-                 for k in u.field_keys]) for u in uses]
+    """Each use with the items it read, by name, in one query for all of them."""
+    names = _item_names({u.resource.current_id for u in uses if u.resource.current_id})
+    return [(u, _named(u.resource, u.field_keys, names)) for u in uses]
 
 
 # --- the census (公共数据普查) -------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongban.accounts.masking import mask_address, mask_id_number, mask_phone
+from tongban.accounts.masking import mask_address, mask_id_number, mask_name, mask_phone
 from tongban.audit.services import audit_record
 from tongban.clock.deadline import SHANGHAI
 from tongban.core import crypto
@@ -43,10 +43,6 @@ class ExchangeAnswer:
     detail: str = ""
 
 
-def _mask_name(value: str) -> str:
-    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else "*"
-
-
 def mask_value(element: DataElement, value: Any) -> Any:
     """A value shown masked where the grant says so (domain §10): ID numbers and USCCs keep
     4+4 characters, phones 3+4, long texts (addresses) their first six, names their first."""
@@ -60,7 +56,8 @@ def mask_value(element: DataElement, value: Any) -> Any:
     if element.data_type == DataType.STRING and (element.max_length or 0) >= 100:
         return mask_address(text)
     if element.data_type == DataType.STRING:
-        return _mask_name(text)
+        # One character would be shown whole by the name mask: hide it.
+        return mask_name(text) if len(text) > 1 else "*"
     return "*" * len(text)
 
 
