@@ -92,7 +92,11 @@ def access_denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"detail": _("需要登录或有效的访问令牌")}, status=401)
+    # An auth class that knows why (an exchange key revoked or expired) says so; ninja's own
+    # refusal carries its English default, answered with ours.
+    said = exc.message if exc.message != AuthenticationError().message else ""
+    return api.create_response(request, {"detail": said or _("需要登录或有效的访问令牌")},
+                               status=401)
 
 
 @api.exception_handler(HttpError)

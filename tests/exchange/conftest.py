@@ -115,3 +115,17 @@ def publish_demo_elements(*identifiers: str) -> None:
 def demo_form_elements(db: None) -> None:
     """The published elements the demo forms bind."""
     publish_demo_elements(*DEMO_FORM_ELEMENTS)
+
+
+def handled_case(department: Department, number: str, *, sequence: int = 1) -> object:
+    """A case of ``department`` numbered ``number``: what a consumer names with ``case=``."""
+    from django.utils import timezone
+
+    from tests.factories import item_data, publish
+    from tongban.cases.models import Case
+
+    version = publish(item_data(department, sequence=sequence))
+    return Case.objects.create(
+        item=version.item, item_version=version, department=department, channel="online",
+        status="accepted", applicant_kind="natural_person", applicant_name="张明",
+        applicant_id_number="620102199001011233", number=number, accepted_at=timezone.now())

@@ -19,12 +19,14 @@ from openpyxl import Workbook
 
 from tests.audit.conftest import number_after_table
 from tests.conftest import make_user
+from tests.exchange.conftest import handled_case
 from tongban.accounts.models import Role, User
 from tongban.audit.models import AuditRecord
 from tongban.audit.sealing import audit_seal
 from tongban.core import crypto
 from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.exchange.models import (
+    Credential,
     ExchangeUse,
     Grant,
     RecordBatch,
@@ -35,6 +37,7 @@ from tongban.exchange.models import (
 )
 from tongban.exchange.selectors import sharing as selectors
 from tongban.exchange.services import sharing, sharing_records
+from tongban.organizations.models import Department
 
 ZHANG = "620102199001011233"
 PEOPLE_CSV = (
@@ -132,6 +135,7 @@ def test_the_import_command(police_data_officer: User, bureau_data_officer: User
 
 def test_the_exchange_answers_granted_items_masked_and_records_the_use(
         key: str, grant: Grant, market_data_officer: User) -> None:
+    handled_case(market_data_officer.department, "LZ2026120700001")  # type: ignore[arg-type]
     response = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&case=LZ2026120700001")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -152,9 +156,23 @@ def test_the_exchange_answers_granted_items_masked_and_records_the_use(
     assert fewer["items"] == {"name": "张明"}
 
 
-def test_the_exchange_refuses_what_is_not_granted(key: str, grant: Grant) -> None:
-    assert call(None, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}").status_code == 401
-    assert call("tbx_nonsense", f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}").status_code == 401
+def test_the_exchange_refuses_what_is_not_granted(key: str, grant: Grant,
+                                                  market_data_officer: User) -> None:
+    def refused(key: str | None) -> str:
+        response = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}")
+        assert response.status_code == 401
+        return str(response.json()["detail"])
+
+    assert refused(None) == "缺少数据交换密钥：请在请求头 Authorization 中以 Bearer 方式提供密钥"
+    assert refused("tbx_nonsense") == "数据交换密钥不存在，请核对或重新领取"
+    assert refused("abc") == "不是有效的数据交换密钥（密钥以tbx_开头）"
+    revoked, revoked_key = sharing.credential_issue(actor=market_data_officer, grant=grant,
+                                                    days=1)
+    sharing.credential_revoke(actor=market_data_officer, credential=revoked)
+    assert refused(revoked_key).startswith("该数据交换密钥已于") and "吊销" in refused(revoked_key)
+    expired, expired_key = sharing.credential_issue(actor=market_data_officer, grant=grant, days=1)
+    Credential.objects.filter(pk=expired.pk).update(expires_at="2026-01-01T00:00:00+08:00")
+    assert refused(expired_key) == "该数据交换密钥已于2026-01-01 00:00过期，请重新领取"
     other = call(key, f"/api/v1/exchange/LZ-SC-0001?subject={ZHANG}")
     assert other.status_code == 403 and "LZ-SC-0001" in other.json()["detail"]
     item = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&items=name,ethnicity")
@@ -292,6 +310,7 @@ def test_an_interface_resource_is_fetched_from_the_provider(
 def test_the_provider_sees_the_use_and_the_citizen_their_own(
         key: str, grant: Grant, police_data_officer: User, market_data_officer: User,
         issue_token: Callable[[User], str]) -> None:
+    handled_case(market_data_officer.department, "LZ2026120700001")  # type: ignore[arg-type]
     call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&case=LZ2026120700001")
     call(key, "/api/v1/exchange/LZ-GA-0001?subject=620102198503150028")
 
@@ -302,6 +321,10 @@ def test_the_provider_sees_the_use_and_the_citizen_their_own(
     client.force_login(police_data_officer)
     assert client.get("/api/v1/data-usage").json()[0]["calls"] == 2
     assert client.get("/api/v1/data-usage?side=consumer").json() == []
+    consumer = Client()
+    consumer.force_login(market_data_officer)
+    usage_page = consumer.get("/data/sharing/usage/").content.decode()
+    assert "<td>姓名、公民身份号码、户籍地址</td>" in usage_page  # each call's items by name
 
     zhang = make_user("zhang", Role.CITIZEN, id_number=ZHANG)
     other = make_user("li", Role.CITIZEN, id_number="110101199003074477")
@@ -354,6 +377,7 @@ def test_a_company_sees_the_reads_of_its_own_data(
     sharing.data_request_check(actor=bureau_data_officer, request=demand)  # 无条件: granted
     key = sharing.credential_issue(actor=police_data_officer, grant=Grant.objects.get(),
                                    days=1)[1]
+    handled_case(police_data_officer.department, "C1")  # type: ignore[arg-type]
     found = call(key, f"/api/v1/exchange/LZ-SC-0001?subject={uscc.lower()}&case=C1")
     assert found.status_code == 200 and found.json()["items"] == {"company_name": "兰州示例餐饮有限公司"}
     company = make_user("company", Role.ENTERPRISE, uscc=uscc)
@@ -384,3 +408,51 @@ def test_a_citizens_log_reads_in_the_same_statements_however_many_reads(
         call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}")
     assert len(client.get("/api/v1/me/data-uses").json()) == 4
     assert statements() == one
+
+
+def test_a_case_number_given_with_a_call_must_be_one_the_consumer_handles(
+        key: str, grant: Grant, market_data_officer: User, police: Department) -> None:
+    """The use is shown to the citizen against the case named: a number that names no case,
+    or another department's case, is refused (and the refusal audited), nothing read."""
+    unknown = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&case=LZ2099010100001")
+    assert unknown.status_code == 422
+    assert [(p["field"], p["message"]) for p in unknown.json()["detail"]] == [
+        ("case", "办件编号LZ2099010100001不存在")]
+    handled_case(police, "LZ2026120700002")
+    theirs = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&case=LZ2026120700002")
+    assert theirs.status_code == 422
+    assert theirs.json()["detail"][0]["message"] == (
+        "办件LZ2026120700002不由本部门办理，不能以该办件的名义查询")
+    assert not ExchangeUse.objects.exists()
+    assert AuditRecord.objects.filter(action="exchange.refused").count() == 2
+    handled_case(market_data_officer.department, "LZ2026120700003",  # type: ignore[arg-type]
+                 sequence=2)
+    ours = call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}&case=LZ2026120700003")
+    assert ours.status_code == 200 and ExchangeUse.objects.get().case_number == "LZ2026120700003"
+
+
+def test_the_citizens_log_survives_a_new_index_key_and_the_old_one_removed(
+        key: str, grant: Grant, settings: Any, tmp_path: Path) -> None:
+    """The log keeps keyed hashes, not ID numbers: ``rotate_keys`` re-indexes each use from the
+    values the platform holds (the citizen's account, the provider's records), so the page still
+    lists the use once the old index key is gone."""
+    import shutil
+
+    path = tmp_path / "keys" / "personal-data.keys"
+    path.parent.mkdir()
+    shutil.copy(crypto.key_path(), path)
+    settings.PERSONAL_DATA_KEY_FILE = str(path)
+    zhang = make_user("zhang", Role.CITIZEN, id_number=ZHANG)
+    assert call(key, f"/api/v1/exchange/LZ-GA-0001?subject={ZHANG}").status_code == 200
+    mine = Client()
+    mine.force_login(zhang)
+    assert len(mine.get("/api/v1/me/data-uses").json()) == 1
+
+    call_command("rotate_keys", "--new-index-key", stdout=io.StringIO())
+    ring = crypto.keys()
+    assert ExchangeUse.objects.get().subject_index == crypto.blind_index(ZHANG, ring)
+    path.write_text("".join(f"{kind} {version} {k.hex()}\n" for kind, version, k in (
+        ("data", ring.current_data_version, ring.data_key(ring.current_data_version)),
+        ("index", ring.current_index_version, ring.index[0][1]))))
+    assert [v for v, _k in crypto.keys(fresh=True).index] == [ring.current_index_version]
+    assert len(mine.get("/api/v1/me/data-uses").json()) == 1

@@ -32,6 +32,7 @@ def test_the_demand_journey_through_the_pages(
     assert response.status_code == 302 and response["Location"].endswith(f"/{demand.number}/")
     page = market.get(f"/data/sharing/requests/{demand.number}/").content.decode()
     assert "数据管理部门审核中" in page and "dl-mark" in page and "撤回需求" in page
+    assert '<dd id="demand-items">姓名、公民身份号码</dd>' in page  # by name, not by key
 
     bad = market.post("/data/sharing/requests/new/", {
         "resource": "LZ-GA-0001", "field_keys": "salary", "purpose": "x", "legal_basis": "y"})
@@ -44,6 +45,8 @@ def test_the_demand_journey_through_the_pages(
     assert demand.status == RequestStatus.AT_PROVIDER
 
     police = logged_in(police_data_officer)
+    answer = police.get(f"/data/sharing/requests/{demand.number}/").content.decode()
+    assert 'value="id_number"> 公民身份号码</label>' in answer  # masked items chosen by name
     # The provider must give reasons and a basis to refuse: the page says so, nothing changes.
     police.post(f"/data/sharing/requests/{demand.number}/act/", {"action": "refuse"})
     demand.refresh_from_db()
@@ -62,6 +65,7 @@ def test_the_demand_journey_through_the_pages(
     credential = Credential.objects.get()
     again = market.get(f"/data/sharing/grants/{grant.pk}/").content.decode()
     assert "姓名、公民身份号码" in again  # the granted items by name, not by key
+    assert "<dd>公民身份号码</dd>" in again  # the masked ones too
     assert credential.prefix in again and 'id="new-key"' not in again
 
 

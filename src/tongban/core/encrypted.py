@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -209,6 +210,13 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, st
     return found
 
 
+# Tables that keep the blind index of a value they do not hold (the exchange log keeps who was
+# read, never the ID number): they cannot be re-indexed from their own rows. Each registers a
+# callable (its app's ``ready``) that re-indexes its rows from values held elsewhere (accounts,
+# records) and returns (label, rows rewritten); :func:`rotate_keys` calls it after its pass.
+index_followers: list[Callable[[], tuple[str, int]]] = []
+
+
 def rotate_keys(*, actor: Any) -> dict[str, int]:
     """Re-encrypt every stored ID number, phone, application form and material file under the
     current data key and recompute every blind index under the current index key
@@ -240,6 +248,9 @@ def rotate_keys(*, actor: Any) -> dict[str, int]:
                 if storage.inner.exists(file_name) and crypto.reencrypt_file(storage.inner,
                                                                               file_name):
                     counts[label] += 1
+    for follower in index_followers:
+        label, rewritten = follower()
+        counts[label] = rewritten
     ring = crypto.keys()
     with transaction.atomic():
         audit_record(actor=actor, action="personal_data.rotated", object_type="keys",

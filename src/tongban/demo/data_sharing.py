@@ -325,12 +325,25 @@ def load_data_sharing() -> None:
         _demo_uses(grant.pk, credential)
 
 
+def _consumer_cases(department_id: int) -> list[str]:
+    """Two case numbers of the consuming department (the demo citizen's first): the uses are
+    read "for" real cases, as the exchange requires of a number given with a call."""
+    from tongban.cases.models import Case
+
+    cases = Case.objects.filter(department_id=department_id, number__isnull=False)
+    citizen = User.objects.filter(username="citizen").first()
+    own = [n for n in cases.filter(applicant=citizen).order_by("-pk")
+           .values_list("number", flat=True)[:2] if n]
+    return own or [n for n in cases.order_by("-pk").values_list("number", flat=True)[:2] if n]
+
+
 def _demo_uses(grant_id: int, credential: Credential) -> None:
     """A few recorded reads of 张明's data (his page is not empty), audited like real calls."""
     grant = credential.grant
     now = timezone.now()
     index = crypto.blind_index(DEMO_CITIZEN_ID)
-    for days, case in ((12, "LZ20261125000123"), (3, "LZ20261204000456"), (0, "")):
+    for days, case in zip((12, 3, 0), [*_consumer_cases(grant.consumer_id), "", "", ""],
+                          strict=False):
         at = now - dt.timedelta(days=days, hours=2)
         record = audit_record(actor=None, action="exchange.read", object_type="exchange.Resource",
                               object_id=grant.resource.code,

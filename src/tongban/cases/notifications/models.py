@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     OVERDUE = "overdue", _("超期提醒")
     RATING = "rating", _("好差评")
     SUPERVISION = "supervision", _("电子监察")
+    DATA = "data", _("数据共享")
 
 
 class Notification(models.Model):

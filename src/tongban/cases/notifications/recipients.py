@@ -92,3 +92,14 @@ def deadline_watchers(open_steps: Iterable[Any],
     pool = {u.pk: u for t in steps if t.assignee is None for u in step_pool(t)
             if u.pk not in direct}
     return list(direct.values()), list(pool.values())
+
+
+def announced(users: Iterable[int], data_officers_of: Iterable[int],
+              data_bureau: bool) -> list[Any]:
+    """The people an announcement of a lower floor names (``scheduling.announcements``): the
+    given accounts, the data officers (数据管理员) of the given departments and, when
+    ``data_bureau``, of the data bureau — each once, in account order."""
+    who = Q(pk__in=list(users)) | Q(role=Role.DATA_OFFICER, department_id__in=list(data_officers_of))
+    if data_bureau:
+        who |= Q(role=Role.DATA_OFFICER, department__is_data_bureau=True)
+    return list(_active().filter(who).order_by("pk"))

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from pydantic import Field
 
@@ -35,12 +36,21 @@ router = Router(tags=["data"])
 
 class ExchangeKeyAuth(HttpBearer):
     """An exchange key (``tbx_…``): live, not expired, not revoked. Sets
-    ``request.exchange_credential``."""
+    ``request.exchange_credential``. A call without a usable key is answered 401 with why."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get(self.header, "")
+        scheme, _sep, _token = header.partition(" ")
+        if scheme.lower() != self.openapi_scheme:
+            raise AuthenticationError(message=str(_(
+                "缺少数据交换密钥：请在请求头 Authorization 中以 Bearer 方式提供密钥")))
+        return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        credential = services.credential_authenticate(token)
-        if credential is not None:
-            request.exchange_credential = credential  # type: ignore[attr-defined]
+        credential, why = services.credential_check(token.strip())
+        if credential is None:
+            raise AuthenticationError(message=why)
+        request.exchange_credential = credential  # type: ignore[attr-defined]
         return credential
 
 

@@ -71,31 +71,55 @@ class Conflict:
     element: DataElement
     claims: list[tuple[Department, list[str]]] = field(default_factory=list)  # dept, codes
 
+    @property
+    def reopened(self) -> bool:
+        """Confirmed before (at a publication or by the bureau) and claimed again since."""
+        return self.element.source_department_id is not None
+
 
 def _claims() -> dict[int, dict[int, set[str]]]:
-    rows = (ResourceField.objects.filter(is_source=True, version__status__in=CLAIMING)
-            .values_list("element_id", "version__resource__provider_id",
-                         "version__resource__code"))
     by_element: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for element_id, provider_id, code in rows:
+    for element_id, provider_id, code, _submitted in _claim_rows():
         by_element[element_id][provider_id].add(code)
     return by_element
 
 
+def _claim_rows() -> Any:
+    return (ResourceField.objects.filter(is_source=True, version__status__in=CLAIMING)
+            .values_list("element_id", "version__resource__provider_id",
+                         "version__resource__code", "version__submitted_at"))
+
+
 def source_conflicts(*, include_confirmed: bool = False) -> list[Conflict]:
     """Elements claimed as source by published or submitted resources of two or more
-    departments (by default only those without a confirmed source)."""
-    contested = {e: d for e, d in _claims().items() if len(d) > 1}
+    departments, waiting for the data bureau: those without a confirmed source, and those
+    whose source was confirmed before another department claimed them (a publication confirms
+    an uncontested claim by itself; a later claim opens the question again). With
+    ``include_confirmed``, every contested element."""
+    by_element: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    latest: dict[tuple[int, int], Any] = {}
+    for element_id, provider_id, code, submitted in _claim_rows():
+        by_element[element_id][provider_id].add(code)
+        if submitted is not None:
+            key = (element_id, provider_id)
+            latest[key] = max(latest.get(key, submitted), submitted)
+    contested = {e: d for e, d in by_element.items() if len(d) > 1}
     if not contested:
         return []
-    elements = DataElement.objects.filter(pk__in=contested).select_related("source_department")
-    if not include_confirmed:
-        elements = elements.filter(source_department__isnull=True)
+    elements = (DataElement.objects.filter(pk__in=contested).select_related("source_department")
+                .order_by("identifier"))
+
+    def waiting(e: DataElement) -> bool:
+        if e.source_department_id is None or e.source_confirmed_at is None:
+            return True
+        return any(latest.get((e.pk, d)) is not None and latest[(e.pk, d)] > e.source_confirmed_at
+                   for d in contested[e.pk] if d != e.source_department_id)
+
     departments = Department.objects.in_bulk(
         {d for claims in contested.values() for d in claims})
     return [Conflict(element=e, claims=[(departments[d], sorted(codes))
                                         for d, codes in sorted(contested[e.pk].items())])
-            for e in elements.order_by("identifier")]
+            for e in elements if include_confirmed or waiting(e)]
 
 
 def source_outcomes(department_id: int) -> list[dict[str, Any]]:

@@ -128,12 +128,29 @@ def _named(resource: Resource, keys: list[str], names: dict[tuple[int, str], str
 
 
 def with_item_names(grants: list[Grant]) -> list[Grant]:
-    """Each grant with ``item_names``: its granted items by name, in one query for all."""
+    """Each grant with ``item_names`` and ``masked_names``: its granted and its masked items by
+    name, in one query for all."""
     names = _item_names({g.resource.current_id for g in grants if g.resource.current_id})
     for grant in grants:
         grant.item_names = _named(  # type: ignore[attr-defined]
             grant.resource, grant.field_keys, names)
+        grant.masked_names = _named(  # type: ignore[attr-defined]
+            grant.resource, grant.masked_keys, names)
     return grants
+
+
+def demand_items(demand: DataRequest) -> list[tuple[str, str]]:
+    """(key, name) of the items a demand asks for, named by the resource's published version,
+    else its newest (a demand may be filed while the resource is still being catalogued)."""
+    resource = demand.resource
+    if resource is None or not demand.field_keys:
+        return []
+    version_id = resource.current_id or (resource.versions.order_by("-version")
+                                         .values_list("pk", flat=True).first())
+    if version_id is None:
+        return [(key, key) for key in demand.field_keys]
+    names = _item_names({version_id})
+    return [(key, names.get((version_id, key), key)) for key in demand.field_keys]
 
 
 def credentials_of(grant: Grant) -> QuerySet[Credential]:

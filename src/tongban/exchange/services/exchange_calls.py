@@ -7,10 +7,11 @@ transaction), masked as the grant says, and every call recorded — an answered 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,12 @@ from ..models import (
     ShareMethod,
 )
 from .sharing import published_version, subject_field
+
+# ``(case number, consumer department id) → None, or why the number may not be given``: the
+# cases app (a floor above) registers its check when Django starts (``CasesConfig.ready``). A
+# number given with a call must be a case the consumer department handles — the use is then
+# shown to the citizen against that case.
+case_checks: list[Callable[[str, int], str | None]] = []
 
 
 @dataclass
@@ -133,6 +140,12 @@ def exchange_read(*, credential: Credential, resource_code: str, subject: str,
     if len(case_number) > 40:
         return _refused(credential, resource_code, ExchangeAnswer(
             422, detail=str(_("办件编号不能超过40个字符"))))
+    if case_number and not case_checks:
+        raise ImproperlyConfigured("no case check registered (tongban.cases registers one)")
+    for check in case_checks if case_number else ():
+        message = check(case_number, grant.consumer_id)
+        if message is not None:
+            return _refused(credential, resource_code, ExchangeAnswer(422, detail=message))
     version = published_version(resource)
     subject_item = subject_field(version) if version else None
     if version is None or subject_item is None:

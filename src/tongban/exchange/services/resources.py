@@ -43,6 +43,7 @@ from ..models import (
     ShareType,
     UpdateCycle,
 )
+from . import announcements
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -368,7 +369,7 @@ def source_problems(version: ResourceVersion) -> list[Problem]:
             if element.source_department_id != provider_id:
                 problems.append(Problem(f"items.{item.key}.is_source", _(
                     "信息项“%(item)s”申报为数据元“%(id)s %(name)s”的数源，但该数据元已确认的数源部门为"
-                    "%(dept)s；请取消数源标记后重新提交") % {
+                    "%(dept)s；请取消数源标记后重新提交，或由数据管理部门在数源冲突中重新确认") % {
                     "item": item.name, "id": element.identifier, "name": element.name,
                     "dept": element.source_department.name}))  # type: ignore[union-attr]
             continue
@@ -434,6 +435,7 @@ def resource_version_review(*, actor: Actor, version: ResourceVersion, approve: 
                  object_type="exchange.resourceversion", object_id=version.pk,
                  detail={"code": version.resource.code, "version": version.version,
                          "note": note})
+    announcements.resource_reviewed(version, approved=approve)
     return version
 
 
@@ -484,4 +486,5 @@ def element_source_confirm(*, actor: Actor, identifier: str, department: Departm
                  object_type="exchange.dataelement", object_id=element.pk,
                  detail={"identifier": identifier, "department": department.pk,
                          "claimants": sorted(claimants), "reason": reason.strip()})
+    announcements.source_confirmed(element, claimants)
     return element

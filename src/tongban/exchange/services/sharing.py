@@ -43,6 +43,7 @@ from ..models import (
     ShareType,
 )
 from ..models import RequestStatus as S
+from . import announcements
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -114,6 +115,7 @@ def _event(request: DataRequest, *, actor: Actor | None, action: str, from_statu
                  object_type="exchange.DataRequest",
                  object_id=request.number,
                  detail={"from": from_status, "to": request.status, "reason": reason[:500]})
+    announcements.demand_moved(request, action, from_status=from_status)
 
 
 def _move(request: DataRequest, action: str, *, actor: Actor | None, reason: str = "",
@@ -389,20 +391,31 @@ def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
     grant.save(update_fields=["revoked_at", "revoke_reason"])
     audit_record(actor=actor, action="data_grant.revoked", object_type="exchange.Grant",
                  object_id=grant.pk, detail={"reason": reason.strip()[:500]})
+    announcements.grant_revoked(grant)
     return grant
 
 
 def credential_authenticate(key: str) -> Credential | None:
     """The live credential of an exchange key: not expired, not revoked; else None."""
+    return credential_check(key)[0]
+
+
+def credential_check(key: str) -> tuple[Credential | None, str]:
+    """(the live credential of an exchange key, "") or (None, why not — a sentence for the
+    caller: not a key, unknown, revoked, expired)."""
     if not key or not key.startswith(KEY_PREFIX):
-        return None
+        return None, str(_("不是有效的数据交换密钥（密钥以%(p)s开头）") % {"p": KEY_PREFIX})
     credential = (Credential.objects.select_related("grant", "grant__resource", "issued_to")
                   .filter(digest=key_digest(key)).first())
-    if credential is None or credential.revoked_at is not None:
-        return None
+    if credential is None:
+        return None, str(_("数据交换密钥不存在，请核对或重新领取"))
+    if credential.revoked_at is not None:
+        return None, str(_("该数据交换密钥已于%(at)s吊销") % {
+            "at": timezone.localtime(credential.revoked_at).strftime("%Y-%m-%d %H:%M")})
     if credential.expires_at <= timezone.now():
-        return None
-    return credential
+        return None, str(_("该数据交换密钥已于%(at)s过期，请重新领取") % {
+            "at": timezone.localtime(credential.expires_at).strftime("%Y-%m-%d %H:%M")})
+    return credential, ""
 
 
 def _fields(version: ResourceVersion) -> list[ResourceField]:

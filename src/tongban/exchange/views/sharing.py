@@ -129,6 +129,7 @@ def demand_detail(request: HttpRequest, number: str) -> HttpResponse:
     grant = getattr(demand, "grant", None) if demand.status == RequestStatus.GRANTED else None
     return render(request, "exchange/sharing/demand.html", {
         "demand": demand, "mark": selectors.request_mark(demand),
+        "items": selectors.demand_items(demand),
         "events": [{"event": e, "label": services.ACTION_LABELS.get(e.action, e.action)}
                    for e in demand.events.all()],
         "grant": grant,
@@ -254,7 +255,8 @@ def usage(request: HttpRequest) -> HttpResponse:
         "department": department,
         "provided": selectors.usage(department=department, side="provider"),
         "called": selectors.usage(department=department, side="consumer"),
-        "calls": list(selectors.calls_of(department=department, limit=100))})
+        "calls": selectors.uses_with_item_names(
+            list(selectors.calls_of(department=department, limit=100)))})
 
 
 @require_roles(*DATA_STAFF)
