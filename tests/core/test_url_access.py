@@ -10,6 +10,7 @@ and public operations may only read, except the few listed below.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,4 +124,34 @@ def test_there_are_restricted_pages() -> None:
 def test_anonymous_is_sent_to_login(client: Client, route: str) -> None:
     response = client.get(route)
     assert response.status_code == 302, route
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def sample_path(route: str, pattern: URLPattern) -> str:
+    """A route with parameters filled in (1 for a number, ``X`` otherwise): a page that needs a
+    login sends the anonymous visitor away before it looks anything up."""
+    path = route
+    for name, converter in pattern.pattern.converters.items():
+        value = "1" if type(converter).__name__ == "IntConverter" else "X"
+        path = re.sub(rf"<(\w+:)?{name}>", value, path)
+    return "/" + path
+
+
+def login_only_routes_with_parameters() -> list[str]:
+    return [sample_path(route, pattern) for route, namespace, pattern in all_urls()
+            if namespace not in {"admin", "api"} and pattern.pattern.converters
+            and getattr(pattern.callback, ACCESS_ATTR, "") not in {"public", OPERATOR_ACCESS}]
+
+
+def test_pages_with_parameters_are_listed() -> None:
+    assert "/data/resources/X/edit/" in login_only_routes_with_parameters()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", login_only_routes_with_parameters())
+def test_anonymous_is_sent_to_login_from_pages_with_parameters(client: Client, path: str) -> None:
+    response = client.get(path)
+    if response.status_code == 405:  # an action: POST only
+        response = client.post(path)
+    assert response.status_code == 302, path
     assert response["Location"].startswith("/accounts/login/?next=")

@@ -1,7 +1,8 @@
 from django.urls import URLPattern
 
-from .views import elements, resources, sharing
+from .views import elements, resource_drafts, resources, sharing
 
 app_name = "exchange"
-urlpatterns: list[URLPattern] = [*elements.urlpatterns, *resources.urlpatterns,
-                                 *sharing.urlpatterns]
+# The draft form's paths come before ``resources/<code>/`` (the public detail page).
+urlpatterns: list[URLPattern] = [*elements.urlpatterns, *resource_drafts.urlpatterns,
+                                 *resources.urlpatterns, *sharing.urlpatterns]

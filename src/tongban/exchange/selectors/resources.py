@@ -11,7 +11,14 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from tongban.organizations.models import Department
 
-from ..models import DataElement, Resource, ResourceField, ResourceStatus, ResourceVersion
+from ..models import (
+    DataElement,
+    ElementStatus,
+    Resource,
+    ResourceField,
+    ResourceStatus,
+    ResourceVersion,
+)
 
 CLAIMING = (ResourceStatus.PUBLISHED, ResourceStatus.UNDER_REVIEW)
 
@@ -59,6 +66,22 @@ def department_versions(department_id: int) -> QuerySet[ResourceVersion]:
     """A department's versions, newest first per resource (its drafts, reviews, publications)."""
     return (ResourceVersion.objects.filter(resource__provider_id=department_id)
             .select_related("resource").order_by("resource__code", "-version"))
+
+
+def resource_of(code: str) -> Resource | None:
+    return Resource.objects.filter(code=code).select_related("provider").first()
+
+
+def latest_version(resource: Resource) -> ResourceVersion | None:
+    """The version the draft form starts from: the newest one (an open draft, a rejected or
+    published version, or one under review, which cannot be edited)."""
+    return resource.versions.order_by("-version").first()
+
+
+def published_elements() -> list[DataElement]:
+    """The elements a data item may bind (the draft form offers them)."""
+    return list(DataElement.objects.filter(status=ElementStatus.PUBLISHED)
+                .only("identifier", "name", "personal").order_by("identifier"))
 
 
 def review_queue() -> QuerySet[ResourceVersion]:
