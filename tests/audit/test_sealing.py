@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
@@ -75,13 +76,11 @@ def rewrite(seqs: range, *, prev: str | None) -> None:
 
 
 @contextmanager
-def at(moment: dt.datetime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Everything inside happens at ``moment`` (records and checkpoints are stamped with it)."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    try:
+def at(moment: dt.datetime) -> Iterator[None]:
+    """Everything inside happens at ``moment`` (records and checkpoints are stamped with it):
+    the one time seam, time-machine."""
+    with time_machine.travel(moment, tick=False):
         yield
-    finally:
-        monkeypatch.undo()
 
 
 # --- every column in the hash ----------------------------------------------------------------
@@ -312,7 +311,7 @@ def test_records_waiting_too_long_for_a_checkpoint_fail(chain: Chain, committed:
                                                         settings: Any) -> None:
     settings.AUDIT_CHECKPOINT_MAX_AGE_MINUTES = 120
     three_hours_ago = timezone.now() - dt.timedelta(hours=3)
-    with at(three_hours_ago, monkeypatch):
+    with at(three_hours_ago):
         chain(3)
         committed(audit_checkpoint_write)
         chain(2)
@@ -331,7 +330,7 @@ def test_records_waiting_too_long_for_a_checkpoint_fail(chain: Chain, committed:
 def test_records_never_sealed_fail_once_too_old(chain: Chain, monkeypatch: pytest.MonkeyPatch,
                                                settings: Any) -> None:
     settings.AUDIT_CHECKPOINT_MAX_AGE_MINUTES = 120
-    with at(timezone.now() - dt.timedelta(minutes=121), monkeypatch):
+    with at(timezone.now() - dt.timedelta(minutes=121)):
         chain(2)
     status, _out, err = verify()
     assert status == 1
@@ -341,7 +340,7 @@ def test_records_never_sealed_fail_once_too_old(chain: Chain, monkeypatch: pytes
 
 def test_an_old_checkpoint_with_nothing_after_it_is_fine(chain: Chain, committed: Committed,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    with at(timezone.now() - dt.timedelta(days=2), monkeypatch):
+    with at(timezone.now() - dt.timedelta(days=2)):
         chain(3)
         committed(audit_checkpoint_write)
     status, out, _err = verify()
@@ -351,7 +350,7 @@ def test_an_old_checkpoint_with_nothing_after_it_is_fine(chain: Chain, committed
 
 def test_records_within_the_allowed_age_pass(chain: Chain, committed: Committed,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    with at(timezone.now() - dt.timedelta(minutes=90), monkeypatch):
+    with at(timezone.now() - dt.timedelta(minutes=90)):
         chain(3)
         committed(audit_checkpoint_write)
         chain(1)

@@ -101,7 +101,7 @@ def test_a_record_committed_after_the_chain_passed_its_number_joins_at_the_end(
 
 
 def test_verify_reports_the_unsealed_tail_and_a_stopped_sealer(chain: Chain, settings: Any,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                                               time_machine: Any) -> None:
     settings.AUDIT_SEAL_MAX_AGE_SECONDS = 120
     chain(2)
     write(3)
@@ -109,8 +109,7 @@ def test_verify_reports_the_unsealed_tail_and_a_stopped_sealer(chain: Chain, set
     assert (report["intact"], report["pending"]) == (True, 1)
     assert report["pending_oldest_age_seconds"] < 120
 
-    later = timezone.now() + dt.timedelta(minutes=5)
-    monkeypatch.setattr(timezone, "now", lambda: later)
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=5), tick=False)
     count, age = unsealed_tail()
     assert count == 1 and age is not None and age >= 290
     report = verify_json("--full")

@@ -25,8 +25,13 @@ SRC = REPO / "src" / "tongban"
 ROLE_VALUES = frozenset(Role.values)
 STATUS_VALUES = frozenset(Status.values)
 FILTER = re.compile(r"(^|__)(?P<kind>role|status)(__in|__exact|__iexact)?$")
+# The rule enums a template might compare as strings: status and role, and the catalog's and
+# the case's other choices (the list an item is on, a material's necessity and type, a held
+# material's state, a limit's unit). A deadline mark's colour (``state`` alone, the clock's output
+# passed to ``_mark.html``) is a display key, not a rule.
+_ENUMS = r"(status|role|commitment|necessity|material_type|_unit|\.state)"
 TEMPLATE = re.compile(
-    r"""\b[\w.]*(status|role)\s*(==|!=)\s*["']|["'][^"'{}%]*["']\s*(==|!=)\s*[\w.]*(status|role)\b""")
+    rf"""[\w.]*{_ENUMS}\s*(==|!=)\s*["']|["'][^"'{{}}%]*["']\s*(==|!=)\s*[\w.]*{_ENUMS}\b""")
 
 EXEMPT: set[str] = set()  # a file left to its owner for a while; each must still offend
 
@@ -130,11 +135,17 @@ def test_the_checks_find_what_they_look_for() -> None:
     template = ('{% if case.status == "halted" %}\n'
                 "{% elif user.role != 'head' %}\n"
                 '{% if "draft" == c.status %}\n'
-                "{% if case.status_is.halted or may.deliver %}\n")
+                "{% if case.status_is.halted or may.deliver %}\n"
+                '{% if version.commitment == "proxy" %}\n'
+                "{% if r.state != 'supplied' and m.necessity == 'optional' %}\n"
+                '{% if version.commitment_is.proxy and r.state_is.promised %}\n'
+                '{% if state == "red" %}\n')
     assert template_offences(template, "t.html") == [
         't.html:1: {% if case.status == "halted" %}',
         "t.html:2: {% elif user.role != 'head' %}",
         't.html:3: {% if "draft" == c.status %}',
+        't.html:5: {% if version.commitment == "proxy" %}',
+        "t.html:6: {% if r.state != 'supplied' and m.necessity == 'optional' %}",
     ]
 
 

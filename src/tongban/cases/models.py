@@ -256,6 +256,11 @@ class CaseMaterial(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def state_is(self) -> ChoiceIs:
+        """``record.state_is.promised`` in templates: supplied, or promised (容缺)."""
+        return ChoiceIs(self.state, self.State)
+
 
 class Notice(models.Model):
     """A written notice to the applicant (acceptance, one-time supplement, refusal, ...)."""

@@ -193,6 +193,16 @@ class ItemVersion(models.Model):
         return ChoiceIs(self.status, VersionStatus)
 
     @property
+    def commitment_is(self) -> ChoiceIs:
+        """``version.commitment_is.proxy`` in templates: the list the item is on."""
+        return ChoiceIs(self.commitment, Commitment)
+
+    @property
+    def decided_on_the_day(self) -> bool:
+        """即收即办 and 当日办结: decided on the day of acceptance (no working-day limit)."""
+        return self.commitment in {Commitment.ON_THE_SPOT, Commitment.SAME_DAY}
+
+    @property
     def is_frozen(self) -> bool:
         """Published, superseded and cancelled versions never change."""
         return self.status not in {VersionStatus.DRAFT, VersionStatus.UNDER_REVIEW}
@@ -252,6 +262,16 @@ class Material(models.Model):
     @property
     def deferrable(self) -> bool:
         return self.necessity == self.Necessity.DEFERRABLE
+
+    @property
+    def necessity_is(self) -> ChoiceIs:
+        """``material.necessity_is.optional`` in templates."""
+        return ChoiceIs(self.necessity, self.Necessity)
+
+    @property
+    def material_type_is(self) -> ChoiceIs:
+        """``material.material_type_is.copy`` in templates."""
+        return ChoiceIs(self.material_type, self.MaterialType)
 
 
 class Fee(models.Model):

@@ -26,7 +26,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from tongban.cases.models import Case, Channel
-from tongban.catalog.models import Commitment, Item, VersionStatus
+from tongban.catalog.models import Commitment, Item, LimitUnit, VersionStatus
 from tongban.clock import selectors as clock
 from tongban.clock.calendar import OfficeHours
 from tongban.clock.deadline import limit_in_working_days, working_days_elapsed
@@ -446,6 +446,11 @@ class ItemPerformance:
     legal_limit_unit: str
     satisfaction: float | None  # share of ratings at level ≥ 4; None without ratings
     ratings: int = 0
+
+    @property
+    def in_natural_days(self) -> bool:
+        """The committed limit counts calendar days (else working days)."""
+        return self.committed_limit_unit == LimitUnit.NATURAL_DAYS
 
     @property
     def satisfaction_display(self) -> str:

@@ -85,8 +85,12 @@ def published_elements() -> list[DataElement]:
 
 
 def review_queue() -> QuerySet[ResourceVersion]:
+    """Versions waiting for the bureau, each with its items (``fields``) and their elements
+    fetched with it: two queries however long the queue."""
     return (ResourceVersion.objects.filter(status=ResourceStatus.UNDER_REVIEW)
-            .select_related("resource", "resource__provider").order_by("submitted_at", "pk"))
+            .select_related("resource", "resource__provider").order_by("submitted_at", "pk")
+            .prefetch_related(Prefetch("fields", ResourceField.objects.select_related("element")
+                                       .order_by("position"))))
 
 
 @dataclass

@@ -339,6 +339,22 @@ def _account(actor: Actor) -> Any:
 
 
 @transaction.atomic
+def resource_draft_from_form(*, actor: Actor, data: ResourceData, new: bool = False,
+                             submit: bool = False) -> ResourceVersion:
+    """The data officer's draft form: save the draft (``new``: a resource whose code must not be
+    taken yet — the workbook's drafting by code would otherwise edit an existing one) and, with
+    ``submit``, submit it for review — both or nothing."""
+    if new and Resource.objects.filter(code=data.code).exists():
+        raise RuleViolation([Problem("code", _(
+            "资源代码“%(code)s”已被使用；修改已有资源请在本部门资源中编辑其草稿") % {
+            "code": data.code})])
+    version = resource_save_draft(actor=actor, data=data)
+    if submit:
+        version = resource_version_submit(actor=actor, version=version)
+    return version
+
+
+@transaction.atomic
 def resource_version_submit(*, actor: Actor, version: ResourceVersion) -> ResourceVersion:
     version = ResourceVersion.objects.select_for_update().select_related("resource").get(
         pk=version.pk)

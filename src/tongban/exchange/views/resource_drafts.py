@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.models import Role
 from tongban.core.access import require_roles
-from tongban.core.errors import AccessDenied, Problem, RuleViolation
+from tongban.core.errors import AccessDenied, RuleViolation
 from tongban.organizations.models import Department
 
 from .. import policies
@@ -120,19 +119,10 @@ def _draft_page(request: HttpRequest, *, resource: Resource | None,
     return _render(request, form, formset, resource, base, provider)
 
 
-@transaction.atomic
 def _save(request: HttpRequest, data: services.ResourceData, *, new: bool,
           submit: bool) -> ResourceVersion:
-    """Save the draft (and submit it): both or nothing."""
-    if new and selectors.resource_of(data.code) is not None:
-        # The service drafts by code (the workbook updates); this page makes a new one.
-        raise RuleViolation([Problem("code", _(
-            "资源代码“%(code)s”已被使用；修改已有资源请在本部门资源中编辑其草稿") % {
-            "code": data.code})])
-    version = services.resource_save_draft(actor=request.user, data=data)
-    if submit:
-        version = services.resource_version_submit(actor=request.user, version=version)
-    return version
+    return services.resource_draft_from_form(actor=request.user, data=data, new=new,
+                                             submit=submit)
 
 
 def _render(request: HttpRequest, form: ResourceDraftForm, formset: Any,

@@ -108,7 +108,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     _bureau(request)
     versions = list(selectors.review_queue())
     return render(request, "exchange/resources/review_queue.html", {
-        "versions": [(v, selectors.version_items(v)) for v in versions]})
+        "versions": [(v, list(v.fields.all())) for v in versions]})
 
 
 @require_roles(*STAFF)
