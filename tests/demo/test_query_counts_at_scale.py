@@ -8,7 +8,6 @@ with its count after many more cases are added (``tests.load_fixture.generate``)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -25,30 +24,19 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Every page's count must stay the same: the supervision dashboard and the power list with
 # figures, which once grew (a query per department or per item), are checked like the others.
+# Their live part (cases decided today) once skipped three reads when the items shown had no
+# decision yet today, so the counts depended on the hour the suite ran; it no longer does.
 # Lists that show deadline states read each hall's office hours once (memoised,
 # ``clock.office_hours_memo``): a query per distinct hall among the rows shown, so at most one
 # more per hall however many cases there are.
 PER_HALL = {"officer's inbox", "head's view", "supervisor's case list", "citizen's case list",
-            "API case list"}
+            "API case list", "power list with figures"}  # the last: today's decisions' halls
 
 # 10,000 takes several minutes per database on a busy 2-core machine. 1,000 already fills
 # every list past its first page (a paginated list legitimately counts once more than an
 # unpaginated one); 3,000 has every kind of record many times over.
 SMALL = 1_000
 LARGE = 3_000
-
-# The oversight pages add today's live figures to the rollup's (cases decided since midnight,
-# Beijing); with no such case they skip three reads. The generator spreads cases over two years
-# around the wall clock, so whether the small database held one depended on the hour the suite
-# ran: the clock is moved to just after the small database's last decision, and both databases
-# are measured on that day.
-
-
-def to_a_day_with_decisions(time_machine: Any) -> None:
-    last = (Case.objects.filter(accepted_at__isnull=False, decided_at__isnull=False)
-            .order_by("-decided_at").values_list("decided_at", flat=True).first())
-    assert last is not None
-    time_machine.move_to(last + dt.timedelta(seconds=1), tick=False)
 
 
 def pages() -> list[tuple[str, str | None, str]]:
@@ -100,9 +88,8 @@ def rollups() -> None:
     rollup_ratings.call()
 
 
-def test_no_page_makes_more_queries_with_more_cases(time_machine: Any) -> None:
+def test_no_page_makes_more_queries_with_more_cases() -> None:
     generate(SMALL, seed=11)
-    to_a_day_with_decisions(time_machine)
     rollups()
     measured = pages()  # the same case pages both times
     small = counts(measured)
@@ -117,15 +104,18 @@ def test_no_page_makes_more_queries_with_more_cases(time_machine: Any) -> None:
     assert not unexpected, f"queries ({SMALL} cases, {LARGE} cases): {unexpected}"
 
 
-def test_the_oversight_pages_make_no_more_queries_without_the_rollups(time_machine: Any) -> None:
+def test_the_oversight_pages_make_no_more_queries_without_the_rollups() -> None:
     """Before the first nightly run (or while a rollup is being rebuilt) the dashboard and the
     power list compute live: slower, still no query per row."""
     oversight = {"supervision dashboard", "power list with figures", "metrics",
                  "monthly ratings report"}
     generate(SMALL, seed=13)
-    to_a_day_with_decisions(time_machine)
     measured = [p for p in pages() if p[0] in oversight]
     small = counts(measured)
     generate(LARGE - SMALL, seed=14)
     large = counts(measured)
-    assert small == large, f"queries ({SMALL} cases, {LARGE} cases): {small} → {large}"
+    halls = Hall.objects.count()
+    unexpected = {page: (small[page], large[page]) for page in small
+                  if large[page] != small[page]
+                  and not (page in PER_HALL and 0 < large[page] - small[page] <= halls)}
+    assert not unexpected, f"queries ({SMALL} cases, {LARGE} cases): {unexpected}"

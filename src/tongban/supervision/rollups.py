@@ -80,8 +80,8 @@ def case_times(first: dt.date, last: dt.date, item_ids: Sequence[int] | None = N
     if item_ids is not None:
         completed = completed.filter(item_id__in=item_ids)
     cases = list(completed.values_list("pk", "item_id", "accepted_at", "decided_at", "hall_id"))
-    if not cases:
-        return {}
+    # No early return when nothing was decided: a page makes the same queries whether or not
+    # today has decisions yet (its query count must not depend on the hour it is read).
     stops: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
     for case_id, s, e in (ClockStop.objects.filter(case__in=completed).order_by()
                           .values_list("case_id", "started_at", "ended_at")):
