@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +17,11 @@ class CasesConfig(AppConfig):
         if recompute_deadlines_later not in schedule_listeners:
             schedule_listeners.append(recompute_deadlines_later)
 
+        # The e-licence library (a floor below) tells a licence's holder through our messages.
+        from tongban.licences.services import register_notifier
+
+        register_notifier(notify_licence_holder)
+
         # /metrics (core) counts the cases through a registration.
         from .observability import register
 
@@ -27,3 +34,12 @@ def recompute_deadlines_later(years: list[int]) -> None:
     from .tasks import recompute_deadlines
 
     recompute_deadlines.enqueue(sorted(years))
+
+
+def notify_licence_holder(users: list[Any], *, key: str, subject: str, text: str) -> None:
+    """The library's news for a licence's holder (issued, changed, revoked, expired), as an
+    in-app message and an email."""
+    from .notifications.models import Kind
+    from .notifications.services import notify_users
+
+    notify_users(users, key=key, subject=subject, text=text, kind=Kind.LICENCE)

@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     OVERDUE = "overdue", _("超期提醒")
     RATING = "rating", _("好差评")
     SUPERVISION = "supervision", _("电子监察")
+    LICENCE = "licence", _("电子证照")
 
 
 class Notification(models.Model):
