@@ -172,6 +172,7 @@ def _register() -> None:
     from tongban.clock.api import router as clock_router
     from tongban.exchange.api import routers as exchange_routers
     from tongban.inspections.api import router as inspections_router
+    from tongban.licences.api import router as licences_router
     from tongban.organizations.api import router as organizations_router
     from tongban.queues.api import router as queues_router
     from tongban.ratings.api import router as ratings_router
@@ -191,6 +192,7 @@ def _register() -> None:
     api.add_router("/audit", audit_router)
     for data_router in exchange_routers:
         api.add_router("/", data_router)
+    api.add_router("/", licences_router)
 
 
 def _document_errors() -> None:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tongban.accounts",
     "tongban.catalog",
     "tongban.exchange",
+    "tongban.licences",
     "tongban.clock",
     "tongban.cases.workflows",
     "tongban.cases",
@@ -454,4 +455,19 @@ PERSONAL_DATA_KEY_FILE = os.environ.get("TONGBAN_PERSONAL_DATA_KEY_FILE", "")
 # Retired public keys whose old checkpoints still count, "ed25519:HEX,sm2:HEX".
 AUDIT_TRUSTED_PUBLIC_KEYS = [
     k.strip() for k in os.environ.get("TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS", "").split(",") if k.strip()
+]
+
+# --- e-licences (docs/licences.md) -------------------------------------------------------------
+# Signature of issued e-licences: "ed25519" or "sm2" (GB/T 32918); a key of its own, never the
+# audit key. Empty key file: generated once as licence-signing.key in AUDIT_KEY_DIR.
+LICENCE_SIGNATURE = os.environ.get("TONGBAN_LICENCE_SIGNATURE", "ed25519").strip().lower()
+if LICENCE_SIGNATURE not in {"ed25519", "sm2"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("TONGBAN_LICENCE_SIGNATURE must be ed25519 or sm2.")
+LICENCE_SIGNING_KEY_FILE = os.environ.get("TONGBAN_LICENCE_SIGNING_KEY_FILE", "")
+# Retired public keys whose licences still verify, "ed25519:HEX,sm2:HEX".
+LICENCE_TRUSTED_PUBLIC_KEYS = [
+    k.strip() for k in os.environ.get("TONGBAN_LICENCE_TRUSTED_PUBLIC_KEYS", "").split(",")
+    if k.strip()
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("queue/", include("tongban.queues.urls")),
     path("inspections/", include("tongban.inspections.urls")),
     path("data/", include("tongban.exchange.urls")),
+    path("licences/", include("tongban.licences.urls")),
     path("ratings/", include("tongban.ratings.urls")),
     path("supervision/audit/", include("tongban.audit.urls")),
     path("supervision/", include("tongban.supervision.urls")),

@@ -89,6 +89,18 @@ def everything_stored(people: dict[str, User]) -> None:
     resource = Resource.objects.create(code="LZ-GA-0001", provider=case.department)
     ResourceRecord.objects.create(resource=resource, subject=WALK_IN_ID, as_of=timezone.now(),
                                   values={"id_number": WALK_IN_ID, "phone": WALK_IN_PHONE})
+    # An e-licence: its holder's ID number and its signed content (the surface) are personal.
+    from tongban.accounts.permissions import SYSTEM
+    from tongban.licences import services as licences
+    from tongban.licences.models import LicenceType
+
+    licence_type = LicenceType.objects.create(
+        code="11100000000013338W001", name="居民身份证", holder_kind="natural_person",
+        department=case.department, fields=[{"key": "holder_id", "name": "公民身份号码"},
+                                            {"key": "phone", "name": "电话", "required": True}])
+    licences.licence_issue(actor=SYSTEM, licence_type=licence_type, issuer=case.department,
+                           holder=licences.Holder("natural_person", "王五", WALK_IN_ID),
+                           surface={"phone": WALK_IN_PHONE})
 
 
 # --- the database holds no plain ID number or phone ----------------------------------------
@@ -110,7 +122,7 @@ def test_raw_rows_hold_no_plain_id_number_or_phone(people: dict[str, User]) -> N
                 assert not any(p in value for p in plain), (model, value)
         checked.add(model._meta.label)
     assert checked == {"accounts.User", "cases.Case", "ratings.Rating", "queues.Ticket",
-                       "exchange.ResourceRecord"}
+                       "exchange.ResourceRecord", "licences.Licence"}
     assert [(m._meta.label, files) for m, _t, _i, files, _d in encrypted_models() if files] == [
         ("cases.CaseMaterial", ["file"])]
     # The models read the plain values back.
@@ -308,7 +320,8 @@ def test_rotate_keys_re_encrypts_under_new_keys_and_look_ups_keep_working(
     assert audit.detail["rewritten"] == {"accounts.User": 2, "cases.Case": 1,
                                          "cases.CaseMaterial": 1, "ratings.Rating": 1,
                                          "queues.Ticket": 1, "exchange.ResourceRecord": 1,
-                                         "exchange.ExchangeUse": 0}
+                                         "exchange.ExchangeUse": 0,
+                                         "licences.Licence": 1}
 
 
 def test_look_ups_match_rows_indexed_under_an_older_index_key(people: dict[str, User],

@@ -26,6 +26,7 @@ from tongban.core.access import ACCESS_ATTR, OPERATOR_ACCESS
 PUBLIC_WRITES = {
     ("POST", "/api/v1/auth/token"),  # exchanging a password for a token happens before any auth
     ("POST", "/api/v1/calendar/deadline"),  # a pure computation (JSON body); it writes nothing
+    ("POST", "/api/v1/licences/verify"),  # checks an uploaded licence file; it writes nothing
 }
 # Views of the API framework itself: the OpenAPI document, its browsable docs and the root.
 NINJA_FRAMEWORK_VIEWS = {"openapi-json", "openapi-view", "api-root"}

@@ -49,7 +49,7 @@ def test_the_platforms_schedules_are_seeded_and_due_at_once() -> None:
     assert set(rows) == {"sweep_deadlines", "prune_task_results", "audit_checkpoint",
                          "sweep_rating_tickets", "sweep_supervision", "close_queue_days",
                          "rollup_figures", "audit_seal", "case_number_sequences",
-                         "rollup_ratings"}
+                         "rollup_ratings", "expire_licences"}
     assert (rows["sweep_deadlines"].task, rows["sweep_deadlines"].interval_seconds) == (
         "tongban.cases.tasks.sweep_deadlines", 300)
     assert rows["prune_task_results"].daily_at == dt.time(3, 30)

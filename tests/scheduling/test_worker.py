@@ -51,7 +51,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
 
     fired = out.getvalue().split("已触发定时任务：", 1)[1].splitlines()[0].split("、")
     assert sorted(fired) == ["audit_checkpoint", "audit_seal", "case_number_sequences",
-                             "close_queue_days", "prune_task_results", "rollup_figures",
+                             "close_queue_days", "expire_licences", "prune_task_results", "rollup_figures",
                              "rollup_ratings", "sweep_deadlines", "sweep_rating_tickets", "sweep_supervision"]
     assert sorted(DBTaskResult.objects.values_list("task_path", "status")) == [
         ("tongban.audit.tasks.seal", "SUCCESSFUL"),
@@ -59,6 +59,7 @@ def test_batch_runs_due_schedules_and_every_queued_task(
         ("tongban.cases.notifications.tasks.send_case_event", "SUCCESSFUL"),
         ("tongban.cases.tasks.drop_number_sequences", "SUCCESSFUL"),
         ("tongban.cases.tasks.sweep_deadlines", "SUCCESSFUL"),
+        ("tongban.licences.tasks.expire_licences", "SUCCESSFUL"),
         ("tongban.queues.tasks.close_previous_days", "SUCCESSFUL"),
         ("tongban.ratings.tasks.rollup_ratings", "SUCCESSFUL"),
         ("tongban.ratings.tasks.sweep_tickets", "SUCCESSFUL"),

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -135,8 +136,14 @@ def signing_key(*, create: bool = True) -> SigningKey | None:
         if not _move_legacy_key(path) and not create:
             return None
         if not path.exists():
-            _generate(path, algorithm)
-    return _load(str(path), path.stat().st_mtime_ns, algorithm)
+            generate_key_file(path, algorithm, purpose="audit signing key",
+                              setting="TONGBAN_AUDIT_SIGNING_KEY_FILE")
+    return read_key_file(path, algorithm, purpose="audit signing key")
+
+
+def read_key_file(path: Path, algorithm: str, *, purpose: str) -> SigningKey:
+    """The private key in ``path`` (read again when the file changes)."""
+    return _load(str(path), path.stat().st_mtime_ns, algorithm, purpose)
 
 
 def _inside_data_dir(path: Path) -> bool:
@@ -173,26 +180,37 @@ def trusted_keys() -> dict[str, PublicKey]:
     current = signing_key(create=False)
     if current is not None:
         keys[current.public.key_id] = current.public
-    for entry in getattr(settings, "AUDIT_TRUSTED_PUBLIC_KEYS", ()):
-        algorithm, _sep, value = entry.partition(":")
+    keys.update(parse_public_keys(getattr(settings, "AUDIT_TRUSTED_PUBLIC_KEYS", ()),
+                                  setting="TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS"))
+    return keys
+
+
+def parse_public_keys(entries: Any, *, setting: str) -> dict[str, PublicKey]:
+    """``algorithm:HEX`` entries (a setting's list of retired keys) by key id."""
+    keys: dict[str, PublicKey] = {}
+    for entry in entries:
+        algorithm, _sep, value = str(entry).partition(":")
         algorithm = algorithm.strip().lower()
-        if algorithm not in ALGORITHMS or not value.strip():
-            raise ImproperlyConfigured(
-                f"TONGBAN_AUDIT_TRUSTED_PUBLIC_KEYS: '{entry}' is not 'ed25519:HEX' or 'sm2:HEX'")
-        public = PublicKey(algorithm, bytes.fromhex(value.strip()))
+        try:
+            raw = bytes.fromhex(value.strip())
+        except ValueError:
+            raw = b""
+        if algorithm not in ALGORITHMS or not raw:
+            raise ImproperlyConfigured(f"{setting}: '{entry}' is not 'ed25519:HEX' or 'sm2:HEX'")
+        public = PublicKey(algorithm, raw)
         keys[public.key_id] = public
     return keys
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, _mtime: int, algorithm: str) -> SigningKey:
+@lru_cache(maxsize=8)
+def _load(path: str, _mtime: int, algorithm: str, purpose: str) -> SigningKey:
     text = Path(path).read_text(encoding="ascii").strip()
     try:
         if algorithm == ED25519:
             return _load_ed25519(text)
         return _load_sm2(text)
     except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"audit signing key {path} is not a valid {algorithm} key: {exc}") from exc
+        raise ImproperlyConfigured(f"{purpose} {path} is not a valid {algorithm} key: {exc}") from exc
 
 
 def _load_ed25519(text: str) -> SigningKey:
@@ -224,9 +242,10 @@ def _load_sm2(text: str) -> SigningKey:
     return SigningKey(SM2, private, PublicKey(SM2, public))
 
 
-def _generate(path: Path, algorithm: str) -> None:
+def generate_key_file(path: Path, algorithm: str, *, purpose: str, setting: str) -> None:
     """Write a new private key, readable by the owner only; another process doing the same at
-    the same moment loses the race and reads the winner's key."""
+    the same moment loses the race and reads the winner's key. ``purpose`` and ``setting`` name
+    the key and the setting that points at a managed one in the warning."""
     if algorithm == ED25519:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -246,13 +265,13 @@ def _generate(path: Path, algorithm: str) -> None:
         return
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(content)
-    log.warning("Generated an audit signing key (%s) at %s. Production should set "
-                "TONGBAN_AUDIT_SIGNING_KEY_FILE to a key it manages, kept away from the data "
-                "directory and the database.", algorithm, path)
+    log.warning("Generated a new %s (%s) at %s. Production should set %s to a key it manages, "
+                "kept away from the data directory and the database.", purpose, algorithm, path,
+                setting)
     if _inside_data_dir(path):
-        log.warning("The audit signing key %s is inside the data directory %s: whoever can take "
-                    "the data can re-sign a rewritten chain. Set TONGBAN_AUDIT_KEY_DIR elsewhere.",
-                    path, settings.DATA_DIR)
+        log.warning("The %s %s is inside the data directory %s: whoever can take the data can "
+                    "re-sign what it signs. Set TONGBAN_AUDIT_KEY_DIR elsewhere.",
+                    purpose, path, settings.DATA_DIR)
 
 
 # SM2 curve (GB/T 32918.5): the public key is d·G.

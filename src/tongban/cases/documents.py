@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_name
 from tongban.clock.deadline import SHANGHAI
+from tongban.core.pdf import qr_svg_data_uri, render_pdf
 
 from . import notices
 from .models import ApplicantKind, Case, CaseEvent, Notice, Status
@@ -87,13 +88,6 @@ def verify_url(notice: Notice, request: HttpRequest | None = None) -> str:
     return path
 
 
-def qr_svg_data_uri(url: str) -> str:
-    """The QR code of ``url`` as an SVG data URI (vector: sharp on paper at any size)."""
-    import segno
-
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
-
-
 # --- the PDF ----------------------------------------------------------------------------------
 
 def pdf_filename(notice: Notice) -> str:
@@ -113,14 +107,9 @@ def render_notice_html(notice: Notice, request: HttpRequest | None = None) -> st
 
 
 def render_notice_pdf(notice: Notice, request: HttpRequest | None = None) -> bytes:
-    from weasyprint import HTML
-
     html = render_notice_html(notice, request)
     title = str(Notice.Kind(notice.kind).label)
-    document = HTML(string=html, base_url=None).render()
-    document.metadata.title = f"{title} {notice.number}"
-    document.metadata.authors = [notice.case.department.name]
-    return bytes(document.write_pdf())
+    return render_pdf(html, title=f"{title} {notice.number}", authors=[notice.case.department.name])
 
 
 # --- the public verification page -------------------------------------------------------------

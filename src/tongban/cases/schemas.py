@@ -24,6 +24,8 @@ from tongban.catalog.api.public import ErrorOut as ErrorOut
 from tongban.catalog.api.public import ProblemsOut as ProblemsOut
 from tongban.catalog.models import Commitment, LimitUnit, Material
 from tongban.core.schemas import BoundedDate, local
+from tongban.licences.documents import verify_path
+from tongban.licences.selectors import licences_of_case
 
 from .models import (
     ApplicantKind,
@@ -395,6 +397,12 @@ class WorkflowRef(Schema):
     version: int
 
 
+class CaseLicenceOut(Schema):
+    identifier: str = Field(description="The e-licence's identifier (verify at verify_path)")
+    type_name: str
+    verify_path: str
+
+
 class CaseOut(Schema):
     """A case with its history, notices, materials, steps, extensions and visits."""
 
@@ -443,6 +451,8 @@ class CaseOut(Schema):
     available_actions: list[CaseActionOut] = Field(
         description="What the caller may do on the case now (its status and the caller's role "
         "and workplace); the operation may still refuse the data sent with it")
+    licences: list[CaseLicenceOut] = Field(
+        default_factory=list, description="The e-licences issued when the result was delivered")
 
 
 def _item_ref(case: Case) -> ItemRef:
@@ -575,4 +585,7 @@ def case_out(case: Case, *, full_identifiers: bool, deadline_state: str,
                      for s in stops],
         available_actions=[CaseActionOut(code=a.code, label=a.label, task_id=a.task_id,
                                      ops=list(a.ops)) for a in actions],
+        licences=[CaseLicenceOut(identifier=lc.identifier, type_name=lc.type.name,
+                                 verify_path=verify_path(lc.identifier))
+                  for lc in (licences_of_case(case.pk) if case.delivered_at else [])],
     )

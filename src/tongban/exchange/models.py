@@ -546,14 +546,19 @@ class ExchangeUse(models.Model):
     """
 
     at = models.DateTimeField(_("时间"))
+    # A read through a grant names the grant and its resource; a use of an e-licence its holder
+    # authorised (授权用证, ``tongban.licences``) names the licence instead.
     grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="uses",
-                              verbose_name=_("共享授权"))
+                              verbose_name=_("共享授权"), null=True, blank=True)
     consumer = models.ForeignKey("organizations.Department", verbose_name=_("使用部门"),
                                  on_delete=models.PROTECT, related_name="+")
     provider = models.ForeignKey("organizations.Department", verbose_name=_("提供部门"),
                                  on_delete=models.PROTECT, related_name="+")
     resource = models.ForeignKey(Resource, verbose_name=_("资源"), on_delete=models.PROTECT,
-                                 related_name="uses")
+                                 related_name="uses", null=True, blank=True)
+    licence_identifier = models.CharField(_("电子证照标识"), max_length=100, blank=True)
+    licence_name = models.CharField(_("电子证照名称"), max_length=100, blank=True)
+    purpose = models.CharField(_("用途"), max_length=200, blank=True)
     person = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("调用人"), null=True,
                                blank=True, on_delete=models.PROTECT, related_name="+")
     field_keys = models.JSONField(_("读取信息项"), default=list)
@@ -568,9 +573,18 @@ class ExchangeUse(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("数据使用记录")
         verbose_name_plural = _("数据使用记录")
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(grant__isnull=False, resource__isnull=False)
+                       | ~models.Q(licence_identifier="")),
+            name="exchange_use_grant_or_licence")]
         indexes = [models.Index(fields=["subject_index", "at"], name="exchange_use_subject"),
                    models.Index(fields=["provider", "at"], name="exchange_use_provider"),
                    models.Index(fields=["consumer", "at"], name="exchange_use_consumer")]
 
     def __str__(self) -> str:
-        return f"{self.resource_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.resource_id or self.licence_identifier} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def use_purpose(self) -> str:
+        """What the data was used for: the licence authorisation's purpose, or the grant's."""
+        return self.purpose or (self.grant.purpose if self.grant is not None else "")

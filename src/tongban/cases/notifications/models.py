@@ -15,6 +15,7 @@ class Kind(models.TextChoices):
     RATING = "rating", _("好差评")
     SUPERVISION = "supervision", _("电子监察")
     DATA = "data", _("数据共享")
+    LICENCE = "licence", _("电子证照")
 
 
 class Notification(models.Model):

@@ -22,6 +22,7 @@ from ..findings import Finding
 from ..models import Case, CaseEvent, Channel, Delivery, Notice
 from .handling import _decide
 from .intake import missing_materials
+from .licensing import issue_result_licence
 from .transitions import (
     TRANSITIONS,
     S,
@@ -84,10 +85,14 @@ def case_accept(*, actor: Actor, case: Case, expected_version: int | None = None
         for task in tasks:
             workflows.task_finish(task, actor=actor, outcome="approve", at=at)
         _decide(case, actor=actor, approve=True, reason="", at=at)
+        delivered: dict[str, Any] = {"delivery": Delivery.PICKUP}
+        licence = issue_result_licence(case, actor=actor, at=at)
+        if licence is not None:
+            delivered["licences"] = [licence.identifier]
         case.delivery = Delivery.PICKUP
         case.delivered_at = at
         event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
-                      data={"delivery": Delivery.PICKUP})
+                      data=delivered)
     _after_commit(event)
     return case
 

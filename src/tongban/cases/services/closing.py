@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +13,7 @@ from tongban.core.errors import Problem, RuleViolation
 
 from .. import policies
 from ..models import Case, ClockStop, Delivery
+from .licensing import issue_result_licence
 from .transitions import S, _after_commit, _deny, _lock, _move, _require_reason
 from .visits import _visit
 
@@ -35,9 +36,15 @@ def case_deliver(*, actor: Actor, case: Case, delivery: str, expected_version: i
             raise RuleViolation([Problem("materials", _(
                 "容缺承诺的材料尚未补交：%(names)s；补交后方可送达办理结果") % {"names": "、".join(owed)})])
     at = timezone.now()
+    data: dict[str, Any] = {"delivery": delivery}
+    if case.status == S.APPROVED:
+        # The e-licence the result names is issued with the delivery, in this transaction.
+        licence = issue_result_licence(case, actor=actor, at=at)
+        if licence is not None:
+            data["licences"] = [licence.identifier]
     case.delivery, case.delivered_at = delivery, at
     event = _move(case, "deliver", actor=actor, fields=["delivery", "delivered_at"], at=at,
-                  data={"delivery": delivery})
+                  data=data)
     if delivery == Delivery.PICKUP:
         _visit(case, actor=actor, purpose=str(_("领取结果")), hall=case.hall, window=None, at=at)
     _after_commit(event)

@@ -370,8 +370,9 @@ def data_usage(request: HttpRequest, side: Literal["provider", "consumer"] = "pr
 class MyDataUseOut(Schema):
     at: dt.datetime
     department: str
-    resource: str
+    resource: str = Field(description="The resource read (empty for a licence's use)")
     resource_name: str
+    licence: str | None = Field(default=None, description="The e-licence used (授权用证)")
     source: str
     items: list[str]
     purpose: str
@@ -385,10 +386,12 @@ def my_data_uses(request: HttpRequest) -> list[MyDataUseOut]:
     if getattr(request.user, "role", None) not in (Role.CITIZEN, Role.ENTERPRISE):
         raise AccessDenied(_("仅自然人和法人账户可以查看本人数据的使用记录"))
     uses = list(selectors.my_data_uses(request.user))
-    return [MyDataUseOut(at=local(u.at), department=u.consumer.name, resource=u.resource.code,
-                         resource_name=u.resource.current.name if u.resource.current else "",
+    return [MyDataUseOut(at=local(u.at), department=u.consumer.name,
+                         resource=u.resource.code if u.resource else "",
+                         resource_name=u.resource.current.name if u.resource and u.resource.current
+                         else "", licence=u.licence_identifier or None,
                          source=u.provider.name, items=names,
-                         purpose=u.grant.purpose, case_number=u.case_number, found=u.found)
+                         purpose=u.use_purpose, case_number=u.case_number, found=u.found)
             for u, names in selectors.uses_with_item_names(uses)]
 
 

@@ -165,11 +165,13 @@ def usage(*, department: Department, side: str = "provider", days: int = 30) -> 
     scope = scope.filter(provider=department) if side == "provider" else scope.filter(
         consumer=department)
     other = "consumer__name" if side == "provider" else "provider__name"
+    # A licence's use has no resource: it is counted under the licence's name.
     rows = (scope.annotate(day=TruncDate("at", tzinfo=SHANGHAI))
-            .values(other, "resource__code", "day")
+            .values(other, "resource__code", "licence_name", "day")
             .annotate(calls=Count("id"), found=Count("id", filter=Q(found=True)))
             .order_by("-day", other, "resource__code"))
-    return [{"department": r[other], "resource": r["resource__code"], "day": r["day"],
+    return [{"department": r[other], "resource": r["resource__code"] or r["licence_name"],
+             "day": r["day"],
              "calls": r["calls"], "found": r["found"]} for r in rows]
 
 
@@ -200,9 +202,12 @@ def my_data_uses(user: Any, *, limit: int = 500) -> list[ExchangeUse]:
 
 
 def uses_with_item_names(uses: list[ExchangeUse]) -> list[tuple[ExchangeUse, list[str]]]:
-    """Each use with the items it read, by name, in one query for all of them."""
-    names = _item_names({u.resource.current_id for u in uses if u.resource.current_id})
-    return [(u, _named(u.resource, u.field_keys, names)) for u in uses]
+    """Each use with the items it read, by name, in one query for all of them (a licence's use:
+    the licence's name)."""
+    names = _item_names({u.resource.current_id for u in uses
+                         if u.resource is not None and u.resource.current_id})
+    return [(u, _named(u.resource, u.field_keys, names) if u.resource is not None
+             else [u.licence_name or u.licence_identifier]) for u in uses]
 
 
 # --- the census (公共数据普查) -------------------------------------------------------------

@@ -35,6 +35,7 @@ from tongban.organizations.models import Department, Division, Hall, Window
 
 DEMO_PASSWORD = "tongban-demo"
 DEMO_WORKBOOK = Path(__file__).resolve().parents[2] / "data" / "demo-catalog.xlsx"
+DEMO_LICENCE_TYPES = Path(__file__).resolve().parents[2] / "data" / "demo-licence-types.json"
 OFFICE_PERIODS = [
     org_services.PeriodFields(time(9, 0), time(12, 0)),
     org_services.PeriodFields(time(13, 30), time(17, 30)),
@@ -296,6 +297,9 @@ class Command(BaseCommand):
             load_forms()  # its fields bind data elements, which must exist first
             load_data_resources()
             load_data_sharing()
+        # The e-licence library's types: their surfaces bind the data elements loaded above.
+        call_command("import_licence_types", str(DEMO_LICENCE_TYPES), stdout=self.stdout,
+                     stderr=self.stderr)
         self.print_accounts()
 
     def print_accounts(self) -> None:
