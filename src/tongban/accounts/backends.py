@@ -7,17 +7,20 @@ change) the records of the apps it oversees. The services still check each concr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.backends import BaseBackend
 
 from .models import Role
 
+if TYPE_CHECKING:
+    from .permissions import Actor
+
 # Apps whose records a supervisor may view in the admin.
 SUPERVISED_APPS = {"audit", "catalog", "organizations"}
 
 
-def _active_role(user: Any) -> str | None:
+def _active_role(user: Actor) -> str | None:
     if user is None or not user.is_active or not getattr(user, "is_authenticated", False):
         return None
     return getattr(user, "role", None)

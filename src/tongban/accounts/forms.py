@@ -127,7 +127,7 @@ class CompanyRegisterForm(_RegisterForm):
 REGISTER_FIELD_MAP = {"password": "password1"}
 
 
-def is_staff_account(user: Any) -> bool:
+def is_staff_account(user: User) -> bool:
     return user.role in STAFF_ROLES or bool(user.is_superuser)
 
 
@@ -136,7 +136,7 @@ class PublicLoginForm(AuthenticationForm):
 
     other_door = "accounts:staff_login"
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if is_staff_account(user):
             self.wrong_door = True
@@ -148,7 +148,7 @@ class StaffLoginForm(AuthenticationForm):
 
     other_door = "accounts:login"
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if not is_staff_account(user):
             self.wrong_door = True

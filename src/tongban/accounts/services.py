@@ -107,7 +107,7 @@ def token_authenticate(token: str) -> Any:
     return user
 
 
-def tokens_revoke(*, actor: Any, user: User, reason: str) -> int:
+def tokens_revoke(*, actor: Actor, user: User, reason: str) -> int:
     """Delete every API token of ``user`` (audited when there were any; inside the caller's
     transaction). Returns how many."""
     revoked = ApiToken.objects.filter(user=user).delete()[0]

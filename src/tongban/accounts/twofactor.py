@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -36,6 +36,9 @@ from tongban.core.errors import Problem, RuleViolation
 from . import services
 from .models import STAFF_ROLES, Role, User
 
+if TYPE_CHECKING:
+    from .permissions import Actor
+
 REQUIRED_ROLES = {Role.ADMIN, Role.SUPERVISOR}
 RECOVERY_CODES = 10
 DEVICE_NAME = "tongban"
@@ -44,7 +47,7 @@ DEVICE_NAME = "tongban"
 SESSION_NEEDS = "tongban_2fa_needed"
 
 
-def required_for(user: Any) -> bool:
+def required_for(user: Actor) -> bool:
     """Whether the account must use a second factor (its role, and the setting)."""
     # A superuser holds the bureau administrator's powers whatever its role field says.
     return (bool(getattr(settings, "TWO_FACTOR_REQUIRED", True))
@@ -52,7 +55,7 @@ def required_for(user: Any) -> bool:
                  or bool(getattr(user, "is_superuser", False))))
 
 
-def may_enrol(user: Any) -> bool:
+def may_enrol(user: Actor) -> bool:
     return getattr(user, "role", None) in STAFF_ROLES or bool(getattr(user, "is_superuser", False))
 
 
@@ -115,7 +118,7 @@ def totp_disable(*, actor: User, second_factor_passed: bool) -> None:
 
 
 @transaction.atomic
-def totp_reset(*, actor: Any, user: User) -> int:
+def totp_reset(*, actor: Actor, user: User) -> int:
     """Remove an account's second factor for a person who lost both the phone and the recovery
     codes (``tongban reset_2fa``, run by the operator as the system actor); a role that requires
     one enrols again at the next login. Its API tokens are revoked. Audited. Returns the devices
@@ -191,7 +194,7 @@ def verify(*, request: HttpRequest, user: User, token: str) -> bool:
 
 
 @receiver(user_logged_in)
-def _remember_need(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def _remember_need(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_NEEDS] = needs_code(user)
 

@@ -79,7 +79,7 @@ class Actions:
         return code in self.codes
 
 
-def _open_steps(user: Any, case: Case) -> list[tuple[StepTask, tuple[str, ...]]]:
+def _open_steps(user: Actor, case: Case) -> list[tuple[StepTask, tuple[str, ...]]]:
     """The open steps ``user`` may work on, with the operations each step allows."""
     if case.pk is None or not case.workflow_id:
         return []
@@ -100,7 +100,7 @@ def _pending_extension(case: Case) -> bool:
     return any(e.state == Extension.State.REQUESTED for e in case.extensions.all())
 
 
-def _staff_or_head(user: Any, case: Case) -> bool:
+def _staff_or_head(user: Actor, case: Case) -> bool:
     return policies.is_department_staff(user, case) or policies.can_terminate(user, case)
 
 

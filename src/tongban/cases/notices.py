@@ -11,7 +11,7 @@ shown in Asia/Shanghai.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +31,9 @@ from .models import (
     SpecialProcedure,
 )
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 # Said where the item version names no route of its own (行政复议法 Art. 20: 60 days;
 # 行政诉讼法 Art. 46: six months).
 DEFAULT_REVIEW_ROUTE = _(
@@ -38,7 +41,7 @@ DEFAULT_REVIEW_ROUTE = _(
     "或者自收到本文书之日起六个月内依法向人民法院提起行政诉讼。")
 
 
-def visible_notice(user: Any, *, case_number: str, notice_number: str) -> Notice | None:
+def visible_notice(user: Actor, *, case_number: str, notice_number: str) -> Notice | None:
     """The notice, if it belongs to that case and the user may view the case; else None
     (the page answers 404 either way, so a notice's existence is not revealed)."""
     notice = (Notice.objects.select_related(

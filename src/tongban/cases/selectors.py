@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, TextField
@@ -40,10 +40,13 @@ from tongban.organizations.models import Department, Hall
 from . import detail_reads, policies
 from .models import Case, CaseMaterial, Channel, DeadlineState, Status
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 # --- who sees which cases ---------------------------------------------------------------------
 
 
-def _visible_rule(user: Any) -> list[Q] | None:
+def _visible_rule(user: Actor) -> list[Q] | None:
     """Who sees which cases, as the ``OR`` of these conditions (None: every case; empty: none).
     The one definition behind :func:`visible_cases` (their ``OR``) and :func:`visible_branches`
     (one queryset each), so the two cannot disagree.
@@ -54,7 +57,7 @@ def _visible_rule(user: Any) -> list[Q] | None:
     not by probing every case; a step made under a USCC since changed opens on the case's detail
     and in the inbox, but is not listed here."""
     role = policies._role(user)
-    if role is None:
+    if role is None or not user.is_authenticated:
         return []
     if role in policies.STAFF_ALL_CASES or permissions.is_bureau_admin(user):
         return None
@@ -78,7 +81,7 @@ def _visible_rule(user: Any) -> list[Q] | None:
     return rule
 
 
-def visible_cases(user: Any) -> QuerySet[Case]:
+def visible_cases(user: Actor) -> QuerySet[Case]:
     """Every case ``user`` may open, as one query: the ``OR`` of :func:`_visible_rule`."""
     rule = _visible_rule(user)
     if rule is None:
@@ -88,7 +91,7 @@ def visible_cases(user: Any) -> QuerySet[Case]:
     return Case.objects.filter(reduce(operator.or_, rule))
 
 
-def case_find(user: Any, number_or_id: str) -> Case | None:
+def case_find(user: Actor, number_or_id: str) -> Case | None:
     """The case with this number (20 digits) or database id, if ``user`` may see it.
 
     A case the user may not see is reported as absent, so that its existence is not revealed.
@@ -124,7 +127,7 @@ _CASE_ID_BY_NUMBER = prepared.Values(lambda number: Case.objects.filter(number=n
                                      .values_list("pk", flat=True)[:1])
 
 
-def sees_identifiers(user: Any, case: Case) -> bool:
+def sees_identifiers(user: Actor, case: Case) -> bool:
     """Whether ``user`` sees ID numbers, phones and addresses of this case in full."""
     return policies.can_see_identifiers(user, case)
 
@@ -300,7 +303,7 @@ def _filtered(cases: QuerySet[Case], filters: CaseFilter, now: dt.datetime) -> Q
     return cases
 
 
-def case_list(user: Any, filters: CaseFilter, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+def case_list(user: Actor, filters: CaseFilter, *, now: dt.datetime | None = None) -> QuerySet[Case]:
     """The cases ``user`` may see matching ``filters``, newest first."""
     now = now or timezone.now()
     return (_filtered(visible_cases(user), filters, now)
@@ -328,7 +331,7 @@ def _foreign_step_rule(department_id: int) -> list[Q]:
     return rule
 
 
-def visible_branches(user: Any) -> list[QuerySet[Case]]:
+def visible_branches(user: Actor) -> list[QuerySet[Case]]:
     """:func:`visible_cases` as a union of querysets, one per condition of
     :func:`_visible_rule`, each served in ``created_at`` order by its own index
     (``case_applicant_created``, ``case_agent_created``, ``case_department_created`` …): what a
@@ -339,7 +342,7 @@ def visible_branches(user: Any) -> list[QuerySet[Case]]:
     return [Case.objects.filter(condition) for condition in rule]
 
 
-def case_count(user: Any, filters: CaseFilter, *, cap: int, now: dt.datetime | None = None,
+def case_count(user: Actor, filters: CaseFilter, *, cap: int, now: dt.datetime | None = None,
                branches: list[QuerySet[Case]] | None = None) -> tuple[int, bool]:
     """How many cases :func:`case_list` holds, counted up to ``cap``: the ids of each branch
     (index-only, at most ``cap + 1`` each) merged. The count and whether it is exact."""
@@ -376,7 +379,7 @@ def _list_rows(qs: QuerySet[Case]) -> QuerySet[Case]:
     return qs.select_related("item", "item_version", "department").defer(*LIST_DEFERRED)
 
 
-def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
+def case_page(user: Actor, filters: CaseFilter, *, cursor: Cursor | None = None,
               size: int = PAGE_SIZE, now: dt.datetime | None = None,
               branches: list[QuerySet[Case]] | None = None) -> Page[Case]:
     """One keyset page of :func:`case_list` (newest first): no OFFSET and no count, a few
@@ -387,7 +390,7 @@ def case_page(user: Any, filters: CaseFilter, *, cursor: Cursor | None = None,
     return keyset_page(found, key="created_at", descending=True, size=size, cursor=cursor)
 
 
-def case_offset_page(user: Any, filters: CaseFilter, *, offset: int, size: int,
+def case_offset_page(user: Actor, filters: CaseFilter, *, offset: int, size: int,
                      now: dt.datetime | None = None,
                      branches: list[QuerySet[Case]] | None = None) -> list[Case]:
     """Rows ``offset`` … ``offset + size`` of :func:`case_list`: each branch read to that
@@ -437,7 +440,7 @@ _HEAD_TASKS = prepared.Lookup(
     .order_by("opened_at", "pk"))
 
 
-def case_head(user: Any, number_or_id: str) -> Case | None:
+def case_head(user: Actor, number_or_id: str) -> Case | None:
     """The case with this number or id, if ``user`` may see it (``policies.can_view``, as
     :func:`case_find`), with only the columns of :data:`HEAD_FIELDS` loaded; its item version
     and workflow version (which never change) come from this process's copy."""
@@ -505,9 +508,9 @@ def window_find_items(q: str, *, limit: int) -> list[Any]:
                                                                   ranked.query)]
 
 
-def window_cases_today(user: Any) -> list[Case]:
+def window_cases_today(user: Actor) -> list[Case]:
     """Window cases created today (Beijing time) at the clerk's hall, newest first."""
-    if user.hall_id is None:
+    if not user.is_authenticated or user.hall_id is None:
         return []
     today = timezone.now().astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
     return list(visible_cases(user).filter(

@@ -19,7 +19,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.masking import mask_id_number, mask_phone
-from tongban.accounts.models import PUBLIC_ROLES, Role
+from tongban.accounts.models import PUBLIC_ROLES, Role, User
+from tongban.accounts.permissions import Actor  # not under TYPE_CHECKING: the 600-line cap
 from tongban.cases.workflows import selectors as workflow_selectors
 from tongban.cases.workflows.definition import Definition, Step
 from tongban.cases.workflows.models import StepTask, TaskStatus
@@ -88,22 +89,22 @@ CHOICES_CAP = 200
 SCAN_CAP = 2000
 
 
-def _tab_tasks(user: Any, tab: str) -> QuerySet[StepTask]:
-    if tab == "all" and user.role == Role.HEAD:
+def _tab_tasks(user: Actor, tab: str) -> QuerySet[StepTask]:
+    if tab == "all" and getattr(user, "role", None) == Role.HEAD:
         return workflow_selectors.inbox(user, scope="department")
     tasks = workflow_selectors.inbox(user, scope="mine")
     if tab == "mine":
-        return tasks.filter(assignee=user)
+        return tasks.filter(assignee_id=user.pk)
     if tab == "unclaimed":
         return tasks.filter(assignee=None)
     return tasks
 
 
-def can_assign(user: Any, task: StepTask) -> bool:
+def can_assign(user: Actor, task: StepTask) -> bool:
     """Whether the page offers 分派/转办 (the service decides): the head of the task's
     department, or its current holder."""
-    return (user.role == Role.HEAD and user.department_id == task.department_id) or \
-        (task.assignee_id is not None and task.assignee_id == user.pk)
+    return (user.is_authenticated and user.role == Role.HEAD and user.department_id == task.department_id) \
+        or (task.assignee_id is not None and task.assignee_id == user.pk)
 
 
 def _count_label(tasks: QuerySet[Any]) -> str:
@@ -111,9 +112,8 @@ def _count_label(tasks: QuerySet[Any]) -> str:
     return str(n) if exact else f"{n}+"
 
 
-def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state: str = "",
-          q: str = "", now: dt.datetime, cursor: Cursor | None = None,
-          size: int = INBOX_PAGE) -> Inbox:
+def inbox(user: Actor, *, tab: str = "mine", item: str = "", step: str = "", state: str = "",
+          q: str = "", now: dt.datetime, cursor: Cursor | None = None, size: int = INBOX_PAGE) -> Inbox:
     """One page of the open step tasks of one tab, soonest due first (so the overdue — red —
     first), ``cursor`` a keyset position (``core.keyset``). ``q`` matches the case number or the
     applicant's name. A list needs only to recognise the person: ID numbers are always masked
@@ -186,13 +186,13 @@ def inbox(user: Any, *, tab: str = "mine", item: str = "", step: str = "", state
                       (t.pk, s) for t, s in found))
 
 
-def _who(user: Any) -> tuple[Any, ...] | None:
+def _who(user: Actor) -> tuple[Any, ...] | None:
     """What the SQL of a tab's unfiltered statements depends on (the person, their role and
     departments), or None when the inbox is empty for them (no statement to keep)."""
     role = workflow_selectors._active_role(user)
     if role is None or role in PUBLIC_ROLES:
         return None
-    return (user.pk, role, tuple(workflow_selectors._units(user)), user.department_id)
+    return (user.pk, role, tuple(workflow_selectors._units(user)), getattr(user, "department_id", None))
 
 
 def _choice_lists(base: QuerySet[StepTask]) -> tuple[QuerySet[Any], QuerySet[Any]]:
@@ -210,7 +210,7 @@ def _page_tasks(base: QuerySet[StepTask]) -> QuerySet[StepTask]:
         "case__workflow__definition")
 
 
-def _inbox(user: Any, tab: str, now: dt.datetime, page: Page[StepTask], *,
+def _inbox(user: Actor, tab: str, now: dt.datetime, page: Page[StepTask], *,
            counts: dict[str, str], items: list[tuple[str, str]], steps: list[tuple[str, str]],
            states: dict[int, str] | None = None) -> Inbox:
     """The inbox of ``page``'s tasks: each with its deadline state (``states``, or computed
@@ -242,7 +242,7 @@ def _inbox(user: Any, tab: str, now: dt.datetime, page: Page[StepTask], *,
                  previous=previous)
 
 
-def task_for(user: Any, task_id: int) -> StepTask | None:
+def task_for(user: Actor, task_id: int) -> StepTask | None:
     """The task if ``user`` may see it (``workflows.selectors.task_find``), else None."""
     return workflow_selectors.task_find(user, task_id)
 
@@ -317,7 +317,7 @@ def _step_name(definition: Definition | None, key: str) -> str:
     return step.name if step is not None else key
 
 
-def staff_case(user: Any, number: str, *, now: dt.datetime) -> StaffCase | None:
+def staff_case(user: Actor, number: str, *, now: dt.datetime) -> StaffCase | None:
     """The case as ``user`` sees it on the workbench, or None when it is not theirs to see."""
     found = selectors.case_find(user, number)
     if found is None:
@@ -389,13 +389,13 @@ class Intake:
         return self.total > len(self.rows)
 
 
-def intake(user: Any) -> Intake:
+def intake(user: Actor) -> Intake:
     """Applications of the officer's department submitted online and not yet accepted: waiting
     for pre-review, acceptance or refusal, or for the applicant's supplement — the oldest
     ``INTAKE_SHOWN`` of them, and how many wait in all (capped)."""
-    if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or user.department_id is None:
+    department = getattr(user, "department_id", None)
+    if getattr(user, "role", None) not in policies.DEPARTMENT_STAFF or department is None:
         return Intake(rows=[], total=0)
-    department = user.department_id
 
     def cases() -> QuerySet[Case]:
         return (Case.objects.filter(department_id=department, accepted_at__isnull=True,
@@ -432,7 +432,7 @@ def colleagues(task: StepTask) -> list[Any]:
 
 @dataclass
 class OfficerLoad:
-    user: Any
+    user: User | None
     open: int = 0
     overdue: int = 0
 
@@ -453,13 +453,13 @@ HEAD_PAGE = 25
 EXTENSIONS_SHOWN = 25
 
 
-def head_overview(user: Any, *, now: dt.datetime, state: str = "",
+def head_overview(user: Actor, *, now: dt.datetime, state: str = "",
                   cursor: Cursor | None = None) -> HeadOverview:
     """The head's department: how many of its open cases are green/yellow/red, one page of
     them (soonest due first, only ``state`` if given), extensions waiting for the head, and
     open tasks per person (with the overdue ones among them) — counted in SQL, a fixed number
     of queries whatever the department's size."""
-    department = user.department_id
+    department = getattr(user, "department_id", None) or 0  # no department: none of its cases
     open_cases = Case.objects.filter(OPEN_CASE, department_id=department)
     total = open_cases.count()
     red = selectors._deadline_filter(open_cases, DeadlineState.RED, now).count()
@@ -514,7 +514,7 @@ def head_overview(user: Any, *, now: dt.datetime, state: str = "",
                         unassigned_overdue=unassigned_overdue, extensions_total=extensions_total)
 
 
-def extension_for(user: Any, extension_id: int) -> Extension | None:
+def extension_for(user: Actor, extension_id: int) -> Extension | None:
     """The extension if ``user`` may see its case, else None."""
     extension = Extension.objects.select_related("case").filter(pk=extension_id).first()
     if extension is None or not policies.can_view(user, extension.case):
@@ -524,7 +524,7 @@ def extension_for(user: Any, extension_id: int) -> Extension | None:
 
 # --- proxy agents ------------------------------------------------------------------------------
 
-def agent_unit(user: Any) -> int | None:
+def agent_unit(user: Actor) -> int | None:
     """The department of the proxy agent's street/town centre (its receiving unit)."""
     hall = getattr(user, "hall", None) if getattr(user, "hall_id", None) else None
     return hall.department_id if hall is not None else None
@@ -540,7 +540,7 @@ class ProxyRow:
     can_forward: bool
 
 
-def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
+def proxy_cases(user: Actor, *, now: dt.datetime) -> list[ProxyRow]:
     """The 代办服务 cases the agent's centre receives, newest first, with their forwarding
     step: open (and how urgent), or done (and whether it was late)."""
     unit = agent_unit(user)
@@ -578,7 +578,7 @@ def proxy_cases(user: Any, *, now: dt.datetime) -> list[ProxyRow]:
     return rows
 
 
-def proxy_items(user: Any) -> QuerySet[Item]:
+def proxy_items(user: Actor) -> QuerySet[Item]:
     """The published 代办服务 items the agent's centre receives."""
     unit = agent_unit(user)
     if unit is None:

@@ -24,6 +24,9 @@ from .models import Commitment, HandlingForm, Item, ItemVersion, Material, Servi
 from .reports import editable_departments
 from .rules import ItemData, MaterialData, check_item, check_material
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 MATERIAL_PROBLEM_RE = re.compile(r"^materials\[(\d+)\]\.(\w+)$")
 TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 60})
 
@@ -67,7 +70,7 @@ class ItemVersionForm(forms.ModelForm[ItemVersion]):
                 "location", "office_hours", "special_procedures", "process", "review_route")
         }
 
-    def __init__(self, *args: Any, user: Any, item: Item | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, item: Item | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.item = item

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -36,6 +36,9 @@ from .models import (
     VersionStatus,
 )
 from .rules import ItemData, MaterialData
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 S = VersionStatus
 
@@ -311,7 +314,7 @@ def quality_report(*, division: Division | None = None,
 
 # --- the staff's view while editing ------------------------------------------------------------
 
-def editable_departments(user: Any) -> QuerySet[Department]:
+def editable_departments(user: Actor) -> QuerySet[Department]:
     """The departments whose items ``user`` may draft; AccessDenied for those who may draft none.
 
     The bureau edits every department; department staff only their own (``can_edit_item``).
@@ -327,7 +330,7 @@ def editable_departments(user: Any) -> QuerySet[Department]:
 WORKING = (S.DRAFT, S.UNDER_REVIEW)
 
 
-def staff_items(*, user: Any, status: str = "", department: int | None = None,
+def staff_items(*, user: Actor, status: str = "", department: int | None = None,
                 commitment: str = "", query: str = "") -> QuerySet[Item]:
     """Items ``user`` may edit, each with its latest version and working version annotated.
 
@@ -356,7 +359,7 @@ def staff_items(*, user: Any, status: str = "", department: int | None = None,
     return qs.order_by("department__name", "implementation_code")
 
 
-def staff_versions(*, user: Any, statuses: Iterable[str] = WORKING) -> QuerySet[ItemVersion]:
+def staff_versions(*, user: Actor, statuses: Iterable[str] = WORKING) -> QuerySet[ItemVersion]:
     """Versions in ``statuses`` of the items ``user`` may edit (drafts and those under review)."""
     return (ItemVersion.objects
             .filter(status__in=list(statuses), item__department__in=editable_departments(user))
@@ -377,7 +380,7 @@ def working_version(item: Item) -> ItemVersion | None:
     return item.versions.filter(status__in=WORKING).order_by("-number").first()
 
 
-def item_for_staff(*, user: Any, implementation_code: str) -> Item | None:
+def item_for_staff(*, user: Actor, implementation_code: str) -> Item | None:
     """The item with this code if ``user`` may see its drafts and history, else None."""
     return (Item.objects.filter(implementation_code=implementation_code,
                                 department__in=editable_departments(user))

@@ -23,6 +23,8 @@ def register_recorder(recorder: Callable[..., Any]) -> None:
     _recorder = recorder
 
 
+# ``actor`` is an ``accounts.permissions.Actor``, typed ``Any``: core sits below accounts and
+# cannot import it.
 def record(*, actor: Any, action: str, object_type: str, object_id: Any,
            detail: dict[str, Any] | None = None) -> Any:
     """Append one audit record inside the caller's transaction (``audit.services.audit_record``).

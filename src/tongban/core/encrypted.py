@@ -217,6 +217,8 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str], dict[str, st
 index_followers: list[Callable[[], tuple[str, int]]] = []
 
 
+# ``actor`` is an ``accounts.permissions.Actor``, typed ``Any``: core sits below accounts and
+# cannot import it.
 def rotate_keys(*, actor: Any) -> dict[str, int]:
     """Re-encrypt every stored ID number, phone, application form and material file under the
     current data key and recompute every blind index under the current index key

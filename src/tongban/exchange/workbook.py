@@ -24,7 +24,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import openpyxl
 from django.core.exceptions import FieldDoesNotExist
@@ -80,6 +80,9 @@ from .services.resources import (
     resource_save_draft,
     version_to_data,
 )
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 SHEET_ELEMENTS, SHEET_RESOURCES, SHEET_ITEMS = "数据元", "资源目录", "信息项"
 SHEETS = (SHEET_ELEMENTS, SHEET_RESOURCES, SHEET_ITEMS)
@@ -311,7 +314,7 @@ def _check_sources(entries: list[_ResourceEntry], problems: ProblemList,
                          field_name="is_source")
 
 
-def resources_import_workbook(*, actor: Any, source: Source, name: str,
+def resources_import_workbook(*, actor: Actor, source: Source, name: str,
                               dry_run: bool = False) -> ImportReport:
     """Check a resource workbook whole and, if it has no fault, apply it in one transaction.
 
@@ -359,7 +362,7 @@ def resources_import_workbook(*, actor: Any, source: Source, name: str,
     return report
 
 
-def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
+def _apply_elements(actor: Actor, planned: list[tuple[int, ElementData]],
                     stored: dict[str, DataElement], report: ImportReport, bureau: bool,
                     problems: ProblemList) -> None:
     for number, data in planned:
@@ -386,7 +389,7 @@ def _apply_elements(actor: Any, planned: list[tuple[int, ElementData]],
             report.elements_updated += 1
 
 
-def _apply_resources(actor: Any, entries: list[_ResourceEntry],
+def _apply_resources(actor: Actor, entries: list[_ResourceEntry],
                      elements: dict[str, DataElement], report: ImportReport, bureau: bool,
                      problems: ProblemList) -> None:
     current = {r.code: r.current for r in Resource.objects.select_related(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -13,6 +13,9 @@ from tongban.organizations.models import Division
 
 from . import policies
 from .models import Conflict, DrawnEntity, DrawnInspector, DrawTask, Inspector, MarketEntity, TaskStatus
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 @dataclass
@@ -93,7 +96,7 @@ def published_task(pk: int) -> DrawTask | None:
     return _with_drawn(DrawTask.objects.filter(status=TaskStatus.PUBLISHED, pk=pk)).first()
 
 
-def staff_tasks(user: Any) -> QuerySet[DrawTask]:
+def staff_tasks(user: Actor) -> QuerySet[DrawTask]:
     """Tasks the user may read: the own department's; supervisors and the bureau all."""
     qs = DrawTask.objects.all()
     if not (permissions.is_bureau_admin(user) or getattr(user, "role", None) == Role.SUPERVISOR):
@@ -101,7 +104,7 @@ def staff_tasks(user: Any) -> QuerySet[DrawTask]:
     return _counted(qs)
 
 
-def staff_task(user: Any, pk: int) -> DrawTask | None:
+def staff_task(user: Actor, pk: int) -> DrawTask | None:
     """One task with its drawn rows, or None when missing or not the user's to read."""
     task = _with_drawn(DrawTask.objects.filter(pk=pk)).first()
     if task is None or not policies.can_read_department(user, task.department_id):
@@ -109,15 +112,16 @@ def staff_task(user: Any, pk: int) -> DrawTask | None:
     return task
 
 
-def my_drawn_ids(user: Any, task: DrawTask) -> set[int]:
+def my_drawn_ids(user: Actor, task: DrawTask) -> set[int]:
     """Drawn entities of the task the user is one of the drawn inspectors of."""
-    if not getattr(user, "pk", None):
+    account = permissions.account_of(user)
+    if account is None:
         return set()
-    return set(DrawnInspector.objects.filter(drawn_entity__task=task, inspector__user_id=user.pk)
+    return set(DrawnInspector.objects.filter(drawn_entity__task=task, inspector__user_id=account.pk)
                .values_list("drawn_entity_id", flat=True))
 
 
-def directory_counts(user: Any) -> dict[str, int]:
+def directory_counts(user: Actor) -> dict[str, int]:
     """Sizes of the directories the user's department keeps (all for supervisors and bureau)."""
     entities, inspectors = MarketEntity.objects.all(), Inspector.objects.all()
     if not (permissions.is_bureau_admin(user) or getattr(user, "role", None) == Role.SUPERVISOR):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -31,6 +31,9 @@ from tongban.organizations.models import Hall, Window
 from . import policies
 from .models import OPEN_AT_WINDOW, ServiceCategory, Ticket, TicketStatus
 from .services import categories_for_window, local_day
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 # Estimated wait per applicant ahead when a category has no finished ticket in the last week.
 DEFAULT_SERVICE_MINUTES = 5
@@ -134,7 +137,7 @@ def window_current(window: Window) -> Ticket | None:
             .select_related("category").first())
 
 
-def windows_of(user: Any) -> QuerySet[Window]:
+def windows_of(user: Actor) -> QuerySet[Window]:
     return Window.objects.filter(hall_id=getattr(user, "hall_id", None) or 0).order_by("number")
 
 
@@ -188,7 +191,7 @@ class Figures:
         self.average_service = _mean(self.services)
 
 
-def hall_figures(user: Any, hall: Hall, *, start: dt.date, end: dt.date) -> list[Figures]:
+def hall_figures(user: Actor, hall: Hall, *, start: dt.date, end: dt.date) -> list[Figures]:
     """Figures for ``hall`` over the days ``start``–``end`` (inclusive): one row per category,
     then the whole hall. Raises ``AccessDenied`` for a user who may not see them."""
     if not policies.can_view_figures(user, hall.pk):

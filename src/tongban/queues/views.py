@@ -179,7 +179,7 @@ def _window_action(request: HttpRequest, window: Window) -> None:
 @require_roles(*HALL_STAFF)
 def window_page(request: HttpRequest) -> HttpResponse:
     """叫号: choose one's window once, then call, recall, start, finish or mark 未到."""
-    user: Any = request.user
+    user = request.user
     window = _chosen_window(request)
     if request.method == "POST":
         if request.POST.get("action") == "choose":
@@ -204,7 +204,7 @@ def window_page(request: HttpRequest) -> HttpResponse:
         return redirect("queues:window")
     if window is None:
         return render(request, "queues/window_choose.html", {
-            "windows": selectors.windows_of(user), "hall": user.hall})
+            "windows": selectors.windows_of(user), "hall": getattr(user, "hall", None)})
     served = list(services.categories_for_window(window))
     queues = [q for q in selectors.hall_queues(window.hall) if q.category in served]
     current = selectors.window_current(window)

@@ -5,7 +5,7 @@ caller is the rater, or — on one ticket's answer, audited — a supervisor or 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from ninja import Schema
@@ -16,6 +16,9 @@ from tongban.catalog.api.public import ProblemsOut as ProblemsOut
 
 from .models import Rating, RectificationTicket
 from .selectors import rater_for
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 
 class RatingIn(Schema):
@@ -63,7 +66,7 @@ class RatingOut(Schema):
     ticket_id: int | None
 
 
-def rating_out(rating: Rating, user: Any, *, reveal: bool = False) -> RatingOut:
+def rating_out(rating: Rating, user: Actor, *, reveal: bool = False) -> RatingOut:
     """``reveal``: the rater as one ticket shows them (``selectors.rater_for``); the caller
     audits the read."""
     rater = rater_for(user, rating, reveal=reveal)
@@ -113,7 +116,7 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value is not None else None
 
 
-def ticket_out(ticket: RectificationTicket, user: Any, *, reveal: bool = False) -> TicketOut:
+def ticket_out(ticket: RectificationTicket, user: Actor, *, reveal: bool = False) -> TicketOut:
     return TicketOut(
         id=ticket.pk, version=ticket.version, state=ticket.state,
         state_label=str(ticket.get_state_display()), department=ticket.department.name,

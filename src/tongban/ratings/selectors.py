@@ -7,12 +7,13 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tongban.accounts.masking import mask_id_number, mask_name, mask_phone
+from tongban.accounts.permissions import account_of
 from tongban.cases.models import Case
 from tongban.clock.deadline import SHANGHAI
 from tongban.organizations.models import Department
@@ -27,6 +28,9 @@ from .services import (
     window_end,
 )
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 
 @dataclass
 class Rater:
@@ -36,7 +40,7 @@ class Rater:
     masked: bool  # some part is masked
 
 
-def rater_for(user: Any, rating: Rating, *, reveal: bool = False) -> Rater:
+def rater_for(user: Actor, rating: Rating, *, reveal: bool = False) -> Rater:
     """The rater as ``user`` may see them.
 
     The rater: everything in full. With ``reveal`` (one ticket's page or API answer, whose read
@@ -61,7 +65,7 @@ class CaseRatingState:
     until: dt.datetime | None
 
 
-def case_rating_state(user: Any, case: Case, *, now: dt.datetime | None = None) -> CaseRatingState:
+def case_rating_state(user: Actor | None, case: Case, *, now: dt.datetime | None = None) -> CaseRatingState:
     """Whether ``user`` may rate ``case`` online now, or the rating already given."""
     rating = case.ratings.filter(channel=Channel.ONLINE).first() if case.pk else None
     done = completed_at(case)
@@ -80,16 +84,17 @@ def _tickets() -> QuerySet[RectificationTicket]:
         "handler").prefetch_related("rating__tags")
 
 
-def tickets_for(user: Any, *, state: str = "") -> QuerySet[RectificationTicket]:
+def tickets_for(user: Actor, *, state: str = "") -> QuerySet[RectificationTicket]:
     """Supervisors: every ticket. Officers and heads: their department's. Others: those they
     handled. Soonest due first."""
     qs = _tickets()
     if policies.is_supervisor(user):
         pass
-    elif getattr(user, "role", None) in policies.DEPARTMENT_ROLES and user.department_id:
+    elif user.is_authenticated and getattr(user, "role", None) in policies.DEPARTMENT_ROLES \
+            and user.department_id:
         qs = qs.filter(Q(department_id=user.department_id) | Q(handler=user))
-    elif getattr(user, "pk", None):
-        qs = qs.filter(handler=user)
+    elif (account := account_of(user)) is not None:
+        qs = qs.filter(handler=account)
     else:
         return qs.none()
     if state:
@@ -97,7 +102,7 @@ def tickets_for(user: Any, *, state: str = "") -> QuerySet[RectificationTicket]:
     return qs.order_by("due_at", "pk")
 
 
-def ticket_find(user: Any, ticket_id: int) -> RectificationTicket | None:
+def ticket_find(user: Actor, ticket_id: int) -> RectificationTicket | None:
     """The ticket if ``user`` acts on it, supervises, or is its rater (who rates the fix)."""
     ticket = _tickets().filter(pk=ticket_id).first()
     if ticket is None:
@@ -108,11 +113,12 @@ def ticket_find(user: Any, ticket_id: int) -> RectificationTicket | None:
     return ticket
 
 
-def tickets_for_rater(user: Any) -> QuerySet[RectificationTicket]:
+def tickets_for_rater(user: Actor) -> QuerySet[RectificationTicket]:
     """Tickets waiting for ``user`` (the rater) to rate the fix."""
-    if not getattr(user, "pk", None):
+    account = account_of(user)
+    if account is None:
         return RectificationTicket.objects.none()
-    return _tickets().filter(rating__rater=user, state=TicketState.AWAITING_RATER)
+    return _tickets().filter(rating__rater=account, state=TicketState.AWAITING_RATER)
 
 
 def appeals_pending() -> QuerySet[RectificationTicket]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -36,6 +36,9 @@ from .forms import (
     RespondForm,
 )
 from .models import Channel, RectificationTicket, TicketState
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 TICKET_ROLES = (Role.OFFICER, Role.HEAD, Role.CLERK, Role.PROXY_AGENT, Role.SUPERVISOR)
 SESSION_WINDOW = "tongban.window_id"  # the window the clerk chose at the comprehensive window
@@ -82,13 +85,13 @@ def rate_case(request: HttpRequest, ref: str) -> HttpResponse:
 
 # --- on site: the window's rating page (一次一评) -------------------------------------------------
 
-def _latest_visit(user: Any, window: Window | None) -> Visit | None:
+def _latest_visit(user: Actor, window: Window | None) -> Visit | None:
     since = timezone.now() - dt.timedelta(minutes=settings.RATING_VISIT_TOKEN_MINUTES)
     mine = Q(recorded_by=user)
     if window is not None:
         mine = Q(window=window) | Q(window=None, recorded_by=user)
     return (Visit.objects.select_related("case", "case__item_version", "window")
-            .filter(mine, hall_id=user.hall_id, at__gte=since, rating__isnull=True)
+            .filter(mine, hall=getattr(user, "hall_id", None), at__gte=since, rating__isnull=True)
             .order_by("-at", "-pk").first())
 
 
@@ -96,8 +99,8 @@ def _latest_visit(user: Any, window: Window | None) -> Visit | None:
 def window_page(request: HttpRequest) -> HttpResponse:
     """The clerk's window shows, for the latest visit it served, the QR code of the rating
     page (for the applicant's phone) and the same rating form (for the window's tablet)."""
-    user: Any = request.user
-    windows = list(Window.objects.filter(hall_id=user.hall_id or 0).order_by("number"))
+    user = request.user
+    windows = list(Window.objects.filter(hall_id=getattr(user, "hall_id", None) or 0).order_by("number"))
     chosen = request.GET.get("window") or request.session.get(SESSION_WINDOW)
     window = next((w for w in windows if str(w.pk) == str(chosen)), None)
     if window is not None:
@@ -176,7 +179,7 @@ ACTIONS: dict[str, Any] = {
 }
 
 
-def _available(user: Any, ticket: RectificationTicket) -> set[str]:
+def _available(user: Actor, ticket: RectificationTicket) -> set[str]:
     acts = policies.acts_on_ticket(user, ticket)
     out = set()
     if ticket.state == TicketState.OPEN and acts:
@@ -193,9 +196,9 @@ def _available(user: Any, ticket: RectificationTicket) -> set[str]:
     return out
 
 
-def _run(action: str, user: Any, ticket: RectificationTicket, data: dict[str, Any],
+def _run(action: str, user: Actor, ticket: RectificationTicket, data: dict[str, Any],
          version: int | None) -> None:
-    common = {"actor": user, "ticket": ticket, "expected_version": version}
+    common: dict[str, Any] = {"actor": user, "ticket": ticket, "expected_version": version}
     if action == "respond":
         services.ticket_respond(response=data["response"], text=data["text"],
                                 ledger_deadline=data["ledger_deadline"], **common)

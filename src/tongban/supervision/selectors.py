@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,6 +23,9 @@ from tongban.organizations.models import Department
 
 from . import policies, rollups
 from .models import SupervisionRecord
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -44,7 +47,7 @@ assert set(STATUS_GROUPS["completed"]) == set(rollups.COMPLETED_STATUSES)
 OPEN_STATUSES = (Status.ACCEPTED, Status.SUSPENDED, Status.HALTED, Status.SUPPLEMENT)
 
 
-def scope_cases(user: Any) -> QuerySet[Case]:
+def scope_cases(user: Actor) -> QuerySet[Case]:
     """Every submitted case the user's dashboard covers."""
     cases = Case.objects.exclude(status=Status.DRAFT)
     department = policies.dashboard_department(user)
@@ -69,7 +72,7 @@ class BoardRow:
         return sum(self.states.values())
 
 
-def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
+def board(user: Actor, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
     """Counts per department: cases by status group, and the open ones by deadline state.
 
     None of it grows with the years of cases behind it: the groups a case never leaves once in
@@ -115,7 +118,7 @@ def board(user: Any, *, now: dt.datetime) -> tuple[list[BoardRow], BoardRow]:
     return ordered, total
 
 
-def drill_down(user: Any, *, now: dt.datetime, department: int | None = None,
+def drill_down(user: Actor, *, now: dt.datetime, department: int | None = None,
                group: str = "", state: str = "") -> QuerySet[Case]:
     """The cases behind one figure of the board, soonest due first (no due instant last): read
     a page at a time with ``core.keyset.keyset_page(key="due_at", nullable=True)``."""
@@ -131,7 +134,7 @@ def drill_down(user: Any, *, now: dt.datetime, department: int | None = None,
 
 # --- records ---------------------------------------------------------------------------------------
 
-def records(user: Any, *, kind: str = "", state: str = "", department: int | None = None,
+def records(user: Actor, *, kind: str = "", state: str = "", department: int | None = None,
             person: int | None = None) -> QuerySet[SupervisionRecord]:
     """The records the user may see, newest first, filtered."""
     qs = SupervisionRecord.objects.select_related("case", "department", "person", "step")
@@ -152,7 +155,7 @@ def records(user: Any, *, kind: str = "", state: str = "", department: int | Non
     return qs.order_by("-opened_at", "-pk")
 
 
-def record_find(user: Any, pk: int) -> SupervisionRecord | None:
+def record_find(user: Actor, pk: int) -> SupervisionRecord | None:
     record = (SupervisionRecord.objects.select_related("case", "department", "person", "step",
                                                        "acknowledged_by", "explained_by",
                                                        "closed_by")
@@ -162,7 +165,7 @@ def record_find(user: Any, pk: int) -> SupervisionRecord | None:
     return record
 
 
-def record_counts(user: Any) -> dict[str, int]:
+def record_counts(user: Actor) -> dict[str, int]:
     """Open (not closed) records per kind."""
     rows = records(user).exclude(state="closed").values_list("kind").annotate(n=Count("pk"))
     return {kind: count for kind, count in rows}
@@ -184,7 +187,7 @@ def _monday(instant: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def trend(user: Any, *, now: dt.datetime, weeks: int | None = None) -> list[WeekPoint]:
+def trend(user: Actor, *, now: dt.datetime, weeks: int | None = None) -> list[WeekPoint]:
     """Per week (Monday to Sunday, Beijing time), the last ``weeks`` weeks up to this one:
     cases accepted, cases completed (decided), completed after their due instant, and
     supervision records opened. The closed days of the cases' figures come from the daily

@@ -8,7 +8,7 @@ Thin views: parse, call a selector or a service, map ``RuleViolation`` onto the 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -31,6 +31,9 @@ from tongban.organizations.models import Department
 from . import metrics, policies, selectors, services
 from .models import Kind, State
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 DASHBOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.HEAD)
 RECORD_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.HEAD, Role.OFFICER, Role.PROXY_AGENT, Role.CLERK)
 STATE_LABELS: dict[str, Any] = {DeadlineState.GREEN: _("绿·正常"), DeadlineState.YELLOW: _("黄·预警"),
@@ -49,7 +52,7 @@ class Form(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def _department_choices(user: Any) -> list[tuple[str, Any]]:
+def _department_choices(user: Actor) -> list[tuple[str, Any]]:
     only = policies.dashboard_department(user)
     departments = Department.objects.order_by("name")
     if only is not None:
@@ -61,7 +64,7 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdecimal() else None
 
 
-def _require_dashboard(user: Any) -> None:
+def _require_dashboard(user: Actor) -> None:
     if not policies.can_view_dashboard(user):
         raise PermissionDenied
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from tongban.accounts.models import Role
+from tongban.accounts.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Party:
     """An applicant or agent of a case: an account (``None`` for a walk-in applicant) and the
     phone number their SMS copy goes to."""
 
-    user: Any
+    user: User | None
     phone: str
 
 

@@ -185,7 +185,7 @@ def _local(instant: Any) -> str:
     return timezone.localtime(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
-def _deliver(user: Any, *, key: str, kind: str, case: Any, subject: str, text: str,
+def _deliver(user: User | None, *, key: str, kind: str, case: Any, subject: str, text: str,
              event: Any = None, phone: str = "", email: bool = True, sms: bool = True) -> int:
     """Write the in-app message, then send its email and SMS copies. Returns 1, or 0 when this
     message (recipient and key) was written before."""

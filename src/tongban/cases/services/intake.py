@@ -64,7 +64,7 @@ class AgentData:
     name: str
     id_number: str
     authorization: str
-    user: Any = None
+    user: User | None = None
 
 
 def _check_party(applicant: ApplicantData, agent: AgentData | None) -> list[Problem]:
@@ -222,7 +222,7 @@ def case_create(*, actor: Actor, item: Item, channel: str, applicant: ApplicantD
     return case
 
 
-def _is_public(user: Any) -> bool:
+def _is_public(user: Actor) -> bool:
     return getattr(user, "role", None) in {Role.CITIZEN, Role.ENTERPRISE}
 
 

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.masking import mask_id_number, mask_phone
-from tongban.accounts.models import Role
+from tongban.accounts.models import Role, User
 from tongban.catalog.models import Item, VersionStatus
 from tongban.core.access import require_roles
 from tongban.core.errors import AccessDenied, RuleViolation
@@ -125,7 +125,7 @@ class ApplicationForm(ApplicationFieldsForm):
         return self.agent_part and self.data.get("as_agent") in ("on", "true", "1")
 
 
-def _prefill(user: Any, specs: list[dict[str, Any]]) -> dict[str, Any]:
+def _prefill(user: User, specs: list[dict[str, Any]]) -> dict[str, Any]:
     """Initial values from the account for the fields that stand for the applicant's own data
     (editable: the applicant may apply for a business whose details differ)."""
     enterprise = user.role == Role.ENTERPRISE
@@ -156,7 +156,7 @@ def _problems_to_form(form: ApplicationForm, problems: RuleViolation, *, agent: 
                                   "agent.authorization": "authorization"})
 
 
-def _applicant(user: Any) -> services.ApplicantData:
+def _applicant(user: User) -> services.ApplicantData:
     """The account holder as applicant: a person with their ID number, a company with its
     USCC. Neither is editable on the form."""
     if user.role == Role.ENTERPRISE:
@@ -166,7 +166,7 @@ def _applicant(user: Any) -> services.ApplicantData:
                                   id_number=user.id_number, phone=user.phone)
 
 
-def _party(user: Any) -> dict[str, Any]:
+def _party(user: User) -> dict[str, Any]:
     applicant = _applicant(user)
     enterprise = user.role == Role.ENTERPRISE
     return {"kind": ApplicantKind(applicant.kind).label, "name": applicant.name,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -45,6 +45,9 @@ from .. import selectors, services
 from ..actions import available_actions
 from ..forms import ApplicationFieldsForm, form_fields
 from ..models import ApplicantKind, Case, CaseMaterial, Channel, Delivery, Notice, Status
+
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
 
 CLERK = Role.CLERK
 SESSION_WINDOW = "tongban.window_id"
@@ -166,8 +169,8 @@ def _window_case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def _windows(user: Any) -> list[Window]:
-    if user.hall_id is None:
+def _windows(user: Actor) -> list[Window]:
+    if not user.is_authenticated or user.hall_id is None:
         return []
     return list(Window.objects.filter(hall_id=user.hall_id).order_by("-is_comprehensive", "number"))
 

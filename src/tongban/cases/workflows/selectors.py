@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -14,25 +14,29 @@ from tongban.core.errors import AccessDenied, Problem, RuleViolation
 from .models import StepTask, TaskStatus, WorkflowDefinition
 from .services import can_work_on
 
+if TYPE_CHECKING:
+    from tongban.accounts.permissions import Actor
+
 INBOX_SCOPES = ("mine", "department")
 
 
-def _active_role(user: Any) -> str | None:
+def _active_role(user: Actor) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     return getattr(user, "role", None)
 
 
-def _units(user: Any) -> list[int]:
+def _units(user: Actor) -> list[int]:
     """The departments a user works for: their own, and their hall's managing department."""
-    units = [user.department_id] if user.department_id else []
-    hall = getattr(user, "hall", None) if user.hall_id else None
+    department_id = getattr(user, "department_id", None)
+    units = [department_id] if department_id else []
+    hall = getattr(user, "hall", None) if getattr(user, "hall_id", None) else None
     if hall is not None and hall.department_id:
         units.append(hall.department_id)
     return units
 
 
-def inbox(user: Any, *, scope: str = "mine", item: str = "", step: str = "") -> QuerySet[StepTask]:
+def inbox(user: Actor, *, scope: str = "mine", item: str = "", step: str = "") -> QuerySet[StepTask]:
     """Open step tasks, soonest due first.
 
     ``mine``: tasks assigned to the user plus unassigned ones of their department (or hall's
@@ -40,7 +44,7 @@ def inbox(user: Any, *, scope: str = "mine", item: str = "", step: str = "") -> 
     the head's department, to assign.
     """
     role = _active_role(user)
-    if role is None or role in PUBLIC_ROLES:
+    if role is None or role in PUBLIC_ROLES or not user.is_authenticated:
         return StepTask.objects.none()
     if scope not in INBOX_SCOPES:
         raise RuleViolation([Problem("scope", _("范围须为mine（我的待办）或department（本部门）"))])
@@ -61,7 +65,7 @@ def inbox(user: Any, *, scope: str = "mine", item: str = "", step: str = "") -> 
             .order_by(F("due_at").asc(nulls_last=True), "pk"))
 
 
-def task_find(user: Any, task_id: int) -> StepTask | None:
+def task_find(user: Actor, task_id: int) -> StepTask | None:
     """The task, if ``user`` may see it: who may work on it, the head of its department, or
     anyone who may see its case. Otherwise None (answered as absent)."""
     from tongban.cases import policies
@@ -72,18 +76,19 @@ def task_find(user: Any, task_id: int) -> StepTask | None:
         return None
     if can_work_on(user, task) or policies.can_view(user, task.case):
         return task
-    if user.role == Role.HEAD and user.department_id == task.department_id:
+    if getattr(user, "role", None) == Role.HEAD \
+            and getattr(user, "department_id", None) == task.department_id:
         return task
     return None
 
 
-def can_view_workflows(user: Any) -> bool:
+def can_view_workflows(user: Actor) -> bool:
     """Workflow definitions are internal working rules: staff and the bureau read them."""
     role = _active_role(user)
     return permissions.is_bureau_admin(user) or (role is not None and role not in PUBLIC_ROLES)
 
 
-def workflow_list(user: Any, *, item: str = "", commitment: str = "",
+def workflow_list(user: Actor, *, item: str = "", commitment: str = "",
                   active_only: bool = False) -> QuerySet[WorkflowDefinition]:
     if not can_view_workflows(user):
         raise AccessDenied(_("只有工作人员可以查看办理流程"))
@@ -97,7 +102,7 @@ def workflow_list(user: Any, *, item: str = "", commitment: str = "",
     return workflows.order_by("item__implementation_code", "commitment", "-version")
 
 
-def workflow_get(user: Any, workflow_id: int) -> WorkflowDefinition | None:
+def workflow_get(user: Actor, workflow_id: int) -> WorkflowDefinition | None:
     if not can_view_workflows(user):
         raise AccessDenied(_("只有工作人员可以查看办理流程"))
     return (WorkflowDefinition.objects.select_related("item", "created_by")

@@ -223,20 +223,21 @@ def tasks_cancel(case: Any, *, at: dt.datetime) -> None:
 
 # --- the inbox -------------------------------------------------------------------------------
 
-def can_work_on(user: Any, task: StepTask) -> bool:
+def can_work_on(user: Actor, task: StepTask) -> bool:
     """The task's assignee, or — while unassigned — anyone of its department and role."""
     if not getattr(user, "is_authenticated", False) or task.status != TaskStatus.OPEN:
         return False
     if task.assignee_id is not None:
         return bool(task.assignee_id == user.pk)
-    return _in_unit(user, task) and user.role == task.role
+    return _in_unit(user, task) and getattr(user, "role", None) == task.role
 
 
-def _in_unit(user: Any, task: StepTask) -> bool:
-    if user.department_id == task.department_id:
+def _in_unit(user: Actor, task: StepTask) -> bool:
+    if getattr(user, "department_id", None) == task.department_id:
         return True
     # Clerks and proxy agents belong to a hall; the hall's managing department is their unit.
-    return bool(user.hall_id and user.hall.department_id == task.department_id)
+    hall = getattr(user, "hall", None) if getattr(user, "hall_id", None) else None
+    return bool(hall is not None and hall.department_id == task.department_id)
 
 
 @transaction.atomic

@@ -181,7 +181,7 @@ def calls_of(*, department: Department, limit: int = 200) -> QuerySet[ExchangeUs
             .select_related("resource", "provider", "person", "grant")[:limit])
 
 
-def subject_keys(user: Any) -> list[str]:
+def subject_keys(user: Actor) -> list[str]:
     """The blind indexes of an account's ID number and USCC (every configured index key)."""
     out: list[str] = []
     for value in (getattr(user, "id_number", "") or "", getattr(user, "uscc", "") or ""):
@@ -190,7 +190,7 @@ def subject_keys(user: Any) -> list[str]:
     return out
 
 
-def my_data_uses(user: Any, *, limit: int = 500) -> list[ExchangeUse]:
+def my_data_uses(user: Actor, *, limit: int = 500) -> list[ExchangeUse]:
     """★ Every read of the account holder's own data (by the blind index of their ID number or
     USCC): who read which items, when, for which case and purpose. Only their own."""
     keys = subject_keys(user)
