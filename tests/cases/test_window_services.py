@@ -211,3 +211,49 @@ def test_a_bad_file_at_the_desk_names_its_material_and_leaves_nothing(
                                     form_data=form_for(PROXY), uploads=[(material, bad)])
     assert [p.field for p in refused.value.problems] == [f"material.{material.pk}"]
     assert not Case.objects.exists()
+
+
+def test_the_desk_through_the_api_is_the_same_use_case(
+    people: dict[str, User], demo_forms: None
+) -> None:
+    """``POST /api/v1/proxy/cases`` (multipart: the JSON payload and a part per material) is
+    ``case_proxy_receive``: accepted in one visit, once per Idempotency-Key; a bad file names
+    its material and leaves nothing."""
+    import json
+
+    version = item(PROXY).current
+    assert version is not None
+    client = Client()
+    client.force_login(people["proxy"])
+    payload = json.dumps({"item": item(PROXY).implementation_code, "form_data": form_for(PROXY),
+                          "applicant": {"kind": "natural_person", "name": RESIDENT.name,
+                                        "id_number": RESIDENT.id_number,
+                                        "phone": RESIDENT.phone}})
+    material = version.materials.first()
+    assert material is not None
+    bad = io.BytesIO(b"MZ not a document")
+    bad.name = "x.pdf"
+    refused = client.post("/api/v1/proxy/cases", {"payload": payload,
+                                                  f"material.{material.pk}": bad})
+    assert refused.status_code == 422
+    assert [p["field"] for p in refused.json()["detail"]] == [f"material.{material.pk}"]
+    assert not Case.objects.exists()
+
+    files = {}
+    for m in version.materials.all():
+        upload = pdf()
+        upload.name = f"{m.pk}.pdf"
+        files[f"material.{m.pk}"] = upload
+    created = client.post("/api/v1/proxy/cases", {"payload": payload, **files},
+                          headers={"Idempotency-Key": "desk-1"})
+    assert created.status_code == 201, created.content
+    case = Case.objects.get()
+    assert (case.status, case.channel, case.hall) == (Status.ACCEPTED, "window",
+                                                      people["proxy"].hall)
+    assert visits(case) == [("窗口受理", None)]
+    again = client.post("/api/v1/proxy/cases", {"payload": payload},
+                        headers={"Idempotency-Key": "desk-1"})
+    assert again.status_code == 201 and Case.objects.count() == 1
+    citizen = Client()
+    citizen.force_login(people["citizen"])
+    assert citizen.post("/api/v1/proxy/cases", {"payload": payload}).status_code == 403

@@ -50,6 +50,7 @@ from .schemas import (
     OptionalReasonIn,
     ProblemsOut,
     PromiseIn,
+    ProxyReceiveIn,
     ReasonIn,
     RefuseIn,
     StepActIn,
@@ -252,6 +253,36 @@ def create_case(request: HttpRequest, payload: CaseCreateIn,
                                          id_number=payload.applicant.id_number,
                                          phone=payload.applicant.phone),
         agent=agent, form_data=payload.form_data, idempotency_key=idempotency_key.strip())
+    return answer(request, case.pk, 201)
+
+
+@router.post("/proxy/cases", response=CREATED, summary="Proxy desk: receive a walk-in (multipart)")
+def proxy_receive(request: HttpRequest, payload: Form[str],
+                  idempotency_key: HeaderEx[str, P(alias="Idempotency-Key")] = "") -> Any:
+    """代办受理 at a street/town centre, as the proxy desk's page does (``case_proxy_receive``):
+    ``payload`` is JSON (``item``, ``applicant``, ``form_data``); each material's file is a part
+    named ``material.<id>``. The case is created, its materials attached, submitted and accepted
+    — the resident's visit — all or nothing; a bad file is a 422 naming ``material.<id>``."""
+    try:
+        data = ProxyReceiveIn.model_validate_json(payload)
+    except ValueError as exc:
+        raise RuleViolation([Problem("payload", _("payload 不是有效的受理数据：%(e)s") % {
+            "e": str(exc).splitlines()[0][:200]})]) from None
+    item = _item(data.item.strip())
+    if item is None or item.current is None:
+        raise RuleViolation([Problem("item", _("没有实施编码为“%(code)s”的事项") % {
+            "code": data.item})])
+    materials = {f"material.{m.pk}": m for m in item.current.materials.all()}
+    unknown = sorted(set(request.FILES) - set(materials))
+    if unknown:
+        raise RuleViolation([Problem(name, _("该事项没有这项材料")) for name in unknown])
+    case = services.case_proxy_receive(
+        actor=request.user, item=item, form_data=data.form_data,
+        applicant=services.ApplicantData(kind=data.applicant.kind, name=data.applicant.name,
+                                         id_number=data.applicant.id_number,
+                                         phone=data.applicant.phone),
+        uploads=[(materials[name], request.FILES[name]) for name in sorted(request.FILES)],
+        idempotency_key=idempotency_key.strip()[:64])
     return answer(request, case.pk, 201)
 
 

@@ -22,6 +22,11 @@ def _role(user: Actor) -> str | None:
     return getattr(user, "role", None)
 
 
+def is_proxy_desk(user: Actor) -> bool:
+    """A proxy agent of a street/town centre (代办服务): may receive walk-ins at the proxy desk."""
+    return _role(user) == Role.PROXY_AGENT and getattr(user, "hall_id", None) is not None
+
+
 def is_applicant_side(user: Actor, case: Case) -> bool:
     return _role(user) is not None and user.pk is not None and user.pk in (
         case.applicant_id, case.agent_id)

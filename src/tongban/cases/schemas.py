@@ -86,6 +86,15 @@ class CaseCreateIn(Schema):
                                       description="The application form: field name → value")
 
 
+class ProxyReceiveIn(Schema):
+    """The proxy desk's walk-in (``POST /proxy/cases``'s ``payload`` part, as JSON)."""
+
+    item: str = Field(description="实施编码 of the item applied for")
+    applicant: ApplicantIn
+    form_data: dict[str, Any] = Field(default_factory=dict,
+                                      description="The application form: field name → value")
+
+
 class SupplementItemIn(Schema):
     name: str = Field(max_length=200, description="What is missing or faulty")
     reason: str = Field(max_length=MAX_TEXT)

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.accounts.models import Role
 from tongban.catalog.models import Item, Material
-from tongban.core.errors import Problem, RuleViolation, inside_callers_transaction
+from tongban.core.errors import AccessDenied, Problem, RuleViolation, inside_callers_transaction
 
+from .. import policies
 from ..materials import case_material_add
 from ..models import Case, Channel, Notice, Status
 from .acceptance import case_accept, case_refuse
@@ -126,7 +127,11 @@ def case_proxy_receive(*, actor: Actor, item: Item, applicant: ApplicantData,
     centre, its materials attached (``uploads``: material and file), submitted and accepted —
     all or nothing — so that the proxy agent can forward it. The acceptance is the resident's
     visit. A problem with a file names its field ``material.<id>``. Repeating the request with
-    the same ``idempotency_key`` answers the case the first one created."""
+    the same ``idempotency_key`` answers the case the first one created. Only a centre's proxy
+    agent receives here (``policies.is_proxy_desk``)."""
+    if not policies.is_proxy_desk(actor):
+        raise AccessDenied(_("只有街道（乡镇）便民服务中心的代办员可以代办受理"))
+
     def work() -> Case:
         case = case_create(actor=actor, item=item, channel=Channel.WINDOW, form_data=form_data,
                            applicant=applicant, idempotency_key=idempotency_key)
