@@ -10,16 +10,25 @@
 """
 
 from .issuing import Holder, licence_issue, licence_type_for_result
-from .lifecycle import TRANSITIONS, licence_change, licence_revoke, licences_expire
+from .lifecycle import (
+    TRANSITIONS,
+    LicenceActions,
+    available_actions,
+    licence_change,
+    licence_revoke,
+    licences_expire,
+)
 from .types import LicenceTypeData, licence_type_check, licence_type_save, licence_types_import
 from .wallet import authorization_grant, authorization_revoke, licence_use
 
 __all__ = [
     "TRANSITIONS",
     "Holder",
+    "LicenceActions",
     "LicenceTypeData",
     "authorization_grant",
     "authorization_revoke",
+    "available_actions",
     "licence_change",
     "licence_issue",
     "licence_revoke",
