@@ -75,6 +75,12 @@ def test_wallet_download_and_verification(demo_city: None, page: Any, phone_page
     expect(page.locator("#issued")).to_contain_text("兰州示例餐饮有限公司")
     assert axe_violations(page) == []
     page.screenshot(path=str(folder / "issued-1366.png"), full_page=True)
+    page.locator("#issued").get_by_role("link", name="食品经营许可证").last.click()
+    expect(page.locator("#revoke")).to_be_visible()
+    expect(page.get_by_label("经营场所")).to_have_value("兰州市城关区张掖路88号")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(folder / "issued-licence-1366.png"), full_page=True)
+    licence_url = page.url
 
     # The same pages on a phone: nothing wider than the screen.
     login(phone_page, "citizen")
@@ -93,3 +99,7 @@ def test_wallet_download_and_verification(demo_city: None, page: Any, phone_page
     expect(phone_page.locator("#issued")).to_contain_text("兰州示例餐饮有限公司")
     _fits(phone_page, 390)
     phone_page.screenshot(path=str(folder / "issued-390.png"), full_page=True)
+    phone_page.goto(licence_url)
+    expect(phone_page.locator("#change")).to_be_visible()
+    _fits(phone_page, 390)
+    phone_page.screenshot(path=str(folder / "issued-licence-390.png"), full_page=True)
