@@ -50,6 +50,7 @@ LINKS: tuple[Link, ...] = (
     Link("licences:wallet", _("我的证照"), PUBLIC_SIDE),
     Link("licences:authorized", _("授权用证"), (Role.OFFICER, Role.HEAD, Role.DATA_OFFICER),
          secondary=True),
+    Link("licences:issued", _("本部门证照"), (Role.OFFICER, Role.HEAD), secondary=True),
     Link("cases:window", _("综合窗口"), (Role.CLERK,)),
     Link("queues:window", _("叫号"), (Role.CLERK,)),
     Link("cases:workbench", _("工作台"), (Role.OFFICER, Role.HEAD)),
@@ -77,6 +78,8 @@ LINKS: tuple[Link, ...] = (
     Link("exchange:sharing", _("数据共享"), (Role.DATA_OFFICER, Role.ADMIN)),
     Link("exchange:element_manage", _("数据元管理"), (Role.DATA_OFFICER, Role.ADMIN)),
     Link("exchange:census", _("数据普查"), (Role.DATA_OFFICER, Role.ADMIN),
+         department_flag="is_data_bureau"),
+    Link("licences:types", _("证照类型"), (Role.DATA_OFFICER, Role.ADMIN),
          department_flag="is_data_bureau"),
 )
 

@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -22,11 +21,6 @@ class CasesConfig(AppConfig):
 
         if exchange_case_problem not in case_checks:
             case_checks.append(exchange_case_problem)
-
-        # The e-licence library (a floor below) tells a licence's holder through our messages.
-        from tongban.licences.services import register_notifier
-
-        register_notifier(notify_licence_holder)
 
         # /metrics (core) counts the cases through a registration.
         from .observability import register
@@ -56,11 +50,3 @@ def exchange_case_problem(number: str, department_id: int) -> str | None:
                                number=number).exists():
         return _("办件%(n)s不由本部门办理，不能以该办件的名义查询") % {"n": number}
     return None
-
-def notify_licence_holder(users: list[Any], *, key: str, subject: str, text: str) -> None:
-    """The library's news for a licence's holder (issued, changed, revoked, expired), as an
-    in-app message and an email."""
-    from .notifications.models import Kind
-    from .notifications.services import notify_users
-
-    notify_users(users, key=key, subject=subject, text=text, kind=Kind.LICENCE)

@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from tongban.accounts.masking import mask_name
+from tongban.accounts.masking import mask_id_number, mask_name
+from tongban.core import crypto
 from tongban.core.errors import AccessDenied
 
 from . import policies
@@ -91,3 +92,43 @@ def authorizations_for(user: Actor) -> list[Authorization]:
     if department_id is not None and policies.works_for(user, department_id):
         return list(found.filter(department_id=department_id, revoked_at=None))
     return []
+
+
+def issued_by(user: Actor, *, type_code: str = "", status: str = "",
+              q: str = "") -> QuerySet[Licence]:
+    """The licences the user's department issued (its officers and heads), newest first,
+    filtered by type, status and a search: an identifier, a holder's name, or a holder's
+    公民身份号码 / USCC (by its blind index). Nobody else's; none for other users."""
+    department_id = getattr(user, "department_id", None)
+    if not policies.works_for(user, department_id):
+        return Licence.objects.none()
+    found = Licence.objects.filter(issuer_id=department_id).select_related("type", "issuer")
+    if type_code:
+        found = found.filter(type__code=type_code)
+    if status:
+        found = found.filter(status=status)
+    q = q.strip()
+    if q:
+        found = found.filter(Q(identifier__icontains=q) | Q(holder_name__icontains=q)
+                             | Q(holder_id_index__in=crypto.blind_indexes(q.upper())))
+    return found.order_by("-issued_at", "-id")
+
+
+def issued_licence(user: Actor, identifier: str) -> Licence:
+    """One licence of the user's department (:class:`Licence.DoesNotExist` otherwise)."""
+    return issued_by(user).get(identifier=(identifier or "").strip().upper())
+
+
+def types_of_department(user: Actor) -> QuerySet[LicenceType]:
+    """The licence types the user's department issues (the list page's type filter)."""
+    department_id = getattr(user, "department_id", None)
+    if department_id is None:
+        return LicenceType.objects.none()
+    return LicenceType.objects.filter(department_id=department_id).order_by("code")
+
+
+def masked_holder_id(licence: Licence) -> str:
+    """A person's 公民身份号码 masked (6201**********1233); an organisation's USCC in full."""
+    if licence.holder_kind == HolderKind.NATURAL_PERSON:
+        return mask_id_number(licence.holder_id)
+    return licence.holder_id

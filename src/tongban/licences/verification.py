@@ -3,8 +3,10 @@ the QR code) or by a downloaded licence file (the machine-readable JSON).
 
 Outcomes: valid, changed (a newer version replaces it), revoked, expired, not found, tampered.
 A stored licence is tampered when its content no longer decrypts, parses or verifies with the
-published keys, or when its row no longer says what its signed content says; a file is tampered
-when its signature does not verify or it differs from the library's copy.
+published keys, when its row no longer says what its signed content says, or when its status is
+not the one its history gives (:func:`status_problem`: the audit log's revocation and expiry of
+it, and a next version for a changed one); a file is tampered when its signature does not verify
+or it differs from the library's copy.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tongban.audit.models import AuditRecord
 from tongban.audit.signing import PublicKey
 from tongban.clock.deadline import SHANGHAI
 from tongban.core.crypto import DecryptionError
@@ -90,6 +93,36 @@ def stored_content(licence: Licence, keys: dict[str, PublicKey] | None = None) -
     return content if stated == row else None
 
 
+# Audited moves of a licence's own row (``services.lifecycle``); a change is audited on the new
+# version (``licence.changed``), which names this one as ``previous``.
+STATUS_ACTIONS = {"licence.revoked": Status.REVOKED, "licence.expired": Status.EXPIRED}
+
+
+def recorded_status(licence: Licence) -> tuple[str, str | None]:
+    """The status a licence's history gives — changed when a next version exists, else its last
+    audited revocation or expiry, else valid — and the reason recorded with a revocation."""
+    if Licence.objects.filter(previous_id=licence.pk).exists():
+        return Status.CHANGED, None
+    record = (AuditRecord.objects.filter(object_type="licence", object_id=str(licence.pk),
+                                         action__in=list(STATUS_ACTIONS))
+              .order_by("-seq").only("action", "detail").first())
+    if record is None:
+        return Status.VALID, None
+    reason = (record.detail or {}).get("reason") if record.action == "licence.revoked" else None
+    return STATUS_ACTIONS[record.action], reason
+
+
+def status_problem(licence: Licence) -> str | None:
+    """Why the licence's stored status (or revocation reason) is not the one its history gives —
+    a status edited in the database (revoked back to valid) — or None when they agree."""
+    status, reason = recorded_status(licence)
+    if licence.status != status:
+        return str(_("证照状态与签发、变更、注销的记录不符"))
+    if reason is not None and licence.status_reason != reason:
+        return str(_("注销理由与注销记录不符"))
+    return None
+
+
 def today() -> Any:
     return timezone.now().astimezone(SHANGHAI).date()
 
@@ -124,6 +157,9 @@ def verify_identifier(identifier: str) -> Verdict:
     content = stored_content(licence)
     if content is None:
         return Verdict(Outcome.TAMPERED, identifier, licence=licence)
+    problem = status_problem(licence)
+    if problem is not None:
+        return Verdict(Outcome.TAMPERED, identifier, licence=licence, problems=[problem])
     outcome, current = _standing(licence)
     return Verdict(outcome, identifier, licence=licence, content=content,
                    reason=licence.status_reason, current=current)
@@ -160,6 +196,10 @@ def verify_document(document: Any) -> Verdict:
     stored = stored_content(licence)
     if stored is None or stored != content:
         return Verdict(Outcome.TAMPERED, identifier, licence=licence, content=content)
+    problem = status_problem(licence)
+    if problem is not None:
+        return Verdict(Outcome.TAMPERED, identifier, licence=licence, content=content,
+                       problems=[problem])
     outcome, current = _standing(licence)
     return Verdict(outcome, identifier, licence=licence, content=content,
                    reason=licence.status_reason, current=current)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -31,6 +32,25 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "revoke": (frozenset({Status.VALID}), Status.REVOKED),
     "expire": (frozenset({Status.VALID}), Status.EXPIRED),
 }
+
+
+@dataclass(frozen=True)
+class LicenceActions:
+    """What ``actor`` may do next with a licence (the pages show their forms from it)."""
+
+    change: bool
+    revoke: bool
+
+
+def available_actions(actor: Actor, licence: Licence) -> LicenceActions:
+    """The moves of ``TRANSITIONS`` the actor may make from the licence's status now."""
+    may = policies.can_manage_licence(actor, licence)
+
+    def allowed(action: str) -> bool:
+        return may and licence.status in TRANSITIONS[action][0]
+
+    return LicenceActions(change=allowed("change") and licence.version < 999,
+                          revoke=allowed("revoke"))
 
 
 def _lock(licence: Licence) -> Licence:
@@ -100,7 +120,9 @@ def licence_change(*, actor: Actor, licence: Licence, surface: dict[str, Any], r
     holder, problems = holder_problems(
         Holder(licence.holder_kind, holder_name or licence.holder_name, licence.holder_id),
         licence.type)
-    values, found = surface_values(licence.type, {**current, **surface})
+    # The holder's name and code are surface values of their own (as at issue).
+    values, found = surface_values(licence.type, {**current, **surface, "holder_name": holder.name,
+                                                  "holder_id": holder.id})
     problems.extend(found)
     if problems:
         raise RuleViolation(problems)

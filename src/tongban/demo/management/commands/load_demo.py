@@ -29,6 +29,7 @@ from tongban.demo.data_elements import load_data_elements
 from tongban.demo.data_resources import load_data_resources
 from tongban.demo.data_sharing import load_data_sharing
 from tongban.demo.inspections import load_demo_inspections
+from tongban.demo.licences import load_demo_licences
 from tongban.demo.queues import load_demo_categories
 from tongban.organizations import services as org_services
 from tongban.organizations.models import Department, Division, Hall, Window
@@ -300,6 +301,7 @@ class Command(BaseCommand):
         # The e-licence library's types: their surfaces bind the data elements loaded above.
         call_command("import_licence_types", str(DEMO_LICENCE_TYPES), stdout=self.stdout,
                      stderr=self.stderr)
+        load_demo_licences()  # issued through the library: signed, audited, verifiable
         self.print_accounts()
 
     def print_accounts(self) -> None:
