@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tongban.ratings",
     "tongban.supervision",
     "tongban.inspections",
+    "tongban.decisions",
     "tongban.demo",
 ]
 

@@ -22,7 +22,7 @@ FLOORS: list[tuple[set[str], bool]] = [
     ({"clock"}, False),
     ({"catalog", "exchange"}, True),
     ({"cases"}, False),
-    ({"ratings", "inspections", "queues"}, False),
+    ({"ratings", "inspections", "queues", "decisions"}, False),
     ({"supervision"}, False),
     ({"urls", "api", "demo", "bench"}, True),
 ]

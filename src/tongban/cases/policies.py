@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tongban.accounts import permissions
 from tongban.accounts.models import Role
 
-from .models import Case, Status
+from .models import Case, Notice, Status
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -33,6 +33,8 @@ def _hall_department(user: Actor) -> int | None:
 
 
 def is_department_staff(user: Actor, case: Case) -> bool:
+    if permissions.is_automatic(user):  # 秒批 acts for the case's own department only
+        return bool(getattr(user, "department_id", None) == case.department_id)
     return (_role(user) in DEPARTMENT_STAFF and user.is_authenticated
             and user.department_id == case.department_id)
 
@@ -94,6 +96,16 @@ def can_deliver(user: Actor, case: Case) -> bool:
     return (role == Role.CLERK and user.is_authenticated and user.hall_id is not None) \
         or is_department_staff(user, case) \
         or is_receiving_agent(user, case)
+
+
+def can_reopen(user: Actor, case: Case) -> bool:
+    """人工复核 (个人信息保护法 Art. 24): the applicant's side may have a decision made
+    automatically (秒批) taken again by a human."""
+    if not is_applicant_side(user, case) or case.pk is None:
+        return False
+    body = (case.notices.filter(kind=Notice.Kind.DECISION).order_by("-pk")
+            .values_list("body", flat=True).first())
+    return isinstance(body, dict) and bool(body.get("automatic"))
 
 
 def can_record_visit(user: Actor, case: Case) -> bool:
