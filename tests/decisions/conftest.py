@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.cases.conftest import SAME_DAY, catalog, item, people  # noqa: F401
+from tests.cases.conftest import SAME_DAY, api, catalog, item, people  # noqa: F401
 from tests.conftest import make_user
 from tongban.accounts.models import Role, User
 from tongban.decisions import engine

@@ -100,3 +100,32 @@ def test_the_applicant_asks_for_a_human_review_which_reopens_the_decision(
     assert Notice.objects.filter(case=case, kind=Notice.Kind.DECISION).count() == 2
     with pytest.raises(RuleViolation):  # once only
         review_request(actor=people["citizen"], case=case, reason="再次复核")
+
+
+def test_the_figures_per_item(people: dict[str, User], rules: RuleSet, api: Any) -> None:
+    from tongban.decisions.selectors import figures
+
+    first = submit(people["citizen"])
+    submit(people["citizen"], contact_phone="0931-8123456")
+    review_request(actor=people["citizen"], case=first, reason="请人工审查")
+    task = StepTask.objects.get(case=first, status=TaskStatus.OPEN)
+    services.case_step(actor=people["head"], task=task, action="deny", reason="不符合")
+    [row] = figures()
+    assert (row.submitted, row.automatic, row.referred, row.reviews, row.reversals) == (2, 1, 1, 1, 1)
+    assert row.share_automatic == 0.5 and row.median_seconds_to_decision is not None
+    answer = api("head").get("/auto-decisions/figures")
+    assert answer.status_code == 200 and answer.json()[0]["reversals"] == 1
+    assert api("citizen").get("/auto-decisions/figures").status_code == 403
+
+
+def test_the_applicant_asks_for_review_through_the_api(
+        people: dict[str, User], rules: RuleSet, api: Any) -> None:
+    case = submit(people["citizen"])
+    mine = api("citizen")
+    seen = mine.get(f"/cases/{case.number}/auto-decision").json()
+    assert seen["rule_set_version"] == 1 and all(c["held"] for c in seen["conditions"])
+    assert api("other").post(f"/cases/{case.number}/human-review",
+                             {"reason": "x"}).status_code == 404
+    answer = mine.post(f"/cases/{case.number}/human-review", {"reason": "请人工审查"})
+    assert answer.status_code == 200 and answer.json()["review_requested_at"]
+    assert Case.objects.get(pk=case.pk).status == Status.ACCEPTED
