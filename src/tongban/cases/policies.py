@@ -103,9 +103,13 @@ def can_reopen(user: Actor, case: Case) -> bool:
     automatically (秒批) taken again by a human."""
     if not is_applicant_side(user, case) or case.pk is None:
         return False
-    body = (case.notices.filter(kind=Notice.Kind.DECISION).order_by("-pk")
-            .values_list("body", flat=True).first())
-    return isinstance(body, dict) and bool(body.get("automatic"))
+    # ``all()``: the case's notices as read already when a page or the API prefetched them (a
+    # list then), one query otherwise. The latest decision counts: after a human review the
+    # decision is a human's, and no second review is offered.
+    decisions = [n for n in case.notices.all() if n.kind == Notice.Kind.DECISION]
+    latest = max(decisions, key=lambda n: n.pk, default=None)
+    return latest is not None and isinstance(latest.body, dict) \
+        and bool(latest.body.get("automatic"))
 
 
 def can_record_visit(user: Actor, case: Case) -> bool:
