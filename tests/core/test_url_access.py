@@ -124,3 +124,29 @@ def test_anonymous_is_sent_to_login(client: Client, route: str) -> None:
     response = client.get(route)
     assert response.status_code == 302, route
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+# Pages with parameters of the automatic decisions (秒批): the anonymous visitor is sent to log
+# in (GET and POST alike), a role without access gets 403 (the parameter-less ones are walked
+# by ``test_anonymous_is_sent_to_login``).
+DECISION_PAGES = [
+    ("get", "/decisions/rule-sets/1/export.json", "citizen"),
+    ("post", "/decisions/rule-sets/1/publish/", "supervisor"),
+    ("post", "/decisions/rule-sets/1/retire/", "supervisor"),
+    ("post", "/decisions/rule-sets/import/", "supervisor"),
+    ("get", "/decisions/figures/", "citizen"),
+    ("get", "/decisions/rule-sets/", "citizen"),
+    ("post", "/decisions/cases/L20260101000001/human-review/", "supervisor"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "route", "refused"), DECISION_PAGES)
+def test_decision_pages_send_the_anonymous_to_login_and_refuse_other_roles(
+        client: Client, method: str, route: str, refused: str) -> None:
+    from tests.conftest import make_user
+
+    response = getattr(client, method)(route)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    client.force_login(make_user("someone", refused))
+    assert getattr(client, method)(route).status_code == 403

@@ -168,3 +168,16 @@ def rule_set_import(request: HttpRequest, payload: RuleSetImportIn) -> Any:
 def rule_set_publish(request: HttpRequest, rule_set_id: int) -> Any:
     return _rule_set_out(rule_sets.rule_set_publish(actor=request.user,
                                                     rule_set=_rule_set(request, rule_set_id)))
+
+
+class RuleSetRetireIn(Schema):
+    reason: str
+
+
+@router.post("/decision-rule-sets/{rule_set_id}/retire",
+             response={200: RuleSetOut, 403: ErrorOut, 404: ErrorOut, 422: ProblemsOut},
+             summary="Retire a published rule set (cases go to humans again)")
+def rule_set_retire(request: HttpRequest, rule_set_id: int, payload: RuleSetRetireIn) -> Any:
+    return _rule_set_out(rule_sets.rule_set_retire(actor=request.user,
+                                                   rule_set=_rule_set(request, rule_set_id),
+                                                   reason=payload.reason))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import models
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from tongban.cases.models import Case, CaseEvent, Status
 
@@ -13,7 +17,7 @@ from .models import AutoDecision, Outcome, RuleSet, RuleSetStatus
 
 
 def decision_of(case: Case) -> AutoDecision | None:
-    return AutoDecision.objects.select_related("rule_set").filter(case=case).first()
+    return AutoDecision.objects.select_related("rule_set", "case").filter(case=case).first()
 
 
 @dataclass
@@ -28,6 +32,15 @@ class ItemFigures:
     median_seconds_to_decision: float | None  # submission → automatic decision
     reviews: int  # human reviews asked for
     reversals: int  # reviews after which a human denied
+
+    @property
+    def share_percent(self) -> str:
+        return f"{self.share_automatic * 100:.1f}" if self.share_automatic is not None else ""
+
+    @property
+    def median_seconds(self) -> str:
+        seconds = self.median_seconds_to_decision
+        return f"{seconds:.1f}" if seconds is not None else ""
 
 
 def figures() -> list[ItemFigures]:
@@ -63,3 +76,75 @@ def figures() -> list[ItemFigures]:
             median_seconds_to_decision=statistics.median(seconds) if seconds else None,
             reviews=len(reviews), reversals=sum(r["case_id"] in denied_after for r in reviews)))
     return sorted(out, key=lambda f: f.implementation_code)
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+def rule_sets() -> list[RuleSet]:
+    """Every rule set, newest version of each item first (the bureau's list)."""
+    return list(RuleSet.objects.select_related("item", "item_version", "published_by")
+                .order_by("item__implementation_code", "-version")[:500])
+
+
+def _masker(element: Any) -> Callable[[Any], Any]:
+    from tongban.exchange.services.exchange_calls import mask_value
+
+    return lambda value: mask_value(element, value)
+
+
+def _mask_generic(value: Any) -> Any:
+    from tongban.accounts.masking import mask_name
+
+    text = str(value)
+    return mask_name(text) if len(text) > 1 else "*"
+
+
+def inputs_rows(record: AutoDecision) -> list[tuple[str, str, Any]]:
+    """What the rules read, as (part, name, value) rows for a page, personal values masked:
+    the applicant's identifiers and name, form fields that hold identifiers, phones, addresses
+    or values of a personal data element, and exchange items of a personal data element."""
+    from tongban.accounts.masking import mask_id_number, mask_name
+    from tongban.cases.forms import case_form_fields
+    from tongban.cases.selectors import mask_form_data
+    from tongban.exchange.models import DataElement, ResourceField
+
+    inputs = record.inputs or {}
+    rows: list[tuple[str, str, Any]] = []
+    applicant = dict(inputs.get("applicant") or {})
+    if applicant.get("id_number"):
+        applicant["id_number"] = mask_id_number(str(applicant["id_number"]))
+    if applicant.get("name"):
+        applicant["name"] = mask_name(str(applicant["name"]))
+    if applicant.get("birth_date"):
+        applicant["birth_date"] = str(applicant["birth_date"])[:4] + "-**-**"
+    rows += [(str(_("申请人")), key, value) for key, value in applicant.items()]
+    given = dict(inputs.get("form") or {})
+    fields = case_form_fields(record.case.form_data or {})
+    form = mask_form_data(given, fields)  # identifiers, phones and addresses by field type
+    personal = set(DataElement.objects.filter(
+        identifier__in=[f.get("data_element") for f in fields if f.get("data_element")],
+        personal=True).values_list("identifier", flat=True))
+    labels = {f.get("name"): f.get("label") or f.get("name") for f in fields}
+    for f in fields:  # other values of a personal data element (a name): the first character
+        name = str(f.get("name") or "")
+        if f.get("data_element") in personal and form.get(name) not in (None, "") \
+                and form.get(name) == given.get(name):
+            form[name] = _mask_generic(form[name])
+    rows += [(str(_("申请表")), str(labels.get(key, key)), value) for key, value in form.items()]
+    needs = {n["name"]: n for n in record.rule_set.exchange}
+    elements = {(f.version.resource.code, f.key): f.element for f in ResourceField.objects.filter(
+        version__resource__code__in=[n["resource"] for n in needs.values()],
+        version__resource__current=models.F("version")).select_related(
+        "element", "version__resource")}
+    for name, values in (inputs.get("exchange") or {}).items():
+        resource = needs.get(name, {}).get("resource", "")
+        for key, value in (values or {}).items():
+            element = elements.get((resource, key))
+            if element is not None and element.personal and value not in (None, ""):
+                value = _masker(element)(value)
+            rows.append((f"{_('共享数据')} · {name}（{resource}）", key, value))
+    for name, values in (inputs.get("licences") or {}).items():
+        rows += [(f"{_('电子证照')} · {name}", key, value) for key, value in (values or {}).items()]
+    if inputs.get("today"):
+        rows.append((str(_("评估日期")), "today", inputs["today"]))
+    return rows

@@ -149,7 +149,8 @@ def _violation_text(exc: Exception) -> str:
 
 
 @transaction.atomic
-def review_request(*, actor: Actor, case: Case, reason: str) -> AutoDecision:
+def review_request(*, actor: Actor, case: Case, reason: str,
+                   expected_version: int | None = None) -> AutoDecision:
     """人工复核: the applicant's side has an automatic decision taken again by a human. The
     case reopens (``cases.case_reopen``: the deciding step opens for the department's head) and
     the request is recorded with the automatic decision."""
@@ -158,7 +159,7 @@ def review_request(*, actor: Actor, case: Case, reason: str) -> AutoDecision:
         raise RuleViolation([Problem("case", _("该办件不是自动审批办结的，无需申请人工复核"))])
     if record.review_requested_at is not None:
         raise RuleViolation([Problem("case", _("已申请人工复核，请等待处理结果"))])
-    cases.case_reopen(actor=actor, case=case, reason=reason)
+    cases.case_reopen(actor=actor, case=case, reason=reason, expected_version=expected_version)
     record.review_requested_at = timezone.now()
     record.review_requested_by = account_of(actor)
     record.review_reason = reason
