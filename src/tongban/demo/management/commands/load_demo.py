@@ -28,6 +28,7 @@ from tongban.catalog.models import Item
 from tongban.demo.data_elements import load_data_elements
 from tongban.demo.data_resources import load_data_resources
 from tongban.demo.data_sharing import load_data_sharing
+from tongban.demo.decisions import load_demo_decisions
 from tongban.demo.inspections import load_demo_inspections
 from tongban.demo.queues import load_demo_categories
 from tongban.organizations import services as org_services
@@ -296,6 +297,7 @@ class Command(BaseCommand):
             load_forms()  # its fields bind data elements, which must exist first
             load_data_resources()
             load_data_sharing()
+        load_demo_decisions()  # 秒批: forms, a grant and rule sets over the data layer
         self.print_accounts()
 
     def print_accounts(self) -> None:
