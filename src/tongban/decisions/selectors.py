@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from tongban.cases.models import Case, CaseEvent, Status
 
@@ -99,17 +100,39 @@ def _mask_generic(value: Any) -> Any:
     return mask_name(text) if len(text) > 1 else "*"
 
 
-def inputs_rows(record: AutoDecision) -> list[tuple[str, str, Any]]:
-    """What the rules read, as (part, name, value) rows for a page, personal values masked:
-    the applicant's identifiers and name, form fields that hold identifiers, phones, addresses
-    or values of a personal data element, and exchange items of a personal data element."""
+APPLICANT_LABELS = {"kind": _l("申请人类型"), "id_number": _l("证件号码"), "name": _l("姓名"),
+                    "birth_date": _l("出生日期"), "age": _l("年龄（周岁）"), "sex": _l("性别"),
+                    "division": _l("身份证号码所载行政区划")}
+SEXES = {"male": _l("男"), "female": _l("女")}
+
+
+def _shown(value: Any) -> Any:
+    """A value as a page shows it: yes/no for booleans, a dash for nothing."""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return "—" if value in (None, "") else value
+
+
+@dataclass
+class InputRow:
+    part: str  # where it came from: the applicant, the form, a resource of the exchange
+    label: str  # the item in words
+    path: str  # its name in the rules (``form.contact_phone``)
+    value: Any  # shown, masked where personal
+
+
+def inputs_rows(record: AutoDecision) -> list[InputRow]:
+    """What the rules read, row by row for a page, personal values masked: the applicant's
+    identifiers, name and birth date, form fields that hold identifiers, phones, addresses or
+    values of a personal data element, and exchange items of a personal data element."""
     from tongban.accounts.masking import mask_id_number, mask_name
     from tongban.cases.forms import case_form_fields
+    from tongban.cases.models import ApplicantKind
     from tongban.cases.selectors import mask_form_data
     from tongban.exchange.models import DataElement, ResourceField
 
     inputs = record.inputs or {}
-    rows: list[tuple[str, str, Any]] = []
+    rows: list[InputRow] = []
     applicant = dict(inputs.get("applicant") or {})
     if applicant.get("id_number"):
         applicant["id_number"] = mask_id_number(str(applicant["id_number"]))
@@ -117,7 +140,12 @@ def inputs_rows(record: AutoDecision) -> list[tuple[str, str, Any]]:
         applicant["name"] = mask_name(str(applicant["name"]))
     if applicant.get("birth_date"):
         applicant["birth_date"] = str(applicant["birth_date"])[:4] + "-**-**"
-    rows += [(str(_("申请人")), key, value) for key, value in applicant.items()]
+    kinds = dict(ApplicantKind.choices)
+    for key, value in applicant.items():
+        shown = kinds.get(value, value) if key == "kind" else SEXES.get(value, value) \
+            if key == "sex" else value
+        rows.append(InputRow(str(_("申请人")), str(APPLICANT_LABELS.get(key, key)),
+                             f"applicant.{key}", _shown(shown)))
     given = dict(inputs.get("form") or {})
     fields = case_form_fields(record.case.form_data or {})
     form = mask_form_data(given, fields)  # identifiers, phones and addresses by field type
@@ -130,21 +158,25 @@ def inputs_rows(record: AutoDecision) -> list[tuple[str, str, Any]]:
         if f.get("data_element") in personal and form.get(name) not in (None, "") \
                 and form.get(name) == given.get(name):
             form[name] = _mask_generic(form[name])
-    rows += [(str(_("申请表")), str(labels.get(key, key)), value) for key, value in form.items()]
+    rows += [InputRow(str(_("申请表")), str(labels.get(key, key)), f"form.{key}", _shown(value))
+             for key, value in form.items()]
     needs = {n["name"]: n for n in record.rule_set.exchange}
-    elements = {(f.version.resource.code, f.key): f.element for f in ResourceField.objects.filter(
+    items = {(f.version.resource.code, f.key): f for f in ResourceField.objects.filter(
         version__resource__code__in=[n["resource"] for n in needs.values()],
         version__resource__current=models.F("version")).select_related(
         "element", "version__resource")}
     for name, values in (inputs.get("exchange") or {}).items():
         resource = needs.get(name, {}).get("resource", "")
         for key, value in (values or {}).items():
-            element = elements.get((resource, key))
-            if element is not None and element.personal and value not in (None, ""):
-                value = _masker(element)(value)
-            rows.append((f"{_('共享数据')} · {name}（{resource}）", key, value))
+            item = items.get((resource, key))
+            if item is not None and item.element.personal and value not in (None, ""):
+                value = _masker(item.element)(value)
+            label = _("查得记录") if key == "found" else item.name if item is not None else key
+            rows.append(InputRow(f"{_('共享数据')} {resource}", str(label),
+                                 f"exchange.{name}.{key}", _shown(value)))
     for name, values in (inputs.get("licences") or {}).items():
-        rows += [(f"{_('电子证照')} · {name}", key, value) for key, value in (values or {}).items()]
+        rows += [InputRow(str(_("电子证照")), str(key), f"licences.{name}.{key}", _shown(value))
+                 for key, value in (values or {}).items()]
     if inputs.get("today"):
-        rows.append((str(_("评估日期")), "today", inputs["today"]))
+        rows.append(InputRow(str(_("评估日期")), str(_("当日")), "today", inputs["today"]))
     return rows
