@@ -91,3 +91,18 @@ def test_without_a_grant_nothing_is_read_and_a_human_decides(
     assert record.outcome == Outcome.REFERRED
     assert any("没有资源LZ-GA-0001" in f for f in record.findings)
     assert not ExchangeUse.objects.exists()
+
+
+def test_the_automatic_actor_reads_only_through_the_platform_read_and_holds_no_other_power(
+        people: dict[str, User]) -> None:
+    """秒批 acts as the case's department on its cases only: not as a data officer, not as the
+    bureau (it is a kind of system actor, which commands on the server use with full powers)."""
+    from tongban.accounts.permissions import AutomaticActor, is_bureau_admin
+    from tongban.decisions.policies import can_manage_rule_sets
+    from tongban.exchange import policies
+
+    machine = AutomaticActor(item(SAME_DAY).department_id)
+    department = item(SAME_DAY).department_id
+    assert not policies.can_act_for_department(machine, department)
+    assert not policies.is_department_data_officer(machine, department)
+    assert not is_bureau_admin(machine) and not can_manage_rule_sets(machine)
