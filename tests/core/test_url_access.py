@@ -19,6 +19,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from ninja.constants import NOT_SET
 from ninja.operation import PathView
 
+from tests.conftest import make_user
+from tongban.accounts.models import Role
 from tongban.core.access import ACCESS_ATTR, OPERATOR_ACCESS
 
 # Public operations that are not reads, each with the reason.
@@ -129,14 +131,14 @@ def test_anonymous_is_sent_to_login(client: Client, route: str) -> None:
 # Pages with parameters of the automatic decisions (秒批): the anonymous visitor is sent to log
 # in (GET and POST alike), a role without access gets 403 (the parameter-less ones are walked
 # by ``test_anonymous_is_sent_to_login``).
-DECISION_PAGES = [
-    ("get", "/decisions/rule-sets/1/export.json", "citizen"),
-    ("post", "/decisions/rule-sets/1/publish/", "supervisor"),
-    ("post", "/decisions/rule-sets/1/retire/", "supervisor"),
-    ("post", "/decisions/rule-sets/import/", "supervisor"),
-    ("get", "/decisions/figures/", "citizen"),
-    ("get", "/decisions/rule-sets/", "citizen"),
-    ("post", "/decisions/cases/L20260101000001/human-review/", "supervisor"),
+DECISION_PAGES: list[tuple[str, str, str]] = [
+    ("get", "/decisions/rule-sets/1/export.json", Role.CITIZEN),
+    ("post", "/decisions/rule-sets/1/publish/", Role.SUPERVISOR),
+    ("post", "/decisions/rule-sets/1/retire/", Role.SUPERVISOR),
+    ("post", "/decisions/rule-sets/import/", Role.SUPERVISOR),
+    ("get", "/decisions/figures/", Role.CITIZEN),
+    ("get", "/decisions/rule-sets/", Role.CITIZEN),
+    ("post", "/decisions/cases/L20260101000001/human-review/", Role.SUPERVISOR),
 ]
 
 
@@ -144,8 +146,6 @@ DECISION_PAGES = [
 @pytest.mark.parametrize(("method", "route", "refused"), DECISION_PAGES)
 def test_decision_pages_send_the_anonymous_to_login_and_refuse_other_roles(
         client: Client, method: str, route: str, refused: str) -> None:
-    from tests.conftest import make_user
-
     response = getattr(client, method)(route)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
     client.force_login(make_user("someone", refused))
