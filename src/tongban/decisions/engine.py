@@ -1,4 +1,4 @@
-"""The rules engine: GoRules JDM graphs evaluated by zen-engine (docs/adr/0012), and the
+"""The rules engine: GoRules JDM graphs evaluated by zen-engine (docs/adr/0013), and the
 platform's contract around them. The only module that imports ``zen``.
 
 - :func:`check_rule_set`: a rule set's parts checked before anything is saved — the graph's
