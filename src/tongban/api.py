@@ -170,6 +170,7 @@ def _register() -> None:
     from tongban.cases.workflows.api import router as workflows_router
     from tongban.catalog.api import router as catalog_router
     from tongban.clock.api import router as clock_router
+    from tongban.decisions.api import router as decisions_router
     from tongban.exchange.api import routers as exchange_routers
     from tongban.inspections.api import router as inspections_router
     from tongban.licences.api import router as licences_router
@@ -193,6 +194,7 @@ def _register() -> None:
     for data_router in exchange_routers:
         api.add_router("/", data_router)
     api.add_router("/", licences_router)
+    api.add_router("/", decisions_router)
 
 
 def _document_errors() -> None:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "tongban.ratings",
     "tongban.supervision",
     "tongban.inspections",
+    "tongban.decisions",
     "tongban.demo",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("ratings/", include("tongban.ratings.urls")),
     path("supervision/audit/", include("tongban.audit.urls")),
     path("supervision/", include("tongban.supervision.urls")),
+    path("decisions/", include("tongban.decisions.urls")),
     path("", include("tongban.cases.urls")),
     path("", include("tongban.catalog.urls")),
 ]

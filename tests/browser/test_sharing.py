@@ -5,6 +5,7 @@ their own page 我的数据使用记录."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import urllib.request
@@ -13,9 +14,29 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.cases.conftest import DEMO_FORM_DATA, PDF, TIME_LIMITED
+from tongban.accounts.models import User
+from tongban.cases import services
+from tongban.cases.materials import case_material_add
+from tongban.cases.models import Channel
+from tongban.catalog.models import Item
 from tongban.exchange.models import DataRequest, RequestStatus
 
 STAFF_DOOR = "/accounts/staff/login/"
+
+
+def submitted_case() -> str:
+    """张明's online application for 食品经营许可（新办）, submitted: a case of the market bureau."""
+    citizen = User.objects.get(username="citizen")
+    case = services.case_create(
+        actor=citizen, item=Item.objects.get(implementation_code=TIME_LIMITED),
+        channel=Channel.ONLINE, form_data=dict(DEMO_FORM_DATA[TIME_LIMITED]),
+        applicant=services.ApplicantData(kind="natural_person", name=citizen.real_name,
+                                         id_number=citizen.id_number, phone=citizen.phone))
+    for m in case.item_version.materials.all():
+        case_material_add(actor=citizen, case=case, material=m, name=m.name,
+                          upload=io.BytesIO(PDF), original_name=f"{m.name}.pdf")
+    return str(services.case_submit(actor=citizen, case=case).number)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,7 +70,7 @@ def test_demand_to_exchange_journey(demo_city: None, page: Any, live_url: str, l
     page.context.clear_cookies()
     login(page, "police_data", path=STAFF_DOOR)
     page.goto(demand_url)
-    page.get_by_label("id_number").check()
+    page.get_by_label("公民身份号码").check()  # the items by name (f6b5e51)
     page.get_by_role("button", name="同意共享").click()
     expect(page.locator("#demand-status")).to_contain_text("已授权")
 
@@ -62,9 +83,11 @@ def test_demand_to_exchange_journey(demo_city: None, page: Any, live_url: str, l
     key = page.locator("#new-key").inner_text().strip()
     assert re.fullmatch(r"tbx_\S+", key)
 
-    # ... and a program calls the exchange with it.
+    # ... and a program calls the exchange with it, for a case the market bureau handles (a
+    # case number given with a call must be one: f6b5e51).
+    number = submitted_case()
     request = urllib.request.Request(
-        f"{live_url}/api/v1/exchange/LZ-GA-0001?subject=620102199001011233&case=LZ2026120799999",
+        f"{live_url}/api/v1/exchange/LZ-GA-0001?subject=620102199001011233&case={number}",
         headers={"Authorization": f"Bearer {key}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         body = json.loads(response.read())
@@ -77,7 +100,7 @@ def test_demand_to_exchange_journey(demo_city: None, page: Any, live_url: str, l
     page.goto(live_url + "/")
     page.get_by_role("link", name="我的数据使用记录").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("我的数据使用记录")
-    row = page.locator("#data-uses tr", has_text="LZ2026120799999")
+    row = page.locator("#data-uses tr", has_text=number)
     expect(row).to_contain_text("兰州市市场监督管理局")
     expect(row).to_contain_text("姓名")
     assert axe_violations(page) == []

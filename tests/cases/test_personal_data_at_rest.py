@@ -32,6 +32,7 @@ from tongban.cases.models import Case, CaseMaterial, Channel
 from tongban.cases.services import AgentData, ApplicantData
 from tongban.core import crypto
 from tongban.core.encrypted import encrypted_models, matches
+from tongban.decisions.models import AutoDecision, Outcome, RuleSet
 from tongban.exchange.models import Resource, ResourceRecord
 from tongban.organizations.models import Hall
 from tongban.queues.models import ServiceCategory, Ticket
@@ -101,6 +102,13 @@ def everything_stored(people: dict[str, User]) -> None:
     licences.licence_issue(actor=SYSTEM, licence_type=licence_type, issuer=case.department,
                            holder=licences.Holder("natural_person", "王五", WALK_IN_ID),
                            surface={"phone": WALK_IN_PHONE})
+
+    # What a rule set read about the case (秒批): the applicant's ID number among its inputs.
+    rules = RuleSet.objects.create(item=case.item, item_version=case.item_version, version=1,
+                                   name="规则", jdm={}, conditions={}, tests=[])
+    AutoDecision.objects.create(case=case, rule_set=rules, outcome=Outcome.REFERRED,
+                                inputs={"applicant": {"id_number": WALK_IN_ID}},
+                                submitted_at=timezone.now(), evaluated_at=timezone.now())
 
 
 # --- the database holds no plain ID number or phone ----------------------------------------
@@ -316,12 +324,14 @@ def test_rotate_keys_re_encrypts_under_new_keys_and_look_ups_keep_working(
     audit = AuditRecord.objects.filter(action="personal_data.rotated").get()
     assert audit.object_id == "data:2,index:2" and audit.actor_name == "system"
     # Rows and files holding personal data: 张三 and 李四 (staff accounts hold none), the case,
-    # the rating, the ticket, the material file and the record held for the exchange.
+    # the rating, the ticket, the material file, the record held for the exchange and what the
+    # rules of an automatic decision read.
     assert audit.detail["rewritten"] == {"accounts.User": 2, "cases.Case": 1,
                                          "cases.CaseMaterial": 1, "ratings.Rating": 1,
                                          "queues.Ticket": 1, "exchange.ResourceRecord": 1,
                                          "exchange.ExchangeUse": 0,
-                                         "licences.Licence": 1}
+                                         "licences.Licence": 1, "decisions.AutoDecision": 1}
+    assert AutoDecision.objects.get().inputs == {"applicant": {"id_number": WALK_IN_ID}}
 
 
 def test_look_ups_match_rows_indexed_under_an_older_index_key(people: dict[str, User],

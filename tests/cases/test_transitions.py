@@ -139,6 +139,13 @@ def _prepare_extension(case: Case, people: dict[str, User]) -> None:
                                  requested_by=people["officer"], requested_at=case.created_at)
 
 
+def _prepare_automatic(case: Case, people: dict[str, User]) -> None:
+    """The decision as if made automatically (秒批): only then may the applicant reopen it."""
+    for notice in Notice.objects.filter(case=case, kind=Notice.Kind.DECISION):
+        notice.body = {**notice.body, "automatic": {"rule_set": "规则", "version": 1, "conditions": []}}
+        notice.save(update_fields=["body"])
+
+
 @dataclass
 class Act:
     actor: str  # the persona the policies allow (the system for accept_by_law)
@@ -197,6 +204,8 @@ ACTS: dict[str, Act] = {
                      refused=("citizen", "officer", "clerk")),
     "record_visit": Act("officer", lambda u, c: services.case_record_visit(
         actor=u, case=c, purpose="现场核验"), refused=("citizen",)),
+    "reopen": Act("citizen", lambda u, c: services.case_reopen(actor=u, case=c, reason="申请人工复核"),
+                  prepare=_prepare_automatic, refused=("officer", "head", "clerk")),
 }
 # The applicant of another case, the staff of another department, a street/town centre's agent.
 STRANGERS = ("other", "hr_officer", "hr_head", "proxy")

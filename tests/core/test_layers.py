@@ -23,7 +23,7 @@ FLOORS: list[tuple[set[str], bool]] = [
     ({"catalog", "exchange"}, True),
     ({"licences"}, False),
     ({"cases"}, False),
-    ({"ratings", "inspections", "queues"}, False),
+    ({"ratings", "inspections", "queues", "decisions"}, False),
     ({"supervision"}, False),
     ({"urls", "api", "demo", "bench"}, True),
 ]

@@ -20,6 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from ninja.constants import NOT_SET
 from ninja.operation import PathView
 
+from tests.conftest import make_user
+from tongban.accounts.models import Role
 from tongban.core.access import ACCESS_ATTR, OPERATOR_ACCESS
 
 # Public operations that are not reads, each with the reason.
@@ -156,3 +158,27 @@ def test_anonymous_is_sent_to_login_from_pages_with_parameters(client: Client, p
         response = client.post(path)
     assert response.status_code == 302, path
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+# Pages with parameters of the automatic decisions (秒批): the anonymous visitor is sent to log
+# in (GET and POST alike), a role without access gets 403 (the parameter-less ones are walked
+# by ``test_anonymous_is_sent_to_login``).
+DECISION_PAGES: list[tuple[str, str, str]] = [
+    ("get", "/decisions/rule-sets/1/export.json", Role.CITIZEN),
+    ("post", "/decisions/rule-sets/1/publish/", Role.SUPERVISOR),
+    ("post", "/decisions/rule-sets/1/retire/", Role.SUPERVISOR),
+    ("post", "/decisions/rule-sets/import/", Role.SUPERVISOR),
+    ("get", "/decisions/figures/", Role.CITIZEN),
+    ("get", "/decisions/rule-sets/", Role.CITIZEN),
+    ("post", "/decisions/cases/L20260101000001/human-review/", Role.SUPERVISOR),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "route", "refused"), DECISION_PAGES)
+def test_decision_pages_send_the_anonymous_to_login_and_refuse_other_roles(
+        client: Client, method: str, route: str, refused: str) -> None:
+    response = getattr(client, method)(route)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    client.force_login(make_user("someone", refused))
+    assert getattr(client, method)(route).status_code == 403

@@ -81,6 +81,11 @@ LINKS: tuple[Link, ...] = (
          department_flag="is_data_bureau"),
     Link("licences:types", _("证照类型"), (Role.DATA_OFFICER, Role.ADMIN),
          department_flag="is_data_bureau"),
+    # Automatic decisions (秒批): the bureau keeps the rule sets; supervisors and heads read
+    # them and the figures.
+    Link("decisions:rule_sets", _("秒批规则"), (Role.ADMIN, Role.SUPERVISOR, Role.HEAD)),
+    Link("decisions:figures", _("秒批统计"), (Role.ADMIN, Role.SUPERVISOR, Role.HEAD),
+         secondary=True),
 )
 
 

@@ -37,6 +37,26 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
+
+class AutomaticActor(SystemActor):
+    """秒批: the platform deciding a case of ``department_id`` by a published rule set
+    (``tongban.decisions``). It has no role: the case policies and the workflow let it act, as
+    the department's staff, on the cases and steps of that department (and of the case's
+    receiving unit) only; the history and the audit log record it by name."""
+
+    role = None  # type: ignore[assignment]
+
+    def __init__(self, department_id: int, receiving_unit_id: int | None = None) -> None:
+        self.department_id = department_id  # type: ignore[assignment]
+        self.receiving_unit_id = receiving_unit_id
+
+    def __str__(self) -> str:
+        return "自动审批（秒批）"
+
+
+def is_automatic(actor: object) -> bool:
+    return isinstance(actor, AutomaticActor)
+
 # Who acts: an account, the server itself (commands, the worker), or, where a page or endpoint open
 # to anyone passes ``request.user``, nobody signed in. The permission functions answer for each.
 Actor: TypeAlias = "User | SystemActor | AnonymousUser"

@@ -119,6 +119,7 @@ WHO: dict[str, Callable[[Any, Case], bool]] = {
     "withdraw": policies.is_applicant_side,
     "terminate": policies.can_terminate,
     "record_visit": policies.can_record_visit,
+    "reopen": policies.can_reopen,
 }
 
 

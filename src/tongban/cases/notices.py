@@ -157,6 +157,8 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         context["approved"] = bool(body.get("approved"))
         context["reason"] = body.get("reason", "")
         context["result_name"] = body.get("result_name", "")
+        # 秒批: the rule set, its version and each condition with whether it held.
+        context["automatic"] = body.get("automatic") or None
         context["deliveries"] = [label for _value, label in Delivery.choices]
         context["owed"] = [m for m in _promises(case, notice.issued_at)
                            if not m.superseded and m.material_id is not None]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tongban.accounts import permissions
 from tongban.accounts.models import Role
 
-from .models import Case, Status
+from .models import Case, Notice, Status
 
 if TYPE_CHECKING:
     from tongban.accounts.permissions import Actor
@@ -38,6 +38,8 @@ def _hall_department(user: Actor) -> int | None:
 
 
 def is_department_staff(user: Actor, case: Case) -> bool:
+    if permissions.is_automatic(user):  # 秒批 acts for the case's own department only
+        return bool(getattr(user, "department_id", None) == case.department_id)
     return (_role(user) in DEPARTMENT_STAFF and user.is_authenticated
             and user.department_id == case.department_id)
 
@@ -99,6 +101,20 @@ def can_deliver(user: Actor, case: Case) -> bool:
     return (role == Role.CLERK and user.is_authenticated and user.hall_id is not None) \
         or is_department_staff(user, case) \
         or is_receiving_agent(user, case)
+
+
+def can_reopen(user: Actor, case: Case) -> bool:
+    """人工复核 (个人信息保护法 Art. 24): the applicant's side may have a decision made
+    automatically (秒批) taken again by a human."""
+    if not is_applicant_side(user, case) or case.pk is None:
+        return False
+    # ``all()``: the case's notices as read already when a page or the API prefetched them (a
+    # list then), one query otherwise. The latest decision counts: after a human review the
+    # decision is a human's, and no second review is offered.
+    decisions = [n for n in case.notices.all() if n.kind == Notice.Kind.DECISION]
+    latest = max(decisions, key=lambda n: n.pk, default=None)
+    return latest is not None and isinstance(latest.body, dict) \
+        and bool(latest.body.get("automatic"))
 
 
 def can_record_visit(user: Actor, case: Case) -> bool:

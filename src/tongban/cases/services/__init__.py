@@ -17,7 +17,8 @@ case; they live by use case:
   transaction with its visit: ``case_window_accept``, ``case_window_supplement``,
   ``case_window_refuse``, ``case_proxy_receive``; ``at_window`` says when an answer at intake
   is given at a window (the pages and the API pick these use cases by it).
-- ``handling``: ``case_step`` on the workflow's open steps, and the decision.
+- ``handling``: ``case_step`` on the workflow's open steps, and the decision; ``case_reopen``
+  (人工复核 of an automatic decision).
 - ``procedures``: ``case_suspend`` (特别程序), ``case_halt`` (中止), ``case_resume``,
   ``case_request_extension``, ``case_decide_extension``.
 - ``closing``: ``case_deliver``, ``case_withdraw``, ``case_terminate``.
@@ -37,7 +38,7 @@ from .acceptance import (
 )
 from .closing import case_deliver, case_terminate, case_withdraw
 from .deadlines import cases_sweep, deadlines_recompute, deadlines_sweep
-from .handling import case_step
+from .handling import case_reopen, case_step
 from .intake import (
     AgentData,
     ApplicantData,
@@ -92,6 +93,7 @@ __all__ = [
     "case_proxy_receive",
     "case_record_visit",
     "case_refuse",
+    "case_reopen",
     "case_request_extension",
     "case_request_supplement",
     "case_resume",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,12 +14,14 @@ from tongban.cases.workflows.definition import END
 from tongban.cases.workflows.models import StepTask
 from tongban.core.errors import Problem, RuleViolation
 
+from .. import policies
 from ..models import Case, Notice
 from .transitions import (
     EventRef,
     _after_commit,
     _check,
     _check_open_task,
+    _deny,
     _lock,
     _move,
     _notice,
@@ -32,9 +34,13 @@ if TYPE_CHECKING:
 
 @transaction.atomic
 def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
-              return_to: str = "", expected_version: int | None = None) -> Case:
+              return_to: str = "", expected_version: int | None = None,
+              basis: dict[str, Any] | None = None) -> Case:
     """Act on an open step: approve (pass, or decide at a deciding step), forward (代办 centre
-    hands over), deny (at a deciding step, with reasons) or return to an earlier step."""
+    hands over), deny (at a deciding step, with reasons) or return to an earlier step.
+
+    ``basis``: what an automatic decision (秒批) rested on — rule set, version, the conditions
+    and whether each held — written into the decision notice as ``automatic``."""
     case = _lock(task.case_id, expected_version)
     _check(case, "step")
     task, others = _check_open_task(actor, case, task, action)
@@ -47,7 +53,7 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
             raise RuleViolation([Problem("action", _("只有决定环节可以作出不予办理决定"))])
         workflows.task_finish(task, actor=actor, outcome=action, at=at)
         workflows.tasks_cancel(case, at=at)
-        event = _decide(case, actor=actor, approve=False, reason=reason, at=at)
+        event = _decide(case, actor=actor, approve=False, reason=reason, at=at, basis=basis)
     elif action == "return":
         # The step sent back must know why (what to check again): as a denial, a reason.
         _require_reason(reason)
@@ -62,7 +68,7 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
         data = {"step": task.step_key, "action": action, "late": task.late,
                 "opened": [t.step_key for t in opened]}
         if step.decides and END in step.next and ended:
-            event = _decide(case, actor=actor, approve=True, reason=reason, at=at)
+            event = _decide(case, actor=actor, approve=True, reason=reason, at=at, basis=basis)
         else:
             event = _move(case, "step", actor=actor, reason=reason, at=at, data=data)
     else:
@@ -71,11 +77,39 @@ def case_step(*, actor: Actor, task: StepTask, action: str, reason: str = "",
     return case
 
 
-def _decide(case: Case, *, actor: Actor, approve: bool, reason: str, at: dt.datetime) -> EventRef:
+def _decide(case: Case, *, actor: Actor, approve: bool, reason: str, at: dt.datetime,
+            basis: dict[str, Any] | None = None) -> EventRef:
     case.decided_at = at
     case.decision_reason = reason
     case.result_name = case.item_version.result_name if approve else ""
-    _notice(case, Notice.Kind.DECISION, actor=actor, body={
-        "approved": approve, "reason": reason, "result_name": case.result_name})
+    body: dict[str, Any] = {"approved": approve, "reason": reason, "result_name": case.result_name}
+    if basis:
+        body["automatic"] = basis
+    _notice(case, Notice.Kind.DECISION, actor=actor, body=body)
     return _move(case, "approve" if approve else "deny", actor=actor, reason=reason, at=at,
                  fields=["decided_at", "decision_reason", "result_name"])
+
+
+@transaction.atomic
+def case_reopen(*, actor: Actor, case: Case | int, reason: str,
+                expected_version: int | None = None) -> Case:
+    """人工复核 (个人信息保护法 Art. 24): the applicant's side has a decision made automatically
+    (秒批) taken again by a human. The case goes back to accepted with the workflow's deciding
+    step open; the decision, its result and its delivery are cleared (the history keeps them)."""
+    case = _lock(case, expected_version)
+    if not policies.can_reopen(actor, case):
+        raise _deny()
+    _check(case, "reopen")
+    _require_reason(reason)
+    at = timezone.now()
+    before = {"decided_at": case.decided_at.isoformat() if case.decided_at else None,
+              "result_name": case.result_name, "delivery": case.delivery}
+    case.decided_at, case.decision_reason, case.result_name = None, "", ""
+    case.delivered_at, case.delivery = None, ""
+    task = workflows.task_reopen_decision(case, at=at)
+    event = _move(case, "reopen", actor=actor, reason=reason, at=at,
+                  fields=["decided_at", "decision_reason", "result_name", "delivered_at",
+                          "delivery"],
+                  data={"step": task.step_key, "before": before})
+    _after_commit(event)
+    return case

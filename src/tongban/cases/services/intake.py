@@ -5,10 +5,12 @@ for deferrable materials (容缺)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -263,6 +265,12 @@ _CASE_MATERIALS = prepared.Lookup(lambda pk: CaseMaterial.objects.filter(case_id
                                                                         superseded=False))
 
 
+# Called with each case submitted, inside the submission's transaction: the automatic decisions
+# (``tongban.decisions``, a floor above) register one when Django starts, which queues the
+# rules' evaluation after the commit when the item version has a published rule set (秒批).
+submit_listeners: list[Callable[[Case], None]] = []
+
+
 @transaction.atomic
 def case_submit(*, actor: Actor, case: Case, expected_version: int | None = None) -> Case:
     """The applicant submits the draft; it gets its case number."""
@@ -277,6 +285,10 @@ def case_submit(*, actor: Actor, case: Case, expected_version: int | None = None
     case.number = _next_number(case, at)
     case.submitted_at = at
     event = _move(case, "submit", actor=actor, fields=["number", "submitted_at"], at=at)
+    if not submit_listeners:
+        raise ImproperlyConfigured("no submission listener registered (tongban.decisions registers one)")
+    for listener in submit_listeners:
+        listener(case)
     _after_commit(event)
     return case
 

@@ -50,6 +50,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "approve": (frozenset({S.ACCEPTED}), S.APPROVED),
     "deny": (frozenset({S.ACCEPTED}), S.DENIED),
     "deliver": (frozenset({S.APPROVED, S.DENIED}), S.DELIVERED),
+    # 人工复核 (个人信息保护法 Art. 24): a decision made automatically (秒批) goes to a human again.
+    "reopen": (frozenset({S.APPROVED, S.DENIED, S.DELIVERED}), S.ACCEPTED),
     "withdraw": (frozenset({S.DRAFT, S.SUBMITTED, S.PRE_REVIEW, S.SUPPLEMENT, S.ACCEPTED,
                             S.SUSPENDED, S.HALTED}), S.WITHDRAWN),
     "terminate": (frozenset({S.SUPPLEMENT, S.ACCEPTED, S.SUSPENDED, S.HALTED}), S.TERMINATED),
@@ -162,7 +164,7 @@ ACTION_LABELS = {
     "resume": _("恢复计时"), "request_extension": _("申请延期"),
     "extend": _("批准延期"), "approve": _("准予办理"), "deny": _("不予办理"),
     "deliver": _("送达"), "withdraw": _("撤回"), "terminate": _("终止"),
-    "record_visit": _("登记跑动"),
+    "record_visit": _("登记跑动"), "reopen": _("申请人工复核"),
 }
 
 
@@ -193,9 +195,10 @@ _NOTICE_ROW = rows.Insert(Notice, ("case", "kind", "number", "issued_at", "issue
                                        "resolved_at"))
 _NOTICE_PREFIX = {"acceptance": "SL", "supplement": "BZ", "refusal": "BY", "suspension": "TB",
                   "halt": "ZZ", "extension": "YQ", "decision": "JD"}
-# Acceptance, refusal and decision happen once in a case's life (the state machine allows no
-# second one); the others may repeat and are numbered in turn.
-_ONCE = frozenset({Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.DECISION})
+# Acceptance and refusal happen once in a case's life (the state machine allows no second one);
+# the others may repeat and are numbered in turn (a decision, after a human review of an
+# automatic one: ``reopen``).
+_ONCE = frozenset({Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL})
 
 
 def _notice(case: Case, kind: str, *, actor: Actor, body: dict[str, Any]) -> Notice:

@@ -216,6 +216,15 @@ def task_return(case: Any, task: StepTask, *, to: str, at: dt.datetime) -> StepT
     return _open(case, definition, to, at)
 
 
+def task_reopen_decision(case: Any, *, at: dt.datetime) -> StepTask:
+    """Open the deciding step again (人工复核 of an automatic decision): every other open step
+    is cancelled, so a human takes the decision anew."""
+    definition = definition_of(case)
+    tasks_cancel(case, at=at)
+    key = next(s.key for s in definition.steps if s.decides)
+    return _open(case, definition, key, at)
+
+
 def tasks_cancel(case: Any, *, at: dt.datetime) -> None:
     StepTask.objects.filter(case=case, status=TaskStatus.OPEN).update(
         status=TaskStatus.CANCELLED, finished_at=at)
@@ -229,6 +238,9 @@ def can_work_on(user: Actor, task: StepTask) -> bool:
         return False
     if task.assignee_id is not None:
         return bool(task.assignee_id == user.pk)
+    if permissions.is_automatic(user):  # 秒批: the steps of the case's department (and centre)
+        return task.department_id in (getattr(user, "department_id", None),
+                                      getattr(user, "receiving_unit_id", None))
     return _in_unit(user, task) and getattr(user, "role", None) == task.role
 
 

@@ -28,6 +28,7 @@ from tongban.catalog.models import Item
 from tongban.demo.data_elements import load_data_elements
 from tongban.demo.data_resources import load_data_resources
 from tongban.demo.data_sharing import load_data_sharing
+from tongban.demo.decisions import load_demo_decisions
 from tongban.demo.inspections import load_demo_inspections
 from tongban.demo.licences import load_demo_licences
 from tongban.demo.queues import load_demo_categories
@@ -302,6 +303,7 @@ class Command(BaseCommand):
         call_command("import_licence_types", str(DEMO_LICENCE_TYPES), stdout=self.stdout,
                      stderr=self.stderr)
         load_demo_licences()  # issued through the library: signed, audited, verifiable
+        load_demo_decisions()  # 秒批: forms, a grant and rule sets over the data layer
         self.print_accounts()
 
     def print_accounts(self) -> None:
